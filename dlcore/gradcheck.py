@@ -1,0 +1,145 @@
+"""Check a backward pass against numerical gradients (central differences).
+
+    df/dx_i ~ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
+
+This is how every layer of dlcore is tested, and how a learner tests their own.
+Run it in float64 (``model.double()``): in float32 rounding swamps the answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .nn.module import Module
+from .rng import generator
+
+
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| / max(|a| + |b|), the CS231n relative error (0 when both are 0)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"rel_error: shapes differ, {a.shape} and {b.shape}")
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0))
+
+
+def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """dF/dx by central differences, where ``f()`` reads ``x`` (changed in place)."""
+    grad = np.zeros_like(x, dtype=np.float64)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        plus = f()
+        x[i] = old - eps
+        minus = f()
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@dataclass
+class Comparison:
+    """One gradient compared: its name, the relative error and the worst entry."""
+    name: str
+    error: float
+    worst_index: tuple
+    analytic: float
+    numeric: float
+
+
+@dataclass
+class GradcheckResult:
+    """What ``gradcheck`` found; ``ok`` is True when every error is under ``tol``."""
+    tol: float
+    comparisons: list[Comparison] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.error < self.tol for c in self.comparisons)
+
+    @property
+    def max_error(self) -> float:
+        return max((c.error for c in self.comparisons), default=0.0)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        lines = []
+        for c in self.comparisons:
+            mark = "ok  " if c.error < self.tol else "FAIL"
+            lines.append(f"{mark} {c.name:<24} rel_error {c.error:.2e}   worst at "
+                         f"{c.worst_index}: backward {c.analytic:+.6g}, numeric "
+                         f"{c.numeric:+.6g}")
+        verdict = "all gradients match" if self.ok else "some gradients do not match"
+        return "\n".join(lines + [f"{verdict} (tolerance {self.tol:g})"])
+
+    __repr__ = __str__
+
+
+def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray) -> Comparison:
+    analytic = np.asarray(analytic, dtype=np.float64)
+    if analytic.shape != numeric.shape:
+        raise ValueError(f"gradcheck: the backward gradient for {name} has shape "
+                         f"{analytic.shape}, expected {numeric.shape}")
+    err = np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))
+    worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.size else ()
+    return Comparison(name, float(err.max(initial=0.0)), tuple(int(i) for i in worst),
+                      float(analytic[worst]) if err.size else 0.0,
+                      float(numeric[worst]) if err.size else 0.0)
+
+
+def gradcheck(module: Module, x: np.ndarray, eps: float = 1e-6, tol: float = 1e-6,
+              params: bool = True, seed: int = 0) -> GradcheckResult:
+    """Compare ``module.backward`` with central differences, for the input and
+    (with ``params``) every parameter.
+
+    The scalar checked is sum(forward(x) * G) for a fixed random G, so every
+    output entry matters. Modules with random behaviour (Dropout) must be in
+    ``eval()`` or seeded inside forward. Tuple outputs (RNN, LSTM) use the first.
+    """
+    x = np.array(x, dtype=np.float64)
+    if any(p.dtype != np.float64 for p in module.parameters()):
+        module.double()
+
+    def output() -> np.ndarray:
+        out = module(x)
+        return out[0] if isinstance(out, tuple) else out
+
+    rng = np.random.default_rng(seed)
+    out = output()
+    upstream = rng.standard_normal(out.shape)
+
+    def f() -> float:
+        return float(np.sum(output() * upstream))
+
+    module.zero_grad()
+    output()
+    grad_x = module.backward(upstream)
+    result = GradcheckResult(tol)
+    analytic_params = {name: p.grad.copy() for name, p in module.named_parameters()}
+    result.comparisons.append(_compare("input", grad_x, numerical_gradient(f, x, eps)))
+    if params:
+        for name, p in module.named_parameters():
+            result.comparisons.append(
+                _compare(name, analytic_params[name], numerical_gradient(f, p.data, eps)))
+    return result
+
+
+def check_function(f: Callable[[np.ndarray], float], grad: Callable[[np.ndarray], np.ndarray],
+                   x: np.ndarray, eps: float = 1e-6, tol: float = 1e-6,
+                   name: str = "x") -> GradcheckResult:
+    """Check a hand-written gradient ``grad(x)`` of a scalar function ``f(x)``."""
+    x = np.array(x, dtype=np.float64)
+    analytic = np.asarray(grad(x.copy()))
+    numeric = numerical_gradient(lambda: float(f(x)), x, eps)
+    return GradcheckResult(tol, [_compare(name, analytic, numeric)])
+
+
+def random_input(*shape: int) -> np.ndarray:
+    """A float64 input for gradient checks, from dlcore's seeded generator."""
+    return generator().standard_normal(shape)

@@ -1,0 +1,135 @@
+"""Activation functions: the nonlinearity after each layer.
+
+Each keeps what its derivative needs: ReLU its input's sign, Sigmoid and Tanh
+their own output (sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2).
+Shape: any (*) -> the same (*).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import erf
+
+from . import functional as F
+from .linear import as_array
+from .module import Module
+
+
+class ReLU(Module):
+    """max(0, x); its derivative is 1 where x > 0 and 0 elsewhere."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x, self)
+        self._cache = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * self._saved()
+
+
+class LeakyReLU(Module):
+    """x where x > 0, negative_slope * x elsewhere, so no unit ever dies completely."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x, self)
+        self._cache = x > 0
+        return np.where(self._cache, x, x * self.negative_slope)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return np.where(self._saved(), grad_out, grad_out * self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), squashing into (0, 1); stable at +-1000."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y = F.sigmoid(as_array(x, self))
+        self._cache = y
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        y = self._saved()
+        return grad_out * y * (1 - y)
+
+
+class Tanh(Module):
+    """tanh(x), squashing into (-1, 1) and centred at zero."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y = np.tanh(as_array(x, self))
+        self._cache = y
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        y = self._saved()
+        return grad_out * (1 - y * y)
+
+
+class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF (``approximate='tanh'`` for the
+    tanh form used by GPT-2)."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x, self)
+        self._cache = x
+        if self.approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            return 0.5 * x * (1 + np.tanh(inner))
+        return (0.5 * x * (1 + erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        x = self._saved()
+        if self.approximate == "tanh":
+            c = math.sqrt(2 / math.pi)
+            t = np.tanh(c * (x + 0.044715 * x**3))
+            dt = (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+            return grad_out * (0.5 * (1 + t) + 0.5 * x * dt)
+        cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return (grad_out * (cdf + x * pdf)).astype(x.dtype, copy=False)
+
+    def extra_repr(self) -> str:
+        return f"approximate='{self.approximate}'"
+
+
+class Softmax(Module):
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (the last one if None).
+
+    Backward: dx = y * (g - sum(g * y)), the Jacobian-vector product without
+    ever building the (C, C) Jacobian.
+    """
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        dim = -1 if self.dim is None else self.dim
+        y = F.softmax(as_array(x, self), dim)
+        self._cache = y
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        y = self._saved()
+        dim = -1 if self.dim is None else self.dim
+        return y * (grad_out - (grad_out * y).sum(axis=dim, keepdims=True))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

@@ -1,0 +1,117 @@
+"""``Linear`` (a dense layer), ``Flatten`` and ``Identity``."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import init
+from .module import Module, Parameter
+
+
+def as_array(x, layer: Module) -> np.ndarray:
+    """Accept NumPy arrays (and lists); reject anything else with a clear error."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "detach"):
+        raise TypeError(f"{layer._short()} takes NumPy arrays, got a torch tensor: "
+                        "pass x.detach().numpy()")
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{layer._short()} expected a numeric array, got {type(x).__name__}")
+    return array.astype(np.float32) if array.dtype.kind != "f" else array
+
+
+class Linear(Module):
+    """y = x W^T + b, a fully connected layer.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: learn an additive bias (default True).
+
+    Shape:
+        x: (N, *, in_features) -> y: (N, *, out_features)
+
+    Attributes:
+        weight: (out_features, in_features), PyTorch's layout.
+        bias: (out_features,)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        if in_features < 1 or out_features < 1:
+            raise ValueError(f"Linear needs positive sizes, got {in_features} -> {out_features}")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=np.float32))
+        self.bias = Parameter(np.empty(out_features, dtype=np.float32)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        init.default_weight_and_bias_(self.weight, self.bias)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x, self)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{self._short()} expected input (..., {self.in_features}), "
+                             f"got {x.shape}")
+        self._cache = x
+        y = x @ self.weight.data.T
+        if self.bias is not None:
+            y += self.bias.data
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        x = self._saved()
+        if grad_out.shape != x.shape[:-1] + (self.out_features,):
+            raise ValueError(f"{self._short()} backward expected grad_out "
+                             f"{x.shape[:-1] + (self.out_features,)}, got {grad_out.shape}")
+        # Collapse any leading dimensions so both products are plain matrices.
+        x2 = x.reshape(-1, self.in_features)
+        g2 = grad_out.reshape(-1, self.out_features)
+        self.weight.grad += g2.T @ x2            # dL/dW = sum over samples of g x^T
+        if self.bias is not None:
+            self.bias.grad += g2.sum(axis=0)     # dL/db = sum over samples of g
+        return grad_out @ self.weight.data      # dL/dx = g W
+
+    def _short(self) -> str:
+        return f"Linear({self.in_features} -> {self.out_features})"
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Flatten(Module):
+    """Flattens dims ``start_dim..end_dim`` into one: (N, C, H, W) -> (N, C*H*W)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x, self)
+        start = self.start_dim % x.ndim
+        end = self.end_dim % x.ndim
+        self._cache = x.shape
+        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out.reshape(self._saved())
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, say for a removed layer)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._cache = True
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        self._saved()
+        return grad_out

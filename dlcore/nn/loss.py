@@ -1,0 +1,175 @@
+"""Loss functions: how far the prediction is from the truth, as one number.
+
+``loss = loss_fn(y_hat, y)`` returns a Python float and keeps what it needs;
+``loss_fn.backward()`` returns dLoss/d(y_hat), the gradient that starts the
+backward pass through the model.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from .module import Module
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of "
+                             f"{_REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+
+    def _reduce(self, per_element: np.ndarray):
+        if self.reduction == "mean":
+            return float(per_element.mean())
+        if self.reduction == "sum":
+            return float(per_element.sum())
+        return per_element
+
+    def _scale(self, count: int) -> float:
+        """d(reduction)/d(element): 1/count for 'mean', 1 otherwise."""
+        return 1.0 / count if self.reduction == "mean" else 1.0
+
+    def _check_float(self, y_hat, y) -> tuple[np.ndarray, np.ndarray]:
+        y_hat = np.asarray(y_hat)
+        y = np.asarray(y)
+        if y_hat.dtype.kind != "f":
+            y_hat = y_hat.astype(np.float32)
+        if y_hat.shape != y.shape:
+            raise ValueError(f"{type(self).__name__}: prediction {y_hat.shape} and target "
+                             f"{y.shape} must have the same shape")
+        return y_hat, y.astype(y_hat.dtype, copy=False)
+
+    def backward(self, grad: float = 1.0) -> np.ndarray:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction='{self.reduction}'"
+
+
+class MSELoss(_Loss):
+    """mean((y_hat - y)^2); gradient 2 (y_hat - y) / N.
+
+    Shape: y_hat (*), y (*) the same.
+    """
+
+    def forward(self, y_hat: np.ndarray, y: np.ndarray):
+        y_hat, y = self._check_float(y_hat, y)
+        diff = y_hat - y
+        self._cache = diff
+        return self._reduce(diff * diff)
+
+    def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
+        diff = self._saved()
+        return (2 * diff * self._scale(diff.size) * grad).astype(diff.dtype, copy=False)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on raw scores z (logits), with the sigmoid inside:
+
+        loss = -[y log sigma(z) + (1 - y) log(1 - sigma(z))]
+             = max(z, 0) - z y + log(1 + exp(-|z|))      (the stable form)
+
+    Gradient: (sigma(z) - y) / N. ``pos_weight`` scales the positive term.
+    Shape: z (*), y (*) the same, y in [0, 1].
+    """
+
+    def __init__(self, reduction: str = "mean", pos_weight: np.ndarray | None = None):
+        super().__init__(reduction)
+        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight)
+
+    def forward(self, z: np.ndarray, y: np.ndarray):
+        z, y = self._check_float(z, y)
+        if y.size and (y.min() < 0 or y.max() > 1):
+            raise ValueError(f"BCEWithLogitsLoss: targets must lie in [0, 1], got values "
+                             f"from {y.min():g} to {y.max():g}")
+        self._cache = (z, y)
+        if self.pos_weight is None:
+            return self._reduce(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+        log_weight = 1 + (self.pos_weight - 1) * y
+        return self._reduce((1 - y) * z + log_weight * F.softplus(-z))
+
+    def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
+        z, y = self._saved()
+        s = F.sigmoid(z)
+        if self.pos_weight is None:
+            g = s - y
+        else:
+            g = (1 - y) - (1 + (self.pos_weight - 1) * y) * (1 - s)
+        return (g * self._scale(z.size) * grad).astype(z.dtype, copy=False)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax and negative log-likelihood in one stable step.
+
+        loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i]
+
+    Gradient: (softmax(z) - onehot(y)) / N. With ``label_smoothing`` e the
+    target is (1 - e) onehot(y) + e / C.
+
+    Shape: z (N, C) scores (logits, not probabilities), y (N,) class indices
+    in [0, C).
+    """
+
+    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+        self.label_smoothing = label_smoothing
+
+    def forward(self, z: np.ndarray, y: np.ndarray):
+        z = np.asarray(z)
+        y = np.asarray(y)
+        if z.dtype.kind != "f":
+            z = z.astype(np.float32)
+        if z.ndim != 2:
+            raise ValueError(f"CrossEntropyLoss expected scores (N, C), got {z.shape}; "
+                             "flatten extra dimensions first, e.g. z.reshape(-1, C)")
+        if y.ndim != 1 or y.shape[0] != z.shape[0]:
+            raise ValueError(f"CrossEntropyLoss: scores {z.shape} need targets of shape "
+                             f"({z.shape[0]},), got {y.shape}")
+        if y.dtype.kind not in "iu":
+            if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
+                y = y.astype(np.int64)
+            else:
+                raise ValueError("CrossEntropyLoss expects class indices (integers) as "
+                                 f"targets, got dtype {y.dtype}")
+        num_classes = z.shape[1]
+        bad = (y < 0) | (y >= num_classes)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"CrossEntropyLoss: target {int(y[i])} at position {i} is out "
+                             f"of range for {num_classes} classes (valid: 0 to "
+                             f"{num_classes - 1})")
+        log_p = F.log_softmax(z, dim=1)
+        rows = np.arange(len(y))
+        nll = -log_p[rows, y]
+        if self.label_smoothing:
+            e = self.label_smoothing
+            nll = (1 - e) * nll - e * log_p.mean(axis=1)
+        self._cache = (log_p, y)
+        return self._reduce(nll)
+
+    def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
+        log_p, y = self._saved()
+        n, num_classes = log_p.shape
+        g = np.exp(log_p)
+        e = self.label_smoothing
+        # Subtract the target in place: a float64 one-hot would silently turn a
+        # float32 backward pass into float64.
+        g[np.arange(n), y] -= (1 - e)
+        if e:
+            g -= e / num_classes
+        scale = self._scale(n)
+        if self.reduction == "none":
+            return g * np.asarray(grad, dtype=g.dtype).reshape(-1, 1)
+        return g * g.dtype.type(scale * grad)
+
+    def extra_repr(self) -> str:
+        parts = [] if self.reduction == "mean" else [f"reduction='{self.reduction}'"]
+        if self.label_smoothing:
+            parts.append(f"label_smoothing={self.label_smoothing}")
+        return ", ".join(parts)

@@ -1,0 +1,379 @@
+"""``Parameter``, ``Module``, ``Sequential`` and ``ModuleList``.
+
+The one difference from PyTorch that the course is about: there is no autograd.
+Every module writes both halves of its computation by hand:
+
+* ``forward(x)`` computes the output and keeps what the backward pass will need
+  (in ``self._cache``);
+* ``backward(grad_out)`` receives dLoss/dOutput, *adds* (``+=``) dLoss/dParameter
+  into each parameter's ``.grad`` and returns dLoss/dInput for the layer before.
+
+Everything else (registration by attribute, ``parameters()``, ``state_dict()``
+with PyTorch's keys, ``train()``/``eval()``, ``repr``) mirrors ``torch.nn.Module``
+so that code and weights carry over either way.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator, Mapping
+
+import numpy as np
+
+
+class Parameter:
+    """A learnable array: ``.data`` holds its values, ``.grad`` dLoss/d(data).
+
+    ``.grad`` has the shape of ``.data`` and starts at zero; backward passes
+    add into it and ``zero_grad()`` resets it. Set ``requires_grad = False`` to
+    freeze it: optimizers then leave it alone.
+    """
+
+    def __init__(self, data: Any, requires_grad: bool = True):
+        array = np.array(data, copy=True)
+        if array.dtype.kind not in "f":
+            array = array.astype(np.float32)
+        self.data = array
+        self.grad = np.zeros_like(array)
+        self.requires_grad = requires_grad
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def zero_grad(self) -> None:
+        self.grad[...] = 0
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Parameter":
+        self.requires_grad = requires_grad
+        return self
+
+    def __repr__(self) -> str:
+        frozen = "" if self.requires_grad else ", requires_grad=False"
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}{frozen})"
+
+
+class Module:
+    """Base class of every layer, loss and model.
+
+    Subclasses call ``super().__init__()`` first, then assign parameters,
+    submodules and buffers as attributes; they implement ``forward`` and
+    ``backward``.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_cache", None)
+
+    # -- registration ------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}.__init__ must call super().__init__() "
+                f"before assigning self.{name}")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif name in self._buffers:
+            self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, array: np.ndarray | None) -> None:
+        """A state array that is saved in ``state_dict`` but not trained
+        (BatchNorm's running statistics)."""
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def add_module(self, name: str, module: "Module") -> None:
+        setattr(self, name, module)
+
+    # -- the two passes ----------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement backward(grad_out): add the "
+            "gradient of each parameter into its .grad and return the input gradient")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def _saved(self) -> Any:
+        """What ``forward`` kept for ``backward``; a clear error if nothing."""
+        if self._cache is None:
+            raise RuntimeError(f"{self._short()}: backward() was called before forward(). "
+                               "Run the forward pass first, then backward once per forward.")
+        return self._cache
+
+    def _short(self) -> str:
+        """A short name for error messages, such as ``Linear(64 -> 10)``."""
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    # -- traversal ---------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator["Module"]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        yield prefix, self
+        for name, module in self._modules.items():
+            yield from module.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator["Module"]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for module_name, module in self.named_modules(prefix):
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buf
+
+    def apply(self, fn) -> "Module":
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients -------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        for param in self.parameters():
+            param.zero_grad()
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze (True) every parameter of this module."""
+        for param in self.parameters():
+            param.requires_grad = requires_grad
+        return self
+
+    def _cast(self, dtype: type) -> "Module":
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is not None:
+                    param.data = param.data.astype(dtype)
+                    param.grad = param.grad.astype(dtype)
+            for name, buf in module._buffers.items():
+                if buf is not None and buf.dtype.kind == "f":
+                    module._buffers[name] = buf.astype(dtype)
+                    object.__setattr__(module, name, module._buffers[name])
+        return self
+
+    def double(self) -> "Module":
+        """Cast parameters and buffers to float64 (for gradient checks)."""
+        return self._cast(np.float64)
+
+    def float(self) -> "Module":
+        """Cast parameters and buffers to float32 (the default)."""
+        return self._cast(np.float32)
+
+    # -- state dict ---------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter and buffer under PyTorch's keys."""
+        state: OrderedDict[str, np.ndarray] = OrderedDict()
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    state[prefix + name] = param.data.copy()
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    state[prefix + name] = np.array(buf, copy=True)
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy values in by key. Takes NumPy arrays or torch tensors.
+
+        Raises ``KeyError`` naming missing and unexpected keys (when ``strict``)
+        and ``ValueError`` naming a key whose shape differs.
+        """
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected}")
+            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+        targets = {}
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name in list(module._parameters) + list(module._buffers):
+                targets[prefix + name] = (module, name)
+        for key, value in state_dict.items():
+            if key not in own:
+                continue
+            if hasattr(value, "detach"):  # a torch tensor
+                value = value.detach().cpu().numpy()
+            value = np.asarray(value)
+            if value.shape != own[key].shape:
+                raise ValueError(f"load_state_dict for {type(self).__name__}: '{key}' has "
+                                 f"shape {own[key].shape} here but {value.shape} in the "
+                                 "state dict")
+            module, name = targets[key]
+            if name in module._parameters:
+                param = module._parameters[name]
+                param.data = value.astype(param.data.dtype, copy=True)
+            else:
+                dtype = module._buffers[name].dtype
+                module._buffers[name] = value.astype(dtype, copy=True)
+                object.__setattr__(module, name, module._buffers[name])
+
+    # -- printing ------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        if not self._modules:
+            return f"{type(self).__name__}({extra})"
+        lines = [f"{type(self).__name__}("]
+        if extra:
+            lines.append(f"  {extra}")
+        for name, module in self._modules.items():
+            child = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _add_note(err: BaseException, note: str) -> BaseException:
+    """Attach where an error happened without hiding the original traceback."""
+    if not any(note == n for n in getattr(err, "__notes__", [])):
+        err.add_note(note)
+    return err
+
+
+class Sequential(Module):
+    """Modules run one after the other; backward walks them in reverse.
+
+    ``Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))`` names its
+    children ``0``, ``1``, ``2`` (so the state dict has ``0.weight``...), or
+    takes an ``OrderedDict`` of names.
+    """
+
+    def __init__(self, *modules: Module | Mapping[str, Module]):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        for name, module in items:
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: child {name} is a {type(module).__name__}, "
+                                "not a Module (did you forget the parentheses, nn.ReLU()?)")
+            self.add_module(name, module)
+
+    def forward(self, x: Any) -> Any:
+        for name, module in self._modules.items():
+            try:
+                x = module(x)
+            except (ValueError, TypeError, RuntimeError) as err:
+                raise _add_note(err, f"  in Sequential child ({name}): {module._short()}")
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        for name, module in reversed(self._modules.items()):
+            try:
+                grad_out = module.backward(grad_out)
+            except (ValueError, TypeError, RuntimeError) as err:
+                raise _add_note(err, f"  in Sequential child ({name}) backward: "
+                                     f"{module._short()}")
+        return grad_out
+
+    def __getitem__(self, index: int | slice) -> Module:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*modules[index])
+        return modules[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> "Sequential":
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules, registered so their parameters are found."""
+
+    def __init__(self, modules: Iterable[Module] | None = None):
+        super().__init__()
+        for module in modules or []:
+            self.append(module)
+
+    def append(self, module: Module) -> "ModuleList":
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self._modules.values())[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
