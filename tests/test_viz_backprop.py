@@ -1,0 +1,102 @@
+"""The backprop stepper records the engine's own values and gradients."""
+from __future__ import annotations
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlcore import nn, numerical_gradient, rel_error  # noqa: E402
+from dlcore.viz import backprop  # noqa: E402
+
+
+def test_steps_cover_forward_then_backward():
+    model, loss_fn, x, y = backprop.tiny_network()
+    steps = backprop.backprop_steps(model, loss_fn, x, y)
+    # input, 3 layers, loss; dL/dy_hat, 3 layers backward
+    assert [s.phase for s in steps] == ["forward"] * 5 + ["backward"] * 4
+    assert [s.column for s in steps] == [0, 1, 2, 3, 4, 3, 2, 1, 0]
+    assert set(steps[-1].grads) == {0, 1, 2, 3, 4}
+
+
+def test_values_equal_the_forward_pass():
+    model, loss_fn, x, y = backprop.tiny_network()
+    steps = backprop.backprop_steps(model, loss_fn, x, y)
+    last = steps[-1]
+    h = model[1](model[0](x))
+    np.testing.assert_allclose(last.values[2], h[0])
+    y_hat = model(x)
+    np.testing.assert_allclose(last.values[3], y_hat[0])
+    assert last.values[4][0] == pytest.approx(loss_fn(y_hat, y))
+
+
+def test_gradients_equal_the_engine_and_numerical_ones():
+    model, loss_fn, x, y = backprop.tiny_network(seed=3)
+    steps = backprop.backprop_steps(model, loss_fn, x, y)
+    recorded = steps[-1].param_grads
+
+    model.zero_grad()
+    loss_fn(model(x), y)
+    grad_x = model.backward(loss_fn.backward())
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(recorded[name], p.grad, rtol=1e-12)
+        numeric = numerical_gradient(lambda: loss_fn(model(x), y), p.data)
+        assert rel_error(recorded[name], numeric) < 1e-6, name
+    np.testing.assert_allclose(steps[-1].grads[0], grad_x[0])
+
+
+def test_parameter_gradients_appear_only_after_their_layer():
+    model, loss_fn, x, y = backprop.tiny_network()
+    steps = backprop.backprop_steps(model, loss_fn, x, y)
+    assert steps[5].param_grads == {}
+    assert set(steps[6].param_grads) == {"2.weight", "2.bias"}
+    assert set(steps[8].param_grads) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+
+
+def test_sigmoid_step_multiplies_by_the_local_derivative():
+    model, loss_fn, x, y = backprop.tiny_network()
+    steps = backprop.backprop_steps(model, loss_fn, x, y)
+    h = steps[-1].values[2]
+    np.testing.assert_allclose(steps[7].grads[1], steps[6].grads[2] * h * (1 - h))
+
+
+def test_other_activations_and_sizes():
+    model, loss_fn, x, y = backprop.tiny_network(hidden=3, activation=nn.Tanh)
+    steps = backprop.backprop_steps(model, loss_fn, x, y)
+    assert steps[-1].grads[1].shape == (3,)
+    fig = backprop.draw_backprop_step(model, steps, len(steps) - 1)
+    plt.close(fig)
+
+
+def test_draw_each_step_gives_a_fixed_size_figure():
+    model, loss_fn, x, y = backprop.tiny_network()
+    steps = backprop.backprop_steps(model, loss_fn, x, y)
+    for k in (0, 4, 8):
+        fig = backprop.draw_backprop_step(model, steps, k)
+        assert tuple(fig.get_size_inches()) == (11, 5.4)
+        texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+        assert f"step {k} of 8" in texts
+        assert bool(re.search(r"∂ [+-]\d", texts)) == (k >= 5)
+        plt.close(fig)
+    with pytest.raises(ValueError, match="step must be in 0..8"):
+        backprop.draw_backprop_step(model, steps, 9)
+
+
+def test_one_sample_only():
+    model, loss_fn, _, _ = backprop.tiny_network()
+    with pytest.raises(ValueError, match="one sample"):
+        backprop.backprop_steps(model, loss_fn, np.zeros((2, 2)), np.zeros((2, 1)))
+
+
+def test_widget_builds():
+    pytest.importorskip("ipywidgets")
+    box = backprop.backprop_stepper()
+    slider = box.children[0].children[1]
+    assert slider.max == 8
+    box.children[0].children[2].click()
+    assert slider.value == 1
