@@ -151,7 +151,7 @@ def _layout(model: nn.Sequential) -> list[np.ndarray]:
 
 def _edge_label(ax, x0, y0, x1, y1, t, lines, colors):
     px, py = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-    for i, (text, color) in enumerate(zip(lines, colors)):
+    for i, (text, color) in enumerate(zip(lines, colors, strict=True)):
         ax.text(px, py + 0.16 - 0.34 * i, text, color=color, fontsize=9, ha="center",
                 va="center", zorder=5,
                 bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
@@ -210,7 +210,7 @@ def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figur
                 ax.text((xs[c - 1] + xs[c]) / 2, yj + 0.18, type(layer).__name__,
                         fontsize=8.5, ha="center", color="0.35")
 
-    for c, (x, col_ys) in enumerate(zip(xs, ys)):
+    for c, (x, col_ys) in enumerate(zip(xs, ys, strict=True)):
         ax.text(x, 2.45, names[c], fontsize=14, ha="center", weight="bold")
         if c == 0:
             sub = "input"
