@@ -1,0 +1,174 @@
+"""Read notebooks defensively and take a learner's answer cells by ``grade_id``.
+
+A submission may be anything: not JSON, empty, binary junk, an old nbformat, 60 MB,
+nested 100,000 levels deep, a symbolic link. ``read_notebook`` turns every one of those
+into a ``NotebookError`` whose message a teacher understands, and never into a crash.
+
+What runs and what counts comes only from the teacher's copy (``solutions/NN_topic.ipynb``):
+``plan_cells`` walks the teacher's code cells in order, keeps the teacher's own cells,
+swaps in the learner's version of each answer cell (found by ``grade_id``), and leaves
+the test cells out altogether (the specs do the testing). Deleted, duplicated or
+retyped answer cells, and edited test cells or points, are noted in plain words.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+class NotebookError(Exception):
+    """The file cannot be graded; the message says why, in plain words."""
+
+
+@dataclass
+class Cell:
+    """One code cell to run: its source and where it comes from."""
+
+    source: str
+    origin: str  # "teacher" or "learner"
+    grade_id: str | None = None
+
+
+@dataclass
+class Plan:
+    """What the worker runs for one submission, and what was noticed on the way."""
+
+    cells: list[Cell]
+    missing: list[str] = field(default_factory=list)  # answer ids with no usable cell
+    notes: list[str] = field(default_factory=list)
+
+
+def read_notebook(path: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict[str, Any]:
+    """The notebook at ``path`` as a dict, checked to be nbformat 4 with sane cells."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        if os.path.islink(path):
+            raise NotebookError("the file is a symbolic link; only plain files are read")
+        raise NotebookError(f"cannot open the file ({err.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotebookError("not a plain file")
+        if info.st_size > max_bytes:
+            raise NotebookError(f"the file is {info.st_size / 2**20:.1f} MB, over the "
+                                f"{max_bytes / 2**20:.0f} MB limit for a notebook")
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise NotebookError(f"the file is over the {max_bytes / 2**20:.0f} MB limit")
+    if not raw.strip():
+        raise NotebookError("the file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotebookError("not a notebook: the file is not UTF-8 text "
+                            "(binary data?)") from None
+    try:
+        nb = json.loads(text)
+    except RecursionError:
+        raise NotebookError("not a notebook: its JSON is nested too deeply") from None
+    except ValueError as err:
+        raise NotebookError(f"not a notebook: the file is not valid JSON ({err})") from None
+    return _check_structure(nb)
+
+
+def _check_structure(nb: Any) -> dict[str, Any]:
+    if not isinstance(nb, dict):
+        raise NotebookError("not a notebook: the JSON is not an object")
+    version = nb.get("nbformat")
+    if version != 4:
+        shown = version if isinstance(version, int) and not isinstance(version, bool) else "?"
+        raise NotebookError(f"notebook format {shown}, but only format 4 can be graded: "
+                            "open it in a current Jupyter and save it again")
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise NotebookError("not a notebook: it has no list of cells")
+    for i, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            raise NotebookError(f"cell {i} is malformed")
+        source = cell.get("source", "")
+        if not (isinstance(source, str)
+                or isinstance(source, list) and all(isinstance(s, str) for s in source)):
+            raise NotebookError(f"cell {i} has malformed source")
+        if not isinstance(cell.get("metadata", {}), dict):
+            raise NotebookError(f"cell {i} has malformed metadata")
+    return nb
+
+
+def source_of(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
+
+
+def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_id_of(cell: dict[str, Any]) -> str | None:
+    grade_id = nbgrader_meta(cell).get("grade_id")
+    return grade_id if isinstance(grade_id, str) else None
+
+
+def _is_answer(meta: dict[str, Any]) -> bool:
+    return meta.get("solution") is True
+
+
+def _is_test(meta: dict[str, Any]) -> bool:
+    return meta.get("grade") is True and meta.get("solution") is not True
+
+
+def plan_cells(teacher: dict[str, Any], learner: dict[str, Any]) -> Plan:
+    """The cells to run for ``learner``, in the teacher's order (see the module doc)."""
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for cell in learner["cells"]:
+        grade_id = grade_id_of(cell)
+        if grade_id is not None:
+            by_id.setdefault(grade_id, []).append(cell)
+    plan = Plan(cells=[])
+    for cell in teacher["cells"]:
+        meta = nbgrader_meta(cell)
+        grade_id = grade_id_of(cell)
+        if cell.get("cell_type") == "code" and _is_test(meta):
+            _note_test_edits(plan, cell, by_id.get(grade_id, []))
+            continue
+        if grade_id is not None and _is_answer(meta):
+            if cell.get("cell_type") != "code":
+                continue  # a written answer: nothing to run
+            mine = by_id.get(grade_id, [])
+            if not mine:
+                plan.missing.append(grade_id)
+                plan.notes.append(f"answer cell '{grade_id}' is missing (deleted?)")
+            elif len(mine) > 1:
+                plan.missing.append(grade_id)
+                plan.notes.append(f"answer cell '{grade_id}' appears {len(mine)} times; "
+                                  "none of the copies is graded")
+            elif mine[0].get("cell_type") != "code":
+                plan.missing.append(grade_id)
+                plan.notes.append(f"answer cell '{grade_id}' is no longer a code cell")
+            else:
+                plan.cells.append(Cell(source_of(mine[0]), "learner", grade_id))
+            continue
+        if cell.get("cell_type") == "code":
+            plan.cells.append(Cell(source_of(cell), "teacher", grade_id))
+    return plan
+
+
+def _note_test_edits(plan: Plan, teacher_cell: dict[str, Any],
+                     mine: list[dict[str, Any]]) -> None:
+    grade_id = grade_id_of(teacher_cell)
+    if len(mine) > 1:
+        plan.notes.append(f"test cell '{grade_id}' appears {len(mine)} times; the copies "
+                          "are ignored (tests and points come from the teacher's copy)")
+    for cell in mine[:1]:
+        if source_of(cell).strip() != source_of(teacher_cell).strip():
+            plan.notes.append(f"test cell '{grade_id}' was edited; the edit is ignored "
+                              "(tests come from the teacher's copy)")
+        if nbgrader_meta(cell).get("points") != nbgrader_meta(teacher_cell).get("points"):
+            plan.notes.append(f"the points of '{grade_id}' were changed; the change is "
+                              "ignored (points come from the teacher's copy)")

@@ -1,0 +1,87 @@
+"""The in-notebook check: ``check("neuron_forward", neuron_forward)`` and ``hint(...)``.
+
+The check runs the learner's function on the spec's public cases, shows what is
+right and wrong in plain words (HTML in JupyterLab, text in a terminal), and on a
+failure raises ``CheckFailed``, whose traceback is one line, so the cell fails
+(nbgrader then gives it zero) without a wall of checker internals.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from .registry import get_spec
+from .report import Report, Tip
+from .spec import AnswerError, Outcome, Spec, decode, describe_exception, encode
+
+
+class CheckFailed(Exception):
+    """Raised by ``check`` when a case is wrong; IPython shows one line for it."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"CheckFailed: {self}"]
+
+
+def run_check(spec: Spec, namespace: Mapping[str, Any],
+              seeds: tuple[int, ...] | None = None) -> Report:
+    """Run ``spec`` on the learner's ``namespace`` (in this process) and judge it."""
+    outcomes = []
+    for case in spec.cases(seeds):
+        expected = spec.reference(case)
+        try:
+            got = decode(encode(spec.run(namespace, case)))
+        except AnswerError as err:
+            outcomes.append(Outcome(case.label, False, str(err)))
+            continue
+        except Exception as err:
+            outcomes.append(spec.error_outcome(describe_exception(err), case))
+            continue
+        try:
+            outcomes.append(spec.compare(got, expected, case))
+        except Exception as err:  # a bug in the checker, not the learner's fault
+            outcomes.append(Outcome(case.label, False, "the checker could not compare your "
+                                    f"answer ({type(err).__name__}: {err}); please report this"))
+    return Report(spec, outcomes)
+
+
+def check(grade_id: str, answer: Any = None) -> None:
+    """Check the learner's function (or class) for the exercise ``grade_id``.
+
+    ``answer`` is the learner's function; without it, the name is looked up in
+    the caller's globals (the notebook).
+    """
+    spec = get_spec(grade_id)
+    if answer is None:
+        namespace = sys._getframe(1).f_globals
+    else:
+        namespace = {spec.name: answer}
+    report = run_check(spec, namespace)
+    _display(report)
+    if not report.passed:
+        n = len(report.outcomes)
+        raise CheckFailed(f"{report.wrong} of {n} cases wrong, see above") from None
+
+
+_tips_shown: dict[str, int] = {}
+
+
+def hint(grade_id: str) -> None:
+    """Show the next tip for ``grade_id``, gentlest first (never the solution code)."""
+    spec = get_spec(grade_id)
+    if not spec.tips:
+        _display(Tip(grade_id, 1, 1, spec.task))
+        return
+    number = min(_tips_shown.get(grade_id, 0) + 1, len(spec.tips))
+    _tips_shown[grade_id] = number
+    _display(Tip(grade_id, number, len(spec.tips), spec.tips[number - 1]))
+
+
+def _display(obj: Any) -> None:
+    """Rich display in IPython (HTML and text), plain print elsewhere."""
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and ipython.get_ipython() is not None:
+        from IPython.display import display
+        display(obj)
+    else:
+        print(obj.text())

@@ -1,0 +1,111 @@
+"""A check's verdict on one graded function, as text (terminal) and HTML (JupyterLab)."""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from .spec import Outcome, Spec
+
+
+@dataclass
+class Report:
+    """The outcomes of every case of one spec. Points are all or nothing."""
+
+    spec: Spec
+    outcomes: list[Outcome]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.outcomes) and all(o.passed for o in self.outcomes)
+
+    @property
+    def wrong(self) -> int:
+        return sum(not o.passed for o in self.outcomes)
+
+    @property
+    def points(self) -> float:
+        return float(self.spec.points) if self.passed else 0.0
+
+    def summary(self) -> str:
+        n = len(self.outcomes)
+        pts = _points(self.spec.points)
+        if self.passed:
+            return f"{self.spec.name}: all {n} cases right. {pts}."
+        return (f"{self.spec.name}: {n - self.wrong} of {n} cases right, not yet "
+                f"({pts} when all are).")
+
+    def lines(self) -> list[tuple[str, str, str]]:
+        """(mark, text, hint) per line; one line when every case failed the same way."""
+        failed = [o for o in self.outcomes if not o.passed]
+        if len(failed) == len(self.outcomes) > 1 and len({o.message for o in failed}) == 1:
+            message = failed[0].message
+            if not message.startswith("not implemented yet"):
+                message = f"every case: {message}"
+            return [("wrong", message, failed[0].hint)]
+        return [("right" if o.passed else "wrong",
+                 f"{o.case}" + ("" if o.passed else f": {o.message}"),
+                 "" if o.passed else o.hint) for o in self.outcomes]
+
+    def text(self) -> str:
+        out = [self.summary()]
+        for mark, text, hint in self.lines():
+            out.append(f"  {mark:<5}  {text}")
+            if hint:
+                out.append(f"         hint: {hint}")
+        if not self.passed:
+            out.append(f'Stuck? hint("{self.spec.grade_id}") gives a tip.')
+        return "\n".join(out)
+
+    def html(self) -> str:
+        colour = "#2e7d32" if self.passed else "#c62828"
+        items = []
+        for mark, text, hint in self.lines():
+            sign = "&#10004;" if mark == "right" else "&#10008;"
+            tone = "#2e7d32" if mark == "right" else "#c62828"
+            item = f'<li><span style="color:{tone}">{sign}</span> {_inline(text)}'
+            if hint:
+                item += f'<br><span style="color:#555"><b>hint:</b> {_inline(hint)}</span>'
+            items.append(item + "</li>")
+        stuck = "" if self.passed else (
+            f'<div style="color:#555">Stuck? <code>hint("{self.spec.grade_id}")</code> '
+            "gives a tip.</div>")
+        return (f'<div style="border-left:4px solid {colour};padding:4px 10px">'
+                f'<b style="color:{colour}">{_inline(self.summary())}</b>'
+                f'<ul style="margin:4px 0;list-style:none;padding-left:8px">{"".join(items)}'
+                f"</ul>{stuck}</div>")
+
+    __repr__ = text
+    _repr_html_ = html
+
+
+@dataclass
+class Tip:
+    """One tip from ``hint()``, displayed like a report."""
+
+    grade_id: str
+    number: int
+    total: int
+    tip: str
+
+    def text(self) -> str:
+        more = (f' Call hint("{self.grade_id}") again for another.'
+                if self.number < self.total else " That was the last tip.")
+        return f"Tip {self.number} of {self.total} for {self.grade_id}: {self.tip}{more}"
+
+    def html(self) -> str:
+        return ('<div style="border-left:4px solid #1565c0;padding:4px 10px">'
+                f"{_inline(self.text())}</div>")
+
+    __repr__ = text
+    _repr_html_ = html
+
+
+def _points(points: float) -> str:
+    p = int(points) if float(points).is_integer() else points
+    return f"{p} point" + ("" if p == 1 else "s")
+
+
+def _inline(text: str) -> str:
+    """Escape, then show `code` in backticks as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))

@@ -1,0 +1,67 @@
+"""Small helpers the spec modules share: seeded inputs, calling the learner,
+building engine layers from given weights without touching dlcore's RNG."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ... import nn, rng
+from ..spec import Case, as_array, learner
+
+
+def gen(seed: int, salt: int) -> np.random.Generator:
+    """A generator per (seed, spec), so two specs never share inputs."""
+    return np.random.default_rng([int(seed), int(salt)])
+
+
+def normal(g: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
+    return np.round(g.standard_normal(shape) * scale, 4)
+
+
+def call(namespace: Mapping[str, Any], case: Case, name: str, *keys: str,
+         strict: bool = False) -> Any:
+    """``name(*inputs[keys])`` from the learner's namespace, on fresh copies.
+
+    With ``strict``, overflow and invalid operations raise ``FloatingPointError``
+    instead of warning, so an unstable formula shows up as an error.
+    """
+    fn = learner(namespace, name)
+    inputs = case.copy_inputs()
+    args = [inputs[k] for k in keys]
+    if not strict:
+        return fn(*args)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        return fn(*args)
+
+
+def call_array(namespace: Mapping[str, Any], case: Case, name: str, *keys: str,
+               strict: bool = False) -> np.ndarray:
+    return as_array(call(namespace, case, name, *keys, strict=strict), f"what `{name}` returned")
+
+
+@contextlib.contextmanager
+def keep_rng() -> Iterator[None]:
+    """Build engine layers for a reference without moving dlcore's generator,
+    so a check never changes the random numbers a learner's notebook draws."""
+    state = rng.generator().bit_generator.state
+    try:
+        yield
+    finally:
+        rng.generator().bit_generator.state = state
+
+
+def linear(W: np.ndarray, b: np.ndarray | None = None) -> nn.Linear:
+    """An engine ``nn.Linear`` holding the weights W (out, in) and bias b, in float64."""
+    with keep_rng():
+        layer = nn.Linear(W.shape[1], W.shape[0], bias=b is not None)
+    layer.double()
+    layer.weight.data = np.array(W, dtype=np.float64)
+    if b is not None:
+        layer.bias.data = np.array(b, dtype=np.float64)
+    return layer
+
+
+__all__ = ["gen", "normal", "call", "call_array", "keep_rng", "linear", "as_array"]

@@ -1,0 +1,2 @@
+"""Placeholder: specs come in the next commit."""
+SPECS: list = []
