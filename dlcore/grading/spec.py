@@ -176,7 +176,8 @@ def as_parts(x: Any, names: tuple[str, ...], what: str = "your result") -> dict[
             got += f" of {len(x)}"
         raise AnswerError(f"{what} should be a tuple of {len(names)} "
                           f"({', '.join(names)}), but it is {got}.")
-    return {name: as_array(part, f"{name} in {what}") for name, part in zip(names, list(x), strict=False)}
+    parts = zip(names, list(x), strict=True)
+    return {name: as_array(part, f"{name} in {what}") for name, part in parts}
 
 
 # -- the spec ----------------------------------------------------------------

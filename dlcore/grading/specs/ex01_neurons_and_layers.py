@@ -96,10 +96,15 @@ def _count_cases(seed: int) -> list[Case]:
             Case(f"{sizes}", {"layer_sizes": sizes})]
 
 
+def _layers(sizes: list[int]) -> list[tuple[int, int]]:
+    """(inputs, outputs) of each layer."""
+    return list(zip(sizes[:-1], sizes[1:], strict=True))
+
+
 def _count_reference(case: Case) -> int:
     sizes = case.inputs["layer_sizes"]
     with keep_rng():
-        model = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=False)])
+        model = nn.Sequential(*[nn.Linear(a, b) for a, b in _layers(sizes)])
     return sum(p.numel() for p in model.parameters())
 
 
@@ -113,8 +118,7 @@ COUNT = Spec(
     hints=(
         Hint("You counted the weights but not the biases: each layer also has one bias "
              "per output neuron.",
-             mistake=lambda c: sum(a * b for a, b in zip(c.inputs["layer_sizes"][:-1],
-                                                         c.inputs["layer_sizes"][1:], strict=False))),
+             mistake=lambda c: sum(a * b for a, b in _layers(c.inputs["layer_sizes"]))),
         Hint("You counted neurons, not parameters: a layer from a inputs to b neurons "
              "has a * b weights and b biases.",
              mistake=lambda c: sum(c.inputs["layer_sizes"])),
