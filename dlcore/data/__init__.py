@@ -40,11 +40,12 @@ Real data (inside scikit-learn's wheel), each -> Splits::
     load_sample_images(gray=False, size=None) -> (images (2, H, W, 3) in [0, 1], names)
     sample_image(name='china' | 'flower', gray=False, size=None) -> (H, W, 3) or (H, W)
 
-Printed digits (rendered with matplotlib's DejaVu fonts, cached; in printed.py)::
+Printed digits (rendered with matplotlib's 12 DejaVu fonts, FONTS; cached)::
 
-    printed_digits(n=1000, size=28, seed=0, ...) -> (X (n, 1, size, size), y)
+    printed_digits(n=1000, size=28, seed=0, fonts=FONTS, scale=None, rotation=12.0,
+                   shift=None, noise=None) -> (X (n, 1, size, size) in [0, 1], y (n,))
     load_printed_digits(n=6000, size=28, val_size=0.1, test_size=0.2, seed=0,
-                        images=True) -> Splits
+                        images=True, **options) -> Splits
         # size=8, images=False matches load_digits' layout and 0..16/16 scale,
         # a source domain for transfer learning to the handwritten digits
 
@@ -61,16 +62,30 @@ Text::
     CharVocab(text): .chars .stoi len() .encode(str) -> int64 ids .decode(ids) .one_hot(ids)
     char_windows(text, seq_len=32, vocab=None, step=1) -> (X (N, T), Y (N, T), vocab)
 
-Augmentation (in augment.py; on a batch (N, C, H, W) or (N, H, W); each takes
-``generator=None``, meaning ``dlcore.rng.generator()``)::
+Augmentation (augment.py; on a batch (N, C, H, W) or (N, H, W), shape and dtype
+kept; each takes ``generator=None``, meaning ``dlcore.rng.generator()``)::
 
-    RandomShift(max_shift=2), RandomRotation(degrees=10), RandomHorizontalFlip(p=0.5),
-    RandomVerticalFlip(p=0.5), RandomCrop(size, padding=0), GaussianNoise(std=0.1),
+    RandomShift(max_shift=2, fill=0.0), RandomRotation(degrees=10.0, fill=0.0),
+    RandomHorizontalFlip(p=0.5), RandomVerticalFlip(p=0.5),
+    RandomCrop(size=None, padding=0), GaussianNoise(std=0.1, clip=None),
     Compose([...]);  hflip(X), vflip(X) exact flips
     DataLoader(..., transform=Compose([RandomShift(2), GaussianNoise(0.05)]))
 """
+from . import augment
+from .augment import (
+    Compose,
+    GaussianNoise,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomRotation,
+    RandomShift,
+    RandomVerticalFlip,
+    hflip,
+    vflip,
+)
 from .dataset import TensorDataset
 from .loader import DataLoader
+from .printed import FONTS, load_printed_digits, printed_digits
 from .real import load_breast_cancer, load_digits, load_sample_images, sample_image
 from .sequences import adding_problem, copy_task, sine_waves
 from .split import Splits, Standardizer, split_indices, standardize, train_val_test_split
@@ -84,4 +99,7 @@ __all__ = [
     "load_digits", "load_breast_cancer", "load_sample_images", "sample_image",
     "adding_problem", "copy_task", "sine_waves",
     "zen_of_python", "CharVocab", "char_windows",
+    "printed_digits", "load_printed_digits", "FONTS",
+    "augment", "Compose", "GaussianNoise", "RandomCrop", "RandomHorizontalFlip",
+    "RandomRotation", "RandomShift", "RandomVerticalFlip", "hflip", "vflip",
 ]
