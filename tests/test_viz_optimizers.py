@@ -1,0 +1,112 @@
+"""The optimizer race uses the real optimizers and their paths behave as taught."""
+from __future__ import annotations
+
+from functools import partial
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlcore import numerical_gradient, optim, rel_error  # noqa: E402
+from dlcore.viz import optimizers as vo  # noqa: E402
+
+
+@pytest.mark.parametrize("surface", vo.SURFACES, ids=lambda s: s.name.split(":")[0])
+def test_surface_gradients_match_numerical(surface):
+    p = np.array([0.7, -0.4])
+    numeric = numerical_gradient(lambda: float(surface.f(p[0], p[1])), p)
+    assert rel_error(surface.grad(p), numeric) < 1e-6
+
+
+def test_adam_on_rosenbrock_gets_close_to_one_one():
+    s = vo.ROSENBROCK
+    path = vo.run_optimizer(s, partial(optim.Adam, lr=0.1), steps=500)
+    start = np.linalg.norm(np.array(s.start) - 1)
+    assert vo.distance_to_minimum(s, path) < 0.3 < start
+    assert s.f(*path[-1]) < 0.05 * s.f(*np.array(s.start))
+
+
+def test_path_is_exactly_what_the_optimizer_does():
+    s = vo.RAVINE
+    path = vo.run_optimizer(s, partial(optim.SGD, lr=0.1), steps=3)
+    w = np.array(s.start)
+    for k in range(1, 4):
+        w = w - 0.1 * s.grad(w)
+        np.testing.assert_allclose(path[k], w)
+
+
+def test_momentum_beats_sgd_in_the_ravine_and_adaptive_methods_beat_both():
+    s = vo.RAVINE
+    paths = vo.race(s, vo.racers(s.lr_sgd, s.lr_adaptive), steps=100)
+    d = {name: vo.distance_to_minimum(s, p) for name, p in paths.items()}
+    assert d["SGD + momentum"] < d["SGD"]
+    assert d["RMSprop"] < d["SGD"] and d["Adam"] < d["SGD"]
+    assert all(len(p) == 101 for p in paths.values())
+
+
+def test_plain_sgd_lingers_at_the_saddle():
+    s = vo.SADDLE
+    paths = vo.race(s, vo.racers(s.lr_sgd, s.lr_adaptive), steps=80)
+    assert abs(paths["SGD"][-1, 1]) < 0.2          # still near w2 = 0, the saddle
+    assert abs(paths["Adam"][-1, 1] - 1) < 0.2      # Adam is in the valley at w2 = 1
+
+
+def test_too_large_a_learning_rate_diverges_and_stops_early():
+    s = vo.ROSENBROCK
+    path = vo.run_optimizer(s, partial(optim.SGD, lr=0.05), steps=200)
+    assert len(path) < 201
+    fig = vo.draw_race(s, {"SGD": path})
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "SGD: diverged" in labels
+    plt.close(fig)
+
+
+def test_noise_changes_the_path_reproducibly():
+    s = vo.RAVINE
+    make = partial(optim.SGD, lr=0.3)
+    a = vo.run_optimizer(s, make, 20, noise=0.5)
+    b = vo.run_optimizer(s, make, 20, noise=0.5)
+    c = vo.run_optimizer(s, make, 20)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_gd_on_parabola_follows_the_factor_one_minus_two_lr():
+    for lr in (0.05, 0.3, 0.9, 1.05):
+        path = vo.gd_on_parabola(lr, steps=5, start=2.0)
+        np.testing.assert_allclose(path, 2.0 * (1 - 2 * lr) ** np.arange(6))
+    assert vo.describe_lr(0.05).startswith("too small")
+    assert vo.describe_lr(0.3) == "about right"
+    assert vo.describe_lr(1.05).endswith("diverges")
+
+
+def test_smaller_batches_take_more_steps_and_all_approach_the_line():
+    paths = vo.minibatch_paths(batch_sizes=(200, 20), lr=0.1, epochs=3)
+    assert len(paths[200]) == 4 and len(paths[20]) == 31
+    start_loss = vo.regression_loss(np.array(-2.0), np.array(-2.0))
+    end = {bs: vo.regression_loss(p[-1, 0], p[-1, 1]) for bs, p in paths.items()}
+    assert end[20] < end[200] < start_loss
+
+
+def test_figures_have_fixed_sizes():
+    s = vo.SADDLE
+    fig = vo.draw_race(s, vo.race(s, vo.racers(0.05, 0.05), steps=20))
+    assert tuple(fig.get_size_inches()) == (12, 4.8)
+    plt.close(fig)
+    fig = vo.draw_learning_rates((0.3,))
+    assert len(fig.axes) == 2
+    plt.close(fig)
+
+
+def test_widgets_build():
+    pytest.importorskip("ipywidgets")
+    assert vo.learning_rate_explorer().children
+    race = vo.optimizer_race()
+    surface = race.children[0].children[0].children[0]
+    lr_sgd = race.children[0].children[0].children[1]
+    surface.value = vo.RAVINE
+    assert lr_sgd.value == pytest.approx(vo.RAVINE.lr_sgd)
