@@ -7,8 +7,10 @@ levels and rebuilt on load.
 from __future__ import annotations
 
 import os
+import zipfile
 from collections import OrderedDict
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -33,14 +35,20 @@ def _flatten(obj: Mapping[str, Any], prefix: str, out: dict) -> None:
 
 
 def save(obj: Mapping[str, Any], path: str | os.PathLike) -> None:
-    """Save a state dict (or a dict of them) to ``path`` as ``.npz``."""
+    """Save a state dict (or a dict of them) to ``path`` as ``.npz``, exactly as
+    given (no ``.npz`` is added to the name). Values must be numbers or arrays;
+    they come back from ``load`` as NumPy arrays (a number as a 0-d array)."""
     if not isinstance(obj, Mapping):
         raise TypeError("save expects a dict such as model.state_dict(), "
                         f"got {type(obj).__name__}")
     flat: dict = {}
     _flatten(obj, "", flat)
-    with open(path, "wb") as f:  # an open file keeps numpy from adding '.npz'
-        np.savez(f, **flat)
+    # What np.savez writes (a zip of .npy files), written here so that no key
+    # can collide with np.savez's own arguments and no pickle can slip in.
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in flat.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, array, allow_pickle=False)
 
 
 def load(path: str | os.PathLike) -> OrderedDict:

@@ -28,7 +28,8 @@ class ReLU(Module):
         return np.maximum(x, 0)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return grad_out * self._saved()
+        positive = self._saved()
+        return self._check_grad_out(grad_out, positive.shape) * positive
 
 
 class LeakyReLU(Module):
@@ -44,7 +45,9 @@ class LeakyReLU(Module):
         return np.where(self._cache, x, x * self.negative_slope)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return np.where(self._saved(), grad_out, grad_out * self.negative_slope)
+        positive = self._saved()
+        grad_out = self._check_grad_out(grad_out, positive.shape)
+        return np.where(positive, grad_out, grad_out * self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -60,7 +63,7 @@ class Sigmoid(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         y = self._saved()
-        return grad_out * y * (1 - y)
+        return self._check_grad_out(grad_out, y.shape) * y * (1 - y)
 
 
 class Tanh(Module):
@@ -73,7 +76,7 @@ class Tanh(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         y = self._saved()
-        return grad_out * (1 - y * y)
+        return self._check_grad_out(grad_out, y.shape) * (1 - y * y)
 
 
 class GELU(Module):
@@ -96,13 +99,14 @@ class GELU(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x = self._saved()
+        grad_out = self._check_grad_out(grad_out, x.shape)
         if self.approximate == "tanh":
             c = math.sqrt(2 / math.pi)
             t = np.tanh(c * (x + 0.044715 * x**3))
             dt = (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
             return grad_out * (0.5 * (1 + t) + 0.5 * x * dt)
         cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
-        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        pdf = F.exp_nonpositive(-0.5 * x * x) / math.sqrt(2 * math.pi)
         return (grad_out * (cdf + x * pdf)).astype(x.dtype, copy=False)
 
     def extra_repr(self) -> str:
@@ -110,26 +114,38 @@ class GELU(Module):
 
 
 class Softmax(Module):
-    """exp(x_i) / sum_j exp(x_j) along ``dim`` (the last one if None).
+    """exp(x_i) / sum_j exp(x_j) along ``dim``.
 
     Backward: dx = y * (g - sum(g * y)), the Jacobian-vector product without
     ever building the (C, C) Jacobian.
+
+    Pass ``dim`` (say ``dim=1`` for scores (N, C)). Left as None it follows
+    PyTorch's old implicit rule: dim 0 for inputs of 0, 1 or 3 dimensions,
+    dim 1 otherwise.
     """
 
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
+    def _dim(self, ndim: int) -> int:
+        if self.dim is not None:
+            if not -max(ndim, 1) <= self.dim < max(ndim, 1):
+                raise ValueError(f"{self._short()} got an input with {ndim} dimensions, "
+                                 f"which has no dimension {self.dim}")
+            return self.dim
+        return 0 if ndim in (0, 1, 3) else 1
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        dim = -1 if self.dim is None else self.dim
-        y = F.softmax(as_array(x, self), dim)
+        x = as_array(x, self)
+        y = F.softmax(x, self._dim(x.ndim))
         self._cache = y
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         y = self._saved()
-        dim = -1 if self.dim is None else self.dim
-        return y * (grad_out - (grad_out * y).sum(axis=dim, keepdims=True))
+        grad_out = self._check_grad_out(grad_out, y.shape)
+        return y * (grad_out - (grad_out * y).sum(axis=self._dim(y.ndim), keepdims=True))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -61,9 +61,7 @@ class Linear(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x = self._saved()
-        if grad_out.shape != x.shape[:-1] + (self.out_features,):
-            raise ValueError(f"{self._short()} backward expected grad_out "
-                             f"{x.shape[:-1] + (self.out_features,)}, got {grad_out.shape}")
+        grad_out = self._check_grad_out(grad_out, x.shape[:-1] + (self.out_features,))
         # Collapse any leading dimensions so both products are plain matrices.
         x2 = x.reshape(-1, self.in_features)
         g2 = grad_out.reshape(-1, self.out_features)
@@ -90,13 +88,20 @@ class Flatten(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_array(x, self)
+        for dim in (self.start_dim, self.end_dim):
+            if not -x.ndim <= dim < x.ndim:
+                raise ValueError(f"{self._short()} got input of shape {x.shape}, which has "
+                                 f"no dimension {dim}")
         start = self.start_dim % x.ndim
         end = self.end_dim % x.ndim
-        self._cache = x.shape
-        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+        y = x.reshape(x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),)
+                      + x.shape[end + 1:])
+        self._cache = (x.shape, y.shape)
+        return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return grad_out.reshape(self._saved())
+        in_shape, out_shape = self._saved()
+        return self._check_grad_out(grad_out, out_shape).reshape(in_shape)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -109,9 +114,8 @@ class Identity(Module):
         super().__init__()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._cache = True
+        self._cache = np.shape(x)
         return x
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        self._saved()
-        return grad_out
+        return self._check_grad_out(grad_out, self._saved())

@@ -15,7 +15,13 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
+    """What the losses share: ``reduction`` and the shape checks.
+
+    The arguments are keyword-only: PyTorch's first positional arguments are
+    ``weight`` or ``size_average``, so a positional call would mean something else.
+    """
+
+    def __init__(self, *, reduction: str = "mean"):
         super().__init__()
         if reduction not in _REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of "
@@ -40,7 +46,8 @@ class _Loss(Module):
             y_hat = y_hat.astype(np.float32)
         if y_hat.shape != y.shape:
             raise ValueError(f"{type(self).__name__}: prediction {y_hat.shape} and target "
-                             f"{y.shape} must have the same shape")
+                             f"{y.shape} must have the same shape (NumPy would broadcast "
+                             "them into a wrong loss); reshape one of them")
         return y_hat, y.astype(y_hat.dtype, copy=False)
 
     def backward(self, grad: float = 1.0) -> np.ndarray:
@@ -71,15 +78,18 @@ class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on raw scores z (logits), with the sigmoid inside:
 
         loss = -[y log sigma(z) + (1 - y) log(1 - sigma(z))]
-             = max(z, 0) - z y + log(1 + exp(-|z|))      (the stable form)
+             = softplus(z) - z y      softplus(z) = max(z, 0) + log(1 + exp(-|z|))
 
-    Gradient: (sigma(z) - y) / N. ``pos_weight`` scales the positive term.
+    The second form never takes log(0) nor exp(1000). Gradient: (sigma(z) - y) / N.
+    ``pos_weight`` p (one per output column) weighs the positive term:
+    loss = (1 - y) z + (1 + (p - 1) y) softplus(-z).
     Shape: z (*), y (*) the same, y in [0, 1].
     """
 
-    def __init__(self, reduction: str = "mean", pos_weight: np.ndarray | None = None):
-        super().__init__(reduction)
-        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight)
+    def __init__(self, *, reduction: str = "mean", pos_weight: np.ndarray | None = None):
+        super().__init__(reduction=reduction)
+        self.register_buffer("pos_weight", None if pos_weight is None
+                             else np.asarray(pos_weight, dtype=np.float32))
 
     def forward(self, z: np.ndarray, y: np.ndarray):
         z, y = self._check_float(z, y)
@@ -88,8 +98,8 @@ class BCEWithLogitsLoss(_Loss):
                              f"from {y.min():g} to {y.max():g}")
         self._cache = (z, y)
         if self.pos_weight is None:
-            return self._reduce(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
-        log_weight = 1 + (self.pos_weight - 1) * y
+            return self._reduce(F.softplus(z) - z * y)
+        log_weight = 1 + (self.pos_weight.astype(z.dtype) - 1) * y
         return self._reduce((1 - y) * z + log_weight * F.softplus(-z))
 
     def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
@@ -98,7 +108,7 @@ class BCEWithLogitsLoss(_Loss):
         if self.pos_weight is None:
             g = s - y
         else:
-            g = (1 - y) - (1 + (self.pos_weight - 1) * y) * (1 - s)
+            g = (1 - y) - (1 + (self.pos_weight.astype(z.dtype) - 1) * y) * (1 - s)
         return (g * self._scale(z.size) * grad).astype(z.dtype, copy=False)
 
 
@@ -114,8 +124,8 @@ class CrossEntropyLoss(_Loss):
     in [0, C).
     """
 
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0):
-        super().__init__(reduction)
+    def __init__(self, *, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(reduction=reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
         self.label_smoothing = label_smoothing
@@ -156,7 +166,7 @@ class CrossEntropyLoss(_Loss):
     def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
         log_p, y = self._saved()
         n, num_classes = log_p.shape
-        g = np.exp(log_p)
+        g = F.exp_nonpositive(log_p)
         e = self.label_smoothing
         # Subtract the target in place: a float64 one-hot would silently turn a
         # float32 backward pass into float64.

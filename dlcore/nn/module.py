@@ -15,9 +15,16 @@ so that code and weights carry over either way.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` did not match (only non-empty with ``strict=False``)."""
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Parameter:
@@ -50,7 +57,7 @@ class Parameter:
     def zero_grad(self) -> None:
         self.grad[...] = 0
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Parameter":
+    def requires_grad_(self, requires_grad: bool = True) -> Parameter:
         self.requires_grad = requires_grad
         return self
 
@@ -85,8 +92,10 @@ class Module:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
+            self._buffers.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):
+            self._buffers.pop(name, None)
             self._modules[name] = value
         elif name in self._buffers:
             self._buffers[name] = value
@@ -110,7 +119,7 @@ class Module:
         else:
             setattr(self, name, param)
 
-    def add_module(self, name: str, module: "Module") -> None:
+    def add_module(self, name: str, module: Module) -> None:
         setattr(self, name, module)
 
     # -- the two passes ----------------------------------------------------
@@ -136,20 +145,29 @@ class Module:
         """A short name for error messages, such as ``Linear(64 -> 10)``."""
         return f"{type(self).__name__}({self.extra_repr()})"
 
+    def _check_grad_out(self, grad_out: Any, shape: tuple) -> np.ndarray:
+        """``grad_out`` as an array of the output's ``shape``, or a clear error
+        (NumPy would otherwise broadcast a wrong shape silently)."""
+        grad_out = np.asarray(grad_out)
+        if grad_out.shape != tuple(shape):
+            raise ValueError(f"{self._short()} backward expected grad_out of shape "
+                             f"{tuple(shape)} (the shape of its output), got {grad_out.shape}")
+        return grad_out
+
     # -- traversal ---------------------------------------------------------
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         yield from self._modules.items()
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         yield prefix, self
         for name, module in self._modules.items():
             yield from module.named_modules(f"{prefix}.{name}" if prefix else name)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
@@ -174,32 +192,32 @@ class Module:
                 if buf is not None:
                     yield (f"{module_name}.{name}" if module_name else name), buf
 
-    def apply(self, fn) -> "Module":
+    def apply(self, fn) -> Module:
         for module in self.children():
             module.apply(fn)
         fn(self)
         return self
 
     # -- modes and gradients -------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
     def zero_grad(self) -> None:
         for param in self.parameters():
             param.zero_grad()
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze (True) every parameter of this module."""
         for param in self.parameters():
             param.requires_grad = requires_grad
         return self
 
-    def _cast(self, dtype: type) -> "Module":
+    def _cast(self, dtype: type) -> Module:
         for module in self.modules():
             for param in module._parameters.values():
                 if param is not None:
@@ -211,16 +229,16 @@ class Module:
                     object.__setattr__(module, name, module._buffers[name])
         return self
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         """Cast parameters and buffers to float64 (for gradient checks)."""
         return self._cast(np.float64)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         """Cast parameters and buffers to float32 (the default)."""
         return self._cast(np.float32)
 
     # -- state dict ---------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Copies of every parameter and buffer under PyTorch's keys."""
         state: OrderedDict[str, np.ndarray] = OrderedDict()
         for module_name, module in self.named_modules():
@@ -233,12 +251,19 @@ class Module:
                     state[prefix + name] = np.array(buf, copy=True)
         return state
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy values in by key. Takes NumPy arrays or torch tensors.
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> IncompatibleKeys:
+        """Copy values in by key; takes NumPy arrays or torch tensors.
 
-        Raises ``KeyError`` naming missing and unexpected keys (when ``strict``)
-        and ``ValueError`` naming a key whose shape differs.
+        Every key and shape is checked before anything is copied, so a failed
+        load leaves the module as it was. Raises ``KeyError`` naming the missing
+        and unexpected keys (unless ``strict=False``, which loads the keys both
+        sides have) and ``ValueError`` naming each key whose shape differs.
+        Values take the dtype of the module's own arrays.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict for {type(self).__name__} expects a dict such "
+                            f"as model.state_dict(), got {type(state_dict).__name__}")
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -249,29 +274,30 @@ class Module:
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
             raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
-        targets = {}
-        for module_name, module in self.named_modules():
-            prefix = f"{module_name}." if module_name else ""
-            for name in list(module._parameters) + list(module._buffers):
-                targets[prefix + name] = (module, name)
-        for key, value in state_dict.items():
-            if key not in own:
+        values = {}
+        wrong = []
+        for key in own:
+            if key not in state_dict:
                 continue
+            value = state_dict[key]
             if hasattr(value, "detach"):  # a torch tensor
                 value = value.detach().cpu().numpy()
-            value = np.asarray(value)
-            if value.shape != own[key].shape:
-                raise ValueError(f"load_state_dict for {type(self).__name__}: '{key}' has "
-                                 f"shape {own[key].shape} here but {value.shape} in the "
-                                 "state dict")
-            module, name = targets[key]
-            if name in module._parameters:
-                param = module._parameters[name]
-                param.data = value.astype(param.data.dtype, copy=True)
-            else:
-                dtype = module._buffers[name].dtype
-                module._buffers[name] = value.astype(dtype, copy=True)
-                object.__setattr__(module, name, module._buffers[name])
+            values[key] = np.asarray(value)
+            if values[key].shape != own[key].shape:
+                wrong.append(f"'{key}' has shape {own[key].shape} here but "
+                             f"{values[key].shape} in the state dict")
+        if wrong:
+            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(wrong))
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None and prefix + name in values:
+                    param.data = values[prefix + name].astype(param.data.dtype, copy=True)
+            for name, buf in module._buffers.items():
+                if buf is not None and prefix + name in values:
+                    module._buffers[name] = values[prefix + name].astype(buf.dtype, copy=True)
+                    object.__setattr__(module, name, module._buffers[name])
+        return IncompatibleKeys(missing, unexpected)
 
     # -- printing ------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -291,11 +317,10 @@ class Module:
         return "\n".join(lines)
 
 
-def _add_note(err: BaseException, note: str) -> BaseException:
+def _add_note(err: BaseException, note: str) -> None:
     """Attach where an error happened without hiding the original traceback."""
-    if not any(note == n for n in getattr(err, "__notes__", [])):
+    if note not in getattr(err, "__notes__", []):
         err.add_note(note)
-    return err
 
 
 class Sequential(Module):
@@ -322,17 +347,19 @@ class Sequential(Module):
         for name, module in self._modules.items():
             try:
                 x = module(x)
-            except (ValueError, TypeError, RuntimeError) as err:
-                raise _add_note(err, f"  in Sequential child ({name}): {module._short()}")
+            except Exception as err:
+                _add_note(err, f"  in Sequential child ({name}): {module._short()}")
+                raise
         return x
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         for name, module in reversed(self._modules.items()):
             try:
                 grad_out = module.backward(grad_out)
-            except (ValueError, TypeError, RuntimeError) as err:
-                raise _add_note(err, f"  in Sequential child ({name}) backward: "
-                                     f"{module._short()}")
+            except Exception as err:
+                _add_note(err, f"  in Sequential child ({name}) backward: "
+                               f"{module._short()}")
+                raise
         return grad_out
 
     def __getitem__(self, index: int | slice) -> Module:
@@ -347,7 +374,7 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
 
@@ -360,11 +387,11 @@ class ModuleList(Module):
         for module in modules or []:
             self.append(module)
 
-    def append(self, module: Module) -> "ModuleList":
+    def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
         for module in modules:
             self.append(module)
         return self

@@ -28,7 +28,7 @@ class LRScheduler:
 
     def step(self) -> None:
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -109,7 +109,7 @@ class OneCycleLR(LRScheduler):
             self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                             (end, "max_lr", "min_lr", "base_momentum", "max_momentum")]
         self.cycle_momentum = cycle_momentum
-        for group, top in zip(groups, max_lrs):
+        for group, top in zip(groups, max_lrs, strict=True):
             group["initial_lr"] = top / div_factor
             group["lr"] = group["initial_lr"]
             group["max_lr"] = top
@@ -129,9 +129,10 @@ class OneCycleLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         step = self.last_epoch
-        if step >= self.total_steps:
-            raise ValueError(f"OneCycleLR stepped {step + 1} times but total_steps is "
-                             f"{self.total_steps}")
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR was stepped {step} times but total_steps is "
+                             f"{self.total_steps}: step it once per batch and give it "
+                             "epochs * batches per epoch")
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0

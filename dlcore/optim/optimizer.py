@@ -1,7 +1,8 @@
 """The ``Optimizer`` base class: parameter groups, per-parameter state, zero_grad."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

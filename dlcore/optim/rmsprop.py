@@ -28,8 +28,6 @@ class RMSprop(Optimizer):
             if not state:
                 state["step"] = 0
                 state["square_avg"] = np.zeros_like(p.data)
-                if group["momentum"]:
-                    state["momentum_buffer"] = np.zeros_like(p.data)
                 if group["centered"]:
                     state["grad_avg"] = np.zeros_like(p.data)
             state["step"] += 1
@@ -44,7 +42,7 @@ class RMSprop(Optimizer):
             else:
                 avg = np.sqrt(v) + group["eps"]
             if group["momentum"]:
-                buf = state["momentum_buffer"]
+                buf = state.setdefault("momentum_buffer", np.zeros_like(p.data))
                 buf *= group["momentum"]
                 buf += g / avg
                 p.data -= group["lr"] * buf
