@@ -22,6 +22,7 @@ from matplotlib.patches import Circle, FancyBboxPatch
 
 from .. import nn
 from ..rng import manual_seed
+from . import plots
 
 FORWARD_COLOR = "#1f77b4"
 BACKWARD_COLOR = "#d62728"
@@ -171,7 +172,7 @@ def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figur
     names = _symbols(model)
     ys = _layout(model)
     xs = np.arange(len(ys)) * 3.0
-    fig, ax = plt.subplots(figsize=(11, 5.4))
+    fig, ax = plt.subplots(dpi=plots.DPI, figsize=(11, 5.4))
     ax.set_xlim(-1.4, xs[-1] + 1.4)
     ax.set_ylim(-4.6, 2.9)
     ax.set_aspect("equal")
@@ -237,7 +238,7 @@ def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figur
     ax.text(xs[-1] + 1.35, -3.05, "black: value (forward)\nred ∂: gradient dL/d· (backward)",
             fontsize=9.5, ha="right", va="top", color="0.25")
     fig.tight_layout()
-    return fig
+    return plots.finish(fig)
 
 
 def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | None = None,
@@ -267,7 +268,6 @@ def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | No
     def show(step: int) -> None:
         fig = draw_backprop_step(model, steps, step)
         display(fig)
-        plt.close(fig)
 
     out = widgets.interactive_output(show, {"step": slider})
     out.layout = widgets.Layout(height="620px")

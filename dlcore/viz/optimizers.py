@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import nn, optim
+from . import plots
 
 MakeOptimizer = Callable[[list], optim.Optimizer]
 COLORS = {"SGD": "#7f7f7f", "SGD + momentum": "#1f77b4", "RMSprop": "#2ca02c",
@@ -148,7 +149,7 @@ def _contours(ax, surface: Surface) -> None:
 
 def draw_race(surface: Surface, paths: dict[str, np.ndarray]) -> Figure:
     """Left: the paths on the contours of the loss. Right: loss against step."""
-    fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.8),
+    fig, (ax, ax_loss) = plt.subplots(1, 2, dpi=plots.DPI, figsize=(12, 4.8),
                                       gridspec_kw={"width_ratios": [1.25, 1]})
     _contours(ax, surface)
     f_min = float(surface.f(*np.array(surface.minimum)))
@@ -183,7 +184,7 @@ def draw_race(surface: Surface, paths: dict[str, np.ndarray]) -> Figure:
     ax_loss.set_ylim(1e-8, None)
     ax_loss.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
-    return fig
+    return plots.finish(fig)
 
 
 # -- the learning rate on a parabola ------------------------------------------------
@@ -218,7 +219,7 @@ def draw_learning_rates(lrs: tuple[float, ...] = (0.05, 0.3, 0.9, 1.05),
     """One panel per learning rate (the steps of gradient descent on w²), and a
     last panel with the loss of each against the step."""
     n = len(lrs)
-    fig, axes = plt.subplots(1, n + 1, figsize=(3.3 * (n + 1), 3.6))
+    fig, axes = plt.subplots(1, n + 1, dpi=plots.DPI, figsize=(3.3 * (n + 1), 3.6))
     w = np.linspace(-3, 3, 200)
     cmap = plt.get_cmap("viridis")
     for k, (ax, lr) in enumerate(zip(axes[:-1], lrs, strict=True)):
@@ -242,7 +243,7 @@ def draw_learning_rates(lrs: tuple[float, ...] = (0.05, 0.3, 0.9, 1.05),
     axes[-1].legend(fontsize=8.5)
     axes[-1].grid(True, alpha=0.3)
     fig.tight_layout()
-    return fig
+    return plots.finish(fig)
 
 
 # -- stochastic gradient descent on a real model -------------------------------------
@@ -293,7 +294,7 @@ def regression_loss(w: np.ndarray, b: np.ndarray, seed: int = 0) -> np.ndarray:
 def draw_minibatch_paths(paths: dict[int, np.ndarray], seed: int = 0) -> Figure:
     """Left: each batch size's path in (weight, bias) space. Right: the full
     loss against epochs."""
-    fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, (ax, ax_loss) = plt.subplots(1, 2, dpi=plots.DPI, figsize=(11, 4.5))
     W, B = np.meshgrid(np.linspace(-2.5, 4, 120), np.linspace(-2.5, 3, 120))
     Z = regression_loss(W, B, seed)
     ax.contourf(W, B, Z, levels=25, cmap="Blues_r", alpha=0.6)
@@ -320,7 +321,7 @@ def draw_minibatch_paths(paths: dict[int, np.ndarray], seed: int = 0) -> Figure:
     ax_loss.grid(True, alpha=0.3)
     ax_loss.legend(fontsize=9)
     fig.tight_layout()
-    return fig
+    return plots.finish(fig)
 
 
 # -- widgets -------------------------------------------------------------------------
@@ -328,7 +329,6 @@ def draw_minibatch_paths(paths: dict[int, np.ndarray], seed: int = 0) -> Figure:
 def _show(fig: Figure) -> None:
     from IPython.display import display
     display(fig)
-    plt.close(fig)
 
 
 def learning_rate_explorer():
