@@ -1,0 +1,150 @@
+"""``MaxPool2d`` and ``AvgPool2d``: shrink feature maps window by window.
+
+Both slide a kh x kw window with a stride over each channel of (N, C, H, W):
+
+    max:  y[n, c, i, j] = max_{p, q} x_pad[n, c, i*s + p, j*s + q]
+    avg:  y[n, c, i, j] = mean_{p, q} x_pad[n, c, i*s + p, j*s + q]
+
+Backward: max pooling sends each gradient to the one input that won its window
+(the first maximum, in row-major order, as PyTorch); average pooling spreads it
+evenly over the window.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .conv import _pad, _pair, add_windows, output_size, windows
+from .linear import as_array
+from .module import Module
+
+
+class _Pool2d(Module):
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _pair(kernel_size, f"{name} kernel_size")
+        self.stride = self.kernel_size if stride is None else _pair(stride, f"{name} stride")
+        self.padding = _pair(padding, f"{name} padding")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1:
+            raise ValueError(f"{name} needs kernel_size and stride >= 1, got "
+                             f"kernel_size={kernel_size}, stride={stride}")
+        if any(p < 0 or 2 * p > k for p, k in zip(self.padding, self.kernel_size, strict=True)):
+            raise ValueError(f"{name}: padding must be between 0 and half the kernel size, "
+                             f"got padding={padding} for kernel_size={kernel_size}")
+
+    def _check(self, x) -> tuple[np.ndarray, tuple[int, int]]:
+        """The input as an array, and the output size (Ho, Wo)."""
+        x = as_array(x, self)
+        if x.ndim != 4:
+            raise ValueError(f"{self._short()} expected input (N, C, H, W), got {x.shape}")
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        Ho, Wo = output_size(x.shape[2], kh, sh, ph), output_size(x.shape[3], kw, sw, pw)
+        if Ho < 1 or Wo < 1:
+            raise ValueError(f"{self._short()}: input {x.shape[2]}x{x.shape[3]} is smaller "
+                             f"than the window {kh}x{kw}")
+        return x, (Ho, Wo)
+
+    def _unpad(self, dx_pad: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+        ph, pw = self.padding
+        return dx_pad[:, :, ph:ph + hw[0], pw:pw + hw[1]]
+
+    def _short(self) -> str:
+        kh, kw = self.kernel_size
+        sh, sw = self.stride
+        k = kh if kh == kw else f"{kh}x{kw}"
+        s = sh if sh == sw else f"{sh}x{sw}"
+        return f"{type(self).__name__}(k={k}, stride={s})"
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """The largest value of each window.
+
+    Args:
+        kernel_size: window size (an int for a square window).
+        stride: step between windows (default: ``kernel_size``, windows that
+            do not overlap).
+        padding: implicit -inf added on each side (at most half the window).
+
+    Shape:
+        x: (N, C, H, W) -> y: (N, C, Ho, Wo), Ho = floor((H + 2 padding - kh) / stride) + 1.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, (Ho, Wo) = self._check(x)
+        N, C = x.shape[:2]
+        kh, kw = self.kernel_size
+        x_pad = _pad(x, *self.padding, value=-np.inf)
+        # (N, C, kh*kw, Ho, Wo): the window's entries along axis 2 (one copy).
+        win = windows(x_pad, self.kernel_size, self.stride, (Ho, Wo)).reshape(
+            N, C, kh * kw, Ho, Wo)
+        # argmax returns the first maximum, which is where PyTorch sends the gradient.
+        arg = win.argmax(axis=2)
+        self._cache = (arg, x_pad.shape, x.shape[2:])
+        return np.take_along_axis(win, arg[:, :, None], axis=2)[:, :, 0]
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        arg, padded_shape, hw = self._saved()
+        if grad_out.shape != arg.shape:
+            raise ValueError(f"{self._short()} backward expected grad_out {arg.shape}, "
+                             f"got {grad_out.shape}")
+        kh, kw = self.kernel_size
+        zero = np.zeros((), dtype=grad_out.dtype)
+        # For each offset (p, q) of the window, the gradient of the outputs whose
+        # maximum sat there; add_windows then puts them back on the input grid.
+        grad_windows = np.stack([np.where(arg == k, grad_out, zero) for k in range(kh * kw)],
+                                axis=2).reshape(*arg.shape[:2], kh, kw, *arg.shape[2:])
+        return self._unpad(add_windows(grad_windows, padded_shape, self.stride), hw)
+
+
+class AvgPool2d(_Pool2d):
+    """The mean of each window.
+
+    Args:
+        kernel_size, stride, padding: as ``MaxPool2d`` (zeros are padded).
+        count_include_pad: divide by the full window size kh*kw (True, PyTorch's
+            default) or only by the number of real, unpadded inputs in it (False).
+
+    Shape:
+        x: (N, C, H, W) -> y: (N, C, Ho, Wo).
+    """
+
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0, count_include_pad: bool = True):
+        super().__init__(kernel_size, stride, padding)
+        self.count_include_pad = count_include_pad
+
+    def _divisor(self, hw: tuple[int, int], out_hw: tuple[int, int], dtype) -> np.ndarray:
+        """How many inputs each output averages: kh*kw, or fewer near a padded edge."""
+        kh, kw = self.kernel_size
+        if self.count_include_pad or self.padding == (0, 0):
+            return np.asarray(kh * kw, dtype=dtype)
+        ones = _pad(np.ones((1, 1, *hw), dtype=dtype), *self.padding)
+        return windows(ones, self.kernel_size, self.stride, out_hw).sum(axis=(2, 3))[0, 0]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, out_hw = self._check(x)
+        x_pad = _pad(x, *self.padding)
+        divisor = self._divisor(x.shape[2:], out_hw, x.dtype)
+        self._cache = (divisor, x_pad.shape, x.shape[2:])
+        return windows(x_pad, self.kernel_size, self.stride, out_hw).sum(axis=(2, 3)) / divisor
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        divisor, padded_shape, hw = self._saved()
+        N, C = padded_shape[:2]
+        if grad_out.ndim != 4 or grad_out.shape[:2] != (N, C):
+            raise ValueError(f"{self._short()} backward expected grad_out (N={N}, C={C}, "
+                             f"Ho, Wo), got {grad_out.shape}")
+        share = grad_out / divisor                        # each input's part of the mean
+        kh, kw = self.kernel_size
+        grad_windows = np.broadcast_to(share[:, :, None, None], (N, C, kh, kw, *share.shape[2:]))
+        return self._unpad(add_windows(grad_windows, padded_shape, self.stride), hw)
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        return text if self.count_include_pad else text + ", count_include_pad=False"

@@ -1,0 +1,380 @@
+"""``RNN``, ``LSTM`` and ``GRU``, with backpropagation through time written out.
+
+Each layer reads a sequence x_1..x_T and carries a hidden state h_t (and, for
+the LSTM, a cell state c_t). With gates stacked in PyTorch's order:
+
+    RNN:   h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)          (or relu)
+    LSTM:  i, f, g, o = sigma, sigma, tanh, sigma of (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+           c_t = f * c_{t-1} + i * g          h_t = o * tanh(c_t)
+    GRU:   r, z = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), sigma(... same for z)
+           n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))
+           h_t = (1 - z) * n + z * h_{t-1}
+
+Speed, compared with the textbook loop that does everything at every step:
+the input projection W_ih x_t is one matrix product for all T steps before the
+loop; inside the loop there is one product for all gates, h_{t-1} W_hh^T; the
+backward loop only carries the gradient back in time and stores dL/d(gates),
+so the weight gradients are again one product each after the loop.
+
+Shapes (L layers, H hidden units): x (T, N, D), or (N, T, D) with
+``batch_first=True``, or (T, D) unbatched; output (T, N, H) likewise; h_n and
+c_n (L, N, H). Dropout between layers and bidirectional layers are not
+implemented (the arguments exist and must stay at 0 / False).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import init
+from .linear import as_array
+from .module import Module, Parameter
+
+
+def _gate_scale(kinds: str, hidden_size: int, dtype) -> np.ndarray:
+    """0.5 for each sigmoid gate ('s'), 1 for each tanh gate ('t'), per weight row.
+
+    sigma(a) = (1 + tanh(a / 2)) / 2. With the sigmoid rows of the
+    pre-activation halved, one tanh over all gates, a product and a sum give
+    every gate at once (np.tanh is ~10x faster than scipy's expit here, and
+    never overflows). The textbook form calls sigma and tanh gate by gate.
+    """
+    return np.repeat([0.5 if k == "s" else 1.0 for k in kinds], hidden_size).astype(dtype)
+
+
+class _RNNBase(Module):
+    _gates = 1           # weight rows per hidden unit: RNN 1, LSTM 4 (i,f,g,o), GRU 3 (r,z,n)
+    _states = 1          # carried states: h, or (h, c) for the LSTM
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False):
+        super().__init__()
+        name = type(self).__name__
+        if input_size < 1 or hidden_size < 1 or num_layers < 1:
+            raise ValueError(f"{name} needs positive sizes, got input_size={input_size}, "
+                             f"hidden_size={hidden_size}, num_layers={num_layers}")
+        if dropout or bidirectional:
+            raise NotImplementedError(f"{name}: dropout between layers and bidirectional "
+                                      "layers are not implemented in dlcore")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first = bias, batch_first
+        self.dropout, self.bidirectional = dropout, bidirectional
+        self.grad_hx = None
+        rows = self._gates * hidden_size
+        for layer in range(num_layers):
+            d_in = input_size if layer == 0 else hidden_size
+            setattr(self, f"weight_ih_l{layer}", Parameter(np.empty((rows, d_in), np.float32)))
+            setattr(self, f"weight_hh_l{layer}", Parameter(np.empty((rows, hidden_size),
+                                                                    np.float32)))
+            if bias:
+                setattr(self, f"bias_ih_l{layer}", Parameter(np.empty(rows, np.float32)))
+                setattr(self, f"bias_hh_l{layer}", Parameter(np.empty(rows, np.float32)))
+        bound = 1.0 / math.sqrt(hidden_size)            # PyTorch: U(-1/sqrt(H), 1/sqrt(H))
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _weights(self, layer: int) -> tuple[Parameter, ...]:
+        return tuple(getattr(self, f"{kind}_l{layer}", None)
+                     for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    # -- the two passes, shared; the per-step recurrence is in each subclass ----
+    def _forward(self, x: np.ndarray, hx: tuple | None):
+        x = as_array(x, self)
+        D, H, L = self.input_size, self.hidden_size, self.num_layers
+        if x.ndim not in (2, 3) or x.shape[-1] != D or x.shape[0] == 0:
+            layout = "(N, T, {D})" if self.batch_first else "(T, N, {D})"
+            raise ValueError(f"{self._short()} expected input {layout.format(D=D)} or "
+                             f"(T, {D}) unbatched, got {x.shape}")
+        unbatched = x.ndim == 2
+        seq = x[:, None] if unbatched else x.transpose(1, 0, 2) if self.batch_first else x
+        T, N = seq.shape[:2]
+        want = (L, H) if unbatched else (L, N, H)
+        if hx is None:
+            hx = tuple(np.zeros(want, seq.dtype) for _ in range(self._states))
+        for part in hx:
+            if np.shape(part) != want:
+                raise ValueError(f"{self._short()} expected initial states of shape {want}, "
+                                 f"got {np.shape(part)}")
+        hx = tuple(np.asarray(p, seq.dtype).reshape(L, N, H) for p in hx)
+        layer_in, caches, finals = seq, [], []
+        for layer in range(L):
+            W_ih, W_hh, b_ih, b_hh = self._weights(layer)
+            xp = (layer_in.reshape(T * N, -1) @ W_ih.data.T).reshape(T, N, -1)
+            if b_ih is not None:
+                xp += b_ih.data
+            state0 = tuple(p[layer] for p in hx)
+            hs, final, cache = self._recur(xp, W_hh.data, None if b_hh is None else b_hh.data,
+                                           state0)
+            caches.append((layer_in, state0, hs, cache))
+            finals.append(final)
+            layer_in = hs
+        self._cache = (caches, unbatched)
+        output = hs[:, 0] if unbatched else hs.transpose(1, 0, 2) if self.batch_first else hs
+        h_n = tuple(np.stack([f[k] for f in finals]) for k in range(self._states))
+        return output, tuple(s[:, 0] for s in h_n) if unbatched else h_n
+
+    def _backward(self, grad_output: np.ndarray | None, grads_n: tuple) -> np.ndarray:
+        caches, unbatched = self._saved()
+        T, N = caches[0][0].shape[:2]
+        L, H = self.num_layers, self.hidden_size
+        dhs = None
+        if grad_output is not None:
+            g = np.asarray(grad_output)
+            want = (T, H) if unbatched else (N, T, H) if self.batch_first else (T, N, H)
+            if g.shape != want:
+                raise ValueError(f"{self._short()} backward expected grad_output {want}, "
+                                 f"got {g.shape}")
+            dhs = g[:, None] if unbatched else g.transpose(1, 0, 2) if self.batch_first else g
+        finals = []
+        for g_n in grads_n:
+            want = (L, H) if unbatched else (L, N, H)
+            if g_n is not None and np.shape(g_n) != want:
+                raise ValueError(f"{self._short()} backward expected final-state gradients "
+                                 f"{want}, got {np.shape(g_n)}")
+            finals.append(None if g_n is None else np.asarray(g_n).reshape(L, N, H))
+        grad_states0 = []
+        for layer in reversed(range(L)):
+            layer_in, state0, hs, cache = caches[layer]
+            W_ih, W_hh, b_ih, b_hh = self._weights(layer)
+            d_final = tuple(np.zeros_like(s) if g_n is None else g_n[layer].astype(s.dtype)
+                            for s, g_n in zip(state0, finals, strict=True))
+            h_prev = np.concatenate([state0[0][None], hs[:-1]])
+            dzx, dzh, d_state0 = self._recur_back(W_hh.data, cache, h_prev, dhs, d_final)
+            h_prev = h_prev.reshape(T * N, H)
+            dzx2, dzh2 = dzx.reshape(T * N, -1), dzh.reshape(T * N, -1)
+            W_ih.grad += dzx2.T @ layer_in.reshape(T * N, -1)
+            W_hh.grad += dzh2.T @ h_prev
+            if b_ih is not None:
+                b_ih.grad += dzx2.sum(axis=0)
+                b_hh.grad += dzh2.sum(axis=0)
+            dhs = (dzx2 @ W_ih.data).reshape(T, N, -1)  # the gradient of the layer below
+            grad_states0.insert(0, d_state0)
+        grad_hx = tuple(np.stack([d[k] for d in grad_states0]) for k in range(self._states))
+        self.grad_hx = tuple(g[:, 0] for g in grad_hx) if unbatched else grad_hx
+        return dhs[:, 0] if unbatched else dhs.transpose(1, 0, 2) if self.batch_first else dhs
+
+    def _short(self) -> str:
+        layers = f", num_layers={self.num_layers}" if self.num_layers > 1 else ""
+        return f"{type(self).__name__}({self.input_size} -> {self.hidden_size}{layers})"
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if not self.bias:
+            text += ", bias=False"
+        return text + (", batch_first=True" if self.batch_first else "")
+
+
+class RNN(_RNNBase):
+    """An Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
+
+    Args:
+        input_size: D, features per time step.
+        hidden_size: H, units of the hidden state.
+        num_layers: stacked layers, each reading the outputs of the one below.
+        nonlinearity: 'tanh' (default) or 'relu'.
+        bias: learn ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (H,).
+        batch_first: x and output are (N, T, .) instead of (T, N, .).
+
+    Attributes: ``weight_ih_l{k}`` (H, D or H), ``weight_hh_l{k}`` (H, H), all
+    initialised U(-1/sqrt(H), 1/sqrt(H)) as PyTorch.
+
+    ``forward(x, hx=None)`` returns ``(output, h_n)``: every top-layer h_t, and
+    the last h of every layer (L, N, H). ``backward(grad_output, grad_h_n=None)``
+    runs backpropagation through time and returns dL/dx; ``grad_output`` may be
+    None when only h_n was used, ``grad_h_n`` (L, N, H) is dL/dh_n if h_n fed the
+    loss. dL/dhx is left in ``self.grad_hx`` (a one-element tuple).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x: np.ndarray, hx: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        output, (h_n,) = self._forward(x, None if hx is None else (hx,))
+        return output, h_n
+
+    def backward(self, grad_output: np.ndarray | None,
+                 grad_h_n: np.ndarray | None = None) -> np.ndarray:
+        return self._backward(grad_output, (grad_h_n,))
+
+    def _recur(self, xp, W_hh, b_hh, state0):
+        if b_hh is not None:
+            xp += b_hh
+        h, W_hh_T = state0[0], W_hh.T
+        for t in range(len(xp)):
+            z = xp[t]                      # the activations overwrite the pre-activations
+            z += h @ W_hh_T
+            if self.nonlinearity == "tanh":
+                np.tanh(z, out=z)
+            else:
+                np.maximum(z, 0, out=z)
+            h = z
+        return xp, (h,), xp
+
+    def _recur_back(self, W_hh, hs, h_prev, dhs, d_final):
+        slope = 1 - hs * hs if self.nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+        dz = np.empty_like(hs)
+        dh = d_final[0]
+        for t in reversed(range(len(hs))):
+            if dhs is not None:
+                dh = dh + dhs[t]
+            np.multiply(dh, slope[t], out=dz[t])   # through the nonlinearity
+            dh = dz[t] @ W_hh                       # back to h_{t-1}
+        return dz, dz, (dh,)
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        return text if self.nonlinearity == "tanh" else text + ", nonlinearity='relu'"
+
+
+class LSTM(_RNNBase):
+    """Long short-term memory (Hochreiter & Schmidhuber, 1997), PyTorch's form:
+
+        i, f, g, o = sigma, sigma, tanh, sigma of (x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
+        c_t = f * c_{t-1} + i * g        h_t = o * tanh(c_t)
+
+    The cell state c_t carries memory forward through additions, so its
+    gradient is scaled by f at each step instead of repeatedly squashed.
+
+    Args and attributes as ``RNN`` (no nonlinearity); weights stack the gates
+    i, f, g, o: ``weight_ih_l{k}`` (4H, D or H), ``weight_hh_l{k}`` (4H, H).
+
+    ``forward(x, hx=None)`` with ``hx = (h_0, c_0)`` returns
+    ``(output, (h_n, c_n))``. ``backward(grad_output, grad_h_n=None,
+    grad_c_n=None)`` returns dL/dx; dL/d(h_0, c_0) is left in ``self.grad_hx``.
+    """
+
+    _gates, _states = 4, 2
+
+    def forward(self, x: np.ndarray, hx: tuple[np.ndarray, np.ndarray] | None = None
+                ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise ValueError(f"{self._short()} expects hx = (h_0, c_0), a pair of arrays")
+        return self._forward(x, None if hx is None else tuple(hx))
+
+    def backward(self, grad_output: np.ndarray | None, grad_h_n: np.ndarray | None = None,
+                 grad_c_n: np.ndarray | None = None) -> np.ndarray:
+        return self._backward(grad_output, (grad_h_n, grad_c_n))
+
+    def _recur(self, xp, W_hh, b_hh, state0):
+        T, N, H = xp.shape[0], xp.shape[1], self.hidden_size
+        scale = _gate_scale("ssts", H, xp.dtype)
+        if b_hh is not None:
+            xp += b_hh
+        xp *= scale                               # halve the sigmoid gates (see _gate_scale)
+        W_hs_T = (W_hh * scale[:, None]).T
+        shift = (1 - scale).astype(xp.dtype)      # 0.5 on sigmoid gates, 0 on g
+        hs, cs, tanh_cs = (np.empty((T, N, H), xp.dtype) for _ in range(3))
+        h, c = state0
+        for t in range(T):
+            z = xp[t]                             # the gates overwrite the pre-activations
+            z += h @ W_hs_T                       # one product for all four gates
+            np.tanh(z, out=z)
+            z *= scale
+            z += shift
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            np.multiply(f, c, out=cs[t])
+            cs[t] += i * g
+            c = cs[t]
+            np.tanh(c, out=tanh_cs[t])
+            np.multiply(o, tanh_cs[t], out=hs[t])
+            h = hs[t]
+        return hs, (h, c), (xp, cs, tanh_cs, state0[1])
+
+    def _recur_back(self, W_hh, cache, h_prev, dhs, d_final):
+        gates, cs, tanh_cs, c0 = cache
+        T, N, H = cs.shape
+        i, f, g, o = (gates[:, :, k * H:(k + 1) * H] for k in range(4))
+        c_prev = np.concatenate([c0[None], cs[:-1]])
+        # What does not depend on the incoming gradient, for all steps at once:
+        # dL/d(pre-activation) = dL/dc * k_ifg for i, f, g and dL/dh * k_o for o.
+        k_ifg = np.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], axis=2)
+        k_o = tanh_cs * o * (1 - o)
+        k_c = o * (1 - tanh_cs * tanh_cs)         # dh_t / dc_t
+        dz = np.empty((T, N, 4, H), gates.dtype)
+        dh, dc = d_final
+        for t in reversed(range(T)):
+            if dhs is not None:
+                dh = dh + dhs[t]
+            np.multiply(dh, k_o[t], out=dz[t, :, 3])
+            dc += dh * k_c[t]
+            np.multiply(k_ifg[t], dc[:, None], out=dz[t, :, :3])
+            dc *= f[t]                            # back to c_{t-1}
+            dh = dz[t].reshape(N, 4 * H) @ W_hh   # back to h_{t-1}, all gates at once
+        dz = dz.reshape(T, N, 4 * H)
+        return dz, dz, (dh, dc)
+
+
+class GRU(_RNNBase):
+    """Gated recurrent unit (Cho et al., 2014), PyTorch's form:
+
+        r = sigma(W_ir x + b_ir + W_hr h + b_hr)     z = sigma(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+        h_t = (1 - z) * n + z * h_{t-1}
+
+    Args, attributes, ``forward`` and ``backward`` as ``RNN`` (no
+    nonlinearity); weights stack the gates r, z, n: ``weight_ih_l{k}`` (3H, D or H).
+    """
+
+    _gates = 3
+
+    def forward(self, x: np.ndarray, hx: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        output, (h_n,) = self._forward(x, None if hx is None else (hx,))
+        return output, h_n
+
+    def backward(self, grad_output: np.ndarray | None,
+                 grad_h_n: np.ndarray | None = None) -> np.ndarray:
+        return self._backward(grad_output, (grad_h_n,))
+
+    def _recur(self, xp, W_hh, b_hh, state0):
+        T, N, H = xp.shape[0], xp.shape[1], self.hidden_size
+        hs, hp_n = np.empty((T, N, H), xp.dtype), np.empty((T, N, H), xp.dtype)
+        h, W_hh_T = state0[0], W_hh.T
+        for t in range(T):
+            hp = h @ W_hh_T                       # one product for all three gates
+            if b_hh is not None:
+                hp += b_hh
+            rz = xp[t, :, :2 * H]                 # the gates overwrite the pre-activations
+            rz += hp[:, :2 * H]
+            rz *= 0.5                             # sigma(a) = (1 + tanh(a / 2)) / 2
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            r, z, n = rz[:, :H], rz[:, H:], xp[t, :, 2 * H:]
+            hp_n[t] = hp[:, 2 * H:]
+            n += r * hp_n[t]
+            np.tanh(n, out=n)
+            np.subtract(h, n, out=hs[t])
+            hs[t] *= z
+            hs[t] += n
+            h = hs[t]
+        return hs, (h,), (xp, hp_n)
+
+    def _recur_back(self, W_hh, cache, h_prev, dhs, d_final):
+        gates, hp_n = cache
+        T, N, H = hp_n.shape
+        r, z, n = (gates[:, :, k * H:(k + 1) * H] for k in range(3))
+        a_n = (1 - z) * (1 - n * n)
+        # dL/d(input pre-activations of r, z, n) = dL/dh_t * k, for all steps at once.
+        k = np.stack([a_n * hp_n * r * (1 - r), (h_prev - n) * z * (1 - z), a_n], axis=2)
+        dzx, dzh = np.empty((T, N, 3, H), gates.dtype), np.empty((T, N, 3, H), gates.dtype)
+        dh = d_final[0]
+        for t in reversed(range(T)):
+            if dhs is not None:
+                dh = dh + dhs[t]
+            np.multiply(k[t], dh[:, None], out=dzx[t])
+            dzh[t] = dzx[t]
+            dzh[t, :, 2] *= r[t]                  # W_hn h + b_hn sits inside r * (.)
+            dh = dh * z[t] + dzh[t].reshape(N, 3 * H) @ W_hh
+        return dzx.reshape(T, N, 3 * H), dzh.reshape(T, N, 3 * H), (dh,)
