@@ -1,0 +1,171 @@
+"""Lesson 02 (the forward pass): activation functions and how layers bend space.
+
+``activation_figure`` draws an activation f and its derivative f', both
+computed by the engine's own module (``forward`` gives f(x), ``backward`` of
+ones gives f'(x)), with a marker at a chosen x and the saturated stretches
+(where f' is tiny) shaded. ``grid_warp_figure`` pushes a grid of lines and a
+2-D data set through the first k modules of a network whose layers are all
+2 wide, so one sees what each Linear (stretch, rotate, shift) and each
+activation (bend, squash) does to the plane.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import nn
+from . import plots
+
+# The activations a learner can pick: (label, module class).
+ACTIVATIONS = (
+    ("sigmoid", nn.Sigmoid),
+    ("tanh", nn.Tanh),
+    ("ReLU", nn.ReLU),
+    ("leaky ReLU (0.1)", lambda: nn.LeakyReLU(0.1)),
+    ("GELU", nn.GELU),
+)
+SATURATION = 0.05   # f' below this share of its largest value counts as saturated
+
+
+def activation_and_derivative(activation: nn.Module, x: np.ndarray):
+    """f(x) from ``activation.forward`` and f'(x) from ``activation.backward``
+    of ones: for an elementwise f, dL/dx = f'(x) * dL/dy, so a gradient of
+    ones returns f' itself."""
+    x = np.asarray(x, dtype=np.float64)
+    y = activation(x)
+    return y, activation.backward(np.ones_like(x))
+
+
+def activation_figure(activation=nn.Sigmoid, x0: float = 1.0,
+                      x_range: tuple[float, float] = (-6.0, 6.0)) -> Figure:
+    """Left: f(x). Right: f'(x). A marker at x0 on both; stretches where
+    f' < 5% of its peak (the unit barely learns there) are shaded.
+
+    ``activation``: a module class (or a function returning a module).
+    """
+    module = activation()
+    name = next((label for label, make in ACTIVATIONS if make is activation),
+                type(module).__name__)
+    low, high = x_range
+    x = np.linspace(low, high, 400)
+    y, dy = activation_and_derivative(module, x)
+    (y0,), (dy0,) = activation_and_derivative(module, np.array([x0]))
+    with plots.style():
+        fig, (ax_f, ax_d) = plots.subplots("wide", ncols=2)
+        peak = max(dy.max(), 1e-12)
+        flat = dy < SATURATION * peak
+        for ax in (ax_f, ax_d):
+            ax.axhline(0, color="#cbd5e0", lw=1)
+            ax.axvline(0, color="#cbd5e0", lw=1)
+            ax.fill_between(x, 0, 1, where=flat, transform=ax.get_xaxis_transform(),
+                            color="#e2e8f0", label="saturated: f' < 5% of its peak")
+            ax.axvline(x0, color=plots.ACCENT, lw=1, ls="--")
+            ax.set_xlim(low, high)
+            ax.set_xlabel("x (the input z of the unit)")
+        ax_f.plot(x, y, color=plots.CLASS_COLORS[0], lw=2.5)
+        ax_f.plot([x0], [y0], "o", color=plots.ACCENT, ms=9)
+        ax_f.set_title(f"{name}:  f({x0:.2f}) = {y0:.3f}")
+        ax_f.set_ylabel("f(x)")
+        ax_d.plot(x, dy, color=plots.CLASS_COLORS[1], lw=2.5)
+        ax_d.plot([x0], [dy0], "o", color=plots.ACCENT, ms=9)
+        ax_d.set_title(f"its derivative:  f'({x0:.2f}) = {dy0:.3f}")
+        ax_d.set_ylabel("f'(x)")
+        ax_d.set_ylim(min(dy.min(), 0) - 0.05 * peak, 1.15 * peak)
+        if flat.any():
+            ax_d.legend(loc="upper right", framealpha=0.9)
+    return plots.finish(fig)
+
+
+def activation_explorer():
+    """A dropdown of activations, the marker's x and the input range on sliders."""
+    import ipywidgets as widgets
+
+    controls = {
+        "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=nn.Sigmoid,
+                                       description="activation"),
+        "x0": widgets.FloatSlider(value=1.0, min=-8.0, max=8.0, step=0.25,
+                                  description="marker at x", style=plots.slider_style()),
+        "x_range": widgets.FloatRangeSlider(value=(-6.0, 6.0), min=-12.0, max=12.0, step=1.0,
+                                            description="input range",
+                                            style=plots.slider_style()),
+    }
+    return plots.interactive_figure(activation_figure, controls, height="400px")
+
+
+def layer_outputs(model: nn.Sequential, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """``[("input", x), ("(0) Linear(2 -> 2)", h0), ...]``: x after each module
+    in turn, exactly what ``model(x)`` computes step by step."""
+    outputs = [("input", np.asarray(x))]
+    for i, module in enumerate(model):
+        x = module(x)
+        outputs.append((f"({i}) {module._short()}", x))
+    return outputs
+
+
+def grid_lines(limits: tuple[float, float, float, float], num_lines: int = 13,
+               points_per_line: int = 80) -> np.ndarray:
+    """Horizontal and vertical lines filling ``limits`` as one batch of points,
+    shape (2 * num_lines, points_per_line, 2)."""
+    x0, x1, y0, y1 = limits
+    t = np.linspace(0, 1, points_per_line)
+    lines = []
+    for v in np.linspace(y0, y1, num_lines):
+        lines.append(np.stack([x0 + (x1 - x0) * t, np.full_like(t, v)], axis=1))
+    for v in np.linspace(x0, x1, num_lines):
+        lines.append(np.stack([np.full_like(t, v), y0 + (y1 - y0) * t], axis=1))
+    return np.array(lines, dtype=np.float32)
+
+
+def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
+                     y: np.ndarray | None = None, num_lines: int = 13) -> Figure:
+    """Left: the input plane, a grid and the data. Right: the same grid and
+    data after the first ``layer`` modules of ``model`` (0 = the input itself).
+    Every module's output must be 2-D (N, 2) so it can be drawn.
+
+    The warped points are the collection with label 'data' in ``fig.axes[1]``.
+    """
+    if not 0 <= layer <= len(model):
+        raise ValueError(f"layer must be between 0 and {len(model)}, got {layer}")
+    X = np.asarray(X, dtype=np.float32)
+    limits = (X[:, 0].min() - 0.3, X[:, 0].max() + 0.3, X[:, 1].min() - 0.3,
+              X[:, 1].max() + 0.3)
+    lines = grid_lines(limits, num_lines)
+    flat = lines.reshape(-1, 2)
+    batch = np.concatenate([flat, X])
+    name, out = layer_outputs(model, batch)[layer]
+    if out.ndim != 2 or out.shape[1] != 2:
+        raise ValueError(f"grid_warp_figure draws 2-D outputs; {name} gives {out.shape}")
+    warped_lines = out[:len(flat)].reshape(lines.shape)
+    warped_X = out[len(flat):]
+    with plots.style():
+        fig, axes = plots.subplots("wide", ncols=2)
+        for ax, grid, pts, title in ((axes[0], lines, X, "input space"),
+                                     (axes[1], warped_lines, warped_X,
+                                      "input space" if layer == 0 else f"after {name}")):
+            for k, line in enumerate(grid):
+                ax.plot(line[:, 0], line[:, 1], lw=0.8,
+                        color="#a0aec0" if k < num_lines else "#cbd5e0")
+            colors = ("#4a5568" if y is None else
+                      [plots.CLASS_COLORS[int(c)] for c in np.asarray(y).ravel()])
+            ax.scatter(pts[:, 0], pts[:, 1], s=16, c=colors, edgecolor="white", linewidth=0.5,
+                       zorder=3, label="data")
+            ax.set_title(title)
+            ax.set_xlabel("unit 1" if ax is axes[1] and layer else "$x_1$")
+            ax.set_ylabel("unit 2" if ax is axes[1] and layer else "$x_2$")
+        fig.suptitle(f"step {layer} of {len(model)}: the grid and the data after "
+                     f"{layer} module{'s' if layer != 1 else ''}", fontsize=12)
+    return plots.finish(fig)
+
+
+def grid_warp_explorer(model: nn.Sequential, X: np.ndarray, y: np.ndarray | None = None):
+    """A slider over the modules of ``model``: how far the grid has been pushed."""
+    import ipywidgets as widgets
+
+    controls = {"layer": widgets.IntSlider(value=0, min=0, max=len(model),
+                                           description="modules applied",
+                                           style=plots.slider_style())}
+
+    def draw(layer):
+        return grid_warp_figure(model, layer, X, y)
+
+    return plots.interactive_figure(draw, controls, height="420px")

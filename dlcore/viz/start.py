@@ -1,0 +1,114 @@
+"""Lesson 00 (start here): the course map and a first widget.
+
+``COURSE`` lists the lessons in order, ``course_map()`` draws them, and
+``line_figure(w, b)`` is the plain function behind ``first_widget()``: a line
+y = w x + b, the smallest "model" there is, redrawn as its sliders move.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from . import plots
+
+# (notebook name, title, part): the 13 lessons in order.
+COURSE = (
+    ("00_start_here", "Start here", "Foundations"),
+    ("01_neurons_and_layers", "Neurons and layers", "Foundations"),
+    ("02_forward_pass", "The forward pass", "Foundations"),
+    ("03_loss_functions", "Loss functions", "Foundations"),
+    ("04_backward_pass", "The backward pass", "Learning"),
+    ("05_optimizers", "Optimizers", "Learning"),
+    ("06_training", "Training a network", "Learning"),
+    ("07_convolutional_networks", "Convolutional networks", "Architectures"),
+    ("08_recurrent_networks", "Recurrent networks", "Architectures"),
+    ("09_lstm", "LSTM", "Architectures"),
+    ("10_dropout_and_batch_norm", "Dropout and batch norm", "Techniques"),
+    ("11_augmentation_and_transfer", "Augmentation and transfer", "Techniques"),
+    ("12_applications", "Applications", "Techniques"),
+)
+PARTS = ("Foundations", "Learning", "Architectures", "Techniques")
+
+
+def course_map(current: str | None = None) -> Figure:
+    """The lessons as boxes, one row per part, read left to right, top to bottom.
+
+    ``current`` (a notebook name such as ``'02_forward_pass'``) is highlighted.
+    """
+    with plots.style():
+        fig, ax = plots.subplots("wide")
+        fig.set_size_inches(10.0, 4.6)
+        rows = {part: [c for c in COURSE if c[2] == part] for part in PARTS}
+        box_w, box_h, step = 2.5, 0.62, 2.75
+        centres = []
+        for r, part in enumerate(PARTS):
+            y = -r * 1.0
+            color = plots.CLASS_COLORS[r]
+            ax.text(-0.25, y, part, ha="right", va="center", fontsize=11, weight="bold",
+                    color=color)
+            for k, (name, title, _) in enumerate(rows[part]):
+                x = k * step
+                lit = name == current
+                ax.add_patch(FancyBboxPatch((x, y - box_h / 2), box_w, box_h,
+                                            boxstyle="round,pad=0.02,rounding_size=0.12",
+                                            facecolor=color if lit else "white",
+                                            edgecolor=color, linewidth=2))
+                ax.text(x + box_w / 2, y, f"{name[:2]}  {title}", ha="center", va="center",
+                        fontsize=9, color="white" if lit else "black")
+                centres.append((x, y))
+        for (x0, y0), (x1, y1) in itertools.pairwise(centres):
+            if y0 == y1:
+                ax.annotate("", (x1, y1), (x0 + box_w, y0),
+                            arrowprops={"arrowstyle": "->", "color": "#718096"})
+        ax.set_xlim(-1.9, 3 * step + box_w + 0.05)
+        ax.set_ylim(-3.5, 0.5)
+        ax.axis("off")
+        ax.set_title("The course: 13 lessons, each with an exercise notebook of the same name")
+    return plots.finish(fig)
+
+
+def line_figure(w: float = 1.0, b: float = 0.0) -> Figure:
+    """The line y = w x + b on x in [-3, 3], with the point at x = 1 marked."""
+    x = np.linspace(-3, 3, 61)
+    with plots.style():
+        fig, ax = plots.subplots("small")
+        ax.axhline(0, color="#cbd5e0", lw=1)
+        ax.axvline(0, color="#cbd5e0", lw=1)
+        ax.plot(x, w * x + b, color=plots.CLASS_COLORS[0], lw=2.5, label=f"y = {w:g} x + {b:g}")
+        ax.plot([1], [w + b], "o", color=plots.ACCENT, ms=9, label=f"at x = 1: y = {w + b:g}")
+        ax.set_xlim(-3, 3)
+        ax.set_ylim(-8, 8)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.legend(loc="upper left")
+        ax.set_title("move the sliders: the line follows")
+    return plots.finish(fig)
+
+
+def line_label(w: float, b: float) -> str:
+    """The text the first widget's label shows."""
+    slope = "rises" if w > 0 else ("falls" if w < 0 else "is flat")
+    return f"y = {w:g} x + {b:g}: the line {slope}, and crosses the y axis at {b:g}"
+
+
+def first_widget():
+    """Two sliders (w, b) that change a label and a small plot: if you can move
+    them and see both change, widgets work in your JupyterLab."""
+    import ipywidgets as widgets
+
+    w = widgets.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.1, description="weight w",
+                            style=plots.slider_style())
+    b = widgets.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.5, description="bias b",
+                            style=plots.slider_style())
+    label = widgets.Label(value=line_label(w.value, b.value))
+
+    def relabel(_change=None):
+        label.value = line_label(w.value, b.value)
+
+    w.observe(relabel, names="value")
+    b.observe(relabel, names="value")
+    plot = plots.interactive_figure(line_figure, {"w": w, "b": b}, height="330px")
+    return widgets.VBox([label, plot])

@@ -1,0 +1,98 @@
+"""dlcore.viz.forward: activations with their derivatives, and the grid warp."""
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+import dlcore
+from dlcore import nn
+from dlcore.viz import forward
+
+matplotlib.use("Agg")
+
+
+@pytest.mark.parametrize("make, f, df", [
+    (nn.Sigmoid, lambda x: 1 / (1 + np.exp(-x)), lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
+    (nn.Tanh, np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    (nn.ReLU, lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float)),
+])
+def test_activation_and_derivative_come_from_forward_and_backward(make, f, df):
+    x = np.linspace(-4, 4, 17) + 0.01
+    y, dy = forward.activation_and_derivative(make(), x)
+    np.testing.assert_allclose(y, f(x), rtol=1e-9)
+    np.testing.assert_allclose(dy, df(x), rtol=1e-9, atol=1e-12)
+
+
+def test_activation_figure_marks_the_chosen_point():
+    fig = forward.activation_figure(nn.Sigmoid, x0=2.0, x_range=(-5.0, 5.0))
+    ax_f, ax_d = fig.axes
+    s = 1 / (1 + np.exp(-2.0))
+    assert ax_f.get_lines()[-1].get_ydata()[0] == pytest.approx(s)
+    assert ax_d.get_lines()[-1].get_ydata()[0] == pytest.approx(s * (1 - s))
+    assert "f(2.00) = 0.881" in ax_f.get_title()
+    assert "f'(2.00) = 0.105" in ax_d.get_title()
+    assert ax_f.get_xlim() == (-5.0, 5.0)
+
+
+def test_activation_figure_shades_saturation_only_where_the_derivative_is_tiny():
+    fig = forward.activation_figure(nn.Tanh, x0=0.0, x_range=(-6.0, 6.0))
+    shaded = fig.axes[1].collections[0].get_paths()
+    xs = np.concatenate([p.vertices[:, 0] for p in shaded])
+    # tanh' = 1 - tanh^2 < 0.05 where |x| > atanh(sqrt(0.95)) ~ 2.18
+    assert np.abs(xs).min() == pytest.approx(np.arctanh(np.sqrt(0.95)), abs=0.04)
+    fig = forward.activation_figure(forward.ACTIVATIONS[2][1], x0=1.0, x_range=(1.0, 3.0))
+    assert not fig.axes[1].collections[0].get_paths()   # ReLU on x > 0 never saturates
+
+
+def test_layer_outputs_step_through_the_model():
+    dlcore.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2))
+    x = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+    steps = forward.layer_outputs(model, x)
+    assert [name for name, _ in steps] == ["input", "(0) Linear(2 -> 3)", "(1) Tanh()",
+                                           "(2) Linear(3 -> 2)"]
+    assert [out.shape for _, out in steps] == [(5, 2), (5, 3), (5, 3), (5, 2)]
+    np.testing.assert_allclose(steps[-1][1], model(x), rtol=1e-6)
+
+
+def test_grid_lines_cover_the_box():
+    lines = forward.grid_lines((0, 1, 0, 2), num_lines=3, points_per_line=5)
+    assert lines.shape == (6, 5, 2)
+    np.testing.assert_allclose(lines[1, :, 1], 1.0)     # middle horizontal line
+    np.testing.assert_allclose(lines[4, :, 0], 0.5)     # middle vertical line
+
+
+def test_grid_warp_figure_moves_the_data_through_the_chosen_layers():
+    dlcore.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
+    X = np.array([[0.0, 0.0], [1.0, -1.0], [-2.0, 0.5]], dtype=np.float32)
+    y = np.array([0, 1, 1])
+    for layer in range(len(model) + 1):
+        fig = forward.grid_warp_figure(model, layer, X, y, num_lines=5)
+        data = next(c for c in fig.axes[1].collections if c.get_label() == "data")
+        expected = X if layer == 0 else model[:layer](X)
+        np.testing.assert_allclose(data.get_offsets(), expected, rtol=1e-5, atol=1e-6)
+        assert len(fig.axes[1].get_lines()) == 10
+    assert "after (1) Tanh()" in forward.grid_warp_figure(model, 2, X, y).axes[1].get_title()
+
+
+def test_grid_warp_figure_rejects_wide_layers_and_bad_steps():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2))
+    X = np.zeros((4, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="draws 2-D outputs"):
+        forward.grid_warp_figure(model, 1, X)
+    with pytest.raises(ValueError, match="between 0 and 3"):
+        forward.grid_warp_figure(model, 4, X)
+
+
+def test_explorers_build_with_sliders_and_an_output():
+    import ipywidgets as widgets
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    boxes = (forward.activation_explorer(),
+             forward.grid_warp_explorer(model, np.zeros((3, 2), dtype=np.float32)))
+    for box in boxes:
+        controls = [c for row in box.children[:-1] for c in row.children]
+        assert any(isinstance(c, widgets.FloatSlider | widgets.IntSlider) for c in controls)
+        assert isinstance(box.children[-1], widgets.Output)

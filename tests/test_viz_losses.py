@@ -1,0 +1,60 @@
+"""dlcore.viz.losses: MSE squares and softmax bars reflect their inputs."""
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+from dlcore.viz import losses
+
+matplotlib.use("Agg")
+
+
+def test_mse_figure_reports_the_engines_mse_and_draws_one_square_per_point():
+    x = np.array([0.0, 1.0, 2.0])
+    y = np.array([1.0, 1.0, 4.0])
+    fig = losses.mse_figure(1.0, 0.0, x, y)      # errors -1, 0, -2: MSE 5/3
+    ax, ax_loss = fig.axes
+    assert "1.667" in ax.get_title()
+    sides = sorted(abs(p.get_height()) for p in ax.patches)
+    np.testing.assert_allclose(sides, [0.0, 1.0, 2.0])
+    np.testing.assert_allclose([abs(p.get_width()) for p in ax.patches],
+                               [abs(p.get_height()) for p in ax.patches])
+    marker = ax_loss.get_lines()[-1]
+    assert marker.get_xdata()[0] == 1.0 and marker.get_ydata()[0] == pytest.approx(5 / 3)
+    slopes, curve = ax_loss.get_lines()[0].get_data()
+    assert slopes[np.argmin(curve)] == pytest.approx(1.8, abs=0.06)   # least squares, b = 0
+
+
+def test_softmax_bars_are_the_probabilities_and_sum_to_one():
+    fig = losses.softmax_figure([2.0, 1.0, 0.1], target=1)
+    ax_z, ax_p, ax_loss = fig.axes
+    heights = np.array([bar.get_height() for bar in ax_p.patches])
+    e = np.exp([2.0, 1.0, 0.1])
+    np.testing.assert_allclose(heights, e / e.sum(), rtol=1e-6)
+    np.testing.assert_allclose([bar.get_height() for bar in ax_z.patches], [2.0, 1.0, 0.1])
+    loss = -np.log(e[1] / e.sum())
+    assert f"{loss:.3f}" in ax_loss.get_title()
+    assert ax_loss.get_lines()[-1].get_ydata()[0] == pytest.approx(loss, rel=1e-6)
+
+
+def test_softmax_figure_highlights_the_target_and_survives_huge_logits():
+    fig = losses.softmax_figure([1000.0, 0.0, -1000.0], target=2)
+    ax_p = fig.axes[1]
+    colours = [bar.get_facecolor() for bar in ax_p.patches]
+    assert colours[2] != colours[0] and colours[0] == colours[1]
+    np.testing.assert_allclose([b.get_height() for b in ax_p.patches], [1.0, 0.0, 0.0])
+    assert "2000.000" in fig.axes[2].get_title()
+    with pytest.raises(ValueError, match="target must be a class index"):
+        losses.softmax_figure([1.0, 2.0], target=2)
+
+
+def test_explorers_build_with_one_slider_per_logit():
+    import ipywidgets as widgets
+
+    box = losses.softmax_explorer(num_classes=4)
+    controls = [c for row in box.children[:-1] for c in row.children]
+    assert sum(isinstance(c, widgets.FloatSlider) for c in controls) == 4
+    assert isinstance(box.children[-1], widgets.Output)
+    box = losses.mse_explorer(np.zeros(3), np.zeros(3))
+    assert isinstance(box.children[-1], widgets.Output)

@@ -1,0 +1,127 @@
+"""dlcore.viz.plots: the shared helpers draw what their inputs say."""
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from dlcore import nn
+from dlcore.viz import plots
+
+matplotlib.use("Agg")
+
+
+def _blobs():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-1.5, 0.4, (30, 2)), rng.normal(1.5, 0.4, (30, 2))])
+    return X.astype(np.float32), np.repeat([0, 1], 30)
+
+
+def test_figures_are_closed_and_fixed_size():
+    before = len(plt.get_fignums())
+    fig = plots.decision_boundary(lambda p: p[:, 0], *_blobs())
+    assert len(plt.get_fignums()) == before
+    assert tuple(fig.get_size_inches()) == pytest.approx(plots.SIZES["square"])
+
+
+def test_subplots_rejects_unknown_size():
+    with pytest.raises(ValueError, match="size must be one of"):
+        plots.subplots("huge")
+
+
+def test_grid_covers_the_data_with_a_margin():
+    X = np.array([[0.0, 0.0], [2.0, 4.0]])
+    xx, yy, points = plots.grid(X, steps=5, margin=1.0)
+    assert xx.shape == yy.shape == (5, 5)
+    assert points.shape == (25, 2)
+    assert (xx.min(), xx.max(), yy.min(), yy.max()) == (-1.0, 3.0, -1.0, 5.0)
+
+
+def test_surface_matches_the_function_on_the_grid():
+    X, _ = _blobs()
+    xx, yy, zz = plots.surface(lambda p: (2 * p[:, 0] - p[:, 1])[:, None], X, steps=7)
+    np.testing.assert_allclose(zz, 2 * xx - yy, rtol=1e-5, atol=1e-5)
+    _, _, zz3 = plots.surface(lambda p: np.zeros((len(p), 3)), X, steps=7)
+    assert zz3.shape == (7, 7, 3)
+
+
+def test_decision_boundary_draws_the_line_where_the_output_crosses_the_threshold():
+    X, y = _blobs()
+    # Output x1 - 0.5: the decision line is the vertical line x1 = 0.5.
+    fig = plots.decision_boundary(lambda p: p[:, :1] - 0.5, X, y)
+    ax = fig.axes[0]
+    boundary = [c for c in ax.collections if hasattr(c, "get_paths")
+                and type(c).__name__ == "QuadContourSet" and len(c.levels) == 1]
+    assert boundary and boundary[0].levels[0] == 0.0
+    vertices = np.concatenate([p.vertices for p in boundary[0].get_paths()])
+    np.testing.assert_allclose(vertices[:, 0], 0.5, atol=0.05)
+    # the data are drawn once per class, in the class colours
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["class 0", "class 1"]
+
+
+def test_decision_boundary_threshold_is_one_half_for_probabilities():
+    X, y = _blobs()
+    model = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+    model[0].weight.data[:] = [[3.0, 0.0]]
+    model[0].bias.data[:] = [-1.5]
+    fig = plots.decision_boundary(model, X, y)
+    contour = [c for c in fig.axes[0].collections if type(c).__name__ == "QuadContourSet"
+               and len(c.levels) == 1][0]
+    assert contour.levels[0] == 0.5
+    vertices = np.concatenate([p.vertices for p in contour.get_paths()])
+    np.testing.assert_allclose(vertices[:, 0], 0.5, atol=0.05)
+
+
+def test_decision_boundary_colours_regions_by_argmax_for_several_outputs():
+    X, y = _blobs()
+    fig = plots.decision_boundary(lambda p: np.stack([-p[:, 0], p[:, 0], 0 * p[:, 0]], 1), X, y)
+    filled = [c for c in fig.axes[0].collections if type(c).__name__ == "QuadContourSet"][0]
+    np.testing.assert_allclose(filled.levels, [-0.5, 0.5, 1.5, 2.5])
+
+
+def test_layer_sizes_reads_a_sequential_and_names_activations():
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3), nn.Tanh(),
+                          nn.Linear(3, 1), nn.Sigmoid())
+    assert plots.layer_sizes(model) == [(2, ""), (4, "ReLU"), (3, "Tanh"), (1, "Sigmoid")]
+    assert plots.layer_sizes([3, 5, 2]) == [(3, ""), (5, ""), (2, "")]
+    with pytest.raises(ValueError, match="at least two"):
+        plots.layer_sizes([3])
+
+
+def test_network_diagram_draws_one_circle_per_unit_and_counts_parameters():
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+    fig = plots.network_diagram(model)
+    ax = fig.axes[0]
+    units = sum(len(c.get_offsets()) for c in ax.collections)
+    assert units == 2 + 4 + 1
+    edges = [line for line in ax.get_lines()]
+    assert len(edges) == 2 * 4 + 4 * 1
+    assert "17 parameters" in ax.get_title()
+
+
+def test_network_diagram_elides_wide_layers():
+    fig = plots.network_diagram([64, 128, 10], max_units=6)
+    ax = fig.axes[0]
+    assert [len(c.get_offsets()) for c in ax.collections] == [5, 5, 5]
+    assert "9,610 parameters" in ax.get_title()
+    assert sum(t.get_text() == "⋮" for t in ax.texts) == 3
+
+
+def test_confusion_matrix_counts_pairs():
+    fig = plots.confusion_matrix([0, 1, 2, 2, 1], [0, 2, 2, 2, 1])
+    matrix = np.asarray(fig.axes[0].images[0].get_array())
+    np.testing.assert_array_equal(matrix, [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
+    assert "80.0%" in fig.axes[0].get_title()
+    fig = plots.confusion_matrix([0, 0, 1], [0, 1, 1], normalize=True)
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), [[0.5, 0.5], [0, 1]])
+
+
+def test_image_grid_shows_every_image_with_its_label():
+    images = np.arange(5 * 1 * 3 * 3, dtype=float).reshape(5, 1, 3, 3)
+    fig = plots.image_grid(images, labels=list("abcde"), ncols=3)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 6 and len(shown) == 5
+    assert [ax.get_title() for ax in shown] == list("abcde")
+    np.testing.assert_array_equal(shown[4].images[0].get_array(), images[4, 0])

@@ -1,0 +1,54 @@
+"""dlcore.viz.start: the course map and the first widget."""
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+
+from dlcore.viz import start
+
+matplotlib.use("Agg")
+
+
+def test_course_lists_the_thirteen_lessons_in_order():
+    names = [name for name, _, _ in start.COURSE]
+    assert len(names) == 13
+    assert names == sorted(names)
+    assert [int(n[:2]) for n in names] == list(range(13))
+    assert {part for _, _, part in start.COURSE} == set(start.PARTS)
+
+
+def test_course_map_draws_every_lesson_and_highlights_the_current_one():
+    fig = start.course_map(current="03_loss_functions")
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    for name, title, _ in start.COURSE:
+        assert f"{name[:2]}  {title}" in texts
+    filled = [p for p in ax.patches if p.get_facecolor()[:3] != (1.0, 1.0, 1.0)]
+    assert len(ax.patches) == 13 and len(filled) == 1
+
+
+def test_line_figure_draws_the_line_it_is_given():
+    fig = start.line_figure(w=1.5, b=-1.0)
+    line, point = fig.axes[0].get_lines()[-2:]
+    x, y = line.get_data()
+    np.testing.assert_allclose(y, 1.5 * x - 1.0)
+    np.testing.assert_allclose(point.get_ydata(), [0.5])
+
+
+def test_line_label_follows_the_sliders():
+    assert start.line_label(2.0, 1.0).startswith("y = 2 x + 1: the line rises")
+    assert "falls" in start.line_label(-0.5, 0.0)
+    assert "flat" in start.line_label(0.0, 0.0)
+
+
+def test_first_widget_has_a_slider_a_label_and_an_output():
+    import ipywidgets as widgets
+
+    box = start.first_widget()
+    label, plot = box.children
+    assert isinstance(label, widgets.Label)
+    sliders = [c for row in plot.children[:-1] for c in row.children]
+    assert [s.description for s in sliders] == ["weight w", "bias b"]
+    assert isinstance(plot.children[-1], widgets.Output)
+    sliders[0].value = -1.0
+    assert "falls" in label.value
