@@ -31,7 +31,8 @@ class Report:
         n = len(self.outcomes)
         pts = _points(self.spec.points)
         if self.passed:
-            return f"{self.spec.name}: all {n} cases right. {pts}."
+            cases = "the case is" if n == 1 else f"all {n} cases are"
+            return f"{self.spec.name}: {cases} right. {pts}."
         return (f"{self.spec.name}: {n - self.wrong} of {n} cases right, not yet "
                 f"({pts} when all are).")
 
@@ -44,7 +45,7 @@ class Report:
                 message = f"every case: {message}"
             return [("wrong", message, failed[0].hint)]
         return [("right" if o.passed else "wrong",
-                 f"{o.case}" + ("" if o.passed else f": {o.message}"),
+                 f"{o.case}" + ("" if o.message == "right" else f": {o.message}"),
                  "" if o.passed else o.hint) for o in self.outcomes]
 
     def text(self) -> str:
