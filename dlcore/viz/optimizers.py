@@ -17,6 +17,7 @@ from functools import partial
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .. import nn, optim
 from . import plots
@@ -238,6 +239,7 @@ def draw_learning_rates(lrs: tuple[float, ...] = (0.05, 0.3, 0.9, 1.05),
         axes[-1].semilogy(np.arange(len(path)), np.maximum(path**2, 1e-12), "o-", ms=3,
                           label=f"lr = {lr:g}")
     axes[-1].set_title("loss at each step", fontsize=10.5)
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1].set_xlabel("step")
     axes[-1].set_ylim(1e-6, 1e3)
     axes[-1].legend(fontsize=8.5)
