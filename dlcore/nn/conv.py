@@ -146,18 +146,14 @@ class Conv2d(Module):
         y = np.matmul(w_flat, cols)
         if self.bias is not None:
             y += self.bias.data[:, None]
-        self._cache = (cols, x_pad.shape, (H, W))
+        self._cache = (cols, x_pad.shape, (H, W), (Ho, Wo))
         return y.reshape(N, self.out_channels, Ho, Wo)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        cols, padded_shape, (H, W) = self._saved()
+        cols, padded_shape, (H, W), (Ho, Wo) = self._saved()
         N, CKK, L = cols.shape
         F = self.out_channels
-        if grad_out.ndim != 4 or grad_out.shape[:2] != (N, F) or \
-                grad_out.shape[2] * grad_out.shape[3] != L:
-            raise ValueError(f"{self._short()} backward expected grad_out (N={N}, {F}, Ho, Wo) "
-                             f"matching the last forward, got {grad_out.shape}")
-        Ho, Wo = grad_out.shape[2:]
+        grad_out = self._check_grad_out(grad_out, (N, F, Ho, Wo))
         g = grad_out.reshape(N, F, L)
         w_flat = self.weight.data.reshape(F, CKK)
         # dW = sum_n g[n] @ cols[n]^T: N small GEMMs, then a sum over the batch.

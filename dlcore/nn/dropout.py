@@ -38,19 +38,21 @@ class Dropout(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_array(x, self)
         if not self.training or self.p == 0.0:
-            self._cache = 1.0               # identity: backward passes gradients through
+            self._cache = (x.shape, None)   # identity: backward passes gradients through
             return x
         if self.p == 1.0:
-            self._cache = np.zeros_like(x)
-            return self._cache.copy()
+            self._cache = (x.shape, np.zeros_like(x))
+            return np.zeros_like(x)
         # The mask already holds 0 or 1 / (1 - p), so forward and backward are one product.
         keep = generator().random(x.shape, dtype=np.float32) >= self.p
-        self._cache = keep * x.dtype.type(1.0 / (1.0 - self.p))
-        return x * self._cache
+        scaled_mask = keep * x.dtype.type(1.0 / (1.0 - self.p))
+        self._cache = (x.shape, scaled_mask)
+        return x * scaled_mask
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        scaled_mask = self._saved()
-        return grad_out * scaled_mask
+        shape, scaled_mask = self._saved()
+        grad_out = self._check_grad_out(grad_out, shape)
+        return grad_out if scaled_mask is None else grad_out * scaled_mask
 
     def _short(self) -> str:
         return f"Dropout(p={self.p})"

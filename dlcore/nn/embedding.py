@@ -78,10 +78,7 @@ class Embedding(Module):
 
     def backward(self, grad_out: np.ndarray) -> None:
         ids = self._saved()
-        expected = ids.shape + (self.embedding_dim,)
-        if grad_out.shape != expected:
-            raise ValueError(f"{self._short()} backward expected grad_out {expected}, "
-                             f"got {grad_out.shape}")
+        grad_out = self._check_grad_out(grad_out, ids.shape + (self.embedding_dim,))
         # Ids that repeat must add up: np.add.at sums duplicates, W.grad[ids] += g would not.
         np.add.at(self.weight.grad, ids.reshape(-1), grad_out.reshape(-1, self.embedding_dim))
         if self.padding_idx is not None:

@@ -106,9 +106,7 @@ class _BatchNorm(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x_hat, inv_std, axes = self._saved()
-        if grad_out.shape != x_hat.shape:
-            raise ValueError(f"{self._short()} backward expected grad_out {x_hat.shape}, "
-                             f"got {grad_out.shape}")
+        grad_out = self._check_grad_out(grad_out, x_hat.shape)
         sum_axes = (0,) + tuple(range(2, x_hat.ndim))
         shape = inv_std.shape
         g_hat = grad_out
@@ -214,9 +212,7 @@ class LayerNorm(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x_hat, inv_std, axes = self._saved()
-        if grad_out.shape != x_hat.shape:
-            raise ValueError(f"{self._short()} backward expected grad_out {x_hat.shape}, "
-                             f"got {grad_out.shape}")
+        grad_out = self._check_grad_out(grad_out, x_hat.shape)
         g_hat = grad_out
         if self.weight is not None:
             batch_axes = tuple(range(x_hat.ndim - len(axes)))

@@ -21,25 +21,32 @@ from .module import Module
 class _Pool2d(Module):
     def __init__(self, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] | None = None,
-                 padding: int | tuple[int, int] = 0):
+                 padding: int | tuple[int, int] = 0, ceil_mode: bool = False):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, f"{name} kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, f"{name} stride")
-        self.padding = _pair(padding, f"{name} padding")
-        if min(self.kernel_size) < 1 or min(self.stride) < 1:
+        # As PyTorch, the attributes keep what was passed; the pairs are for the maths.
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self._kernel = _pair(kernel_size, f"{name} kernel_size")
+        self._stride = _pair(self.stride, f"{name} stride")
+        self._padding = _pair(padding, f"{name} padding")
+        if min(self._kernel) < 1 or min(self._stride) < 1:
             raise ValueError(f"{name} needs kernel_size and stride >= 1, got "
                              f"kernel_size={kernel_size}, stride={stride}")
-        if any(p < 0 or 2 * p > k for p, k in zip(self.padding, self.kernel_size, strict=True)):
+        if any(p < 0 or 2 * p > k for p, k in zip(self._padding, self._kernel, strict=True)):
             raise ValueError(f"{name}: padding must be between 0 and half the kernel size, "
                              f"got padding={padding} for kernel_size={kernel_size}")
+        if ceil_mode:
+            raise NotImplementedError(f"{name}: ceil_mode=True is not implemented in dlcore")
 
     def _check(self, x) -> tuple[np.ndarray, tuple[int, int]]:
         """The input as an array, and the output size (Ho, Wo)."""
         x = as_array(x, self)
         if x.ndim != 4:
             raise ValueError(f"{self._short()} expected input (N, C, H, W), got {x.shape}")
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        (kh, kw), (sh, sw), (ph, pw) = self._kernel, self._stride, self._padding
         Ho, Wo = output_size(x.shape[2], kh, sh, ph), output_size(x.shape[3], kw, sw, pw)
         if Ho < 1 or Wo < 1:
             raise ValueError(f"{self._short()}: input {x.shape[2]}x{x.shape[3]} is smaller "
@@ -47,12 +54,12 @@ class _Pool2d(Module):
         return x, (Ho, Wo)
 
     def _unpad(self, dx_pad: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-        ph, pw = self.padding
+        ph, pw = self._padding
         return dx_pad[:, :, ph:ph + hw[0], pw:pw + hw[1]]
 
     def _short(self) -> str:
-        kh, kw = self.kernel_size
-        sh, sw = self.stride
+        kh, kw = self._kernel
+        sh, sw = self._stride
         k = kh if kh == kw else f"{kh}x{kw}"
         s = sh if sh == sw else f"{sh}x{sw}"
         return f"{type(self).__name__}(k={k}, stride={s})"
@@ -72,15 +79,29 @@ class MaxPool2d(_Pool2d):
 
     Shape:
         x: (N, C, H, W) -> y: (N, C, Ho, Wo), Ho = floor((H + 2 padding - kh) / stride) + 1.
+
+    ``dilation``, ``return_indices`` and ``ceil_mode`` exist for PyTorch's
+    signature; only their defaults are implemented.
     """
+
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0, dilation: int = 1,
+                 return_indices: bool = False, ceil_mode: bool = False):
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        if dilation != 1 or return_indices:
+            raise NotImplementedError("MaxPool2d: dilation and return_indices are not "
+                                      "implemented in dlcore")
+        self.dilation = dilation
+        self.return_indices = return_indices
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x, (Ho, Wo) = self._check(x)
         N, C = x.shape[:2]
-        kh, kw = self.kernel_size
-        x_pad = _pad(x, *self.padding, value=-np.inf)
+        kh, kw = self._kernel
+        x_pad = _pad(x, *self._padding, value=-np.inf)
         # (N, C, kh*kw, Ho, Wo): the window's entries along axis 2 (one copy).
-        win = windows(x_pad, self.kernel_size, self.stride, (Ho, Wo)).reshape(
+        win = windows(x_pad, self._kernel, self._stride, (Ho, Wo)).reshape(
             N, C, kh * kw, Ho, Wo)
         # argmax returns the first maximum, which is where PyTorch sends the gradient.
         arg = win.argmax(axis=2)
@@ -89,16 +110,17 @@ class MaxPool2d(_Pool2d):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         arg, padded_shape, hw = self._saved()
-        if grad_out.shape != arg.shape:
-            raise ValueError(f"{self._short()} backward expected grad_out {arg.shape}, "
-                             f"got {grad_out.shape}")
-        kh, kw = self.kernel_size
+        grad_out = self._check_grad_out(grad_out, arg.shape)
+        kh, kw = self._kernel
         zero = np.zeros((), dtype=grad_out.dtype)
         # For each offset (p, q) of the window, the gradient of the outputs whose
         # maximum sat there; add_windows then puts them back on the input grid.
         grad_windows = np.stack([np.where(arg == k, grad_out, zero) for k in range(kh * kw)],
                                 axis=2).reshape(*arg.shape[:2], kh, kw, *arg.shape[2:])
-        return self._unpad(add_windows(grad_windows, padded_shape, self.stride), hw)
+        return self._unpad(add_windows(grad_windows, padded_shape, self._stride), hw)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + ", dilation=1, ceil_mode=False"
 
 
 class AvgPool2d(_Pool2d):
@@ -106,6 +128,7 @@ class AvgPool2d(_Pool2d):
 
     Args:
         kernel_size, stride, padding: as ``MaxPool2d`` (zeros are padded).
+        ceil_mode: only False (PyTorch's default) is implemented.
         count_include_pad: divide by the full window size kh*kw (True, PyTorch's
             default) or only by the number of real, unpadded inputs in it (False).
 
@@ -115,36 +138,31 @@ class AvgPool2d(_Pool2d):
 
     def __init__(self, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] | None = None,
-                 padding: int | tuple[int, int] = 0, count_include_pad: bool = True):
-        super().__init__(kernel_size, stride, padding)
+                 padding: int | tuple[int, int] = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True):
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = count_include_pad
 
     def _divisor(self, hw: tuple[int, int], out_hw: tuple[int, int], dtype) -> np.ndarray:
         """How many inputs each output averages: kh*kw, or fewer near a padded edge."""
-        kh, kw = self.kernel_size
-        if self.count_include_pad or self.padding == (0, 0):
+        kh, kw = self._kernel
+        if self.count_include_pad or self._padding == (0, 0):
             return np.asarray(kh * kw, dtype=dtype)
-        ones = _pad(np.ones((1, 1, *hw), dtype=dtype), *self.padding)
-        return windows(ones, self.kernel_size, self.stride, out_hw).sum(axis=(2, 3))[0, 0]
+        ones = _pad(np.ones((1, 1, *hw), dtype=dtype), *self._padding)
+        return windows(ones, self._kernel, self._stride, out_hw).sum(axis=(2, 3))[0, 0]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x, out_hw = self._check(x)
-        x_pad = _pad(x, *self.padding)
+        x_pad = _pad(x, *self._padding)
         divisor = self._divisor(x.shape[2:], out_hw, x.dtype)
-        self._cache = (divisor, x_pad.shape, x.shape[2:])
-        return windows(x_pad, self.kernel_size, self.stride, out_hw).sum(axis=(2, 3)) / divisor
+        self._cache = (divisor, x_pad.shape, x.shape[2:], out_hw)
+        return windows(x_pad, self._kernel, self._stride, out_hw).sum(axis=(2, 3)) / divisor
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        divisor, padded_shape, hw = self._saved()
+        divisor, padded_shape, hw, out_hw = self._saved()
         N, C = padded_shape[:2]
-        if grad_out.ndim != 4 or grad_out.shape[:2] != (N, C):
-            raise ValueError(f"{self._short()} backward expected grad_out (N={N}, C={C}, "
-                             f"Ho, Wo), got {grad_out.shape}")
+        grad_out = self._check_grad_out(grad_out, (N, C, *out_hw))
         share = grad_out / divisor                        # each input's part of the mean
-        kh, kw = self.kernel_size
+        kh, kw = self._kernel
         grad_windows = np.broadcast_to(share[:, :, None, None], (N, C, kh, kw, *share.shape[2:]))
-        return self._unpad(add_windows(grad_windows, padded_shape, self.stride), hw)
-
-    def extra_repr(self) -> str:
-        text = super().extra_repr()
-        return text if self.count_include_pad else text + ", count_include_pad=False"
+        return self._unpad(add_windows(grad_windows, padded_shape, self._stride), hw)

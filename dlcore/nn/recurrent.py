@@ -124,8 +124,8 @@ class _RNNBase(Module):
             g = np.asarray(grad_output)
             want = (T, H) if unbatched else (N, T, H) if self.batch_first else (T, N, H)
             if g.shape != want:
-                raise ValueError(f"{self._short()} backward expected grad_output {want}, "
-                                 f"got {g.shape}")
+                raise ValueError(f"{self._short()} backward expected grad_output of shape "
+                                 f"{want} (the shape of its output), got {g.shape}")
             dhs = g[:, None] if unbatched else g.transpose(1, 0, 2) if self.batch_first else g
         finals = []
         for g_n in grads_n:
