@@ -8,14 +8,14 @@ from __future__ import annotations
 from .spec import Spec
 from .specs import (
     ex01_neurons_and_layers,
-    ex02_activations,
-    ex03_losses,
-    ex04_backprop,
+    ex02_forward_pass,
+    ex03_loss_functions,
+    ex04_backward_pass,
     ex05_optimizers,
     ex06_training,
 )
 
-_MODULES = (ex01_neurons_and_layers, ex02_activations, ex03_losses, ex04_backprop,
+_MODULES = (ex01_neurons_and_layers, ex02_forward_pass, ex03_loss_functions, ex04_backward_pass,
             ex05_optimizers, ex06_training)
 
 

@@ -9,7 +9,7 @@ from ...gradcheck import numerical_gradient as engine_numerical_gradient
 from ..spec import AnswerError, Case, Hint, Spec, as_array, as_parts, learner
 from ._common import call, call_array, gen, keep_rng, linear, normal
 
-ASSIGNMENT = "04_backprop"
+ASSIGNMENT = "04_backward_pass"
 
 
 # -- MyLinear.backward ------------------------------------------------------------

@@ -7,7 +7,7 @@ from ... import nn
 from ..spec import Case, Hint, Spec
 from ._common import call_array, gen, linear, normal
 
-ASSIGNMENT = "02_activations"
+ASSIGNMENT = "02_forward_pass"
 OVERFLOW = ("FloatingPointError", "OverflowError")
 
 

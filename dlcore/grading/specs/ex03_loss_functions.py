@@ -7,7 +7,7 @@ from ... import nn
 from ..spec import Case, Hint, Spec, as_float
 from ._common import call, call_array, gen, normal
 
-ASSIGNMENT = "03_losses"
+ASSIGNMENT = "03_loss_functions"
 OVERFLOW = ("FloatingPointError", "OverflowError")
 
 
