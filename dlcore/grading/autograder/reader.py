@@ -49,7 +49,7 @@ def read_notebook(path: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict[str, A
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as err:
         if os.path.islink(path):
-            raise NotebookError("the file is a symbolic link; only plain files are read")
+            raise NotebookError("the file is a symbolic link; only plain files are read") from None
         raise NotebookError(f"cannot open the file ({err.strerror})") from None
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())

@@ -1,0 +1,167 @@
+"""Grade one submission: a function of (submission, assignment), returning plain data.
+
+``grade_submission`` reads the notebook, plans the cells from the teacher's copy, hands
+them with the hidden cases to a sandboxed worker, and judges the answers. Its result is
+a plain dict (JSON-able: it goes into the journal as it is), so the same function could
+run on another machine (a Dask worker) given the same ``Assignment``.
+"""
+from __future__ import annotations
+
+import hashlib
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from ..spec import Case, Spec, encode_case
+from .compare import Graded, judge
+from .discover import Submission
+from .reader import NotebookError, Plan, plan_cells, read_notebook
+from .sandbox import Sandbox, WorkerRun
+
+
+@dataclass
+class Assignment:
+    """Everything the grading of one submission needs from the teacher's side."""
+
+    name: str
+    specs: list[Spec]
+    specs_module: str
+    teacher: dict[str, Any]
+    cases: dict[str, list[Case]]
+    expected: dict[str, list[Any]]
+    timeout: float
+
+    @classmethod
+    def build(cls, name: str, specs: list[Spec], specs_module: str,
+              teacher: dict[str, Any], seed: int, timeout: float) -> Assignment:
+        cases = {s.grade_id: s.cases([seed]) for s in specs}
+        expected = {s.grade_id: [s.reference(c) for c in cases[s.grade_id]] for s in specs}
+        return cls(name, specs, specs_module, teacher, cases, expected, timeout)
+
+    @property
+    def max_total(self) -> float:
+        return float(sum(s.points for s in self.specs))
+
+    def job(self, plan: Plan) -> dict[str, Any]:
+        return {"assignment": self.name, "specs_module": self.specs_module,
+                "cells": [{"source": c.source, "grade_id": c.grade_id} for c in plan.cells],
+                "cases": [(gid, [encode_case(c) for c in cs]) for gid, cs in self.cases.items()]}
+
+
+def digest_of(path: str | None) -> str:
+    if path is None:
+        return ""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return ""
+    return h.hexdigest()
+
+
+def empty_result(sub: Submission, assignment: Assignment, status: str,
+                 reason: str) -> dict[str, Any]:
+    """A row with zero everywhere: the submission could not be run at all."""
+    return {"student": sub.student, "status": status, "reason": reason,
+            "scores": {s.grade_id: 0.0 for s in assignment.specs}, "total": 0.0,
+            "max_total": assignment.max_total, "functions": [], "notes": [reason]}
+
+
+def grade_submission(sub: Submission, assignment: Assignment,
+                     sandbox: Sandbox) -> dict[str, Any]:
+    """The result (plain data) of one submission; never raises for a bad submission."""
+    if sub.path is None:
+        return empty_result(sub, assignment, "missing", sub.problem)
+    try:
+        plan = plan_cells(assignment.teacher, read_notebook(sub.path))
+    except NotebookError as err:
+        return empty_result(sub, assignment, "unreadable", str(err))
+    run = sandbox.run(assignment.job(plan))
+    status, problem, where = _how_it_ended(run, plan, assignment)
+    unanswered = f"not graded: {problem}" if problem else "no answer came back"
+    graded = judge(assignment.specs, assignment.cases, assignment.expected, run.events,
+                   unanswered)
+    notes = list(plan.notes) + _cell_errors(run, plan)
+    if problem:
+        notes.insert(0, problem + (f" {where}" if where else ""))
+    return _result(sub, assignment, status, graded, notes, problem, where)
+
+
+def _result(sub: Submission, assignment: Assignment, status: str, graded: list[Graded],
+            notes: list[str], problem: str, where: str) -> dict[str, Any]:
+    failed = [g.grade_id for g in graded if g.earned < g.points]
+    reasons = [problem + (f" {where}" if where else "")] if problem else []
+    reasons += [n for n in notes if "cell" in n and n not in reasons][:3]
+    if failed and not problem:
+        reasons.append("failed: " + ", ".join(failed))
+    return {"student": sub.student, "status": status,
+            "reason": "; ".join(reasons) or "all tests passed",
+            "scores": {g.grade_id: g.earned for g in graded},
+            "total": sum(g.earned for g in graded), "max_total": assignment.max_total,
+            "functions": [{"grade_id": g.grade_id, "name": g.name, "points": g.points,
+                           "earned": g.earned,
+                           "cases": [{"case": o.case, "passed": o.passed,
+                                      "message": o.message, "hint": o.hint}
+                                     for o in g.outcomes]} for g in graded],
+            "notes": notes}
+
+
+def _where(run: WorkerRun, plan: Plan) -> str:
+    """Where the worker was when it stopped, from its last progress line."""
+    for event in reversed(run.events):
+        if event.get("event") == "cell" and type(event.get("index")) is int:
+            if 0 <= event["index"] < len(plan.cells):
+                cell = plan.cells[event["index"]]
+                return (f"while running cell '{cell.grade_id}'" if cell.grade_id
+                        else f"while running code cell {event['index'] + 1}")
+        if event.get("event") in ("case", "result") and isinstance(event.get("grade_id"), str):
+            return f"while checking '{event['grade_id'][:80]}'"
+    return "before any of its code ran"
+
+
+def _how_it_ended(run: WorkerRun, plan: Plan, assignment: Assignment) -> tuple[str, str, str]:
+    """(status, problem in plain words or "", where it happened)."""
+    kinds = [e.get("event") for e in run.events]
+    if "ready" not in kinds[:1]:
+        return "error", "the grader's worker failed to start: " + run.output_tail[-300:], ""
+    if run.timed_out:
+        return "timeout", f"stopped after the time limit of {assignment.timeout:g} s", \
+            _where(run, plan)
+    if run.too_much:
+        return "crashed", "sent back far too much data", _where(run, plan)
+    if "done" in kinds:
+        return "graded", "", ""
+    code = run.returncode or 0
+    if code < 0:
+        sig = -code
+        name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
+        words = {signal.SIGSEGV: "crashed Python (segmentation fault)",
+                 signal.SIGXCPU: "used up its CPU time",
+                 signal.SIGXFSZ: "wrote too much output",
+                 signal.SIGKILL: "was killed (CPU time or memory used up, or it killed "
+                                 "itself)"}.get(sig, f"was ended by signal {name}")
+        return "crashed", f"the code {words}", _where(run, plan)
+    return "crashed", f"the code ended the worker early (exit status {code}, e.g. " \
+                      "os._exit)", _where(run, plan)
+
+
+def _cell_errors(run: WorkerRun, plan: Plan) -> list[str]:
+    notes = []
+    for event in run.events:
+        if event.get("event") != "cell_error" or type(event.get("index")) is not int:
+            continue
+        if not 0 <= event["index"] < len(plan.cells) or not isinstance(event.get("error"), dict):
+            continue
+        cell, error = plan.cells[event["index"]], event["error"]
+        kind = str(error.get("type", "Exception"))[:80]
+        message = str(error.get("message", ""))[:300]
+        line = error.get("line")
+        at = f" at line {line}" if type(line) is int else ""
+        label = f"cell '{cell.grade_id}'" if cell.grade_id else f"code cell {event['index'] + 1}"
+        if kind == "SystemExit":
+            notes.append(f"{label} called sys.exit(); the rest of that cell did not run")
+        else:
+            notes.append(f"{label} raised {kind}{at}" + (f": {message}" if message else ""))
+    return notes[:10]
