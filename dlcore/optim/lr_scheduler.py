@@ -12,6 +12,9 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
+    """Base class: subclasses give ``get_lr()``, the learning rate of each group
+    at step ``last_epoch``. Creating a schedule already takes step 0."""
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__} needs an optimizer, "
@@ -78,7 +81,11 @@ class CosineAnnealingLR(LRScheduler):
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith, 2018): warm up from max_lr/div_factor to max_lr
     over ``pct_start`` of the steps, then anneal to initial_lr/final_div_factor;
-    momentum (or Adam's beta1) moves the opposite way. Step once per batch.
+    momentum (or Adam's beta1) moves the opposite way. Step once per batch,
+    ``total_steps`` times in all (or ``epochs * steps_per_epoch``).
+
+    With ``three_phase=True`` the lr comes back down to max_lr/div_factor as
+    symmetrically as it went up, and only then anneals to the minimum.
     """
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float],
@@ -94,32 +101,37 @@ class OneCycleLR(LRScheduler):
             total_steps = epochs * steps_per_epoch
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        if total_steps < 1 or not 0 < pct_start < 1:
+            raise ValueError(f"OneCycleLR needs total_steps >= 1 and 0 < pct_start < 1, got "
+                             f"total_steps={total_steps}, pct_start={pct_start}")
+        groups = optimizer.param_groups
+        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
+        if len(max_lrs) != len(groups):
+            raise ValueError(f"OneCycleLR got {len(max_lrs)} max_lr values for "
+                             f"{len(groups)} parameter groups")
+        if cycle_momentum and any("betas" not in g and "momentum" not in g for g in groups):
+            raise ValueError("OneCycleLR: cycle_momentum needs an optimizer with momentum or "
+                             "betas (pass cycle_momentum=False)")
         self.total_steps = total_steps
         self.anneal_strategy = anneal_strategy
-        groups = optimizer.param_groups
-        max_lrs = max_lr if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
+        self.cycle_momentum = cycle_momentum
+        # Each phase: (its last step, lr from, lr to, momentum from, momentum to).
+        up = float(pct_start * total_steps) - 1
         end = float(total_steps - 1)
         if three_phase:
-            up = float(pct_start * total_steps) - 1
             self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                             (2 * up, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
                             (end, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
         else:
-            up = float(pct_start * total_steps) - 1
             self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                             (end, "max_lr", "min_lr", "base_momentum", "max_momentum")]
-        self.cycle_momentum = cycle_momentum
         for group, top in zip(groups, max_lrs, strict=True):
             group["initial_lr"] = top / div_factor
             group["lr"] = group["initial_lr"]
             group["max_lr"] = top
             group["min_lr"] = group["initial_lr"] / final_div_factor
-            if cycle_momentum:
-                if "betas" not in group and "momentum" not in group:
-                    raise ValueError("OneCycleLR: cycle_momentum needs an optimizer with "
-                                     "momentum or betas")
-                group["max_momentum"] = max_momentum
-                group["base_momentum"] = base_momentum
+            group["max_momentum"] = max_momentum
+            group["base_momentum"] = base_momentum
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
