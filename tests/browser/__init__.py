@@ -1,0 +1,1 @@
+"""Browser tests: the lessons' widgets in a real JupyterLab, in headless Chromium."""
