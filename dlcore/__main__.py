@@ -33,9 +33,14 @@ def exercises(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     if args.execute_solutions:
+        from nbclient.exceptions import CellExecutionError
         for path in sorted(args.solutions.glob("*.ipynb")):
             print(f"executing {path}")
-            execute_in_place(path)
+            try:
+                execute_in_place(path)
+            except CellExecutionError as err:
+                print(f"error: {path} failed, not saved:\n{err}", file=sys.stderr)
+                return 1
     try:
         changed = write_exercises(args.solutions, args.out, check=args.check)
     except MarkerError as err:

@@ -59,8 +59,7 @@ def check(grade_id: str, answer: Any = None) -> None:
     report = run_check(spec, namespace)
     _display(report)
     if not report.passed:
-        n = len(report.outcomes)
-        raise CheckFailed(f"{report.wrong} of {n} cases wrong, see above") from None
+        raise CheckFailed(report.failure()) from None
 
 
 _tips_shown: dict[str, int] = {}

@@ -41,6 +41,8 @@ def compare_plain(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-
             return []
         return [f"{prefix}expected {expected!r}, got {_show(got)}"]
     if isinstance(expected, (int, float)):
+        if isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "fiu":
+            got = float(got)
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             return [f"{prefix}expected the number {_num(expected)}, got {_kind(got)}"]
         if not np.isfinite(got) and np.isfinite(expected):

@@ -38,9 +38,9 @@ def _stub(lines: list[str], begin: int) -> str:
     for line in reversed(lines[:begin]):
         found = re.match(r"\s*(?:def|class)\s+(\w+)", line)
         if found:
-            return (f"{found.group(1)}: write your code here, between the BEGIN and END "
-                    "SOLUTION lines (see the task above), then run this cell")
-    return "write your code here (see the task above), then run this cell"
+            return (f"{found.group(1)}: replace this line with your code (see the task "
+                    "above), then run this cell")
+    return "replace this line with your code (see the task above), then run this cell"
 
 
 def clear_cell_source(source: str, where: str) -> tuple[str, int]:

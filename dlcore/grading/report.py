@@ -27,9 +27,22 @@ class Report:
     def points(self) -> float:
         return float(self.spec.points) if self.passed else 0.0
 
+    @property
+    def not_implemented(self) -> bool:
+        return bool(self.outcomes) and all(
+            o.message.startswith("not implemented yet") for o in self.outcomes)
+
+    def failure(self) -> str:
+        """The one line that the failing cell ends with."""
+        if self.not_implemented:
+            return f"{self.spec.name} is not implemented yet, see above"
+        return f"{self.wrong} of {len(self.outcomes)} cases wrong, see above"
+
     def summary(self) -> str:
         n = len(self.outcomes)
         pts = _points(self.spec.points)
+        if self.not_implemented:
+            return f"{self.spec.name}: not done yet ({pts} when its checks pass)."
         if self.passed:
             cases = "the case is" if n == 1 else f"all {n} cases are"
             return f"{self.spec.name}: {cases} right. {pts}."

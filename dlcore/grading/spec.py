@@ -250,9 +250,9 @@ class Spec:
         """The verdict when the learner's code raised (or its answer was unreadable)."""
         if error.type == "NotImplementedError":
             return Outcome(case.label, False,
-                           f"not implemented yet: write your code between "
-                           f"`{MARK_BEGIN}` and `{MARK_END}` in the cell that defines "
-                           f"`{self.name}`, run that cell, then run this check again.")
+                           "not implemented yet: in the cell that defines "
+                           f"`{self.name}`, replace the line `raise NotImplementedError(...)` "
+                           "with your code, run that cell, then run this check again.")
         if error.type == "AnswerError":
             return Outcome(case.label, False, error.message)
         where = ""

@@ -191,8 +191,8 @@ def _train_compare(spec: Spec, got, expected, case: Case) -> Outcome:
                        f"(loss went from {losses[0]:.4f} to {losses[-1]:.4f})",
                        "Use every batch of every epoch (shuffle=True), and zero the "
                        "gradients in every step. " + step_hint)
-    return Outcome(case.label, True, f"right: {acc:.1%} of the held-out digits, loss from "
-                   f"{losses[0]:.3f} to {losses[-1]:.3f}")
+    return Outcome(case.label, True, f"{acc:.1%} of the held-out digits right, loss "
+                   f"from {losses[0]:.3f} to {losses[-1]:.3f}")
 
 
 TRAIN_MODEL = Spec(
