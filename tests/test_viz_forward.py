@@ -96,3 +96,35 @@ def test_explorers_build_with_sliders_and_an_output():
         controls = [c for row in box.children[:-1] for c in row.children]
         assert any(isinstance(c, widgets.FloatSlider | widgets.IntSlider) for c in controls)
         assert isinstance(box.children[-1], widgets.Output)
+
+
+def test_grid_warp_figure_draws_the_decision_line_after_the_last_module_only():
+    dlcore.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
+    X = np.array([[0.0, 0.0], [1.0, -1.0]], dtype=np.float32)
+    last = forward.grid_warp_figure(model, 3, X, classifier=True)
+    line = next(l for l in last.axes[1].get_lines() if l.get_label().startswith("decision"))
+    np.testing.assert_allclose(line.get_xdata(), line.get_ydata())   # score 1 = score 0
+    middle = forward.grid_warp_figure(model, 2, X, classifier=True)
+    assert not [l for l in middle.axes[1].get_lines() if l.get_label().startswith("decision")]
+
+
+def test_activations_overview_plots_the_three_classics_and_their_slopes():
+    fig = forward.activations_overview((-2.0, 2.0))
+    ax_f, ax_d = fig.axes
+    assert [l.get_label() for l in ax_f.get_lines()[:3]] == ["sigmoid", "tanh", "ReLU"]
+    x, dsig = ax_d.get_lines()[0].get_data()
+    assert dsig.max() == pytest.approx(0.25) and x[np.argmax(dsig)] == pytest.approx(0.0)
+    x, drelu = ax_d.get_lines()[2].get_data()
+    np.testing.assert_array_equal(drelu, (x > 0).astype(float))
+
+
+def test_shapes_figure_labels_every_array_with_its_shape():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    fig = forward.shapes_figure(model, batch_size=5)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert [t for t in texts if "(" in t and "," in t and "->" not in t] == [
+        "X (5, 3)", "h1 (5, 4)", "h2 (5, 4)", "y_hat (5, 2)"]
+    assert "Linear(3 -> 4)" in texts and "ReLU()" in texts
+    boxes = fig.axes[0].patches
+    assert [round(b.get_width() / boxes[0].get_width() * 3) for b in boxes] == [3, 4, 4, 2]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from .. import nn
 from . import plots
@@ -92,6 +93,76 @@ def activation_explorer():
     return plots.interactive_figure(activation_figure, controls, height="400px")
 
 
+def activations_overview(x_range: tuple[float, float] = (-5.0, 5.0)) -> Figure:
+    """Sigmoid, tanh and ReLU side by side (left) and their derivatives (right),
+    all from the engine's modules."""
+    x = np.linspace(*x_range, 401)
+    with plots.style():
+        fig, (ax_f, ax_d) = plots.subplots("wide", ncols=2)
+        for k, (label, make) in enumerate(ACTIVATIONS[:3]):
+            y, dy = activation_and_derivative(make(), x)
+            ax_f.plot(x, y, lw=2.5, color=plots.CLASS_COLORS[k], label=label)
+            ax_d.plot(x, dy, lw=2.5, color=plots.CLASS_COLORS[k], label=label)
+        for ax, title in ((ax_f, "activation functions f(x)"),
+                          (ax_d, "their derivatives f'(x)")):
+            ax.axhline(0, color="#cbd5e0", lw=1)
+            ax.axvline(0, color="#cbd5e0", lw=1)
+            ax.set_xlim(*x_range)
+            ax.set_xlabel("x")
+            ax.set_title(title)
+            ax.legend(loc="upper left", framealpha=0.9)
+        ax_f.set_ylim(-1.2, 2.2)
+        ax_d.set_ylim(-0.1, 1.2)
+    return plots.finish(fig)
+
+
+def shapes_figure(model: nn.Sequential, batch_size: int = 4) -> Figure:
+    """Every array of a forward pass as a box: height the batch size N, width
+    the number of features, labelled with its shape; the modules between them.
+
+    The labels are ``fig.axes[0].texts`` (the shapes in order, then the modules).
+    """
+    first = next(m for m in model if hasattr(m, "in_features"))
+    x = np.zeros((batch_size, first.in_features), dtype=np.float32)
+    steps = layer_outputs(model, x)
+    widest = max(out.shape[1] for _, out in steps)
+    with plots.style():
+        fig, ax = plots.subplots("wide")
+        fig.set_size_inches(10.0, 2.6)
+        left = 0.0
+        gap = 2.2
+        unit = min(0.3, 3.0 / widest)
+        height = 0.25 * batch_size
+        for k, (name, out) in enumerate(steps):
+            width = unit * out.shape[1]
+            colour = plots.CLASS_COLORS[0] if k == 0 else (
+                plots.CLASS_COLORS[1] if k == len(steps) - 1 else plots.CLASS_COLORS[2])
+            ax.add_patch(Rectangle((left, -height / 2), width, height, facecolor=colour,
+                                   alpha=0.25, edgecolor=colour, lw=2))
+            for r in range(1, batch_size):          # one row per sample
+                ax.plot([left, left + width], [-height / 2 + r * 0.25] * 2, color=colour,
+                        lw=0.6, alpha=0.6)
+            for c in range(1, out.shape[1]):        # one column per feature
+                ax.plot([left + c * unit] * 2, [-height / 2, height / 2], color=colour,
+                        lw=0.6, alpha=0.6)
+            role = "X" if k == 0 else ("y_hat" if k == len(steps) - 1 else f"h{k}")
+            ax.text(left + width / 2, -height / 2 - 0.15, f"{role} {out.shape}",
+                    ha="center", va="top", fontsize=10)
+            if k:
+                ax.annotate("", (left - 0.1, 0), (left - gap + 0.1, 0),
+                            arrowprops={"arrowstyle": "->", "lw": 1.2, "color": "#4a5568"})
+                ax.text(left - gap / 2, 0.12, name.split(" ", 1)[1], ha="center", va="bottom",
+                        fontsize=9, rotation=0)
+            left += width + gap
+        ax.set_xlim(-0.3, left - gap + 0.3)
+        ax.set_ylim(-height / 2 - 0.8, height / 2 + 0.4)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(f"a batch of N = {batch_size} rows through the network: "
+                     "box height = N, width = features")
+    return plots.finish(fig)
+
+
 def layer_outputs(model: nn.Sequential, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """``[("input", x), ("(0) Linear(2 -> 2)", h0), ...]``: x after each module
     in turn, exactly what ``model(x)`` computes step by step."""
@@ -117,10 +188,16 @@ def grid_lines(limits: tuple[float, float, float, float], num_lines: int = 13,
 
 
 def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
-                     y: np.ndarray | None = None, num_lines: int = 13) -> Figure:
+                     y: np.ndarray | None = None, num_lines: int = 13,
+                     classifier: bool = False) -> Figure:
     """Left: the input plane, a grid and the data. Right: the same grid and
     data after the first ``layer`` modules of ``model`` (0 = the input itself).
     Every module's output must be 2-D (N, 2) so it can be drawn.
+
+    ``classifier=True``: the model's two outputs are the scores of classes 0
+    and 1, so after the last module the line score 1 = score 0 (the diagonal)
+    is drawn, labelled 'decision line': the network decides by a straight line
+    in the space its last layer made.
 
     The warped points are the collection with label 'data' in ``fig.axes[1]``.
     """
@@ -150,6 +227,12 @@ def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
             ax.scatter(pts[:, 0], pts[:, 1], s=16, c=colors, edgecolor="white", linewidth=0.5,
                        zorder=3, label="data")
             ax.set_title(title)
+            if classifier and layer == len(model) and ax is axes[1]:
+                ends = np.array([min(pts.min(), warped_lines.min()),
+                                 max(pts.max(), warped_lines.max())])
+                ax.plot(ends, ends, color="black", lw=2, ls="--",
+                        label="decision line: score 1 = score 0")
+                ax.legend(loc="lower right", framealpha=0.9)
             ax.set_xlabel("unit 1" if ax is axes[1] and layer else "$x_1$")
             ax.set_ylabel("unit 2" if ax is axes[1] and layer else "$x_2$")
         fig.suptitle(f"step {layer} of {len(model)}: the grid and the data after "
@@ -157,7 +240,8 @@ def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
     return plots.finish(fig)
 
 
-def grid_warp_explorer(model: nn.Sequential, X: np.ndarray, y: np.ndarray | None = None):
+def grid_warp_explorer(model: nn.Sequential, X: np.ndarray, y: np.ndarray | None = None,
+                       classifier: bool = False):
     """A slider over the modules of ``model``: how far the grid has been pushed."""
     import ipywidgets as widgets
 
@@ -166,6 +250,6 @@ def grid_warp_explorer(model: nn.Sequential, X: np.ndarray, y: np.ndarray | None
                                            style=plots.slider_style())}
 
     def draw(layer):
-        return grid_warp_figure(model, layer, X, y)
+        return grid_warp_figure(model, layer, X, y, classifier=classifier)
 
     return plots.interactive_figure(draw, controls, height="420px")

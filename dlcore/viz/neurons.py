@@ -114,10 +114,11 @@ def neuron_figure(w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
         if line is not None:
             ax.plot(line[:, 0], line[:, 1], color="black", lw=2.5, label="decision line")
             mid = line.mean(axis=0)
-            norm = np.hypot(w1, w2)
-            ax.annotate("", mid + np.array([w1, w2]) / norm * 1.2, mid,
+            length = 0.18 * min(limits[1] - limits[0], limits[3] - limits[2])
+            direction = np.array([w1, w2]) / np.hypot(w1, w2) * length
+            ax.annotate("", mid + direction, mid,
                         arrowprops={"arrowstyle": "-|>", "lw": 2.5, "color": plots.ACCENT})
-            ax.text(*(mid + np.array([w1, w2]) / norm * 1.45), "w", color=plots.ACCENT,
+            ax.text(*(mid + 1.3 * direction), "w", color=plots.ACCENT,
                     fontsize=13, weight="bold", ha="center", va="center")
         elif not title:
             title = "the decision line lies outside this view"
