@@ -51,10 +51,11 @@ def read_notebook(path: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict[str, A
         if os.path.islink(path):
             raise NotebookError("the file is a symbolic link; only plain files are read") from None
         raise NotebookError(f"cannot open the file ({err.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise NotebookError("not a plain file")
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise NotebookError("not a plain file")
         if info.st_size > max_bytes:
             raise NotebookError(f"the file is {info.st_size / 2**20:.1f} MB, over the "
                                 f"{max_bytes / 2**20:.0f} MB limit for a notebook")
