@@ -370,3 +370,15 @@ def test_load_state_dict_takes_torch_tensors():
     x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
     np.testing.assert_allclose(ours(x), theirs(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_load_state_dict_copies_into_the_existing_arrays():
+    model = TwoLayer()
+    weight, steps = model.head.weight.data, model.steps
+    state = {k: v + 1 for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    assert model.head.weight.data is weight and model.steps is steps
+    np.testing.assert_array_equal(weight, state["head.weight"])
+    model.steps = [3.0]                    # a buffer reassigned to something not an array
+    model.load_state_dict(state)
+    assert model.steps[0] == 1.0 and model.state_dict()["steps"][0] == 1.0

@@ -259,7 +259,7 @@ class Module:
         load leaves the module as it was. Raises ``KeyError`` naming the missing
         and unexpected keys (unless ``strict=False``, which loads the keys both
         sides have) and ``ValueError`` naming each key whose shape differs.
-        Values take the dtype of the module's own arrays.
+        Values are copied into the module's own arrays and keep their dtype.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict for {type(self).__name__} expects a dict such "
@@ -288,15 +288,17 @@ class Module:
                              f"{values[key].shape} in the state dict")
         if wrong:
             raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(wrong))
+        # Copy into the existing arrays, as torch's param.copy_(value) does.
         for module_name, module in self.named_modules():
             prefix = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None and prefix + name in values:
-                    param.data = values[prefix + name].astype(param.data.dtype, copy=True)
+                    param.data[...] = values[prefix + name]
             for name, buf in module._buffers.items():
-                if buf is not None and prefix + name in values:
-                    module._buffers[name] = values[prefix + name].astype(buf.dtype, copy=True)
-                    object.__setattr__(module, name, module._buffers[name])
+                if isinstance(buf, np.ndarray) and prefix + name in values:
+                    buf[...] = values[prefix + name]
+                elif buf is not None and prefix + name in values:   # a plain number
+                    setattr(module, name, values[prefix + name].copy())
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing ------------------------------------------------------------
