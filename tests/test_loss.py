@@ -208,3 +208,16 @@ def test_pos_weight_is_a_buffer_in_the_state_dict():
     assert list(loss_fn.state_dict()) == ["pos_weight"]
     assert list(nn.BCEWithLogitsLoss().state_dict()) == []
     assert repr(nn.CrossEntropyLoss(reduction="sum")) == "CrossEntropyLoss(reduction='sum')"
+
+
+def test_the_upstream_gradient_must_fit_the_loss():
+    loss_fn = nn.MSELoss()
+    loss_fn(np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"MSELoss\(\) backward: the loss is one number, so its "
+                                         r"gradient is one number too, got shape \(3,\)"):
+        loss_fn.backward(np.ones(3))
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    loss_fn(np.zeros((4, 3)), np.zeros(4, int))
+    with pytest.raises(ValueError, match=r"backward expected grad_out of shape \(4,\)"):
+        loss_fn.backward(np.ones(3))
+    assert loss_fn.backward(2.0).shape == (4, 3)

@@ -80,8 +80,9 @@ class Tanh(Module):
 
 
 class GELU(Module):
-    """x * Phi(x), Phi the standard normal CDF (``approximate='tanh'`` for the
-    tanh form used by GPT-2)."""
+    """x * Phi(x), Phi the standard normal CDF; its derivative is
+    Phi(x) + x phi(x), phi the normal density. ``approximate='tanh'`` uses
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as GPT-2 did."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()

@@ -23,6 +23,9 @@ def as_array(x, layer: Module) -> np.ndarray:
 class Linear(Module):
     """y = x W^T + b, a fully connected layer.
 
+    Backward, for g = dL/dy: dL/dW = g^T x, dL/db = g summed over samples,
+    dL/dx = g W.
+
     Args:
         in_features: size of each input sample.
         out_features: size of each output sample.
@@ -33,7 +36,9 @@ class Linear(Module):
 
     Attributes:
         weight: (out_features, in_features), PyTorch's layout.
-        bias: (out_features,)
+        bias: (out_features,), or None with ``bias=False``.
+
+    Both start as PyTorch's: U(-1/sqrt(in_features), 1/sqrt(in_features)).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
@@ -44,8 +49,6 @@ class Linear(Module):
         self.out_features = out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=np.float32))
         self.bias = Parameter(np.empty(out_features, dtype=np.float32)) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
         init.default_weight_and_bias_(self.weight, self.bias)
 
     def forward(self, x: np.ndarray) -> np.ndarray:

@@ -50,7 +50,19 @@ class _Loss(Module):
                              "them into a wrong loss); reshape one of them")
         return y_hat, y.astype(y_hat.dtype, copy=False)
 
-    def backward(self, grad: float = 1.0) -> np.ndarray:
+    def _upstream(self, grad: float | np.ndarray, shape: tuple) -> float | np.ndarray:
+        """The gradient arriving at the loss: a number (1 when the loss is the
+        end of the computation), or with ``reduction='none'`` possibly an array
+        of the loss's shape, one weight per element."""
+        if np.ndim(grad) == 0:
+            return float(grad)      # a Python float keeps float32 arrays float32
+        if self.reduction != "none":
+            raise ValueError(f"{self._short()} backward: the loss is one number, so its "
+                             f"gradient is one number too, got shape {np.shape(grad)}")
+        return self._check_grad_out(grad, shape)
+
+    def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
+        """dLoss/d(prediction), times ``grad`` (see ``_upstream``)."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -71,6 +83,7 @@ class MSELoss(_Loss):
 
     def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
         diff = self._saved()
+        grad = self._upstream(grad, diff.shape)
         return (2 * diff * self._scale(diff.size) * grad).astype(diff.dtype, copy=False)
 
 
@@ -104,6 +117,7 @@ class BCEWithLogitsLoss(_Loss):
 
     def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
         z, y = self._saved()
+        grad = self._upstream(grad, z.shape)
         s = F.sigmoid(z)
         if self.pos_weight is None:
             g = s - y
@@ -166,6 +180,7 @@ class CrossEntropyLoss(_Loss):
     def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
         log_p, y = self._saved()
         n, num_classes = log_p.shape
+        grad = self._upstream(grad, (n,))
         g = F.exp_nonpositive(log_p)
         e = self.label_smoothing
         # Subtract the target in place: a float64 one-hot would silently turn a
@@ -173,10 +188,9 @@ class CrossEntropyLoss(_Loss):
         g[np.arange(n), y] -= (1 - e)
         if e:
             g -= e / num_classes
-        scale = self._scale(n)
-        if self.reduction == "none":
-            return g * np.asarray(grad, dtype=g.dtype).reshape(-1, 1)
-        return g * g.dtype.type(scale * grad)
+        if np.ndim(grad):
+            return g * grad.astype(g.dtype).reshape(-1, 1)
+        return g * (self._scale(n) * grad)
 
     def extra_repr(self) -> str:
         parts = [] if self.reduction == "mean" else [f"reduction='{self.reduction}'"]
