@@ -382,3 +382,11 @@ def test_load_state_dict_copies_into_the_existing_arrays():
     model.steps = [3.0]                    # a buffer reassigned to something not an array
     model.load_state_dict(state)
     assert model.steps[0] == 1.0 and model.state_dict()["steps"][0] == 1.0
+
+
+def test_a_deep_mixed_model_passes_gradcheck(rng):
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4), nn.GELU(),
+                          nn.Linear(4, 4), nn.Sigmoid(), nn.Linear(4, 3), nn.Softmax(dim=1))
+    result = gradcheck(model, rng.standard_normal((2, 3)))
+    assert result.ok, str(result)
+    assert len(result.comparisons) == 9

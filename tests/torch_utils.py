@@ -1,8 +1,9 @@
 """Helpers shared by the PyTorch parity tests.
 
-Import them in a test module that has already done ``torch = pytest.importorskip("torch")``:
+Import them in any test module (pytest puts ``tests/`` on the path); the helpers
+import torch only when called, so call them after ``pytest.importorskip("torch")``:
 
-    from tests.torch_utils import assert_close, copy_to_torch, torch_grads
+    from torch_utils import assert_close, copy_to_torch, record_parity, tensor
 
 Weights travel through ``state_dict()`` both ways, since dlcore keeps PyTorch's keys
 and layouts; a parity test therefore also checks that the keys and shapes agree.
