@@ -83,21 +83,28 @@ def grade_submission(sub: Submission, assignment: Assignment,
     unanswered = f"not graded: {problem}" if problem else "no answer came back"
     graded = judge(assignment.specs, assignment.cases, assignment.expected, run.events,
                    unanswered)
-    notes = list(plan.notes) + _cell_errors(run, plan)
-    if problem:
-        notes.insert(0, problem + (f" {where}" if where else ""))
-    return _result(sub, assignment, status, graded, notes, problem, where)
+    mine, teachers = _cell_errors(run, plan)
+    stopped = [problem + (f" {where}" if where else "")] if problem else []
+    reasons = stopped + plan.notes + mine
+    if not problem:
+        reasons += _failures(graded)
+    notes = stopped + plan.notes + mine + teachers
+    return _result(sub, assignment, status, graded, notes, "; ".join(reasons[:6]))
+
+
+def _failures(graded: list[Graded]) -> list[str]:
+    """'not implemented: a, b' and 'failed: c', for the teacher."""
+    todo = [g.grade_id for g in graded if g.earned < g.points and g.outcomes
+            and all(o.message.startswith("not implemented") for o in g.outcomes)]
+    failed = [g.grade_id for g in graded if g.earned < g.points and g.grade_id not in todo]
+    return ([f"not implemented: {', '.join(todo)}"] if todo else []) + \
+        ([f"failed: {', '.join(failed)}"] if failed else [])
 
 
 def _result(sub: Submission, assignment: Assignment, status: str, graded: list[Graded],
-            notes: list[str], problem: str, where: str) -> dict[str, Any]:
-    failed = [g.grade_id for g in graded if g.earned < g.points]
-    reasons = [problem + (f" {where}" if where else "")] if problem else []
-    reasons += [n for n in notes if "cell" in n and n not in reasons][:3]
-    if failed and not problem:
-        reasons.append("failed: " + ", ".join(failed))
+            notes: list[str], reason: str) -> dict[str, Any]:
     return {"student": sub.student, "status": status,
-            "reason": "; ".join(reasons) or "all tests passed",
+            "reason": reason or "all tests passed",
             "scores": {g.grade_id: g.earned for g in graded},
             "total": sum(g.earned for g in graded), "max_total": assignment.max_total,
             "functions": [{"grade_id": g.grade_id, "name": g.name, "points": g.points,
@@ -115,7 +122,7 @@ def _where(run: WorkerRun, plan: Plan) -> str:
             if 0 <= event["index"] < len(plan.cells):
                 cell = plan.cells[event["index"]]
                 return (f"while running cell '{cell.grade_id}'" if cell.grade_id
-                        else f"while running code cell {event['index'] + 1}")
+                        else f"while running cell {cell.number} of the notebook")
         if event.get("event") in ("case", "result") and isinstance(event.get("grade_id"), str):
             return f"while checking '{event['grade_id'][:80]}'"
     return "before any of its code ran"
@@ -147,8 +154,11 @@ def _how_it_ended(run: WorkerRun, plan: Plan, assignment: Assignment) -> tuple[s
                       "os._exit)", _where(run, plan)
 
 
-def _cell_errors(run: WorkerRun, plan: Plan) -> list[str]:
-    notes = []
+def _cell_errors(run: WorkerRun, plan: Plan) -> tuple[list[str], list[str]]:
+    """What went wrong in the learner's cells, and in the teacher's (ungraded) cells,
+    which fail when they call a learner function that is broken."""
+    mine: list[str] = []
+    teachers: list[str] = []
     for event in run.events:
         if event.get("event") != "cell_error" or type(event.get("index")) is not int:
             continue
@@ -159,9 +169,12 @@ def _cell_errors(run: WorkerRun, plan: Plan) -> list[str]:
         message = str(error.get("message", ""))[:300]
         line = error.get("line")
         at = f" at line {line}" if type(line) is int else ""
-        label = f"cell '{cell.grade_id}'" if cell.grade_id else f"code cell {event['index'] + 1}"
+        if cell.origin == "learner":
+            label, notes = f"cell '{cell.grade_id}'", mine
+        else:
+            label, notes = f"ungraded cell {cell.number} of the notebook", teachers
         if kind == "SystemExit":
             notes.append(f"{label} called sys.exit(); the rest of that cell did not run")
         else:
             notes.append(f"{label} raised {kind}{at}" + (f": {message}" if message else ""))
-    return notes[:10]
+    return mine[:10], teachers[:10]

@@ -32,6 +32,7 @@ class Cell:
     source: str
     origin: str  # "teacher" or "learner"
     grade_id: str | None = None
+    number: int = 0  # its place among the teacher's cells, from 1
 
 
 @dataclass
@@ -132,7 +133,7 @@ def plan_cells(teacher: dict[str, Any], learner: dict[str, Any]) -> Plan:
         if grade_id is not None:
             by_id.setdefault(grade_id, []).append(cell)
     plan = Plan(cells=[])
-    for cell in teacher["cells"]:
+    for number, cell in enumerate(teacher["cells"], 1):
         meta = nbgrader_meta(cell)
         grade_id = grade_id_of(cell)
         if cell.get("cell_type") == "code" and _is_test(meta):
@@ -153,10 +154,10 @@ def plan_cells(teacher: dict[str, Any], learner: dict[str, Any]) -> Plan:
                 plan.missing.append(grade_id)
                 plan.notes.append(f"answer cell '{grade_id}' is no longer a code cell")
             else:
-                plan.cells.append(Cell(source_of(mine[0]), "learner", grade_id))
+                plan.cells.append(Cell(source_of(mine[0]), "learner", grade_id, number))
             continue
         if cell.get("cell_type") == "code":
-            plan.cells.append(Cell(source_of(cell), "teacher", grade_id))
+            plan.cells.append(Cell(source_of(cell), "teacher", grade_id, number))
     return plan
 
 
