@@ -211,6 +211,7 @@ def test_sequential_indexing_slicing_length_and_append():
     assert len(model) == 3 and list(model) == [model[0], model[1], model[2]]
     head = model[1:]
     assert isinstance(head, nn.Sequential) and len(head) == 2 and head[1] is model[2]
+    assert list(head.state_dict()) == ["2.weight", "2.bias"]        # names are kept
     model.append(nn.Softmax(dim=1))
     assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert len(model) == 4
@@ -231,6 +232,7 @@ def test_module_list_registers_its_modules():
     layers = nn.ModuleList([nn.Linear(2, 3), nn.Linear(3, 1)])
     layers.append(nn.ReLU()).extend([nn.Linear(1, 1)])
     assert len(layers) == 4 and isinstance(layers[3], nn.Linear)
+    assert isinstance(layers[1:3], nn.ModuleList) and layers[1:3][1] is layers[2]
     assert list(layers.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias",
                                          "3.weight", "3.bias"]
     assert len(list(iter(layers))) == 4
@@ -355,6 +357,8 @@ def test_repr_and_state_dict_keys_match_pytorch():
                                  torch.nn.Softmax(dim=1))
     assert repr(ours) == repr(theirs)
     assert repr(nn.Sequential()) == repr(torch.nn.Sequential())
+    assert repr(ours[2:4]) == repr(theirs[2:4])
+    assert list(ours[2:].state_dict()) == list(theirs[2:].state_dict())
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     assert {k: v.shape for k, v in ours.state_dict().items()} == {

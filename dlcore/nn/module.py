@@ -365,10 +365,11 @@ class Sequential(Module):
         return grad_out
 
     def __getitem__(self, index: int | slice) -> Module:
-        modules = list(self._modules.values())
+        """``model[0]`` is the first child; ``model[1:]`` a Sequential of the rest
+        that shares their weights and keeps their names, as in PyTorch."""
         if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -398,8 +399,9 @@ class ModuleList(Module):
             self.append(module)
         return self
 
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
+    def __getitem__(self, index: int | slice) -> Module:
+        modules = list(self._modules.values())
+        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
 
     def __len__(self) -> int:
         return len(self._modules)
