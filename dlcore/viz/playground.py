@@ -215,6 +215,67 @@ def draw_playground(run: PlaygroundRun) -> Figure:
     return plots.finish(fig)
 
 
+# -- the pictures of the lesson ---------------------------------------------------
+
+def training_loop_figure() -> Figure:
+    """The training loop as a cycle: batch, forward, loss, backward, step."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    stages = [("1. a mini-batch", "X, y = next batch\nfrom the DataLoader"),
+              ("2. forward pass", "y_hat = model(X)"),
+              ("3. loss", "loss = loss_fn(y_hat, y)"),
+              ("4. backward pass", "model.backward(\n  loss_fn.backward())"),
+              ("5. update", "optimizer.step()\noptimizer.zero_grad()")]
+    angles = np.pi / 2 - 2 * np.pi * np.arange(5) / 5
+    centres = np.stack([1.55 * np.cos(angles) * 1.45, 1.55 * np.sin(angles)], 1)
+    with plots.style():
+        fig, ax = plt.subplots(figsize=(10, 4.8), dpi=plots.DPI)
+        for k, ((title, code), (x, y)) in enumerate(zip(stages, centres, strict=True)):
+            ax.add_patch(FancyBboxPatch((x - 0.95, y - 0.38), 1.9, 0.76,
+                                        boxstyle="round,pad=0.03,rounding_size=0.12",
+                                        fc="white", ec=plots.CLASS_COLORS[k % 3], lw=2))
+            ax.text(x, y + 0.17, title, ha="center", va="center", fontsize=11, weight="bold")
+            ax.text(x, y - 0.14, code, ha="center", va="center", fontsize=8.5,
+                    family="monospace")
+        for k in range(5):
+            a, b = centres[k], centres[(k + 1) % 5]
+            ax.add_patch(FancyArrowPatch(a + 0.3 * (b - a), a + 0.7 * (b - a),
+                                         arrowstyle="-|>", mutation_scale=18, color="0.4",
+                                         connectionstyle="arc3,rad=-0.25", lw=1.5))
+        ax.text(0, 0.12, "one turn = one step", ha="center", fontsize=11, weight="bold")
+        ax.text(0, -0.25, "all the batches once = one epoch\nafter each epoch: "
+                "evaluate on validation", ha="center", va="top", fontsize=9.5, color="0.3")
+        ax.set_xlim(-3.5, 3.5)
+        ax.set_ylim(-1.95, 2.05)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        fig.tight_layout()
+    return plots.finish(fig)
+
+
+def splits_figure(sizes: dict[str, int]) -> Figure:
+    """A bar cut into the parts of a data set (name -> count), with what each is for."""
+    roles = {"train": "fit the weights", "validation": "choose hyperparameters,\nstop early",
+             "test": "measure once,\nat the very end"}
+    total = sum(sizes.values())
+    with plots.style():
+        fig, ax = plt.subplots(figsize=(10, 2.0), dpi=plots.DPI)
+        left = 0
+        for k, (name, count) in enumerate(sizes.items()):
+            ax.barh(0, count, left=left, color=plots.CLASS_COLORS[k], alpha=0.85,
+                    edgecolor="white")
+            ax.text(left + count / 2, 0, f"{name}\n{count:,} ({count / total:.0%})",
+                    ha="center", va="center", color="white", fontsize=10, weight="bold")
+            ax.text(left + count / 2, -0.62, roles.get(name, ""), ha="center", va="top",
+                    fontsize=9, color=plots.CLASS_COLORS[k])
+            left += count
+        ax.set_xlim(0, total)
+        ax.set_ylim(-1.35, 0.45)
+        ax.axis("off")
+        fig.tight_layout()
+    return plots.finish(fig)
+
+
 # -- learning-rate sweep -------------------------------------------------------------
 
 def lr_sweep(config: PlaygroundConfig, lrs: np.ndarray) -> dict[str, np.ndarray]:
@@ -338,21 +399,31 @@ def playground(config: PlaygroundConfig | None = None):
     return widgets.VBox([*rows, button, out])
 
 
-def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9):
-    """A learning-rate sweep: pick the optimizer and the number of epochs; the
-    sweep (``num_lrs`` trainings from lr = 1e-4 to 10) reruns on release."""
+def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
+                    sweep: dict[str, np.ndarray] | None = None):
+    """A learning-rate sweep: pick the data set, the optimizer and the number of
+    epochs; the sweep (``num_lrs`` trainings from lr = 1e-4 to 10) reruns on
+    release. ``sweep``, if given, is ``lr_sweep(config, ...)`` already computed:
+    it is shown first instead of being computed again."""
     import ipywidgets as widgets
     from IPython.display import display
 
-    c = config or PlaygroundConfig(epochs=30)
+    c = config or PlaygroundConfig(epochs=20)
+    lrs = np.logspace(-4, 1, num_lrs)
     optimizer = _dropdown(OPTIMIZERS, c.optimizer, "optimizer")
     epochs = widgets.IntSlider(value=c.epochs, min=5, max=100, step=5, description="epochs",
                                continuous_update=False, style=plots.slider_style())
     dataset = _dropdown(DATASETS, c.dataset, "data")
+    # Sweeps already run in this widget, so going back to a setting is instant.
+    done: dict[PlaygroundConfig, dict[str, np.ndarray]] = {}
+    if sweep is not None and np.allclose(sweep["lr"], lrs):
+        done[c] = sweep
 
     def show(optimizer, epochs, dataset):
         cfg = replace(c, optimizer=optimizer, epochs=epochs, dataset=dataset)
-        display(draw_lr_sweep(lr_sweep(cfg, np.logspace(-4, 1, num_lrs)), cfg))
+        if cfg not in done:
+            done[cfg] = lr_sweep(cfg, lrs)
+        display(draw_lr_sweep(done[cfg], cfg))
 
     out = widgets.interactive_output(show, {"optimizer": optimizer, "epochs": epochs,
                                             "dataset": dataset})
