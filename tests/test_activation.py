@@ -137,3 +137,8 @@ def test_softmax_without_dim_picks_pytorchs_implicit_dim(shape, rng):
         warnings.simplefilter("ignore", UserWarning)   # torch warns about the implicit dim
         expected = torch.nn.Softmax()(tensor(x))
     assert_close(nn.Softmax()(x), expected, rtol=1e-12, atol=1e-14, name="softmax")
+
+
+def test_a_numpy_float64_slope_does_not_upcast_float32():
+    y = nn.LeakyReLU(np.float64(0.2))(-np.ones(3, np.float32))
+    assert y.dtype == np.float32

@@ -37,7 +37,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = float(negative_slope)   # a NumPy float64 would upcast float32
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_array(x, self)

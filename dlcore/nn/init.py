@@ -13,6 +13,8 @@ import numpy as np
 from ..rng import generator
 from .module import Parameter
 
+_Tensor = Parameter | np.ndarray   # what the fillers take: a Parameter or a plain array
+
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "sigmoid": 1.0,
           "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
 
@@ -28,11 +30,11 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     return _GAINS[nonlinearity]
 
 
-def _array(tensor: Parameter | np.ndarray) -> np.ndarray:
+def _array(tensor: _Tensor) -> np.ndarray:
     return tensor.data if isinstance(tensor, Parameter) else tensor
 
 
-def _calculate_fan_in_and_fan_out(tensor: Parameter | np.ndarray) -> tuple[int, int]:
+def _calculate_fan_in_and_fan_out(tensor: _Tensor) -> tuple[int, int]:
     shape = _array(tensor).shape
     if len(shape) < 2:
         raise ValueError(f"fan in and fan out need a weight with 2 or more dimensions, "
@@ -41,47 +43,52 @@ def _calculate_fan_in_and_fan_out(tensor: Parameter | np.ndarray) -> tuple[int, 
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _fill(tensor, values: np.ndarray):
+def _fill(tensor: _Tensor, values: np.ndarray) -> _Tensor:
     array = _array(tensor)
     array[...] = values.astype(array.dtype)
     return tensor
 
 
-def uniform_(tensor, a: float = 0.0, b: float = 1.0):
+def uniform_(tensor: _Tensor, a: float = 0.0, b: float = 1.0) -> _Tensor:
+    """Fill with draws from U(a, b)."""
     return _fill(tensor, generator().uniform(a, b, _array(tensor).shape))
 
 
-def normal_(tensor, mean: float = 0.0, std: float = 1.0):
+def normal_(tensor: _Tensor, mean: float = 0.0, std: float = 1.0) -> _Tensor:
+    """Fill with draws from N(mean, std^2)."""
     return _fill(tensor, generator().normal(mean, std, _array(tensor).shape))
 
 
-def constant_(tensor, val: float):
+def constant_(tensor: _Tensor, val: float) -> _Tensor:
+    """Fill with ``val``."""
     _array(tensor)[...] = val
     return tensor
 
 
-def zeros_(tensor):
+def zeros_(tensor: _Tensor) -> _Tensor:
+    """Fill with 0 (how biases often start)."""
     return constant_(tensor, 0.0)
 
 
-def ones_(tensor):
+def ones_(tensor: _Tensor) -> _Tensor:
+    """Fill with 1."""
     return constant_(tensor, 1.0)
 
 
-def xavier_uniform_(tensor, gain: float = 1.0):
+def xavier_uniform_(tensor: _Tensor, gain: float = 1.0) -> _Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
 
 
-def xavier_normal_(tensor, gain: float = 1.0):
+def xavier_normal_(tensor: _Tensor, gain: float = 1.0) -> _Tensor:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
-def _kaiming_std(tensor, a: float, mode: str, nonlinearity: str) -> float:
+def _kaiming_std(tensor: _Tensor, a: float, mode: str, nonlinearity: str) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -89,15 +96,15 @@ def _kaiming_std(tensor, a: float, mode: str, nonlinearity: str) -> float:
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu"):
+def kaiming_uniform_(tensor: _Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> _Tensor:
     """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015)."""
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu"):
+def kaiming_normal_(tensor: _Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> _Tensor:
     """N(0, std^2) with std = gain / sqrt(fan)."""
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
