@@ -10,16 +10,12 @@ the LSTM, a cell state c_t). With gates stacked in PyTorch's order:
            n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))
            h_t = (1 - z) * n + z * h_{t-1}
 
-Speed, compared with the textbook loop that does everything at every step:
-the input projection W_ih x_t is one matrix product for all T steps before the
-loop; inside the loop there is one product for all gates, h_{t-1} W_hh^T; the
-backward loop only carries the gradient back in time and stores dL/d(gates),
-so the weight gradients are again one product each after the loop.
-
-Shapes (L layers, H hidden units): x (T, N, D), or (N, T, D) with
-``batch_first=True``, or (T, D) unbatched; output (T, N, H) likewise; h_n and
-c_n (L, N, H). Dropout between layers and bidirectional layers are not
-implemented (the arguments exist and must stay at 0 / False).
+Speed, against the textbook loop that does everything at every step: the input
+projection W_ih x_t is one matrix product for all T steps before the loop; in the
+loop one product serves all gates, h_{t-1} W_hh^T; the backward loop only carries
+the gradient back in time, keeping dL/d(gates), so each weight gradient is one
+product after the loop. Dropout between layers and bidirectional layers are not
+implemented (the arguments exist and must stay 0 / False).
 """
 from __future__ import annotations
 
@@ -30,17 +26,6 @@ import numpy as np
 from . import init
 from .linear import as_array
 from .module import Module, Parameter
-
-
-def _gate_scale(kinds: str, hidden_size: int, dtype) -> np.ndarray:
-    """0.5 for each sigmoid gate ('s'), 1 for each tanh gate ('t'), per weight row.
-
-    sigma(a) = (1 + tanh(a / 2)) / 2. With the sigmoid rows of the
-    pre-activation halved, one tanh over all gates, a product and a sum give
-    every gate at once (np.tanh is ~10x faster than scipy's expit here, and
-    never overflows). The textbook form calls sigma and tanh gate by gate.
-    """
-    return np.repeat([0.5 if k == "s" else 1.0 for k in kinds], hidden_size).astype(dtype)
 
 
 class _RNNBase(Module):
@@ -78,6 +63,16 @@ class _RNNBase(Module):
     def _weights(self, layer: int) -> tuple[Parameter, ...]:
         return tuple(getattr(self, f"{kind}_l{layer}", None)
                      for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    def forward(self, x: np.ndarray, hx: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """(output, h_n); LSTM overrides it for its two states."""
+        output, (h_n,) = self._forward(x, None if hx is None else (hx,))
+        return output, h_n
+
+    def backward(self, grad_output: np.ndarray | None,
+                 grad_h_n: np.ndarray | None = None) -> np.ndarray:
+        return self._backward(grad_output, (grad_h_n,))
 
     # -- the two passes, shared; the per-step recurrence is in each subclass ----
     def _forward(self, x: np.ndarray, hx: tuple | None):
@@ -171,22 +166,21 @@ class _RNNBase(Module):
 class RNN(_RNNBase):
     """An Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
 
-    Args:
-        input_size: D, features per time step.
-        hidden_size: H, units of the hidden state.
-        num_layers: stacked layers, each reading the outputs of the one below.
-        nonlinearity: 'tanh' (default) or 'relu'.
-        bias: learn ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (H,).
-        batch_first: x and output are (N, T, .) instead of (T, N, .).
+    Args: input_size D; hidden_size H; num_layers L (each layer reads the outputs
+    of the one below); nonlinearity 'tanh' or 'relu'; bias (``bias_ih_l{k}``,
+    ``bias_hh_l{k}``); batch_first: x and output (N, T, .) instead of (T, N, .).
+
+    Shape: x (T, N, D), (N, T, D) with batch_first, or (T, D) unbatched ->
+    output (T, N, H) in the same layout, h_n (L, N, H) (or (L, H)).
 
     Attributes: ``weight_ih_l{k}`` (H, D or H), ``weight_hh_l{k}`` (H, H), all
     initialised U(-1/sqrt(H), 1/sqrt(H)) as PyTorch.
 
-    ``forward(x, hx=None)`` returns ``(output, h_n)``: every top-layer h_t, and
-    the last h of every layer (L, N, H). ``backward(grad_output, grad_h_n=None)``
-    runs backpropagation through time and returns dL/dx; ``grad_output`` may be
-    None when only h_n was used, ``grad_h_n`` (L, N, H) is dL/dh_n if h_n fed the
-    loss. dL/dhx is left in ``self.grad_hx`` (a one-element tuple).
+    ``forward(x, hx=None)`` returns ``(output, h_n)``: every top-layer h_t and
+    the last h of every layer. ``backward(grad_output, grad_h_n=None)`` runs
+    backpropagation through time and returns dL/dx; ``grad_output`` may be None
+    when only h_n fed the loss; ``grad_h_n`` is dL/dh_n when it did. dL/dhx is
+    left in ``self.grad_hx`` (a one-element tuple).
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -197,15 +191,6 @@ class RNN(_RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional)
         self.nonlinearity = nonlinearity
-
-    def forward(self, x: np.ndarray, hx: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-        output, (h_n,) = self._forward(x, None if hx is None else (hx,))
-        return output, h_n
-
-    def backward(self, grad_output: np.ndarray | None,
-                 grad_h_n: np.ndarray | None = None) -> np.ndarray:
-        return self._backward(grad_output, (grad_h_n,))
 
     def _recur(self, xp, W_hh, b_hh, state0):
         if b_hh is not None:
@@ -268,12 +253,16 @@ class LSTM(_RNNBase):
 
     def _recur(self, xp, W_hh, b_hh, state0):
         T, N, H = xp.shape[0], xp.shape[1], self.hidden_size
-        scale = _gate_scale("ssts", H, xp.dtype)
+        # Fast path: sigma(a) = (1 + tanh(a / 2)) / 2, so with the rows of the sigmoid
+        # gates (i, f, o) halved, one tanh, a product and a sum give all four gates at
+        # once (the textbook form calls sigma and tanh gate by gate; np.tanh is ~10x
+        # faster than scipy's expit here, and never overflows).
+        scale = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], xp.dtype), H)
+        shift = 1 - scale                         # 0.5 on sigmoid gates, 0 on g
         if b_hh is not None:
             xp += b_hh
-        xp *= scale                               # halve the sigmoid gates (see _gate_scale)
+        xp *= scale
         W_hs_T = (W_hh * scale[:, None]).T
-        shift = (1 - scale).astype(xp.dtype)      # 0.5 on sigmoid gates, 0 on g
         hs, cs, tanh_cs = (np.empty((T, N, H), xp.dtype) for _ in range(3))
         h, c = state0
         for t in range(T):
@@ -322,20 +311,11 @@ class GRU(_RNNBase):
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
         h_t = (1 - z) * n + z * h_{t-1}
 
-    Args, attributes, ``forward`` and ``backward`` as ``RNN`` (no
-    nonlinearity); weights stack the gates r, z, n: ``weight_ih_l{k}`` (3H, D or H).
+    Args, attributes, ``forward`` and ``backward`` as ``RNN`` (no nonlinearity);
+    weights stack the gates r, z, n: ``weight_ih_l{k}`` (3H, D or H).
     """
 
     _gates = 3
-
-    def forward(self, x: np.ndarray, hx: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-        output, (h_n,) = self._forward(x, None if hx is None else (hx,))
-        return output, h_n
-
-    def backward(self, grad_output: np.ndarray | None,
-                 grad_h_n: np.ndarray | None = None) -> np.ndarray:
-        return self._backward(grad_output, (grad_h_n,))
 
     def _recur(self, xp, W_hh, b_hh, state0):
         T, N, H = xp.shape[0], xp.shape[1], self.hidden_size
