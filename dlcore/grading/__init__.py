@@ -5,6 +5,8 @@ In an exercise notebook::
     from dlcore.grading import check, hint
     check("neuron_forward", neuron_forward)   # plain-words feedback; fails the cell if wrong
     hint("neuron_forward")                    # the next tip, gentlest first
+    with needs("neuron_forward"):             # a cell that uses the learner's code
+        ...                                   # says "write it first" if it is a stub
 
 Files: ``spec.py`` (``Spec``, ``Case``, ``Outcome``, ``Hint``, plain data in and out),
 ``compare.py`` (plain-words comparison), ``check.py`` and ``report.py`` (the
@@ -47,9 +49,9 @@ How to add an exercise notebook
 """
 from __future__ import annotations
 
-from .check import CheckFailed, check, hint, run_check
+from .check import CheckFailed, check, hint, needs, run_check
 from .registry import all_specs, assignments, get_spec, specs_for
 from .spec import Case, Hint, Outcome, Spec
 
-__all__ = ["check", "hint", "CheckFailed", "run_check", "get_spec", "specs_for",
+__all__ = ["check", "hint", "needs", "CheckFailed", "run_check", "get_spec", "specs_for",
            "assignments", "all_specs", "Spec", "Case", "Outcome", "Hint"]

@@ -7,8 +7,9 @@ failure raises ``CheckFailed``, whose traceback is one line, so the cell fails
 """
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .registry import get_spec
@@ -60,6 +61,22 @@ def check(grade_id: str, answer: Any = None) -> None:
     _display(report)
     if not report.passed:
         raise CheckFailed(report.failure()) from None
+
+
+@contextlib.contextmanager
+def needs(*names: str) -> Iterator[None]:
+    """Run a cell that uses the learner's functions; if one is still the untouched
+    stub, say so in one line instead of failing the cell::
+
+        with needs("train_model"):
+            losses = train_model(...)
+    """
+    try:
+        yield
+    except NotImplementedError:
+        listed = ", ".join(f"`{n}`" for n in names)
+        print(f"This cell uses {listed}: write {'it' if len(names) == 1 else 'them'} "
+              "above first, then run this cell again.")
 
 
 _tips_shown: dict[str, int] = {}

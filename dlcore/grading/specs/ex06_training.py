@@ -55,7 +55,7 @@ def _batch_run(namespace, case: Case) -> dict:
 def _batch_reference(case: Case) -> dict:
     i = case.inputs
     loader = data.DataLoader(data.TensorDataset(i["X"], i["y"]),
-                             batch_size=i["batch_size"], shuffle=False)
+                             batch_size=i["batch_size"], shuffle=i["shuffle"], seed=i["seed"])
     return {"batch sizes": [len(yb) for _, yb in loader],
             "rows": np.concatenate([yb for _, yb in loader]).astype(np.float64),
             "pairs match": True}
@@ -109,10 +109,12 @@ def _accuracy_cases(seed: int) -> list[Case]:
     g = gen(seed, 602)
     n, c = int(g.integers(6, 12)), int(g.integers(3, 5))
     k = int(g.integers(3, 6))
-    return [Case(f"N={n}, C={c}", {"scores": normal(g, n, c),
-                                   "y": g.integers(0, c, size=n).astype(np.int64)}),
-            Case(f"N=C={k}", {"scores": normal(g, k, k),
-                              "y": g.integers(0, k, size=k).astype(np.int64)})]
+    cases = []
+    for label, scores in ((f"N={n}, C={c}", normal(g, n, c)), (f"N=C={k}", normal(g, k, k))):
+        y = g.integers(0, scores.shape[1], size=len(scores)).astype(np.int64)
+        y[: len(y) // 2] = scores[: len(y) // 2].argmax(axis=1)   # some right, some not
+        cases.append(Case(label, {"scores": scores, "y": y}))
+    return cases
 
 
 def _argmax_axis0(case: Case) -> float | None:
