@@ -394,3 +394,13 @@ def test_a_deep_mixed_model_passes_gradcheck(rng):
     result = gradcheck(model, rng.standard_normal((2, 3)))
     assert result.ok, str(result)
     assert len(result.comparisons) == 9
+
+
+def test_assigning_an_array_to_a_parameter_is_refused_with_the_fix():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"cannot assign a ndarray to parameter 'weight' of "
+                                        r"Linear \(a Parameter or None expected\); to change "
+                                        r"its values write self.weight.data\[...\] = "):
+        layer.weight = np.zeros((2, 2))
+    layer.weight = nn.Parameter(np.ones((2, 2)))
+    assert (layer.state_dict()["weight"] == 1).all()

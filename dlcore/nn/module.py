@@ -89,6 +89,10 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}.__init__ must call super().__init__() "
                 f"before assigning self.{name}")
+        if name in self._parameters and not isinstance(value, Parameter | None):
+            raise TypeError(f"cannot assign a {type(value).__name__} to parameter '{name}' of "
+                            f"{type(self).__name__} (a Parameter or None expected); to change "
+                            f"its values write self.{name}.data[...] = new_values")
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
