@@ -411,7 +411,7 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
     c = config or PlaygroundConfig(epochs=20)
     lrs = np.logspace(-4, 1, num_lrs)
     optimizer = _dropdown(OPTIMIZERS, c.optimizer, "optimizer")
-    epochs = widgets.IntSlider(value=c.epochs, min=5, max=100, step=5, description="epochs",
+    epochs = widgets.IntSlider(value=c.epochs, min=5, max=60, step=5, description="epochs",
                                continuous_update=False, style=plots.slider_style())
     dataset = _dropdown(DATASETS, c.dataset, "data")
     # Sweeps already run in this widget, so going back to a setting is instant.
