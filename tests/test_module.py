@@ -404,3 +404,14 @@ def test_assigning_an_array_to_a_parameter_is_refused_with_the_fix():
         layer.weight = np.zeros((2, 2))
     layer.weight = nn.Parameter(np.ones((2, 2)))
     assert (layer.state_dict()["weight"] == 1).all()
+
+
+def test_passing_the_loss_instead_of_its_gradient_is_explained(rng):
+    model, loss_fn = mlp(), nn.MSELoss()
+    loss = loss_fn(model(rng.standard_normal((5, 4))), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"Linear\(8 -> 3\) backward expected grad_out of shape "
+                                         r"\(5, 3\) \(the shape of its output\), got \(\): a "
+                                         r"single number, the loss itself\? Pass the gradient, "
+                                         r"model.backward\(loss_fn.backward\(\)\)") as info:
+        model.backward(loss)
+    assert info.value.__notes__ == ["  in Sequential child (2) backward: Linear(8 -> 3)"]

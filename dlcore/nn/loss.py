@@ -153,8 +153,10 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"CrossEntropyLoss expected scores (N, C), got {z.shape}; "
                              "flatten extra dimensions first, e.g. z.reshape(-1, C)")
         if y.ndim != 1 or y.shape[0] != z.shape[0]:
+            hint = ("; these look one-hot: pass the class indices, y.argmax(axis=1)"
+                    if y.shape == z.shape else "")
             raise ValueError(f"CrossEntropyLoss: scores {z.shape} need targets of shape "
-                             f"({z.shape[0]},), got {y.shape}")
+                             f"({z.shape[0]},), got {y.shape}{hint}")
         if y.dtype.kind not in "iu":
             if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
                 y = y.astype(np.int64)

@@ -154,8 +154,11 @@ class Module:
         (NumPy would otherwise broadcast a wrong shape silently)."""
         grad_out = np.asarray(grad_out)
         if grad_out.shape != tuple(shape):
+            hint = (": a single number, the loss itself? Pass the gradient, "
+                    "model.backward(loss_fn.backward())" if grad_out.ndim == 0 else "")
             raise ValueError(f"{self._short()} backward expected grad_out of shape "
-                             f"{tuple(shape)} (the shape of its output), got {grad_out.shape}")
+                             f"{tuple(shape)} (the shape of its output), got "
+                             f"{grad_out.shape}{hint}")
         return grad_out
 
     # -- traversal ---------------------------------------------------------
