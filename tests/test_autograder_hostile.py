@@ -22,7 +22,7 @@ import uuid
 import pytest
 from hostile import build
 
-from dlcore.grading.autograder.sandbox import FIRST_UID
+from dlcore.grading.autograder.sandbox import FIRST_UID, LAST_UID
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CANARY = os.path.join(PROJECT, "tests", "hostile", "canary.txt")
@@ -54,7 +54,7 @@ def worker_processes() -> list[int]:
             continue
         if state == "Z":  # dead, waiting for whoever adopted it to reap it
             continue
-        if any(FIRST_UID <= u < FIRST_UID + 16 for u in (uid, real)):
+        if any(FIRST_UID <= u <= LAST_UID for u in (uid, real)):
             found.append(int(pid))
     return found
 
@@ -92,11 +92,13 @@ def graded():
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)
     listener.setblocking(False)
-    pwned = os.path.join(PROJECT, f"pwned-{uuid.uuid4().hex}.txt")
+    token = uuid.uuid4().hex
+    pwned = [os.path.join(folder, f"pwned-{token}.txt")
+             for folder in (PROJECT, "/tmp", "/var/tmp", "/dev/shm")]
     teacher_path = os.path.join(base, "solutions", f"{build.ASSIGNMENT}.ipynb")
     submitted = os.path.join(base, "submitted")
     targets = {"port": listener.getsockname()[1], "teacher_path": teacher_path,
-               "write_paths": [pwned, CANARY, teacher_path,
+               "write_paths": [*pwned, CANARY, teacher_path,
                                os.path.join(submitted, "honest", build.ASSIGNMENT,
                                             f"{build.ASSIGNMENT}.ipynb"),
                                os.path.join(submitted, "pwned.txt"),
@@ -122,8 +124,9 @@ def graded():
            "pwned": pwned, "leftover": worker_processes()}
     listener.close()
     shutil.rmtree(base)
-    if os.path.exists(pwned):
-        os.unlink(pwned)
+    for path in pwned:
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 def test_the_run_finishes_in_bounded_time_and_says_nothing_is_unprotected(graded):
@@ -131,6 +134,7 @@ def test_the_run_finishes_in_bounded_time_and_says_nothing_is_unprotected(graded
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert graded["seconds"] < 180
     assert "warning" not in proc.stderr, proc.stderr
+    assert "workers run as uid" in proc.stderr
 
 
 def test_every_submission_gets_its_row_and_exactly_what_it_earned(graded):
@@ -176,7 +180,7 @@ def test_nothing_outside_out_changes(graded):
     assert tree_digest(graded["submitted"]) == before["submitted"]
     assert tree_digest(graded["solutions"]) == before["solutions"]
     assert tree_digest(os.path.dirname(CANARY)) == before["canary"]
-    assert not os.path.exists(graded["pwned"])
+    assert not [p for p in graded["pwned"] if os.path.exists(p)]
     assert scratch_dirs() == before["scratch"]
     out = graded["out"]
     assert sorted(os.listdir(out)) == ["feedback", "gradebook.csv", "journal.jsonl"]

@@ -172,7 +172,11 @@ def _writes(paths: list[str]) -> str:
             "            with open(path, mode) as f:\n"
             "                f.write('pwned')\n"
             "        except OSError:\n"
-            "            pass\n") + ADD_ONE
+            "            pass\n"
+            "import tempfile\n"  # its own scratch folder and temporary files still work
+            "with open('notes.txt', 'w') as f, tempfile.TemporaryFile() as g:\n"
+            "    f.write('ok')\n"
+            "    g.write(b'ok')\n") + ADD_ONE
 
 
 def _connect(port: int) -> str:

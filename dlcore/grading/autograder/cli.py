@@ -85,7 +85,11 @@ def probe(sandbox: Sandbox, assignment: Assignment) -> None:
     if not ready:
         raise RuntimeError("the sandboxed worker does not start:\n" + run.output_tail)
     report = ready[0].get("sandbox", {})
-    if not sandbox.root:
+    if sandbox.root:
+        uids = f"{sandbox.uids[0]}-{sandbox.uids[-1]}" if len(sandbox.uids) > 1 \
+            else str(sandbox.uids[0])
+        print(f"dlcore grade: workers run as uid {uids}", file=sys.stderr)
+    else:
         _warn("not running as root, so learner code runs as your own user: it can read "
               "and change your files and signal your processes (the limits on time, "
               "memory, processes, files and output still apply)")
@@ -93,6 +97,9 @@ def probe(sandbox: Sandbox, assignment: Assignment) -> None:
         _warn(f"no network isolation: {report.get('network')}; learner code can connect")
     for folder in report.get("visible", []):
         _warn(f"learner code can see {folder}")
+    if report.get("network") == "isolated" and not report.get("read_only"):
+        _warn("could not make the file system read-only for learner code: it can write "
+              "wherever its user may")
     if "mounts" in report:
         _warn(f"private mounts {report['mounts']}")
     if not sandbox.subreaper:

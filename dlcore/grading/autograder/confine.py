@@ -5,25 +5,27 @@ Called first thing in the worker process, still running the grader's trusted cod
 1. resource limits: CPU time, address space, open files, file size, no core dumps;
 2. new namespaces where the OS allows: a network namespace (only a down loopback, so
    every connection fails) and a mount namespace, in which
-   - the worker's scratch folder becomes a small private tmpfs (gone with the process),
-   - the teacher's solutions, the submissions and the grader's output folder are
-     covered by empty read-only tmpfs mounts, so learner code can neither read other
-     notebooks nor the solutions, nor write into them,
    - folders on the way to the Python installation that an unprivileged user may not
      cross (``/root`` for a pyenv Python) are replaced by a tmpfs holding only that
      installation, so the interpreter still imports the standard library;
-3. when started as root: drop to an unprivileged uid/gid (no supplementary groups), so
-   ``RLIMIT_NPROC`` holds, signals to other users' processes fail with ``EPERM``, and
-   root-owned files stay out of reach; then the process limit;
+   - the teacher's solutions, the submissions and the grader's output folder are
+     covered by empty read-only tmpfs mounts: learner code can read none of them;
+   - every mount is made read-only, then the shared temporary folders (``/tmp``,
+     ``/dev/shm``...) and the scratch folder get small private tmpfs mounts, so
+     whatever the learner writes lands in memory that vanishes with the worker;
+3. when the grader is root: drop to the worker slot's unprivileged uid/gid (no
+   supplementary groups), so ``RLIMIT_NPROC`` holds, signals to any other process fail
+   with ``EPERM``, and root-owned files stay out of reach; then the process limit;
 4. ``no_new_privs``, and death with the grader (``PR_SET_PDEATHSIG``).
 
-Not root, it tries a user namespace instead (network and mounts, same uid). It returns
-a report of what it managed, which the worker sends before learner code runs.
+Not root, it tries a user namespace for step 2 (same uid). It returns a report of what
+it managed, which the worker sends before any learner code runs.
 """
 from __future__ import annotations
 
 import ctypes
 import os
+import re
 import resource
 import signal
 import sys
@@ -32,10 +34,12 @@ from typing import Any
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV = 1, 2, 4
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 1024, 2048, 4096, 16384
+MS_PRIVATE, MS_RELATIME = 1 << 18, 1 << 21
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -62,22 +66,21 @@ def set_limits(cfg: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (cfg["fsize_bytes"],) * 2)
 
 
-def _unshare(root: bool) -> tuple[bool, str]:
-    """New network + mount namespaces; (ok, reason if not)."""
-    if root:
-        if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS) == 0:
-            return True, ""
-        return False, os.strerror(ctypes.get_errno())
+def _unshare() -> tuple[bool, str]:
+    """New network + mount namespaces (inside a new user namespace when this process
+    may not make them otherwise); (ok, reason if not)."""
+    if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS) == 0:
+        return True, ""
     uid, gid = os.getuid(), os.getgid()
     if _libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0:
-        return False, f"no user namespaces for this user ({os.strerror(ctypes.get_errno())})"
+        return False, f"no namespaces for this user ({os.strerror(ctypes.get_errno())})"
     try:
         for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
                            ("gid_map", f"{gid} {gid} 1")):
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
     except OSError as err:
-        return False, f"user namespace without an id map ({err})"
+        return False, f"a user namespace without an id map ({err})"
     return True, ""
 
 
@@ -142,43 +145,80 @@ def _hide(folders: list[str], keep: list[str]) -> list[str]:
 
 
 def _needed_paths(scratch: str) -> list[str]:
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable),
-             scratch}
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable)}
     paths.update(p for p in sys.path if p and os.path.exists(p))
     return sorted(paths)
+
+
+_KEEP_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
+               "noatime": MS_NOATIME, "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+
+
+def _mount_points() -> list[tuple[str, int]]:
+    """(mount point, flags to keep) for every mount this process sees."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            target = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            flags = sum(_KEEP_FLAGS.get(opt, 0) for opt in fields[5].split(","))
+            points.append((target, flags))
+    return points
+
+
+def _read_only_everywhere() -> int:
+    """Remount every mount read-only in this namespace; the number that refused."""
+    refused = 0
+    for target, flags in _mount_points():
+        if _libc.mount(None, target.encode(), None,
+                       MS_BIND | MS_REMOUNT | MS_RDONLY | flags, None) != 0:
+            refused += 1
+    return refused
+
+
+def _private_temp(scratch: str, uid: int, gid: int, size: int) -> None:
+    """Fresh, small, private tmpfs for the shared temporary folders and the scratch."""
+    for folder in TEMP_FOLDERS:
+        if os.path.isdir(folder) and os.stat(folder).st_mode & 0o002:
+            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV,
+                   f"mode=1777,size={size},nr_inodes=4096")
+    if not os.path.isdir(scratch):  # it was under one of them: make it afresh
+        os.makedirs(scratch, 0o700)
+        os.chown(scratch, uid, gid)
+    else:
+        _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
+               f"mode=0700,uid={uid},gid={gid},size={size},nr_inodes=4096")
 
 
 def confine(cfg: dict[str, Any]) -> dict[str, Any]:
     """Confine this process as ``cfg`` says; return what was achieved (see module doc)."""
     report: dict[str, Any] = {"limits": True}
     set_limits(cfg)
-    root = os.geteuid() == 0
-    uid = int(cfg["uid"]) if root else os.getuid()
-    scratch, hold = cfg["scratch"], cfg["hold"]
+    drop = bool(cfg["drop_uid"])
+    uid = int(cfg["uid"]) if drop else os.getuid()
+    gid = uid if drop else os.getgid()
+    scratch = cfg["scratch"]
     needed = _needed_paths(scratch)
-    isolated, why = _unshare(root)
+    isolated, why = _unshare()
     report["network"] = "isolated" if isolated else f"shared ({why})"
-    report["hidden"] = []
     report["visible"] = list(cfg["hide"])
+    report["read_only"] = False
     if isolated:
         try:
             _mount("none", "/", None, MS_REC | MS_PRIVATE)
-            if root:
-                _expose(needed, hold)
-            _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
-                   f"mode=0700,uid={uid},gid={uid if root else os.getgid()},"
-                   f"size={cfg['scratch_bytes']},nr_inodes=4096")
-            report["visible"] = _hide(list(cfg["hide"]), needed)
-            report["hidden"] = [f for f in cfg["hide"] if f not in report["visible"]]
+            if drop:
+                _expose(needed, cfg["hold"])
+            report["visible"] = _hide(list(cfg["hide"]), needed + [scratch])
+            report["read_only"] = _read_only_everywhere() == 0
+            _private_temp(scratch, uid, gid, cfg["scratch_bytes"])
         except OSError as err:
             report["mounts"] = f"failed ({err})"
-    if root:
+    if drop:
         os.setgroups([])
-        os.setgid(uid)
+        os.setgid(gid)
         os.setuid(uid)
     report["uid"] = os.getuid()
-    report["python_readable"] = os.access(sys.base_prefix, os.R_OK | os.X_OK)
-    nproc = int(cfg["nproc"]) if root else int(cfg["nproc"]) + int(cfg.get("user_procs", 0))
+    nproc = int(cfg["nproc"]) + (0 if drop else int(cfg.get("user_procs", 0)))
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")

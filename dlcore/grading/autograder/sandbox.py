@@ -13,7 +13,9 @@ subreaper (``PR_SET_CHILD_SUBREAPER``), so a ``setsid`` daemon that escaped the 
 group is re-parented to the grader rather than to init and is found by the sweep. As
 root, each worker slot has its own unprivileged uid, so the sweep is "kill every
 process of that uid" (``kill(-1)`` sent as that uid, which also stops a fork loop at
-once), and two workers can neither signal each other nor share a process limit.
+once), and two workers can neither signal each other nor share a process limit. The
+uids (from 64000 up) are claimed per grading run, so two runs on one machine never
+share one.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import queue
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +37,7 @@ from typing import Any
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_RESULT_BYTES = 64 * 1024 * 1024
-FIRST_UID = 64000  # worker slot k runs as uid FIRST_UID + k when the grader is root
+FIRST_UID, LAST_UID = 64000, 64999  # the uids worker slots run as when the grader is root
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,14 @@ class Sandbox:
     def __init__(self, limits: Limits, hide: list[str], pythonpath: list[str],
                  slots: int) -> None:
         self.limits, self.hide, self.pythonpath = limits, hide, pythonpath
-        self.root = os.geteuid() == 0
         self._lock = threading.Lock()
         self._active: set[int] = set()
+        self._claims: list[socket.socket] = []
+        self.uids = _claim_uids(slots, self._claims) if _can_switch_uid() else []
+        self.root = bool(self.uids)
         self._uids: queue.Queue[int] = queue.Queue()
-        for k in range(slots):
-            self._uids.put(FIRST_UID + k if self.root else os.getuid())
+        for uid in self.uids or [os.getuid()] * slots:
+            self._uids.put(uid)
         libc = ctypes.CDLL(None, use_errno=True)
         self.subreaper = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
@@ -119,7 +124,8 @@ class Sandbox:
 
     def _config(self, uid: int, scratch: str, hold: str) -> dict[str, Any]:
         lim = self.limits
-        return {"uid": uid, "scratch": scratch, "hold": hold, "hide": self.hide,
+        return {"uid": uid, "drop_uid": self.root, "scratch": scratch, "hold": hold,
+                "hide": self.hide,
                 "grader_pid": os.getpid(), "cpu_seconds": max(1, int(lim.timeout + 1)),
                 "memory_bytes": lim.memory_mb * 2**20, "nproc": lim.nproc,
                 "nofile": lim.nofile, "fsize_bytes": lim.output_mb * 2**20,
@@ -248,6 +254,43 @@ class Sandbox:
                     os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:
                     pass
+
+
+def _can_switch_uid() -> bool:
+    """Whether this process may start a child as another uid (root, not in a user
+    namespace that maps only itself)."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        subprocess.run(["true"], user=FIRST_UID, group=FIRST_UID, extra_groups=[],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return True
+
+
+def _claim_uids(count: int, claims: list[socket.socket]) -> list[int]:
+    """``count`` worker uids that no other grading run on this machine is using and no
+    process runs as. Each is claimed by binding an abstract unix socket (no file; the
+    claim ends with the process), so two graders never sweep each other's workers."""
+    busy = {_uid_of(p) for p in os.listdir("/proc") if p.isdigit()}
+    uids = []
+    for uid in range(FIRST_UID, LAST_UID + 1):
+        if len(uids) == count:
+            break
+        if uid in busy:
+            continue
+        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            claim.bind(f"\0dlcore-grade-uid-{uid}")
+        except OSError:
+            claim.close()
+            continue
+        claims.append(claim)
+        uids.append(uid)
+    if len(uids) < count:
+        raise RuntimeError(f"no {count} free worker uids in {FIRST_UID}-{LAST_UID}")
+    return uids
 
 
 def _same_group(pid: int, worker_pid: int) -> bool:
