@@ -142,3 +142,16 @@ def test_softmax_without_dim_picks_pytorchs_implicit_dim(shape, rng):
 def test_a_numpy_float64_slope_does_not_upcast_float32():
     y = nn.LeakyReLU(np.float64(0.2))(-np.ones(3, np.float32))
     assert y.dtype == np.float32
+
+
+def test_functional_helpers():
+    x = np.array([-1000.0, -3.0, 0.0, 2.0, 1000.0])
+    with np.errstate(all="raise"):
+        np.testing.assert_allclose(F.softplus(x), [0.0, np.log1p(np.exp(-3.0)), np.log(2),
+                                                   np.log1p(np.exp(2.0)), 1000.0])
+        np.testing.assert_array_equal(F.exp_nonpositive(np.array([-1000.0, 0.0])), [0.0, 1.0])
+        np.testing.assert_allclose(F.log_softmax(np.array([[0.0, 1000.0]])), [[-1000.0, 0.0]])
+    np.testing.assert_array_equal(F.relu(x), [0, 0, 0, 2, 1000])
+    hot = F.one_hot(np.array([2, 0]), 3)
+    np.testing.assert_array_equal(hot, [[0, 0, 1], [1, 0, 0]])
+    assert hot.dtype == np.float32
