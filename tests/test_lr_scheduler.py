@@ -50,7 +50,7 @@ SCHEDULES = {
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "RMSprop"])
 @pytest.mark.parametrize("name", list(SCHEDULES))
 def test_schedule_matches_pytorch_over_the_whole_run(name, optimizer):
     torch = pytest.importorskip("torch")

@@ -199,3 +199,13 @@ def test_errors_are_clear():
         optim.RMSprop(params, alpha=2)
     with pytest.raises(ValueError, match="Adagrad: invalid"):
         optim.Adagrad(params, lr=-0.1)
+
+
+def test_rmsprop_momentum_may_start_after_the_first_step():
+    p = nn.Parameter(np.ones(2))
+    opt = optim.RMSprop([p], lr=0.1)
+    p.grad[:] = 1.0
+    opt.step()
+    opt.param_groups[0]["momentum"] = 0.9          # as a schedule might do
+    opt.step()
+    assert "momentum_buffer" in opt.state[id(p)] and np.isfinite(p.data).all()

@@ -42,7 +42,9 @@ class RMSprop(Optimizer):
             else:
                 avg = np.sqrt(v) + group["eps"]
             if group["momentum"]:
-                buf = state.setdefault("momentum_buffer", np.zeros_like(p.data))
+                if "momentum_buffer" not in state:    # momentum may start later (OneCycleLR)
+                    state["momentum_buffer"] = np.zeros_like(p.data)
+                buf = state["momentum_buffer"]
                 buf *= group["momentum"]
                 buf += g / avg
                 p.data -= group["lr"] * buf
