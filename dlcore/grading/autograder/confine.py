@@ -4,7 +4,7 @@ Called first thing in the worker process, still running the grader's trusted cod
 
 1. resource limits: CPU time, address space, open files, file size, no core dumps;
 2. new namespaces where the OS allows: a network namespace (only a down loopback, so
-   every connection fails) and a mount namespace, in which
+   every connection fails), a pid namespace, and a mount namespace, in which
    - folders on the way to the Python installation that an unprivileged user may not
      cross (``/root`` for a pyenv Python) are replaced by a tmpfs holding only that
      installation, so the interpreter still imports the standard library;
@@ -16,7 +16,8 @@ Called first thing in the worker process, still running the grader's trusted cod
 3. when the grader is root: drop to the worker slot's unprivileged uid/gid (no
    supplementary groups), so ``RLIMIT_NPROC`` holds, signals to any other process fail
    with ``EPERM``, and root-owned files stay out of reach; then the process limit;
-4. ``no_new_privs``, and death with the grader (``PR_SET_PDEATHSIG``).
+4. ``no_new_privs``, and death with the grader (``PR_SET_PDEATHSIG``);
+5. in a pid namespace of its own where the OS allows (see ``_enter_pid_namespace``).
 
 Not root, it tries a user namespace for step 2 (same uid). It returns a report of what
 it managed, which the worker sends before any learner code runs.
@@ -33,6 +34,7 @@ from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 1024, 2048, 4096, 16384
@@ -66,22 +68,66 @@ def set_limits(cfg: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (cfg["fsize_bytes"],) * 2)
 
 
-def _unshare() -> tuple[bool, str]:
-    """New network + mount namespaces (inside a new user namespace when this process
-    may not make them otherwise); (ok, reason if not)."""
-    if _libc.unshare(CLONE_NEWNET | CLONE_NEWNS) == 0:
-        return True, ""
+def _unshare() -> tuple[bool, bool, str]:
+    """New network, mount and (where possible) pid namespaces, inside a new user
+    namespace when this process may not make them otherwise.
+    Returns (isolated, own pid namespace, reason if not isolated)."""
+    basic = CLONE_NEWNET | CLONE_NEWNS
+    for flags in (basic | CLONE_NEWPID, basic):
+        if _libc.unshare(flags) == 0:
+            return True, bool(flags & CLONE_NEWPID), ""
     uid, gid = os.getuid(), os.getgid()
-    if _libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0:
-        return False, f"no namespaces for this user ({os.strerror(ctypes.get_errno())})"
+    for flags in (CLONE_NEWUSER | basic | CLONE_NEWPID, CLONE_NEWUSER | basic):
+        if _libc.unshare(flags) == 0:
+            break
+    else:
+        return False, False, f"no namespaces for this user ({os.strerror(ctypes.get_errno())})"
     try:
         for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
                            ("gid_map", f"{gid} {gid} 1")):
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
     except OSError as err:
-        return False, f"a user namespace without an id map ({err})"
-    return True, ""
+        return False, False, f"a user namespace without an id map ({err})"
+    return True, bool(flags & CLONE_NEWPID), ""
+
+
+def _die_with_parent(parent: int) -> None:
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    if os.getppid() not in (parent, 0):  # 0: the parent is outside our pid namespace
+        os._exit(70)  # the parent is gone already
+
+
+def _relay(child: int) -> None:
+    """Wait for ``child`` and end the way it ended (a signal as 128 + its number)."""
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(70)
+    code = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    if code > 128 and os.getpid() != 1:  # outside the namespace: die by that signal
+        sig = code - 128
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(code)
+
+
+def _enter_pid_namespace() -> None:
+    """After ``unshare(CLONE_NEWPID)``: fork the namespace's init, which forks the
+    worker; each waits for its child and ends as it ended. When init ends (the worker
+    is done, or the grader killed it), the kernel kills every process left in the
+    namespace, daemons included; and learner code cannot see or signal any process
+    outside it, the grader included."""
+    for _ in range(2):
+        parent = os.getpid()
+        child = os.fork()
+        if child:
+            _relay(child)
+        _die_with_parent(parent)
 
 
 def _blocked_ancestors(paths: list[str]) -> dict[str, set[str]]:
@@ -199,8 +245,9 @@ def confine(cfg: dict[str, Any]) -> dict[str, Any]:
     gid = uid if drop else os.getgid()
     scratch = cfg["scratch"]
     needed = _needed_paths(scratch)
-    isolated, why = _unshare()
+    isolated, own_pids, why = _unshare()
     report["network"] = "isolated" if isolated else f"shared ({why})"
+    report["pid_namespace"] = own_pids
     report["visible"] = list(cfg["hide"])
     report["read_only"] = False
     if isolated:
@@ -221,9 +268,9 @@ def confine(cfg: dict[str, Any]) -> dict[str, Any]:
     nproc = int(cfg["nproc"]) + (0 if drop else int(cfg.get("user_procs", 0)))
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
-    if os.getppid() != int(cfg["grader_pid"]):
-        os._exit(70)  # the grader is gone already
+    _die_with_parent(int(cfg["grader_pid"]))
+    if own_pids:
+        _enter_pid_namespace()
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a flood then fails with EFBIG
     os.chdir(scratch)
     return report
