@@ -36,6 +36,8 @@ class Report:
         """The one line that the failing cell ends with."""
         if self.not_implemented:
             return f"{self.spec.name} is not implemented yet, see above"
+        if len(self.outcomes) == 1:
+            return f"{self.spec.name} is not right yet, see above"
         return f"{self.wrong} of {len(self.outcomes)} cases wrong, see above"
 
     def summary(self) -> str:
@@ -46,6 +48,8 @@ class Report:
         if self.passed:
             cases = "the case is" if n == 1 else f"all {n} cases are"
             return f"{self.spec.name}: {cases} right. {pts}."
+        if n == 1:
+            return f"{self.spec.name}: not right yet ({pts} when it is)."
         return (f"{self.spec.name}: {n - self.wrong} of {n} cases right, not yet "
                 f"({pts} when all are).")
 

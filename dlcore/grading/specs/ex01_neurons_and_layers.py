@@ -80,6 +80,8 @@ DENSE = Spec(
              mistake=_dense_transposed),
         Hint("You left out the bias: add b, it broadcasts over the N rows.",
              mistake=lambda c: c.inputs["X"] @ c.inputs["W"].T),
+        Hint("Check the shapes: X is (N, D) and W is (M, D), so X @ W.T is (N, M); "
+             "X @ W only works when M == D.", errors=("ValueError",)),
     ),
     tips=("Each row of X is one sample; each row of W holds one neuron's weights.",
           "Row n, column m of the output is W[m] . X[n] + b[m]: that is a matrix product "

@@ -141,6 +141,8 @@ TWO_LAYER = Spec(
              "hidden layer before the second Linear.", mistake=_no_relu),
         Hint("The output layer has no ReLU: only the hidden layer goes through it.",
              mistake=lambda c: np.maximum(_two_layer_reference(c), 0)),
+        Hint("Check the shapes: W1 is (H, D), so X @ W1.T is (N, H); W2 is (C, H), so "
+             "a @ W2.T is (N, C).", errors=("ValueError",)),
     ),
     tips=("Three steps: hidden = X W1^T + b1; a = relu(hidden); out = a W2^T + b2.",
           "Each weight matrix is (out, in), as in nn.Linear: multiply by its transpose."),
