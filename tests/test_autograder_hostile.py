@@ -251,3 +251,34 @@ def test_a_killed_grader_resumes_without_losing_rows(tmp_path):
         assert sum('"b sleeps"' in line and '"start"' in line for line in records) == 2
     finally:
         shutil.rmtree(base)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_without_a_separate_user_the_grader_says_so_and_still_protects_files(tmp_path):
+    """Root only inside a user namespace (as in a rootless container): no uid switch,
+    so the grader warns; the read-only file system and the pid namespace still hold."""
+    base = readable_folder("dlcore-userns-")
+    try:
+        subs = build.hostile({"write_paths": [CANARY], "port": 9, "teacher_path": "/x"})
+        submitted = os.path.join(base, "submitted")
+        solutions = os.path.join(base, "solutions")
+        os.makedirs(submitted)
+        os.makedirs(solutions)
+        build.write(os.path.join(solutions, f"{build.ASSIGNMENT}.ipynb"), build.teacher())
+        for name in ("honest", "kills parent", "writes everywhere"):
+            build.write(os.path.join(submitted, f"{name}.ipynb"), subs[name])
+        before = tree_digest(os.path.dirname(CANARY))
+        out = os.path.join(base, "out")
+        proc = subprocess.run(["unshare", "-Ur", *grade_command(submitted, solutions, out,
+                                                                "--timeout", "10")],
+                              cwd=PROJECT, capture_output=True, text=True, timeout=120)
+        if "unshare failed" in proc.stderr:
+            pytest.skip("user namespaces are not allowed here")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "warning: the grader is not root" in proc.stderr
+        with open(os.path.join(out, "gradebook.csv"), newline="", encoding="utf-8") as f:
+            totals = {r["student"]: float(r["total"]) for r in csv.DictReader(f)}
+        assert totals == {"honest": 3.0, "kills parent": 3.0, "writes everywhere": 3.0}
+        assert tree_digest(os.path.dirname(CANARY)) == before
+    finally:
+        shutil.rmtree(base)

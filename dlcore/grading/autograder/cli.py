@@ -6,7 +6,8 @@ Grades a class: one sandboxed worker per submission, ``--workers`` at a time (a 
 pool, each thread driving one worker process), a progress bar, a journal so a killed
 run resumes, then ``OUT/gradebook.csv`` and ``OUT/feedback/STUDENT.html``. Nothing
 outside OUT is written. Exit status 0 when every submission got its row, 2 for a
-usage problem (unknown assignment, no teacher's copy, OUT of another assignment).
+usage problem (unknown assignment, no teacher's copy, OUT of another assignment), 3 when
+the sandboxed worker cannot start at all on this machine.
 """
 from __future__ import annotations
 
@@ -74,6 +75,10 @@ def _check_points(specs: list[Any], teacher: dict[str, Any]) -> None:
                   f"{points[spec.grade_id]} in the teacher's notebook; the spec counts")
 
 
+class SandboxError(Exception):
+    pass
+
+
 PROBE_CELL = "import math, json, collections, itertools, random, re\nimport numpy\n"
 
 
@@ -83,16 +88,22 @@ def probe(sandbox: Sandbox, assignment: Assignment) -> None:
                        "cells": [{"source": PROBE_CELL, "grade_id": None}], "cases": []})
     ready = [e for e in run.events if e.get("event") == "ready"]
     if not ready:
-        raise RuntimeError("the sandboxed worker does not start:\n" + run.output_tail)
+        raise SandboxError("the sandboxed worker does not start:\n" + run.output_tail)
     report = ready[0].get("sandbox", {})
     if sandbox.root:
         uids = f"{sandbox.uids[0]}-{sandbox.uids[-1]}" if len(sandbox.uids) > 1 \
             else str(sandbox.uids[0])
         print(f"dlcore grade: workers run as uid {uids}", file=sys.stderr)
     else:
-        _warn("not running as root, so learner code runs as your own user: it can read "
-              "and change your files and signal your processes (the limits on time, "
-              "memory, processes, files and output still apply)")
+        can = "read your files" + ("" if report.get("visible") else
+                                   " (not the solutions, submissions or OUT: those are hidden)")
+        if not report.get("read_only"):
+            can += ", change your files"
+        if not report.get("pid_namespace"):
+            can += ", signal your processes"
+        _warn("the grader is not root, so learner code runs as your own user, not as a "
+              f"separate unprivileged one: it can {can} (the limits on time, memory, "
+              "processes, open files and output still apply)")
     if report.get("network") != "isolated":
         _warn(f"no network isolation: {report.get('network')}; learner code can connect")
     for folder in report.get("visible", []):
@@ -135,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         args.solutions, os.path.dirname(teacher_path), args.submissions, out)))
     sandbox = Sandbox(Limits(timeout=args.timeout, memory_mb=args.memory_mb), hide,
                       pythonpath, args.workers)
-    probe(sandbox, assignment)
+    try:
+        probe(sandbox, assignment)
+    except SandboxError as err:
+        print(f"dlcore grade: {err}", file=sys.stderr)
+        return 3
     try:
         results = _grade_all(subs, assignment, sandbox, journal, args.workers)
     finally:
