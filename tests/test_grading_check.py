@@ -192,3 +192,23 @@ def test_a_bug_in_a_comparer_is_reported_not_raised():
     report = run_check(spec, {"neuron_forward": neuron_forward})
     assert not report.passed
     assert "the checker could not compare your answer" in report.outcomes[0].message
+
+
+def test_a_bug_in_a_reference_is_reported_not_raised():
+    def broken(case):
+        raise ValueError("bad spec")
+
+    spec = dataclasses.replace(get_spec("neuron_forward"), reference=broken)
+    report = run_check(spec, {"neuron_forward": neuron_forward})
+    assert not report.passed
+    assert "could not compute the right answer (ValueError: bad spec)" in report.text()
+
+
+def test_checks_leave_the_learners_random_numbers_alone():
+    import dlcore
+
+    dlcore.manual_seed(5)
+    expected = (dlcore.rng.generator().standard_normal(), np.random.rand())
+    dlcore.manual_seed(5)
+    run_check(get_spec("count_parameters"), {"count_parameters": lambda sizes: 0})
+    assert (dlcore.rng.generator().standard_normal(), np.random.rand()) == expected

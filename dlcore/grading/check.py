@@ -29,7 +29,13 @@ def run_check(spec: Spec, namespace: Mapping[str, Any],
     """Run ``spec`` on the learner's ``namespace`` (in this process) and judge it."""
     outcomes = []
     for case in spec.cases(seeds):
-        expected = spec.reference(case)
+        try:
+            expected = spec.reference(case)
+        except Exception as err:  # a bug in the spec, not the learner's fault
+            outcomes.append(Outcome(case.label, False, "the checker could not compute the "
+                                    f"right answer ({type(err).__name__}: {err}); please "
+                                    "report this"))
+            continue
         try:
             got = decode(encode(spec.run(namespace, case)))
         except AnswerError as err:

@@ -44,13 +44,16 @@ def call_array(namespace: Mapping[str, Any], case: Case, name: str, *keys: str,
 
 @contextlib.contextmanager
 def keep_rng() -> Iterator[None]:
-    """Build engine layers for a reference without moving dlcore's generator,
-    so a check never changes the random numbers a learner's notebook draws."""
+    """Build engine layers for a reference without moving dlcore's generator (or
+    NumPy's legacy global one, which ``manual_seed`` also seeds), so a check never
+    changes the random numbers a learner's notebook draws."""
     state = rng.generator().bit_generator.state
+    legacy = np.random.get_state()
     try:
         yield
     finally:
         rng.generator().bit_generator.state = state
+        np.random.set_state(legacy)
 
 
 def linear(W: np.ndarray, b: np.ndarray | None = None) -> nn.Linear:
