@@ -115,7 +115,9 @@ def test_discover_reads_the_three_layouts_and_names_every_learner(tmp_path):
     os.makedirs(tmp_path / ".ipynb_checkpoints")
     _write(tmp_path / "cy.ipynb", nb)  # a second "cy"
     _write(tmp_path / "notes.txt", b"not a submission")
-    subs = discover.find_submissions(str(tmp_path), "99_fake")
+    os.makedirs(tmp_path / "graded" / "feedback")  # the grader's own output folder
+    subs = discover.find_submissions(str(tmp_path), "99_fake",
+                                     exclude=(str(tmp_path / "graded"),))
     by_name = {s.student: s for s in subs}
     assert sorted(by_name) == ["Bo, Zoë", "ana", "cy", "cy (2)", "dee", "eve"]
     assert by_name["ana"].path.endswith(os.path.join("ana", "99_fake", "99_fake.ipynb"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -40,8 +41,15 @@ def grade_command(submitted: str, solutions: str, out: str, *extra: str) -> list
             "--specs", "tests.hostile.fake_spec", *extra]
 
 
-def worker_processes() -> list[int]:
-    """Live processes running as one of the grader's worker uids."""
+def uids_used(stderr: str) -> range:
+    """The worker uids a grading run claimed, from its 'workers run as uid' line."""
+    found = re.search(r"workers run as uid (\d+)(?:-(\d+))?", stderr)
+    assert found, stderr
+    return range(int(found[1]), int(found[2] or found[1]) + 1)
+
+
+def worker_processes(uids: range = range(FIRST_UID, LAST_UID + 1)) -> list[int]:
+    """Live processes running as one of the worker uids ``uids``."""
     found = []
     for pid in (p for p in os.listdir("/proc") if p.isdigit()):
         try:
@@ -54,7 +62,7 @@ def worker_processes() -> list[int]:
             continue
         if state == "Z":  # dead, waiting for whoever adopted it to reap it
             continue
-        if any(FIRST_UID <= u <= LAST_UID for u in (uid, real)):
+        if uid in uids or real in uids:
             found.append(int(pid))
     return found
 
@@ -71,10 +79,6 @@ def tree_digest(folder: str) -> dict[str, str]:
                 with open(path, "rb") as f:
                     out[rel] = hashlib.sha256(f.read()).hexdigest()
     return out
-
-
-def scratch_dirs() -> set[str]:
-    return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("dlcore-grade-")}
 
 
 def readable_folder(prefix: str) -> str:
@@ -110,18 +114,22 @@ def graded():
             os.chmod(os.path.join(root, name), 0o755)
         for name in files:
             os.chmod(os.path.join(root, name), 0o644)
+    tmpdir = os.path.join(base, "tmp")  # the grader's temporary folders go here
+    os.mkdir(tmpdir, 0o755)
     before = {"submitted": tree_digest(submitted), "solutions": tree_digest(solutions),
-              "canary": tree_digest(os.path.dirname(CANARY)), "scratch": scratch_dirs()}
+              "canary": tree_digest(os.path.dirname(CANARY))}
     start = time.monotonic()
     proc = subprocess.run(grade_command(submitted, solutions, out, "--timeout", "5",
                                         "--workers", "2", "--memory-mb", "512"),
-                          cwd=PROJECT, capture_output=True, text=True, timeout=300)
+                          cwd=PROJECT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TMPDIR": tmpdir})
     seconds = time.monotonic() - start
     with open(os.path.join(out, "gradebook.csv"), newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     yield {"proc": proc, "seconds": seconds, "rows": rows, "out": out, "before": before,
            "submitted": submitted, "solutions": solutions, "listener": listener,
-           "pwned": pwned, "leftover": worker_processes()}
+           "pwned": pwned, "tmpdir": tmpdir,
+           "uids": uids_used(proc.stderr), "leftover": worker_processes(uids_used(proc.stderr))}
     listener.close()
     shutil.rmtree(base)
     for path in pwned:
@@ -171,8 +179,9 @@ def test_the_reason_says_what_happened(graded, student, words):
 
 
 def test_no_process_is_left_behind(graded):
+    assert len(graded["uids"]) == 2
     assert graded["leftover"] == []
-    assert worker_processes() == []
+    assert worker_processes(graded["uids"]) == []
 
 
 def test_nothing_outside_out_changes(graded):
@@ -181,7 +190,7 @@ def test_nothing_outside_out_changes(graded):
     assert tree_digest(graded["solutions"]) == before["solutions"]
     assert tree_digest(os.path.dirname(CANARY)) == before["canary"]
     assert not [p for p in graded["pwned"] if os.path.exists(p)]
-    assert scratch_dirs() == before["scratch"]
+    assert os.listdir(graded["tmpdir"]) == []  # every scratch folder removed
     out = graded["out"]
     assert sorted(os.listdir(out)) == ["feedback", "gradebook.csv", "journal.jsonl"]
     with pytest.raises(BlockingIOError):
@@ -221,10 +230,10 @@ def test_a_killed_grader_resumes_without_losing_rows(tmp_path):
         build.write(os.path.join(submitted, "b sleeps.ipynb"),
                     build.learner("import time\ntime.sleep(10**6)\n"))
         out = os.path.join(base, "out")
+        log = open(os.path.join(base, "first.log"), "w+")
         first = subprocess.Popen(grade_command(submitted, solutions, out, "--timeout", "60",
                                                "--workers", "1"),
-                                 cwd=PROJECT, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+                                 cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if os.path.exists(os.path.join(out, "journal.jsonl")) and any(
@@ -235,7 +244,9 @@ def test_a_killed_grader_resumes_without_losing_rows(tmp_path):
         first.send_signal(signal.SIGKILL)
         first.wait()
         time.sleep(0.5)
-        assert worker_processes() == []  # the worker died with the grader
+        log.seek(0)
+        assert worker_processes(uids_used(log.read())) == []  # they died with the grader
+        log.close()
         assert not os.path.exists(os.path.join(out, "gradebook.csv"))
         second = subprocess.run(grade_command(submitted, solutions, out, "--timeout", "2",
                                               "--workers", "1"),

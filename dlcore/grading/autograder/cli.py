@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         out = os.path.abspath(args.out)
         os.makedirs(out, exist_ok=True)
         journal = Journal(out, args.assignment)
-        subs = find_submissions(args.submissions, args.assignment)
+        subs = find_submissions(args.submissions, args.assignment, exclude=(out,))
     except (KeyError, NotebookError, JournalError, FileNotFoundError) as err:
         message = err.args[0] if isinstance(err, KeyError) else str(err)
         if isinstance(err, NotebookError):
@@ -187,13 +187,20 @@ def _grade_one(sub: Submission, assignment: Assignment, sandbox: Sandbox,
 def _grade_all(subs: list[Submission], assignment: Assignment, sandbox: Sandbox,
                journal: Journal, workers: int) -> list[dict[str, Any]]:
     results: dict[int, dict[str, Any]] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool, \
-            tqdm(total=len(subs), desc="grading", unit="notebook", file=sys.stderr) as bar:
-        futures = {pool.submit(_grade_one, sub, assignment, sandbox, journal): i
-                   for i, sub in enumerate(subs)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update(1)
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        with tqdm(total=len(subs), desc="grading", unit="notebook", file=sys.stderr) as bar:
+            futures = {pool.submit(_grade_one, sub, assignment, sandbox, journal): i
+                       for i, sub in enumerate(subs)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update(1)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        print("\ndlcore grade: interrupted; run the same command again to finish "
+              "(finished submissions are kept in the journal)", file=sys.stderr)
+        os._exit(130)  # running workers die with the grader (PR_SET_PDEATHSIG)
+    pool.shutdown()
     return [results[i] for i in range(len(subs))]
 
 

@@ -49,15 +49,18 @@ def _pick(student: str, folder: str, assignment: str) -> Submission:
                                      f"{assignment}.ipynb")
 
 
-def find_submissions(root: str, assignment: str) -> list[Submission]:
-    """All submissions under ``root``, sorted by learner name."""
+def find_submissions(root: str, assignment: str,
+                     exclude: tuple[str, ...] = ()) -> list[Submission]:
+    """All submissions under ``root``, sorted by learner name; the folders in
+    ``exclude`` (the grader's output folder, say) are not learners."""
     if not os.path.isdir(root):
         raise FileNotFoundError(f"no folder of submissions at {root!r}")
+    skip = {os.path.realpath(p) for p in exclude}
     subs: list[Submission] = []
     for name in sorted(os.listdir(root)):
-        if name.startswith("."):
-            continue
         path = os.path.join(root, name)
+        if name.startswith(".") or os.path.realpath(path) in skip:
+            continue
         if os.path.isdir(path) and not os.path.islink(path):
             inner = os.path.join(path, assignment)
             folder = inner if os.path.isdir(inner) and not os.path.islink(inner) else path
