@@ -92,3 +92,20 @@ def test_untouched_exercise_runs_through_failing_only_its_checks(path):
     for _, err in errors:
         assert isinstance(err, CheckFailed)
         assert str(err).endswith("is not implemented yet, see above")
+
+
+def solution_lines(path: Path, spec) -> list[str]:
+    """The code lines of the spec's solution block in the solution notebook (the short
+    ones, such as `s = sigmoid(x)`, restate the task and may appear in a tip)."""
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if nbgrader(c).get("grade_id") == spec.answer_id)
+    block = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    return [line.strip() for line in block.splitlines() if len(line.strip()) >= 20]
+
+
+@pytest.mark.parametrize("path", OURS, ids=lambda p: p.stem)
+def test_tips_and_hints_never_give_away_a_solution_line(path):
+    for spec in specs_for(path.stem):
+        words = " ".join(spec.tips) + " " + " ".join(h.text for h in spec.hints) + spec.task
+        for line in solution_lines(path, spec):
+            assert line not in words, f"{spec.grade_id}: a tip or hint shows {line!r}"

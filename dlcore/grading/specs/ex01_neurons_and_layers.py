@@ -41,7 +41,7 @@ NEURON = Spec(
     ),
     tips=("Multiply each input by its weight, add the products up, then add the bias.",
           "In NumPy, `w @ x` (or `np.dot(w, x)`) is the sum of w[i] * x[i] over i.",
-          "The whole function is one line: `return w @ x + b`."),
+          "`w @ x` is the weighted sum; then only the bias is missing."),
 )
 
 
@@ -86,7 +86,7 @@ DENSE = Spec(
     tips=("Each row of X is one sample; each row of W holds one neuron's weights.",
           "Row n, column m of the output is W[m] . X[n] + b[m]: that is a matrix product "
           "with W transposed.",
-          "`return X @ W.T + b` (b of shape (M,) is added to every row)."),
+          "b has shape (M,): NumPy adds it to every row of an (N, M) array by itself."),
 )
 
 
@@ -127,7 +127,7 @@ COUNT = Spec(
     ),
     tips=("Go through consecutive pairs (a, b) of layer sizes: each pair is one layer.",
           "A layer from a inputs to b neurons has a weight matrix (b, a) and a bias (b,).",
-          "`sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))`"),
+          "`zip(sizes[:-1], sizes[1:])` gives the pairs (a, b), one per layer."),
 )
 
 SPECS = [NEURON, DENSE, COUNT]

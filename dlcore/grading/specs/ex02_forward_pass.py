@@ -51,8 +51,8 @@ SIGMOID = Spec(
     tips=("sigma(x) = 1 / (1 + e^-x). Check sigma(0) = 0.5 first.",
           "For x >= 0, exp(-x) <= 1 is safe. For x < 0, multiply top and bottom by "
           "exp(x): sigma(x) = exp(x) / (1 + exp(x)), and exp(x) <= 1 is safe.",
-          "Compute e = np.exp(-np.abs(x)) once; then np.where(x >= 0, 1 / (1 + e), "
-          "e / (1 + e))."),
+          "np.where(condition, a, b) picks a where the condition holds and b elsewhere, "
+          "but computes a and b on every entry: build both from np.exp(-np.abs(x))."),
 )
 
 SIGMOID_GRAD = Spec(

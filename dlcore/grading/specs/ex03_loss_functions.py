@@ -122,8 +122,8 @@ SOFTMAX = Spec(
     tips=("Each row is one sample: its C entries must become positive and sum to 1.",
           "Subtracting a constant from a row does not change its softmax; subtract the "
           "row's max so no exponent is positive.",
-          "e = np.exp(z - z.max(axis=1, keepdims=True)); then divide e by "
-          "e.sum(axis=1, keepdims=True)."),
+          "Use keepdims=True in max and sum: the (N, 1) results then broadcast over each "
+          "row."),
 )
 
 

@@ -99,9 +99,10 @@ MY_LINEAR = Spec(
     ),
     tips=("forward saved x in self._cache; read it back with x = self._saved().",
           "Write down the shapes: grad_out (N, M), x (N, D), W (M, D). Each gradient has "
-          "the shape of what it is the gradient of.",
-          "dW = grad_out.T @ x, db = grad_out.sum(axis=0), dx = grad_out @ W; add the "
-          "first two into .grad with +=."),
+          "the shape of what it is the gradient of, and there is one way to multiply "
+          "these arrays that gives it.",
+          "The bias is added to every sample, so its gradient collects grad_out from "
+          "every sample."),
 )
 
 
@@ -133,7 +134,7 @@ RELU_BACKWARD = Spec(
              "where x > 0.", mistake=lambda c: (c.inputs["x"] > 0).astype(float)),
     ),
     tips=("ReLU lets the gradient through where it let the value through.",
-          "grad_out * (x > 0)"),
+          "Multiply grad_out by a mask of 0s and 1s built from x."),
 )
 
 
@@ -241,7 +242,7 @@ NUMERICAL_GRADIENT = Spec(
              mistake=lambda c: {"gradient": _numgrad_reference(c)["gradient"],
                                 "x unchanged": False}),
     ),
-    tips=("Loop over every index of x: `for i in np.ndindex(x.shape):`.",
+    tips=("Loop over every index of x, whatever its shape: np.ndindex gives them all.",
           "For each i: remember old = x[i]; set x[i] = old + eps and evaluate f(x); set "
           "x[i] = old - eps and evaluate; restore x[i] = old."),
 )

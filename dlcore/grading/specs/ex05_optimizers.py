@@ -187,8 +187,8 @@ ADAM = Spec(
              mistake=_adam_mistake("swapped")),
     ),
     tips=("m is SGD-momentum's running mean of grad, v is RMSProp's running mean of grad^2.",
-          "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t); "
-          "w = w - lr * m_hat / (sqrt(v_hat) + eps).",
+          "Bias correction divides m by 1 - beta1 to the power t (and v by 1 - beta2 to "
+          "the power t); the update then uses these corrected moments.",
           "Return the new m and v, not m_hat and v_hat: the next step needs the raw ones."),
 )
 

@@ -99,8 +99,8 @@ MINIBATCHES = Spec(
     make_cases=_batch_cases, run=_batch_run, reference=_batch_reference,
     comparer=_batch_compare,
     tips=("Make the order first: np.arange(N), or a permutation when shuffle is True.",
-          "Then `for start in range(0, N, batch_size):` take idx = order[start:start + "
-          "batch_size] and `yield X[idx], y[idx]`."),
+          "Then walk over the order in steps of batch_size and `yield` the rows of X and "
+          "y at those positions."),
 )
 
 
@@ -137,7 +137,8 @@ ACCURACY = Spec(
              mistake=_argmax_axis0),
     ),
     tips=("The predicted class of a sample is the column of its largest score.",
-          "np.mean(scores.argmax(axis=1) == y)"),
+          "argmax(axis=1) gives each row's prediction; comparing with y gives booleans, "
+          "and the mean of booleans is the fraction of True."),
 )
 
 
