@@ -23,7 +23,7 @@ import uuid
 import pytest
 from hostile import build
 
-from dlcore.grading.autograder.sandbox import FIRST_UID, LAST_UID
+from dlcore.grading.autograder.processes import FIRST_UID, LAST_UID
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CANARY = os.path.join(PROJECT, "tests", "hostile", "canary.txt")

@@ -25,7 +25,6 @@ import os
 import queue
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,9 +34,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .processes import (
+    can_switch_uid,
+    claim_uids,
+    count_user_processes,
+    kill,
+    killpg,
+    processes,
+    same_group,
+    uid_of,
+)
+
 PR_SET_CHILD_SUBREAPER = 36
 MAX_RESULT_BYTES = 64 * 1024 * 1024
-FIRST_UID, LAST_UID = 64000, 64999  # the uids worker slots run as when the grader is root
 
 
 @dataclass(frozen=True)
@@ -64,38 +73,6 @@ class WorkerRun:
     seconds: float = 0.0
 
 
-def _read_stat(pid: str) -> tuple[int, str] | None:
-    """(ppid, state) of a process, or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return None
-    fields = text[text.rfind(")") + 2:].split()
-    return int(fields[1]), fields[0]
-
-
-def _uid_of(pid: str) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("Uid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def _processes() -> dict[int, tuple[int, str]]:
-    out = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            info = _read_stat(name)
-            if info is not None:
-                out[int(name)] = info
-    return out
-
-
 class Sandbox:
     """Runs workers; one instance per grading run, shared by the grading threads."""
 
@@ -105,7 +82,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._active: set[int] = set()
         self._claims: list[socket.socket] = []
-        self.uids = _claim_uids(slots, self._claims) if _can_switch_uid() else []
+        self.uids = claim_uids(slots, self._claims) if can_switch_uid() else []
         self.root = bool(self.uids)
         self._uids: queue.Queue[int] = queue.Queue()
         for uid in self.uids or [os.getuid()] * slots:
@@ -130,7 +107,7 @@ class Sandbox:
                 "memory_bytes": lim.memory_mb * 2**20, "nproc": lim.nproc,
                 "nofile": lim.nofile, "fsize_bytes": lim.output_mb * 2**20,
                 "scratch_bytes": lim.scratch_mb * 2**20,
-                "user_procs": 0 if self.root else _count_user_processes()}
+                "user_procs": 0 if self.root else count_user_processes()}
 
     def run(self, job: dict[str, Any]) -> WorkerRun:
         """Run one worker on ``job`` (see ``worker.py``) and clean up after it."""
@@ -168,7 +145,7 @@ class Sandbox:
                 data = self._collect(proc, read_end, start + self.limits.timeout, run)
             finally:
                 os.close(read_end)
-                _killpg(proc.pid)
+                killpg(proc.pid)
                 proc.wait()
                 run.returncode = proc.returncode
                 with self._lock:
@@ -218,13 +195,13 @@ class Sandbox:
                 subprocess.run(["kill", "-KILL", "-1"], user=uid, group=uid,
                                extra_groups=[], stderr=subprocess.DEVNULL)
                 left = [int(p) for p in os.listdir("/proc")
-                        if p.isdigit() and _uid_of(p) == uid]
+                        if p.isdigit() and uid_of(p) == uid]
             else:
                 left = self._orphans(worker_pid)
-            procs = _processes()
+            procs = processes()
             left = [p for p in left if procs.get(p, (0, "Z"))[1] != "Z"]
             for pid in left:
-                _kill(pid)
+                kill(pid)
             self._reap(procs)
             if not left:
                 return
@@ -233,10 +210,10 @@ class Sandbox:
     def _orphans(self, worker_pid: int) -> list[int]:
         """Not root: the worker's group, and every process re-parented to the grader
         that is not a running worker, with all their descendants."""
-        procs = _processes()
+        procs = processes()
         me = os.getpid()
         roots = {p for p, (ppid, _) in procs.items() if ppid == me and p not in self._active}
-        roots |= {p for p in procs if _same_group(p, worker_pid)}
+        roots |= {p for p in procs if same_group(p, worker_pid)}
         found, todo = set(), list(roots)
         while todo:
             pid = todo.pop()
@@ -254,69 +231,6 @@ class Sandbox:
                     os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:
                     pass
-
-
-def _can_switch_uid() -> bool:
-    """Whether this process may start a child as another uid (root, not in a user
-    namespace that maps only itself)."""
-    if os.geteuid() != 0:
-        return False
-    try:
-        subprocess.run(["true"], user=FIRST_UID, group=FIRST_UID, extra_groups=[],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return True
-
-
-def _claim_uids(count: int, claims: list[socket.socket]) -> list[int]:
-    """``count`` worker uids that no other grading run on this machine is using and no
-    process runs as. Each is claimed by binding an abstract unix socket (no file; the
-    claim ends with the process), so two graders never sweep each other's workers."""
-    busy = {_uid_of(p) for p in os.listdir("/proc") if p.isdigit()}
-    uids = []
-    for uid in range(FIRST_UID, LAST_UID + 1):
-        if len(uids) == count:
-            break
-        if uid in busy:
-            continue
-        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            claim.bind(f"\0dlcore-grade-uid-{uid}")
-        except OSError:
-            claim.close()
-            continue
-        claims.append(claim)
-        uids.append(uid)
-    if len(uids) < count:
-        raise RuntimeError(f"no {count} free worker uids in {FIRST_UID}-{LAST_UID}")
-    return uids
-
-
-def _same_group(pid: int, worker_pid: int) -> bool:
-    try:
-        return os.getpgid(pid) == worker_pid or os.getsid(pid) == worker_pid
-    except OSError:
-        return False
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _killpg(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _count_user_processes() -> int:
-    uid = os.getuid()
-    return sum(1 for p in os.listdir("/proc") if p.isdigit() and _uid_of(p) == uid)
 
 
 def _parse_lines(data: bytes) -> list[dict[str, Any]]:
