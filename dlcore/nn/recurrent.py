@@ -142,8 +142,9 @@ class _RNNBase(Module):
             W_ih.grad += dzx2.T @ layer_in.reshape(T * N, -1)
             W_hh.grad += dzh2.T @ h_prev
             if b_ih is not None:
-                b_ih.grad += dzx2.sum(axis=0)
-                b_hh.grad += dzh2.sum(axis=0)
+                db = dzx2.sum(axis=0)
+                b_ih.grad += db
+                b_hh.grad += db if dzh is dzx else dzh2.sum(axis=0)
             dhs = (dzx2 @ W_ih.data).reshape(T, N, -1)  # the gradient of the layer below
             grad_states0.insert(0, d_state0)
         grad_hx = tuple(np.stack([d[k] for d in grad_states0]) for k in range(self._states))
@@ -195,7 +196,7 @@ class RNN(_RNNBase):
     def _recur(self, xp, W_hh, b_hh, state0):
         if b_hh is not None:
             xp += b_hh
-        h, W_hh_T = state0[0], W_hh.T
+        h, W_hh_T = state0[0], np.ascontiguousarray(W_hh.T)
         for t in range(len(xp)):
             z = xp[t]                      # the activations overwrite the pre-activations
             z += h @ W_hh_T
@@ -262,7 +263,7 @@ class LSTM(_RNNBase):
         if b_hh is not None:
             xp += b_hh
         xp *= scale
-        W_hs_T = (W_hh * scale[:, None]).T
+        W_hs_T = np.ascontiguousarray((W_hh * scale[:, None]).T)   # BLAS is faster on it
         hs, cs, tanh_cs = (np.empty((T, N, H), xp.dtype) for _ in range(3))
         h, c = state0
         for t in range(T):
@@ -286,18 +287,22 @@ class LSTM(_RNNBase):
         i, f, g, o = (gates[:, :, k * H:(k + 1) * H] for k in range(4))
         c_prev = np.concatenate([c0[None], cs[:-1]])
         # What does not depend on the incoming gradient, for all steps at once:
-        # dL/d(pre-activation) = dL/dc * k_ifg for i, f, g and dL/dh * k_o for o.
-        k_ifg = np.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], axis=2)
-        k_o = tanh_cs * o * (1 - o)
+        # dL/d(pre-activation) = dL/dc * k[:, :, :3] for i, f, g and dL/dh * k[:, :, 3]
+        # for o (sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2).
+        k = np.empty((T, N, 4, H), gates.dtype)
+        np.multiply(g, i * (1 - i), out=k[:, :, 0])
+        np.multiply(c_prev, f * (1 - f), out=k[:, :, 1])
+        np.multiply(i, 1 - g * g, out=k[:, :, 2])
+        np.multiply(tanh_cs, o * (1 - o), out=k[:, :, 3])
         k_c = o * (1 - tanh_cs * tanh_cs)         # dh_t / dc_t
         dz = np.empty((T, N, 4, H), gates.dtype)
         dh, dc = d_final
         for t in reversed(range(T)):
             if dhs is not None:
-                dh = dh + dhs[t]
-            np.multiply(dh, k_o[t], out=dz[t, :, 3])
+                dh += dhs[t]                      # dh is always our own array
+            np.multiply(dh, k[t, :, 3], out=dz[t, :, 3])
             dc += dh * k_c[t]
-            np.multiply(k_ifg[t], dc[:, None], out=dz[t, :, :3])
+            np.multiply(k[t, :, :3], dc[:, None], out=dz[t, :, :3])
             dc *= f[t]                            # back to c_{t-1}
             dh = dz[t].reshape(N, 4 * H) @ W_hh   # back to h_{t-1}, all gates at once
         dz = dz.reshape(T, N, 4 * H)
@@ -320,7 +325,7 @@ class GRU(_RNNBase):
     def _recur(self, xp, W_hh, b_hh, state0):
         T, N, H = xp.shape[0], xp.shape[1], self.hidden_size
         hs, hp_n = np.empty((T, N, H), xp.dtype), np.empty((T, N, H), xp.dtype)
-        h, W_hh_T = state0[0], W_hh.T
+        h, W_hh_T = state0[0], np.ascontiguousarray(W_hh.T)
         for t in range(T):
             hp = h @ W_hh_T                       # one product for all three gates
             if b_hh is not None:
