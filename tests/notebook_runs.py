@@ -176,8 +176,10 @@ def run_exercise(path: Path) -> ExerciseRun:
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
+                traceback = "\n".join(out.get("traceback", []))
                 errors.append({"index": index, "graded": is_graded(cell),
                                "ename": out.get("ename", ""), "evalue": out.get("evalue", ""),
+                               "traceback_lines": len(traceback.splitlines()),
                                "source": cell.source})
     return ExerciseRun(path=path, seconds=seconds, errors=errors, crash=crash)
 

@@ -18,8 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("."))
 RUN_ALL_TIMEOUT_S = 180    # a lesson is budgeted 60 s; the browser adds rendering
-CHANGE_TIMEOUT_S = 30      # a control that trains something may take a while
+CHANGE_TIMEOUT_S = 90      # a control that trains something may take a while
 IDLE_FOR_S = 1.0           # the kernel counts as done once idle this long
+SETTLE_S = 2.5             # after a move, nothing changed for this long once idle: no change
 MAX_CONTROLS_PER_WIDGET = 6
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -119,6 +120,9 @@ def test_lesson_widgets_respond(path, page, lab_url):
     problems = []
     for number, root in enumerate(roots, start=1):
         results = exercise_widget(page, root)
+        print(f"{name} widget {number}: " + ", ".join(
+            f"{kind} {'changed it' if changed else 'changed nothing'}"
+            for kind, changed in results))
         if not any(changed for _, changed in results):
             root.scroll_into_view_if_needed()
             shot = save_screenshot(page, f"{path.stem}-widget{number}")
@@ -142,15 +146,21 @@ def exercise_widget(page, root) -> list[tuple[str, bool]]:
         control.scroll_into_view_if_needed()
         move(kind, control)
         changed = False
+        idle_since = None
         deadline = time.monotonic() + CHANGE_TIMEOUT_S
         while time.monotonic() < deadline:
-            page.wait_for_timeout(250)
-            if page.evaluate(JS_BUSY):
-                continue
+            page.wait_for_timeout(200)
             if page.evaluate(JS_SNAPSHOT, [root, control, CONTROL_BOX]) != before:
                 changed = True
                 break
+            if page.evaluate(JS_BUSY):
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= SETTLE_S:
+                break   # the kernel is done and nothing changed
         results.append((kind, changed))
+        wait_until_idle(page, CHANGE_TIMEOUT_S, what=f"after moving a {kind}")
     return results
 
 
