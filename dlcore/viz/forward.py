@@ -10,6 +10,8 @@ activation (bend, squash) does to the plane.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -22,7 +24,7 @@ ACTIVATIONS = (
     ("sigmoid", nn.Sigmoid),
     ("tanh", nn.Tanh),
     ("ReLU", nn.ReLU),
-    ("leaky ReLU (0.1)", lambda: nn.LeakyReLU(0.1)),
+    ("leaky ReLU (0.1)", functools.partial(nn.LeakyReLU, 0.1)),
     ("GELU", nn.GELU),
 )
 SATURATION = 0.05   # f' below this share of its largest value counts as saturated
@@ -219,9 +221,9 @@ def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
         for ax, grid, pts, title in ((axes[0], lines, X, "input space"),
                                      (axes[1], warped_lines, warped_X,
                                       "input space" if layer == 0 else f"after {name}")):
-            for k, line in enumerate(grid):
-                ax.plot(line[:, 0], line[:, 1], lw=0.8,
-                        color="#a0aec0" if k < num_lines else "#cbd5e0")
+            for k, line in enumerate(grid):        # horizontal lines teal, vertical purple
+                ax.plot(line[:, 0], line[:, 1], lw=0.9, alpha=0.55,
+                        color=plots.CLASS_COLORS[6] if k < num_lines else plots.CLASS_COLORS[4])
             colors = ("#4a5568" if y is None else
                       [plots.CLASS_COLORS[int(c)] for c in np.asarray(y).ravel()])
             ax.scatter(pts[:, 0], pts[:, 1], s=16, c=colors, edgecolor="white", linewidth=0.5,
@@ -235,8 +237,10 @@ def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
                 ax.legend(loc="lower right", framealpha=0.9)
             ax.set_xlabel("unit 1" if ax is axes[1] and layer else "$x_1$")
             ax.set_ylabel("unit 2" if ax is axes[1] and layer else "$x_2$")
-        fig.suptitle(f"step {layer} of {len(model)}: the grid and the data after "
-                     f"{layer} module{'s' if layer != 1 else ''}", fontsize=12)
+        fig.suptitle(f"step {layer} of {len(model)}: " + (
+            "the input, before any module" if layer == 0 else
+            f"the grid and the data after {layer} module{'s' if layer != 1 else ''}"),
+            fontsize=12)
     return plots.finish(fig)
 
 
