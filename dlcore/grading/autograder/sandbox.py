@@ -184,7 +184,15 @@ class Sandbox:
                     run.too_much = True
                     break
             elif proc.poll() is not None:
-                break  # exited; a left-behind child may still hold the pipe open
+                # Exited, and the pipe was empty a moment ago; take what it wrote since
+                # (a left-behind child may hold the pipe open, so EOF may never come).
+                while size <= MAX_RESULT_BYTES and select.select([fd], [], [], 0)[0]:
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                break
         return b"".join(chunks)
 
     def sweep(self, uid: int, worker_pid: int) -> None:
@@ -192,8 +200,11 @@ class Sandbox:
         Call with ``self._lock`` held."""
         for _ in range(50):
             if self.root:
-                subprocess.run(["kill", "-KILL", "-1"], user=uid, group=uid,
-                               extra_groups=[], stderr=subprocess.DEVNULL)
+                try:  # kill(-1) as that uid: every process of it at once
+                    subprocess.run(["kill", "-KILL", "-1"], user=uid, group=uid,
+                                   extra_groups=[], stderr=subprocess.DEVNULL)
+                except OSError:
+                    pass  # no kill(1) here: the loop below kills them one by one
                 left = [int(p) for p in os.listdir("/proc")
                         if p.isdigit() and uid_of(p) == uid]
             else:
