@@ -85,9 +85,7 @@ def grade_submission(sub: Submission, assignment: Assignment,
                    unanswered)
     mine, teachers = _cell_errors(run, plan)
     stopped = [problem + (f" {where}" if where else "")] if problem else []
-    reasons = stopped + plan.notes + mine
-    if not problem:
-        reasons += _failures(graded)
+    reasons = stopped + ([] if problem else _failures(graded)) + plan.notes + mine
     notes = stopped + plan.notes + mine + teachers
     return _result(sub, assignment, status, graded, notes, "; ".join(reasons[:6]))
 
