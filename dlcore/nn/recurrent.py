@@ -285,24 +285,35 @@ class LSTM(_RNNBase):
         gates, cs, tanh_cs, c0 = cache
         T, N, H = cs.shape
         i, f, g, o = (gates[:, :, k * H:(k + 1) * H] for k in range(4))
-        c_prev = np.concatenate([c0[None], cs[:-1]])
         # What does not depend on the incoming gradient, for all steps at once:
-        # dL/d(pre-activation) = dL/dc * k[:, :, :3] for i, f, g and dL/dh * k[:, :, 3]
-        # for o (sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2).
-        k = np.empty((T, N, 4, H), gates.dtype)
-        np.multiply(g, i * (1 - i), out=k[:, :, 0])
-        np.multiply(c_prev, f * (1 - f), out=k[:, :, 1])
-        np.multiply(i, 1 - g * g, out=k[:, :, 2])
-        np.multiply(tanh_cs, o * (1 - o), out=k[:, :, 3])
-        k_c = o * (1 - tanh_cs * tanh_cs)         # dh_t / dc_t
+        # dL/d(pre-activation) = dL/dc * dz[:, :, :3] for i, f, g and dL/dh * dz[:, :, 3]
+        # for o (sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2). Written in place to
+        # spare the temporaries; the loop then scales these factors into dL/dz itself.
         dz = np.empty((T, N, 4, H), gates.dtype)
+        dz_i, dz_f, dz_g, dz_o = (dz[:, :, k] for k in range(4))
+        np.subtract(1, i, out=dz_i)
+        dz_i *= i
+        dz_i *= g                                 # dc_t/d(pre-i) = g * i (1 - i)
+        np.subtract(1, f, out=dz_f)
+        dz_f *= f
+        dz_f[0] *= c0                             # dc_t/d(pre-f) = c_{t-1} * f (1 - f)
+        dz_f[1:] *= cs[:-1]
+        np.multiply(g, g, out=dz_g)
+        np.subtract(1, dz_g, out=dz_g)
+        dz_g *= i                                 # dc_t/d(pre-g) = i * (1 - g^2)
+        np.subtract(1, o, out=dz_o)
+        dz_o *= o
+        dz_o *= tanh_cs                           # dh_t/d(pre-o) = tanh(c_t) * o (1 - o)
+        k_c = tanh_cs * tanh_cs
+        np.subtract(1, k_c, out=k_c)
+        k_c *= o                                  # dh_t/dc_t = o * (1 - tanh^2(c_t))
         dh, dc = d_final
         for t in reversed(range(T)):
             if dhs is not None:
                 dh += dhs[t]                      # dh is always our own array
-            np.multiply(dh, k[t, :, 3], out=dz[t, :, 3])
             dc += dh * k_c[t]
-            np.multiply(k[t, :, :3], dc[:, None], out=dz[t, :, :3])
+            dz[t, :, 3] *= dh
+            dz[t, :, :3] *= dc[:, None]
             dc *= f[t]                            # back to c_{t-1}
             dh = dz[t].reshape(N, 4 * H) @ W_hh   # back to h_{t-1}, all gates at once
         dz = dz.reshape(T, N, 4 * H)
