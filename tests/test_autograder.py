@@ -235,6 +235,13 @@ def test_feedback_names_are_unique_whatever_the_case():
     assert names == ["Ann.html", "ann~2.html", "a_b.html", "a_b~2.html", "_.html"]
 
 
+def test_gradebook_cells_never_start_a_spreadsheet_formula():
+    text = report.gradebook_csv([_result("=HYPERLINK(\"http://x\")"), _result("@sum"),
+                                 _result("-1"), _result("fine")], ["add_one", "scaled_sum"])
+    names = [row["student"] for row in csv.DictReader(io.StringIO(text))]
+    assert names == ["'=HYPERLINK(\"http://x\")", "'@sum", "'-1", "fine"]
+
+
 def test_gradebook_csv_round_trips_numbers():
     text = report.gradebook_csv([_result("x", 0.5)], ["add_one", "scaled_sum"])
     row = list(csv.DictReader(io.StringIO(text)))[0]

@@ -3,7 +3,8 @@
 Both are written from the results alone, at the end of a run, each file atomically
 (a temporary file inside OUT, ``fsync``, ``os.replace``), so a reader never sees half a
 gradebook. The CSV has one row per learner and nothing else (no totals row, no
-comments): ``student, status, reason, <grade_id>..., total, max_total``. Feedback says
+comments): ``student, status, reason, <grade_id>..., total, max_total``; a name or
+reason that a spreadsheet would take for a formula is quoted. Feedback says
 what passed and what failed, why, and the hint, and never the hidden inputs or the
 reference code (the results hold neither). Every name and message is HTML-escaped.
 """
@@ -37,13 +38,19 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+def _text(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (a learner may name a file
+    ``=HYPERLINK(...).ipynb``): a leading = + - @ or tab gets a quote before it."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def gradebook_csv(results: list[dict[str, Any]], grade_ids: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "status", "reason", *grade_ids, "total", "max_total"])
     for r in results:
         scores = r.get("scores", {})
-        writer.writerow([r["student"], r["status"], r["reason"],
+        writer.writerow([_text(r["student"]), r["status"], _text(r["reason"]),
                          *(_points(scores.get(g, 0.0)) for g in grade_ids),
                          _points(r["total"]), _points(r["max_total"])])
     return buffer.getvalue()
