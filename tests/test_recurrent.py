@@ -128,7 +128,8 @@ def test_errors_name_the_layer_and_shapes():
                                          r"shape \(5, 2, 4\) \(the shape of its output\), "
                                          r"got \(2, 5, 4\)"):
         rnn.backward(np.zeros((2, 5, 4)))
-    with pytest.raises(ValueError, match=r"final-state gradients \(1, 2, 4\), got \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"^RNN\(3 -> 4\) expected final-state "
+                                         r"gradients of shape \(1, 2, 4\), got \(2, 4\)$"):
         rnn.backward(None, np.zeros((2, 4)))
     with pytest.raises(NotImplementedError, match="dropout between layers"):
         nn.LSTM(3, 4, num_layers=2, dropout=0.5)

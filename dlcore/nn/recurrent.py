@@ -30,7 +30,6 @@ from .module import Module, Parameter
 
 class _RNNBase(Module):
     _gates = 1           # weight rows per hidden unit: RNN 1, LSTM 4 (i,f,g,o), GRU 3 (r,z,n)
-    _states = 1          # carried states: h, or (h, c) for the LSTM
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -67,7 +66,7 @@ class _RNNBase(Module):
     def forward(self, x: np.ndarray, hx: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
         """(output, h_n); LSTM overrides it for its two states."""
-        output, (h_n,) = self._forward(x, None if hx is None else (hx,))
+        output, (h_n,) = self._forward(x, (hx,))
         return output, h_n
 
     def backward(self, grad_output: np.ndarray | None,
@@ -75,26 +74,41 @@ class _RNNBase(Module):
         return self._backward(grad_output, (grad_h_n,))
 
     # -- the two passes, shared; the per-step recurrence is in each subclass ----
-    def _forward(self, x: np.ndarray, hx: tuple | None):
-        x = as_array(x, self)
-        D, H, L = self.input_size, self.hidden_size, self.num_layers
-        if x.ndim not in (2, 3) or x.shape[-1] != D or x.shape[0] == 0:
-            layout = "(N, T, {D})" if self.batch_first else "(T, N, {D})"
-            raise ValueError(f"{self._short()} expected input {layout.format(D=D)} or "
-                             f"(T, {D}) unbatched, got {x.shape}")
-        unbatched = x.ndim == 2
-        seq = x[:, None] if unbatched else x.transpose(1, 0, 2) if self.batch_first else x
-        T, N = seq.shape[:2]
+    def _time_major(self, a: np.ndarray, unbatched: bool) -> np.ndarray:
+        """(T, N, .) from the caller's layout, (T, .) or (N, T, .); a view."""
+        return a[:, None] if unbatched else a.transpose(1, 0, 2) if self.batch_first else a
+
+    def _caller_layout(self, a: np.ndarray, unbatched: bool) -> np.ndarray:
+        return a[:, 0] if unbatched else a.transpose(1, 0, 2) if self.batch_first else a
+
+    def _unbatch(self, states: tuple, unbatched: bool) -> tuple:
+        """(L, N, H) states as the caller gave them: (L, H) for an unbatched input."""
+        return tuple(s[:, 0] for s in states) if unbatched else states
+
+    def _states(self, parts: tuple, N: int, unbatched: bool, what: str, dtype) -> list:
+        """Initial states or final-state gradients as (L, N, H) arrays, zeros for None."""
+        L, H = self.num_layers, self.hidden_size
         want = (L, H) if unbatched else (L, N, H)
-        if hx is None:
-            hx = tuple(np.zeros(want, seq.dtype) for _ in range(self._states))
-        for part in hx:
-            if np.shape(part) != want:
-                raise ValueError(f"{self._short()} expected initial states of shape {want}, "
+        for part in parts:
+            if part is not None and np.shape(part) != want:
+                raise ValueError(f"{self._short()} expected {what} of shape {want}, "
                                  f"got {np.shape(part)}")
-        hx = tuple(np.asarray(p, seq.dtype).reshape(L, N, H) for p in hx)
-        layer_in, caches, finals = seq, [], []
-        for layer in range(L):
+        return [np.zeros((L, N, H), dtype) if part is None
+                else np.asarray(part, dtype).reshape(L, N, H) for part in parts]
+
+    def _forward(self, x: np.ndarray, hx: tuple):
+        x = as_array(x, self)
+        D = self.input_size
+        if x.ndim not in (2, 3) or x.shape[-1] != D or x.shape[0] == 0:
+            layout = f"(N, T, {D})" if self.batch_first else f"(T, N, {D})"
+            raise ValueError(f"{self._short()} expected input {layout} or (T, {D}) "
+                             f"unbatched, got {x.shape}")
+        unbatched = x.ndim == 2
+        layer_in = self._time_major(x, unbatched)
+        T, N = layer_in.shape[:2]
+        hx = self._states(hx, N, unbatched, "initial states", layer_in.dtype)
+        caches, finals = [], []
+        for layer in range(self.num_layers):
             W_ih, W_hh, b_ih, b_hh = self._weights(layer)
             xp = (layer_in.reshape(T * N, -1) @ W_ih.data.T).reshape(T, N, -1)
             if b_ih is not None:
@@ -106,50 +120,41 @@ class _RNNBase(Module):
             finals.append(final)
             layer_in = hs
         self._cache = (caches, unbatched)
-        output = hs[:, 0] if unbatched else hs.transpose(1, 0, 2) if self.batch_first else hs
-        h_n = tuple(np.stack([f[k] for f in finals]) for k in range(self._states))
-        return output, tuple(s[:, 0] for s in h_n) if unbatched else h_n
+        h_n = tuple(np.stack([f[k] for f in finals]) for k in range(len(hx)))  # (L, N, H)
+        return self._caller_layout(hs, unbatched), self._unbatch(h_n, unbatched)
 
     def _backward(self, grad_output: np.ndarray | None, grads_n: tuple) -> np.ndarray:
         caches, unbatched = self._saved()
         T, N = caches[0][0].shape[:2]
-        L, H = self.num_layers, self.hidden_size
-        dhs = None
+        dhs = None                                    # dL/d(this layer's outputs), (T, N, .)
         if grad_output is not None:
             g = np.asarray(grad_output)
-            want = (T, H) if unbatched else (N, T, H) if self.batch_first else (T, N, H)
+            want = self._caller_layout(caches[-1][2], unbatched).shape
             if g.shape != want:
                 raise ValueError(f"{self._short()} backward expected grad_output of shape "
                                  f"{want} (the shape of its output), got {g.shape}")
-            dhs = g[:, None] if unbatched else g.transpose(1, 0, 2) if self.batch_first else g
-        finals = []
-        for g_n in grads_n:
-            want = (L, H) if unbatched else (L, N, H)
-            if g_n is not None and np.shape(g_n) != want:
-                raise ValueError(f"{self._short()} backward expected final-state gradients "
-                                 f"{want}, got {np.shape(g_n)}")
-            finals.append(None if g_n is None else np.asarray(g_n).reshape(L, N, H))
+            dhs = self._time_major(g, unbatched)
+        finals = self._states(grads_n, N, unbatched, "final-state gradients", caches[0][2].dtype)
         grad_states0 = []
-        for layer in reversed(range(L)):
+        for layer in reversed(range(self.num_layers)):
             layer_in, state0, hs, cache = caches[layer]
             W_ih, W_hh, b_ih, b_hh = self._weights(layer)
-            d_final = tuple(np.zeros_like(s) if g_n is None else g_n[layer].astype(s.dtype)
-                            for s, g_n in zip(state0, finals, strict=True))
+            d_final = tuple(f[layer].copy() for f in finals)
             h_prev = np.concatenate([state0[0][None], hs[:-1]])
             dzx, dzh, d_state0 = self._recur_back(W_hh.data, cache, h_prev, dhs, d_final)
-            h_prev = h_prev.reshape(T * N, H)
+            # dL/d(pre-activations) of all steps are known: one product per weight.
             dzx2, dzh2 = dzx.reshape(T * N, -1), dzh.reshape(T * N, -1)
             W_ih.grad += dzx2.T @ layer_in.reshape(T * N, -1)
-            W_hh.grad += dzh2.T @ h_prev
+            W_hh.grad += dzh2.T @ h_prev.reshape(T * N, -1)
             if b_ih is not None:
                 db = dzx2.sum(axis=0)
                 b_ih.grad += db
                 b_hh.grad += db if dzh is dzx else dzh2.sum(axis=0)
             dhs = (dzx2 @ W_ih.data).reshape(T, N, -1)  # the gradient of the layer below
             grad_states0.insert(0, d_state0)
-        grad_hx = tuple(np.stack([d[k] for d in grad_states0]) for k in range(self._states))
-        self.grad_hx = tuple(g[:, 0] for g in grad_hx) if unbatched else grad_hx
-        return dhs[:, 0] if unbatched else dhs.transpose(1, 0, 2) if self.batch_first else dhs
+        grad_hx = tuple(np.stack([d[k] for d in grad_states0]) for k in range(len(finals)))
+        self.grad_hx = self._unbatch(grad_hx, unbatched)
+        return self._caller_layout(dhs, unbatched)
 
     def _short(self) -> str:
         layers = f", num_layers={self.num_layers}" if self.num_layers > 1 else ""
@@ -240,13 +245,13 @@ class LSTM(_RNNBase):
     grad_c_n=None)`` returns dL/dx; dL/d(h_0, c_0) is left in ``self.grad_hx``.
     """
 
-    _gates, _states = 4, 2
+    _gates = 4
 
     def forward(self, x: np.ndarray, hx: tuple[np.ndarray, np.ndarray] | None = None
                 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise ValueError(f"{self._short()} expects hx = (h_0, c_0), a pair of arrays")
-        return self._forward(x, None if hx is None else tuple(hx))
+        return self._forward(x, (None, None) if hx is None else tuple(hx))
 
     def backward(self, grad_output: np.ndarray | None, grad_h_n: np.ndarray | None = None,
                  grad_c_n: np.ndarray | None = None) -> np.ndarray:
