@@ -230,10 +230,13 @@ def test_a_killed_grader_resumes_without_losing_rows(tmp_path):
         build.write(os.path.join(submitted, "b sleeps.ipynb"),
                     build.learner("import time\ntime.sleep(10**6)\n"))
         out = os.path.join(base, "out")
+        tmpdir = os.path.join(base, "tmp")
+        os.mkdir(tmpdir, 0o755)
+        env = {**os.environ, "TMPDIR": tmpdir}
         log = open(os.path.join(base, "first.log"), "w+")
         first = subprocess.Popen(grade_command(submitted, solutions, out, "--timeout", "60",
                                                "--workers", "1"),
-                                 cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=log)
+                                 cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=log, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if os.path.exists(os.path.join(out, "journal.jsonl")) and any(
@@ -248,9 +251,12 @@ def test_a_killed_grader_resumes_without_losing_rows(tmp_path):
         assert worker_processes(uids_used(log.read())) == []  # they died with the grader
         log.close()
         assert not os.path.exists(os.path.join(out, "gradebook.csv"))
+        assert os.listdir(tmpdir)  # the killed grader's scratch folder is still there
         second = subprocess.run(grade_command(submitted, solutions, out, "--timeout", "2",
                                               "--workers", "1"),
-                                cwd=PROJECT, capture_output=True, text=True, timeout=120)
+                                cwd=PROJECT, capture_output=True, text=True, timeout=120,
+                                env=env)
+        assert os.listdir(tmpdir) == []  # and the next run removed it
         assert second.returncode == 0, second.stderr[-2000:]
         with open(os.path.join(out, "gradebook.csv"), newline="", encoding="utf-8") as f:
             rows = {r["student"]: (r["status"], float(r["total"])) for r in csv.DictReader(f)}

@@ -23,6 +23,7 @@ import ctypes
 import json
 import os
 import queue
+import re
 import select
 import shutil
 import socket
@@ -47,6 +48,7 @@ from .processes import (
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_RESULT_BYTES = 64 * 1024 * 1024
+SCRATCH_PREFIX = "dlcore-grade-"  # then the grader's pid
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Sandbox:
             self._uids.put(uid)
         libc = ctypes.CDLL(None, use_errno=True)
         self.subreaper = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        remove_stale_scratch()
 
     def _env(self, scratch: str) -> dict[str, str]:
         return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
@@ -112,7 +115,7 @@ class Sandbox:
     def run(self, job: dict[str, Any]) -> WorkerRun:
         """Run one worker on ``job`` (see ``worker.py``) and clean up after it."""
         uid = self._uids.get()
-        base = tempfile.mkdtemp(prefix="dlcore-grade-")
+        base = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         try:
             return self._run(job, uid, base)
         finally:
@@ -130,7 +133,8 @@ class Sandbox:
         run = WorkerRun()
         start = time.monotonic()
         read_end, write_end = os.pipe()
-        with open(os.path.join(base, "output"), "w+b") as output:
+        output_fd = os.open(os.path.join(base, "output"), os.O_RDWR | os.O_CREAT, 0o600)
+        with open(output_fd, "w+b") as output:
             with self._lock:
                 proc = subprocess.Popen(
                     [sys.executable, "-s", "-P", "-m", "dlcore.grading.autograder.worker",
@@ -242,6 +246,23 @@ class Sandbox:
                     os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:
                     pass
+
+
+def remove_stale_scratch() -> None:
+    """Remove the temporary folders of graders that were killed before they could."""
+    folder = tempfile.gettempdir()
+    for name in os.listdir(folder):
+        found = re.fullmatch(re.escape(SCRATCH_PREFIX) + r"(\d+)-\w+", name)
+        path = os.path.join(folder, name)
+        if found is None or os.lstat(path).st_uid != os.geteuid():
+            continue
+        try:
+            with open(f"/proc/{found[1]}/cmdline", "rb") as f:
+                alive = b"dlcore" in f.read()
+        except OSError:
+            alive = False
+        if not alive:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _parse_lines(data: bytes) -> list[dict[str, Any]]:
