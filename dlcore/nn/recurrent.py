@@ -1,14 +1,8 @@
 """``RNN``, ``LSTM`` and ``GRU``, with backpropagation through time written out.
 
-Each layer reads a sequence x_1..x_T and carries a hidden state h_t (and, for
-the LSTM, a cell state c_t). With gates stacked in PyTorch's order:
-
-    RNN:   h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)          (or relu)
-    LSTM:  i, f, g, o = sigma, sigma, tanh, sigma of (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-           c_t = f * c_{t-1} + i * g          h_t = o * tanh(c_t)
-    GRU:   r, z = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), sigma(... same for z)
-           n = tanh(W_in x_t + b_in + r * (W_hn h_{t-1} + b_hn))
-           h_t = (1 - z) * n + z * h_{t-1}
+Each layer reads a sequence x_1..x_T and carries a hidden state h_t (the LSTM
+also a cell state c_t) from step to step; the equations are in each class.
+Weights stack the gates in PyTorch's order and carry its names.
 
 Speed, against the textbook loop that does everything at every step: the input
 projection W_ih x_t is one matrix product for all T steps before the loop; in the
