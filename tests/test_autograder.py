@@ -68,7 +68,6 @@ def test_plan_takes_answer_cells_from_the_learner_and_everything_else_from_the_t
     assert "import numpy" in plan.cells[0].source  # the teacher's setup, not the learner's
     assert "# mine" in plan.cells[1].source
     assert not any("assert" in c.source for c in plan.cells)  # test cells never run
-    assert plan.missing == []
     assert plan.notes == ["test cell 'add_one' was edited; the edit is ignored "
                           "(tests come from the teacher's copy)"]
 
@@ -81,8 +80,7 @@ def test_plan_notes_deleted_duplicated_retyped_cells_and_changed_points():
     nb["cells"].pop(2)  # add_one_answer deleted
     nb["cells"][4]["metadata"]["nbgrader"]["points"] = 1000  # scaled_sum test cell
     plan = reader.plan_cells(build.teacher(), nb)
-    assert plan.missing == ["add_one_answer", "scaled_sum_answer"]
-    assert [c.origin for c in plan.cells] == ["teacher"]
+    assert [c.origin for c in plan.cells] == ["teacher"]  # neither answer is usable
     text = " | ".join(plan.notes)
     assert "'add_one_answer' is missing" in text
     assert "'scaled_sum_answer' appears 2 times" in text
@@ -91,7 +89,7 @@ def test_plan_notes_deleted_duplicated_retyped_cells_and_changed_points():
     nb = build.learner()
     nb["cells"][2]["cell_type"] = "markdown"
     plan = reader.plan_cells(build.teacher(), nb)
-    assert plan.missing == ["add_one_answer"]
+    assert [c.grade_id for c in plan.cells] == [None, "scaled_sum_answer"]
     assert "no longer a code cell" in plan.notes[0]
 
 

@@ -40,7 +40,6 @@ class Plan:
     """What the worker runs for one submission, and what was noticed on the way."""
 
     cells: list[Cell]
-    missing: list[str] = field(default_factory=list)  # answer ids with no usable cell
     notes: list[str] = field(default_factory=list)
 
 
@@ -144,14 +143,11 @@ def plan_cells(teacher: dict[str, Any], learner: dict[str, Any]) -> Plan:
                 continue  # a written answer: nothing to run
             mine = by_id.get(grade_id, [])
             if not mine:
-                plan.missing.append(grade_id)
                 plan.notes.append(f"answer cell '{grade_id}' is missing (deleted?)")
             elif len(mine) > 1:
-                plan.missing.append(grade_id)
                 plan.notes.append(f"answer cell '{grade_id}' appears {len(mine)} times; "
                                   "none of the copies is graded")
             elif mine[0].get("cell_type") != "code":
-                plan.missing.append(grade_id)
                 plan.notes.append(f"answer cell '{grade_id}' is no longer a code cell")
             else:
                 plan.cells.append(Cell(source_of(mine[0]), "learner", grade_id, number))
