@@ -20,6 +20,13 @@ answers are the learner function's outputs on inputs drawn from a seed chosen at
 grading time, so a forged line has to contain the right outputs for those inputs,
 which is solving the exercise. Only the ``ready`` line is written before learner code
 runs, so it is the one line the grader believes as it is.
+
+Authenticating each line is impossible in-process (a key in memory is a key the learner
+can read), and hiding the pipe does not help (its number is in ``/proc/self/fd``), so
+the design makes forging pointless instead: the pipe exists so that ordinary printing
+never mixes with answers; a case answered twice counts as unanswered; a line that is
+not well-formed plain data earns nothing; ``done`` without the answers earns nothing;
+the wall clock and the grader's own view of the process decide timeouts and crashes.
 """
 from __future__ import annotations
 
