@@ -23,6 +23,7 @@ API::
         # clip_grad_norm: rescale all gradients to at most this global L2 norm
         # callbacks: functions f(history) called after every epoch; True stops
     evaluate(model, loader, loss_fn=None, metrics=None) -> dict  # {'loss', 'accuracy', ...}
+        # without loss_fn: accuracy alone when y holds integer class labels
     predict(model, X_or_loader, batch_size=256) -> np.ndarray    # outputs, eval mode
     accuracy(y_hat, y) -> float        # argmax for (N, C) scores, z > 0 for one logit
     clip_grad_norm_(parameters, max_norm) -> float   # the norm before clipping
@@ -245,20 +246,28 @@ def evaluate(model: Module, loader: Any, loss_fn: Any = None,
              metrics: Mapping[str, Metric] | None = None) -> dict[str, float]:
     """Mean loss (if ``loss_fn``) and metrics of ``model`` over ``loader``, in
     eval mode (dropout off, batch-norm running statistics); the model's mode is
-    restored afterwards. ``loader`` may also be a tuple (X, y) of arrays."""
-    metrics = _default_metrics(loss_fn) if metrics is None else metrics
-    meter = _Meter(metrics)
+    restored afterwards. ``loader`` may also be a tuple (X, y) of arrays.
+
+    Metrics default to accuracy for ``CrossEntropyLoss``/``BCEWithLogitsLoss``,
+    and, without a ``loss_fn``, whenever the targets are integer class labels."""
+    meter = None
     was_training = model.training
     model.eval()
     try:
         for batch in _batches(loader, 256):
             X, y = _split(batch)
+            if meter is None:
+                if metrics is None:
+                    metrics = _default_metrics(loss_fn)
+                    if loss_fn is None and np.asarray(y).dtype.kind in "iu":
+                        metrics = {"accuracy": accuracy}
+                meter = _Meter(metrics)
             y_hat = model(X)
             loss = None if loss_fn is None else loss_fn(y_hat, y)
             meter.add(len(X), loss, y_hat, y)
     finally:
         model.train(was_training)
-    return meter.means()
+    return {} if meter is None else meter.means()
 
 
 def predict(model: Module, data: Any, batch_size: int = 256) -> np.ndarray:
