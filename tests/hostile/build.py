@@ -121,10 +121,12 @@ while True:
 '''
 
 MEMORY = '''
-def hog():
+import numpy as np
+
+def hog():  # reserves address space without touching it, so it hits the limit at once
     blocks = []
     while True:
-        blocks.append(bytearray(50 * 2**20))
+        blocks.append(np.empty(50 * 2**20, dtype=np.uint8))
 try:
     hog()
 except MemoryError:
