@@ -42,7 +42,7 @@ Real data (inside scikit-learn's wheel), each -> Splits::
 
 Printed digits (rendered with matplotlib's 12 DejaVu fonts, FONTS; cached)::
 
-    printed_digits(n=1000, size=28, seed=0, fonts=FONTS, scale=None, rotation=12.0,
+    printed_digits(n=1000, size=28, seed=0, fonts=FONTS, scale=None, widen=None, rotation=12.0,
                    shift=None, noise=None) -> (X (n, 1, size, size) in [0, 1], y (n,))
     load_printed_digits(n=6000, size=28, val_size=0.1, test_size=0.2, seed=0,
                         images=True, **options) -> Splits

@@ -31,6 +31,7 @@ FONTS = ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique", "DejaVuSans-Bold
          "DejaVuSansMono-BoldOblique")
 _MASTER = 64          # side of the cached glyph images
 _GLYPH_HEIGHT = 48    # glyph height inside them
+_INK = 0.5            # coverage above which a 32x32 pixel counts as ink (size 8)
 
 
 @lru_cache(maxsize=256)
@@ -59,14 +60,16 @@ def _glyph(font: str, digit: int) -> np.ndarray:
     return image
 
 
-def _place(master: np.ndarray, size: int, height: float, angle: float,
+def _place(master: np.ndarray, size: int, height: float, widen: float, angle: float,
            shift: np.ndarray) -> np.ndarray:
     """Resample ``master`` into a (size, size) image: glyph ``height`` pixels
-    tall, rotated by ``angle`` radians, centre moved by ``shift`` (row, col)."""
+    tall, ``widen`` times its natural width, rotated by ``angle`` radians,
+    centre moved by ``shift`` (row, col)."""
     from scipy import ndimage
 
     c, s = np.cos(angle), np.sin(angle)
-    matrix = (_GLYPH_HEIGHT / height) * np.array([[c, -s], [s, c]])
+    # Output (row, col) -> master (row, col): undo the widening, the rotation, the scale.
+    matrix = (_GLYPH_HEIGHT / height) * np.array([[c, -s], [s, c]]) @ np.diag([1.0, 1 / widen])
     centre_out = (size - 1) / 2 + shift
     centre_in = np.full(2, (_MASTER - 1) / 2)
     offset = centre_in - matrix @ centre_out
@@ -76,21 +79,22 @@ def _place(master: np.ndarray, size: int, height: float, angle: float,
 
 @lru_cache(maxsize=16)
 def _generate(n: int, size: int, seed: int, fonts: tuple[str, ...],
-              scale: tuple[float, float], rotation: float, shift: float, noise: float
-              ) -> tuple[np.ndarray, np.ndarray]:
+              scale: tuple[float, float], widen: tuple[float, float], rotation: float,
+              shift: float, noise: float) -> tuple[np.ndarray, np.ndarray]:
     g = np.random.default_rng(seed)
     y = g.permutation(np.arange(n) % 10).astype(np.int64)
     font_ids = g.integers(0, len(fonts), size=n)
     heights = g.uniform(*scale, size=n)
+    widths = g.uniform(*widen, size=n)
     angles = np.deg2rad(g.uniform(-rotation, rotation, size=n))
     shifts = g.uniform(-shift, shift, size=(n, 2))
     render = 32 if size == 8 else size
     X = np.empty((n, render, render), dtype=np.float32)
     for i in range(n):
         X[i] = _place(_glyph(fonts[font_ids[i]], int(y[i])), render, heights[i] * render,
-                      angles[i], shifts[i] * render / size)
+                      widths[i], angles[i], shifts[i] * render / size)
     if size == 8:  # the UCI recipe: 32x32 bitmap, ink pixels counted in 4x4 blocks
-        X = (X > 0.5).reshape(n, 8, 4, 8, 4).sum(axis=(2, 4)).astype(np.float32) / 16.0
+        X = (X > _INK).reshape(n, 8, 4, 8, 4).sum(axis=(2, 4)).astype(np.float32) / 16.0
     if noise > 0:
         X = X + noise * g.standard_normal(X.shape).astype(np.float32)
     X = np.clip(X, 0.0, 1.0)
@@ -104,6 +108,7 @@ def _generate(n: int, size: int, seed: int, fonts: tuple[str, ...],
 
 def printed_digits(n: int = 1000, size: int = 28, seed: int = 0,
                    fonts: tuple[str, ...] = FONTS, scale: tuple[float, float] | None = None,
+                   widen: tuple[float, float] | None = None,
                    rotation: float = 12.0, shift: float | None = None,
                    noise: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` printed digits: X float32 (n, 1, size, size) in [0, 1], y int64 (n,),
@@ -115,6 +120,8 @@ def printed_digits(n: int = 1000, size: int = 28, seed: int = 0,
         fonts: names from ``FONTS``, chosen uniformly at random per image.
         scale: (low, high) glyph height as a fraction of the image side;
             default (0.55, 0.8) at 28, (0.8, 1.0) at 8.
+        widen: (low, high) factor on the glyph's natural width; default
+            (0.9, 1.1) at 28, (0.8, 1.1) at 8.
         rotation: the largest rotation, in degrees, either way.
         shift: the largest shift of the centre, in pixels, either way;
             default size / 10 (0.5 at size 8).
@@ -127,10 +134,12 @@ def printed_digits(n: int = 1000, size: int = 28, seed: int = 0,
         raise ValueError(f"printed_digits: size must be an integer >= 8, got {size!r}")
     small = size == 8
     scale = scale or ((0.8, 1.0) if small else (0.55, 0.8))
+    widen = widen or ((0.8, 1.1) if small else (0.9, 1.1))
     shift = (0.5 if small else size / 10) if shift is None else shift
     noise = (0.0 if small else 0.05) if noise is None else noise
     X, y = _generate(int(n), int(size), int(seed), tuple(fonts),
-                     (float(scale[0]), float(scale[1])), float(rotation), float(shift),
+                     (float(scale[0]), float(scale[1])), (float(widen[0]), float(widen[1])),
+                     float(rotation), float(shift),
                      float(noise))
     return X.copy(), y.copy()
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from . import plots
 
@@ -62,8 +63,9 @@ def plot_history(history: Any, keys: Iterable[str] | None = None, axes: Any = No
                     ax.plot(x, values, dashes, color=plots.CLASS_COLORS[0 if dashes == "-"
                                                                         else 1],
                             marker="o" if len(values) < 30 else None, ms=3, label=label)
-            if best is not None and getattr(history, "stopped_early", False):
+            if best is not None:
                 ax.axvline(best, color=plots.ACCENT, lw=1, ls=":", label=f"best epoch {best}")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch")
             ax.set_ylabel(name)
             ax.set_title(name)
