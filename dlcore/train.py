@@ -318,7 +318,7 @@ def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: 
     callbacks = list(callbacks or [])
     steps = len(train_loader)
     history = History()
-    bar = _progress_bar(progress, epochs * steps)
+    bar = _progress_bar(progress, epochs * steps, f"epoch 1/{epochs}")
     was_training = model.training
     try:
         for epoch in range(1, epochs + 1):
@@ -375,12 +375,13 @@ def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: 
     return history
 
 
-def _progress_bar(progress: bool, total: int) -> Any:
+def _progress_bar(progress: bool, total: int, description: str) -> Any:
+    """tqdm.auto: a widget in a notebook, a text bar (on stderr) in a terminal."""
     if not progress:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="batch", leave=True, dynamic_ncols=True)
+    return tqdm(total=total, desc=description, unit="batch", leave=True, dynamic_ncols=True)
 
 
 __all__ = ["fit", "evaluate", "predict", "accuracy", "clip_grad_norm_", "EarlyStopping",
