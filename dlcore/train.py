@@ -30,8 +30,9 @@ API::
     EarlyStopping(monitor='val_loss', patience=5, mode=None, min_delta=0.0,
                   restore_best_weights=True)
     History: .history (dict of per-epoch lists: 'loss', 'accuracy', 'val_loss',
-             'val_accuracy', 'lr', 'time'), h['val_loss'], .epochs, len(h),
-             .best_epoch, .stopped_early, .plot(keys=None, axes=None) -> Figure
+             'val_accuracy', 'lr' (at the epoch's start), 'time' (s)), h['val_loss'],
+             .epochs, len(h), .last(), .best_epoch, .stopped_early,
+             .plot(keys=None, axes=None) -> Figure (dlcore.viz.curves.plot_history)
     NonFiniteLossError(FloatingPointError): the NaN guard; .epoch, .step, .loss
 
 The loop is the engine's protocol, written out once::
