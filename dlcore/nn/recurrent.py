@@ -283,39 +283,24 @@ class LSTM(_RNNBase):
     def _recur_back(self, W_hh, cache, h_prev, dhs, d_final):
         gates, cs, tanh_cs, c0 = cache
         T, N, H = cs.shape
-        i, f, g, o = (gates[:, :, k * H:(k + 1) * H] for k in range(4))
-        # What does not depend on the incoming gradient, for all steps at once:
-        # dL/d(pre-activation) = dL/dc * dz[:, :, :3] for i, f, g and dL/dh * dz[:, :, 3]
-        # for o (sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2). Written in place to
-        # spare the temporaries; the loop then scales these factors into dL/dz itself.
-        dz = np.empty((T, N, 4, H), gates.dtype)
-        dz_i, dz_f, dz_g, dz_o = (dz[:, :, k] for k in range(4))
-        np.subtract(1, i, out=dz_i)
-        dz_i *= i
-        dz_i *= g                                 # dc_t/d(pre-i) = g * i (1 - i)
-        np.subtract(1, f, out=dz_f)
-        dz_f *= f
-        dz_f[0] *= c0                             # dc_t/d(pre-f) = c_{t-1} * f (1 - f)
-        dz_f[1:] *= cs[:-1]
-        np.multiply(g, g, out=dz_g)
-        np.subtract(1, dz_g, out=dz_g)
-        dz_g *= i                                 # dc_t/d(pre-g) = i * (1 - g^2)
-        np.subtract(1, o, out=dz_o)
-        dz_o *= o
-        dz_o *= tanh_cs                           # dh_t/d(pre-o) = tanh(c_t) * o (1 - o)
-        k_c = tanh_cs * tanh_cs
-        np.subtract(1, k_c, out=k_c)
-        k_c *= o                                  # dh_t/dc_t = o * (1 - tanh^2(c_t))
+        dz = np.empty((T, N, 4 * H), gates.dtype)         # dL/d(pre-activations)
         dh, dc = d_final
         for t in reversed(range(T)):
             if dhs is not None:
-                dh += dhs[t]                      # dh is always our own array
-            dc += dh * k_c[t]
-            dz[t, :, 3] *= dh
-            dz[t, :, :3] *= dc[:, None]
-            dc *= f[t]                            # back to c_{t-1}
-            dh = dz[t].reshape(N, 4 * H) @ W_hh   # back to h_{t-1}, all gates at once
-        dz = dz.reshape(T, N, 4 * H)
+                dh += dhs[t]                              # dh is always our own array
+            i, f, g, o = (gates[t, :, k * H:(k + 1) * H] for k in range(4))
+            dz_i, dz_f, dz_g, dz_o = (dz[t, :, k * H:(k + 1) * H] for k in range(4))
+            tanh_c, c_prev = tanh_cs[t], cs[t - 1] if t else c0
+            # h_t = o * tanh(c_t), with sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2
+            np.multiply(dh, tanh_c, out=dz_o)
+            dz_o *= o * (1 - o)
+            dc += dh * o * (1 - tanh_c * tanh_c)
+            # c_t = f * c_{t-1} + i * g
+            np.multiply(dc, g * i * (1 - i), out=dz_i)
+            np.multiply(dc, c_prev * f * (1 - f), out=dz_f)
+            np.multiply(dc, i * (1 - g * g), out=dz_g)
+            dc *= f                                       # back to c_{t-1}
+            dh = dz[t] @ W_hh                             # back to h_{t-1}, all gates at once
         return dz, dz, (dh, dc)
 
 
@@ -359,17 +344,19 @@ class GRU(_RNNBase):
     def _recur_back(self, W_hh, cache, h_prev, dhs, d_final):
         gates, hp_n = cache
         T, N, H = hp_n.shape
-        r, z, n = (gates[:, :, k * H:(k + 1) * H] for k in range(3))
-        a_n = (1 - z) * (1 - n * n)
-        # dL/d(input pre-activations of r, z, n) = dL/dh_t * k, for all steps at once.
-        k = np.stack([a_n * hp_n * r * (1 - r), (h_prev - n) * z * (1 - z), a_n], axis=2)
-        dzx, dzh = np.empty((T, N, 3, H), gates.dtype), np.empty((T, N, 3, H), gates.dtype)
+        dzx = np.empty((T, N, 3 * H), gates.dtype)        # dL/d(input pre-activations)
+        dzh = np.empty((T, N, 3 * H), gates.dtype)        # dL/d(h_{t-1} W_hh^T + b_hh)
         dh = d_final[0]
         for t in reversed(range(T)):
             if dhs is not None:
-                dh = dh + dhs[t]
-            np.multiply(k[t], dh[:, None], out=dzx[t])
+                dh += dhs[t]                              # dh is always our own array
+            r, z, n = (gates[t, :, k * H:(k + 1) * H] for k in range(3))
+            dzx_r, dzx_z, dzx_n = (dzx[t, :, k * H:(k + 1) * H] for k in range(3))
+            # h_t = (1 - z) * n + z * h_{t-1}, n = tanh(. + r * (W_hn h_{t-1} + b_hn))
+            np.multiply(dh, (1 - z) * (1 - n * n), out=dzx_n)
+            np.multiply(dh, (h_prev[t] - n) * z * (1 - z), out=dzx_z)
+            np.multiply(dzx_n, hp_n[t] * r * (1 - r), out=dzx_r)
             dzh[t] = dzx[t]
-            dzh[t, :, 2] *= r[t]                  # W_hn h + b_hn sits inside r * (.)
-            dh = dh * z[t] + dzh[t].reshape(N, 3 * H) @ W_hh
-        return dzx.reshape(T, N, 3 * H), dzh.reshape(T, N, 3 * H), (dh,)
+            dzh[t, :, 2 * H:] *= r                        # W_hn h + b_hn sits inside r * (.)
+            dh = dh * z + dzh[t] @ W_hh                   # back to h_{t-1}
+        return dzx, dzh, (dh,)
