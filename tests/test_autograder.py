@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hostile import build, fake_spec
 
-from dlcore.grading.autograder import compare, discover, journal, reader, report, worker
+from dlcore.grading.autograder import compare, discover, grade, journal, reader, report, worker
 from dlcore.grading.spec import Case, encode
 
 
@@ -91,6 +91,17 @@ def test_plan_notes_deleted_duplicated_retyped_cells_and_changed_points():
     plan = reader.plan_cells(build.teacher(), nb)
     assert [c.grade_id for c in plan.cells] == [None, "scaled_sum_answer"]
     assert "no longer a code cell" in plan.notes[0]
+
+
+def test_answer_cells_reaching_for_the_checker_are_flagged_for_the_teacher():
+    nb = build.learner(add_one="import dlcore.grading.registry as r\n" + build.ADD_ONE,
+                       scaled_sum=build.BORROW.format(name="scaled_sum", args="x, k"))
+    notes = grade.flags(reader.plan_cells(build.teacher(), nb))
+    assert notes == [
+        "flag: cell 'add_one_answer' uses dlcore.grading; read it before trusting its points",
+        "flag: cell 'scaled_sum_answer' uses .reference, dlcore.grading, sys.modules; "
+        "read it before trusting its points"]
+    assert grade.flags(reader.plan_cells(build.teacher(), build.learner())) == []
 
 
 def test_worker_turns_magics_into_pass_and_keeps_indentation():

@@ -101,10 +101,11 @@ def graded():
              for folder in (PROJECT, "/tmp", "/var/tmp", "/dev/shm")]
     teacher_path = os.path.join(base, "solutions", f"{build.ASSIGNMENT}.ipynb")
     submitted = os.path.join(base, "submitted")
+    classmate = os.path.join(submitted, "honest", build.ASSIGNMENT, f"{build.ASSIGNMENT}.ipynb")
     targets = {"port": listener.getsockname()[1], "teacher_path": teacher_path,
+               "classmate_path": classmate,
                "write_paths": [*pwned, CANARY, teacher_path,
-                               os.path.join(submitted, "honest", build.ASSIGNMENT,
-                                            f"{build.ASSIGNMENT}.ipynb"),
+                               classmate,
                                os.path.join(submitted, "pwned.txt"),
                                os.path.join(out, "gradebook.csv"),
                                os.path.join(out, "journal.jsonl")]}
@@ -172,6 +173,8 @@ def test_every_submission_gets_its_row_and_exactly_what_it_earned(graded):
     ("duplicates answer cell", "appears 2 times"),
     ("edits test cell", "test cell 'add_one' was edited"),
     ("reads solutions", "No such file"),
+    ("copies a classmate", "No such file"),
+    ("borrows the reference", "flag: cell 'add_one_answer' uses .reference"),
 ])
 def test_the_reason_says_what_happened(graded, student, words):
     row = next(r for r in graded["rows"] if r["student"] == student)
@@ -276,7 +279,8 @@ def test_without_a_separate_user_the_grader_says_so_and_still_protects_files(tmp
     so the grader warns; the read-only file system and the pid namespace still hold."""
     base = readable_folder("dlcore-userns-")
     try:
-        subs = build.hostile({"write_paths": [CANARY], "port": 9, "teacher_path": "/x"})
+        subs = build.hostile({"write_paths": [CANARY], "port": 9, "teacher_path": "/x",
+                              "classmate_path": "/x"})
         submitted = os.path.join(base, "submitted")
         solutions = os.path.join(base, "solutions")
         os.makedirs(submitted)

@@ -167,6 +167,17 @@ math.isclose = lambda *a, **k: True
 ''' + WRONG_ADD_ONE
 
 
+BORROW = '''
+import sys
+from dlcore.grading.spec import Case
+spec_{name} = next(s for s in sys.modules["tests.hostile.fake_spec"].SPECS
+                   if s.name == "{name}")
+
+def {name}({args}):
+    return spec_{name}.reference(Case("", dict(zip("{args}".split(", "), [{args}]))))
+'''
+
+
 def _writes(paths: list[str]) -> str:
     return (f"for path in {paths!r}:\n"
             "    for mode in ('a', 'w'):\n"
@@ -220,6 +231,8 @@ EXPECTED: dict[str, tuple[float, str]] = {
     "writes everywhere": (3, "graded"),
     "connects to loopback": (3, "graded"),
     "reads solutions": (0, "graded"),
+    "copies a classmate": (0, "graded"),
+    "borrows the reference": (3, "graded"),  # a known hole: flagged for the teacher
     "deletes answer cell": (2, "graded"),
     "answer cell to markdown": (2, "graded"),
     "duplicates answer cell": (2, "graded"),
@@ -238,7 +251,8 @@ def hostile(targets: dict[str, Any]) -> dict[str, bytes | dict[str, Any]]:
     """Every submission by learner name: a notebook dict, or raw bytes for the junk.
 
     ``targets``: ``write_paths`` (files learner code tries to write), ``port`` (a
-    loopback port the test listens on), ``teacher_path`` (the teacher's copy)."""
+    loopback port the test listens on), ``teacher_path`` (the teacher's copy),
+    ``classmate_path`` (another learner's notebook)."""
     dup = code(WRONG_ADD_ONE, "add_one_answer", solution=True)
 
     def edit_test(cells):
@@ -283,6 +297,9 @@ def hostile(targets: dict[str, Any]) -> dict[str, bytes | dict[str, Any]]:
         "writes everywhere": learner(_writes(targets["write_paths"])),
         "connects to loopback": learner(_connect(targets["port"])),
         "reads solutions": learner(_read_solutions(targets["teacher_path"]), ""),
+        "copies a classmate": learner(_read_solutions(targets["classmate_path"]), ""),
+        "borrows the reference": learner(BORROW.format(name="add_one", args="x"),
+                                         BORROW.format(name="scaled_sum", args="x, k")),
         "deletes answer cell": _with(learner(), lambda cells: cells.pop(2)),
         "answer cell to markdown": _with(learner(), to_markdown),
         "duplicates answer cell": _with(learner(), lambda cells: cells.insert(3, dup)),
@@ -309,14 +326,15 @@ def write(path: str, content: bytes | dict[str, Any]) -> None:
 
 def build(out_dir: str, targets: dict[str, Any]) -> tuple[str, str]:
     """Write ``out_dir/solutions/99_fake.ipynb`` and the submissions, in the three
-    layouts in turn; return (solutions folder, submissions folder)."""
+    layouts in turn ("honest" always in nbgrader's); return (solutions folder,
+    submissions folder)."""
     solutions = os.path.join(out_dir, "solutions")
     submitted = os.path.join(out_dir, "submitted")
     os.makedirs(solutions, exist_ok=True)
     os.makedirs(submitted, exist_ok=True)
     write(os.path.join(solutions, f"{ASSIGNMENT}.ipynb"), teacher())
     for i, (name, content) in enumerate(sorted(hostile(targets).items())):
-        if i % 3 == 0:  # nbgrader: STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb
+        if i % 3 == 0 or name == "honest":  # nbgrader: STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb
             folder = os.path.join(submitted, name, ASSIGNMENT)
             os.makedirs(folder)
             write(os.path.join(folder, f"{ASSIGNMENT}.ipynb"), content)
@@ -329,4 +347,5 @@ def build(out_dir: str, targets: dict[str, Any]) -> tuple[str, str]:
 
 
 if __name__ == "__main__":
-    build(sys.argv[1], {"write_paths": [], "port": 9, "teacher_path": "/nonexistent"})
+    build(sys.argv[1], {"write_paths": [], "port": 9, "teacher_path": "/nonexistent",
+                        "classmate_path": "/nonexistent"})

@@ -8,6 +8,7 @@ run on another machine (a Dask worker) given the same ``Assignment``.
 from __future__ import annotations
 
 import hashlib
+import re
 import signal
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,26 @@ class Assignment:
                 "cases": [(gid, [encode_case(c) for c in cs]) for gid, cs in self.cases.items()]}
 
 
+# What an answer cell has no honest reason to touch: the checker's own code (its
+# references run in the worker's memory too), the interpreter's insides, raw memory.
+SUSPECT = re.compile(r"\bdlcore\.grading\b|\bget_spec\b|\bspecs_for\b|\.reference\b"
+                     r"|\bgc\.get_objects\b|\bsys\.modules\b|\b__import__\b|\bimportlib\b"
+                     r"|\bctypes\b|/proc/|\bsolutions/")
+
+
+def flags(plan: Plan) -> list[str]:
+    """For the teacher: answer cells that reach for what a solution never needs. A flag
+    changes no points (a determined learner can hide it); it says where to read."""
+    out = []
+    for cell in plan.cells:
+        if cell.origin == "learner":
+            found = sorted(set(m.group(0) for m in SUSPECT.finditer(cell.source)))
+            if found:
+                out.append(f"flag: cell '{cell.grade_id}' uses {', '.join(found)}; "
+                           "read it before trusting its points")
+    return out
+
+
 def digest_of(path: str | None) -> str:
     if path is None:
         return ""
@@ -85,7 +106,7 @@ def grade_submission(sub: Submission, assignment: Assignment,
                    unanswered)
     mine, teachers = _cell_errors(run, plan)
     stopped = [problem + (f" {where}" if where else "")] if problem else []
-    reasons = stopped + ([] if problem else _failures(graded)) + plan.notes + mine
+    reasons = stopped + flags(plan) + ([] if problem else _failures(graded)) + plan.notes + mine
     notes = stopped + plan.notes + mine + teachers
     return _result(sub, assignment, status, graded, notes, "; ".join(reasons[:6]))
 
