@@ -41,6 +41,7 @@ def test_solutions_earn_full_marks_and_untouched_exercises_zero(tmp_path, assign
     solution, exercise = rows["solution"], rows["exercise"]
     assert solution["status"] == "graded" and exercise["status"] == "graded"
     assert float(solution["total"]) == float(solution["max_total"]) > 0, solution["reason"]
+    assert solution["reason"] == "all tests passed"  # no flags, no notes
     assert float(exercise["total"]) == 0.0
     assert exercise["reason"].startswith(("not implemented: ", "failed: "))
     grade_ids = [s.grade_id for s in registry.specs_for(assignment)]
