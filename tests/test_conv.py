@@ -137,3 +137,39 @@ def test_conv_matches_pytorch(dtype, kwargs, rng):
     if ours.bias is not None:
         errs.append(assert_close(ours.bias.grad, theirs.bias.grad, name="bias grad", **tol))
     record_parity(f"Conv2d {dtype}", max(errs))
+
+
+@pytest.mark.torch
+def test_a_small_cnn_trains_like_pytorch_from_the_same_state_dict(rng):
+    """Conv, BatchNorm2d, ReLU, MaxPool, Dropout, Linear in a Sequential: the same
+    state-dict keys, and after two SGD steps the same losses, weights and statistics."""
+    torch = pytest.importorskip("torch")
+    from dlcore import optim
+
+    def layers(m):
+        return [m.Conv2d(1, 4, 3, padding=1), m.BatchNorm2d(4), m.ReLU(), m.MaxPool2d(2),
+                m.Conv2d(4, 6, 3, stride=2), m.ReLU(), m.Dropout(0.0), m.Flatten(),
+                m.Linear(6 * 1 * 1, 3)]
+
+    ours, theirs = nn.Sequential(*layers(nn)).double(), torch.nn.Sequential(*layers(torch.nn))
+    theirs.double()
+    copy_to_torch(ours, theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    opt, opt_t = optim.SGD(ours.parameters(), lr=0.1), torch.optim.SGD(theirs.parameters(), lr=0.1)
+    loss_fn, loss_t = nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+    x, y = rng.standard_normal((5, 1, 6, 6)), rng.integers(0, 3, 5)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = loss_fn(ours(x), y)
+        ours.backward(loss_fn.backward())
+        opt.step()
+        opt_t.zero_grad()
+        lt = loss_t(theirs(tensor(x)), tensor(y))
+        lt.backward()
+        opt_t.step()
+        np.testing.assert_allclose(loss, lt.item(), rtol=1e-10)
+    for key, value in theirs.state_dict().items():
+        assert_close(ours.state_dict()[key], value, rtol=1e-9, atol=1e-10, name=key)
+    ours.eval()
+    theirs.eval()
+    assert_close(ours(x), theirs(tensor(x)), rtol=1e-9, atol=1e-10, name="eval output")
