@@ -125,3 +125,23 @@ def test_image_grid_shows_every_image_with_its_label():
     assert len(fig.axes) == 6 and len(shown) == 5
     assert [ax.get_title() for ax in shown] == list("abcde")
     np.testing.assert_array_equal(shown[4].images[0].get_array(), images[4, 0])
+
+
+def test_interactive_figure_wires_controls_to_an_output_of_fixed_height():
+    import ipywidgets as widgets
+
+    calls = []
+
+    def draw(a, b):
+        calls.append((a, b))
+        return plots.network_diagram([a, b])
+
+    a = widgets.IntSlider(value=2, min=1, max=5, description="a")
+    b = widgets.IntSlider(value=3, min=1, max=5, description="b")
+    box = plots.interactive_figure(draw, {"a": a, "b": b}, height="300px", columns=1)
+    rows, out = box.children[:-1], box.children[-1]
+    assert [row.children[0] for row in rows] == [a, b]
+    assert isinstance(out, widgets.Output) and out.layout.height == "300px"
+    assert not a.continuous_update and not b.continuous_update
+    a.value = 4
+    assert calls[-1] == (4, 3)

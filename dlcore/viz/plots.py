@@ -191,13 +191,19 @@ def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
     height that shows ``draw(**values)`` and redraws it when a control moves.
 
     ``draw`` is the plain function a test calls; this adds only the wiring
-    (``ipywidgets.interactive_output``), so no state lives in globals.
+    (``ipywidgets.interactive_output``), so no state lives in globals. Sliders
+    redraw when released (``continuous_update=False``): a figure takes a few
+    tenths of a second, too slow to follow a drag.
     """
     import ipywidgets as widgets
     from IPython.display import display
 
     def show(**values):
         display(draw(**values))
+
+    for control in controls.values():      # redraw on release, not at every pixel of a drag
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = False
 
     out = widgets.interactive_output(show, controls)
     out.layout = widgets.Layout(height=height, overflow="hidden")
