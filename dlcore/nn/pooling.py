@@ -121,13 +121,17 @@ class MaxPool2d(_Pool2d):
         grad_out = self._check_grad_out(grad_out, y.shape)
         dx_pad = np.zeros(x_pad.shape, dtype=grad_out.dtype)
         taken = np.zeros(y.shape, dtype=bool)
+        overlap = any(s < k for s, k in zip(self._stride, self._kernel, strict=True))
         # Walk the window in row-major order; the first entry equal to the max takes
         # the gradient (as PyTorch), later equal entries (ties) get nothing.
         for where in self._offsets(y.shape[2:]):
             first = x_pad[where] == y
             first &= ~taken
             taken |= first
-            dx_pad[where] += grad_out * first
+            if overlap:                   # an input may win several windows: add up
+                dx_pad[where] += grad_out * first
+            else:                         # each input sits in one window at most
+                np.multiply(grad_out, first, out=dx_pad[where])
         return self._unpad(dx_pad, hw)
 
     def extra_repr(self) -> str:
