@@ -36,7 +36,7 @@ def test_line_figure_draws_the_line_it_is_given():
 
 
 def test_line_label_follows_the_sliders():
-    assert start.line_label(2.0, 1.0).startswith("y = 2 x + 1: the line rises")
+    assert start.line_label(2.0, 1.0).startswith("y = 2.0 x + 1.0: the line rises")
     assert "falls" in start.line_label(-0.5, 0.0)
     assert "flat" in start.line_label(0.0, 0.0)
 

@@ -77,8 +77,8 @@ def line_figure(w: float = 1.0, b: float = 0.0) -> Figure:
         fig, ax = plots.subplots("small")
         ax.axhline(0, color="#cbd5e0", lw=1)
         ax.axvline(0, color="#cbd5e0", lw=1)
-        ax.plot(x, w * x + b, color=plots.CLASS_COLORS[0], lw=2.5, label=f"y = {w:g} x + {b:g}")
-        ax.plot([1], [w + b], "o", color=plots.ACCENT, ms=9, label=f"at x = 1: y = {w + b:g}")
+        ax.plot(x, w * x + b, color=plots.CLASS_COLORS[0], lw=2.5, label=f"y = {w:.1f} x + {b:.1f}")
+        ax.plot([1], [w + b], "o", color=plots.ACCENT, ms=9, label=f"at x = 1: y = {w + b:.1f}")
         ax.set_xlim(-3, 3)
         ax.set_ylim(-8, 8)
         ax.set_xlabel("x")
@@ -91,7 +91,7 @@ def line_figure(w: float = 1.0, b: float = 0.0) -> Figure:
 def line_label(w: float, b: float) -> str:
     """The text the first widget's label shows."""
     slope = "rises" if w > 0 else ("falls" if w < 0 else "is flat")
-    return f"y = {w:g} x + {b:g}: the line {slope}, and crosses the y axis at {b:g}"
+    return f"y = {w:.1f} x + {b:.1f}: the line {slope}, and crosses the y axis at {b:.1f}"
 
 
 def first_widget():
