@@ -89,6 +89,29 @@ class NbvalRun:
         return "\n".join(parts)
 
 
+def nbval_flags(path: Path) -> str:
+    """How many code cells nbval is told to ignore the output of, or to skip, e.g.
+    "3 outputs ignored" (shown in the summary, so blanket ignoring stands out)."""
+    ignored = skipped = 0
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        first = cell.source.lstrip().splitlines()[:1]
+        if "nbval-skip" in tags or first == ["# NBVAL_SKIP"]:
+            skipped += 1
+        elif "nbval-ignore-output" in tags or first == ["# NBVAL_IGNORE_OUTPUT"]:
+            ignored += 1
+    parts = [f"{ignored} output(s) ignored"] if ignored else []
+    parts += [f"{skipped} cell(s) SKIPPED"] if skipped else []
+    return ", ".join(parts)
+
+
+def summary_note(run: NbvalRun) -> str:
+    flags = nbval_flags(run.path)
+    return "nbval: " + ("passed" if run.ok else "FAILED") + (f"; {flags}" if flags else "")
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))

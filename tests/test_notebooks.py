@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from notebook_runs import SANITIZE, find, nb_id, run_exercise, run_nbval, times
+from notebook_runs import SANITIZE, find, nb_id, run_exercise, run_nbval, summary_note, times
 
 LESSONS = find("notebooks")
 SOLUTIONS = find("solutions")
@@ -28,7 +28,7 @@ POLITE_MAX_LINES = 30
 @pytest.mark.parametrize("path", LESSONS + SOLUTIONS, ids=nb_id)
 def test_notebook_matches_committed_outputs(path, pytestconfig):
     run = run_nbval(path)
-    times(pytestconfig).add(path, run.seconds, "nbval: " + ("passed" if run.ok else "FAILED"))
+    times(pytestconfig).add(path, run.seconds, summary_note(run))
     assert run.ok, run.report()
 
 

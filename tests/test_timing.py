@@ -7,7 +7,7 @@ time. The budget is 60 s on a 2-core machine; the aim, 20 s, is reported, not en
 from __future__ import annotations
 
 import pytest
-from notebook_runs import LESSON_AIM_S, LESSON_BUDGET_S, find, nb_id, run_nbval, times
+from notebook_runs import LESSON_AIM_S, LESSON_BUDGET_S, find, nb_id, run_nbval, summary_note, times
 
 
 @pytest.mark.notebooks
@@ -15,7 +15,7 @@ from notebook_runs import LESSON_AIM_S, LESSON_BUDGET_S, find, nb_id, run_nbval,
 @pytest.mark.parametrize("path", find("notebooks"), ids=nb_id)
 def test_lesson_runs_within_budget(path, pytestconfig):
     run = run_nbval(path)
-    times(pytestconfig).add(path, run.seconds, "nbval: " + ("passed" if run.ok else "FAILED"))
+    times(pytestconfig).add(path, run.seconds, summary_note(run))
     assert run.cell_times, f"{nb_id(path)} could not be timed:\n{run.report()}"
     assert run.seconds <= LESSON_BUDGET_S, (
         f"{nb_id(path)} took {run.seconds:.1f} s on a clean kernel, over the budget of "
