@@ -35,6 +35,11 @@ def test_activation_figure_marks_the_chosen_point():
     assert ax_f.get_xlim() == (-5.0, 5.0)
 
 
+def test_activation_figure_survives_an_empty_range():
+    fig = forward.activation_figure(nn.Tanh, x0=6.0, x_range=(6.0, 6.0))
+    assert fig.axes[0].get_xlim() == (6.0, 7.0)
+
+
 def test_activation_figure_shades_saturation_only_where_the_derivative_is_tiny():
     fig = forward.activation_figure(nn.Tanh, x0=0.0, x_range=(-6.0, 6.0))
     shaded = fig.axes[1].collections[0].get_paths()

@@ -50,6 +50,7 @@ def activation_figure(activation=nn.Sigmoid, x0: float = 1.0,
     name = next((label for label, make in ACTIVATIONS if make is activation),
                 type(module).__name__)
     low, high = x_range
+    high = max(high, low + 1.0)        # a range slider may close up: keep one unit to draw
     x = np.linspace(low, high, 400)
     y, dy = activation_and_derivative(module, x)
     (y0,), (dy0,) = activation_and_derivative(module, np.array([x0]))
