@@ -387,6 +387,10 @@ def machine(have_torch: bool, threads: int) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     parts.append(f"- load average at start: {load:.2f} (other work on the machine slows "
                  f"both sides; the ratio is the median of interleaved rounds)")
+    if threads > 1 and load > (os.cpu_count() or 1):
+        parts.append(f"- WARNING: the machine is busier than its {os.cpu_count()} CPUs; with "
+                     f"{threads} threads per side, BLAS and OpenMP threads wait on each other "
+                     f"and times can grow tenfold or more. `--threads 1` is steadier.")
     return "\n".join(parts)
 
 
@@ -396,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5 rounds per model")
     parser.add_argument("--out", type=Path, default=HERE / "speed.md",
                         help="where to write the markdown report ('-' for none)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both sides (default: what NumPy's BLAS uses); "
+                             "1 gives steadier ratios on a busy machine")
     parser.add_argument("--rss-child", nargs=2, metavar=("SIDE", "INDEX"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -404,12 +411,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rounds = 5 if args.quick else args.rounds
     have_torch = importlib.util.find_spec("torch") is not None
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads, user_api="blas")
+        os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)   # the memory children too
     threads = blas_threads()
     if have_torch:
         import torch
 
         torch.set_num_threads(threads)
-    header = machine(have_torch, threads)
+    command = " ".join(["python", "benchmarks/speed.py", *(argv or sys.argv[1:])])
+    header = f"- command: `{command}`\n" + machine(have_torch, threads)
     print(header, flush=True)
     rows = []
     for index, case in enumerate(CASES):
