@@ -1,0 +1,301 @@
+"""Lesson 09's pictures and widgets: the LSTM cell, its gates, and long memory.
+
+    from dlcore.viz import lstm as lv
+    lv.cell_figure()                                   # the cell state and three gates
+    results = lv.compare_lengths((5, 10, 20))          # RNN vs LSTM on the adding problem
+    lv.lengths_figure(results, 20)                     # test error and predictions
+    lv.gate_figure(results[20].models["LSTM"], X[0])   # i, f, o and c over one sequence
+
+``lstm_gates`` recomputes one layer's gates in the textbook form (a sigmoid and
+a tanh per gate, one step at a time), from the layer's own weights; a test
+checks it against ``nn.LSTM`` (the engine computes all gates with one tanh).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import MaxNLocator
+
+from .. import data, nn, optim, train
+from ..rng import manual_seed
+from . import plots
+from .recurrent import LastStep
+
+BASELINE_MSE = 1 / 6          # always answer 1.0: the variance of a sum of two U(0, 1)
+LAST_ONLY_MSE = 1 / 12        # answer (second value + 0.5): forget the first marker
+KINDS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
+KIND_COLORS = {"RNN": plots.CLASS_COLORS[0], "LSTM": plots.CLASS_COLORS[1],
+               "GRU": plots.CLASS_COLORS[2]}
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def lstm_gates(lstm: nn.LSTM, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The gates and states of the first layer of ``lstm`` over one sequence
+    x (T, D), from h_0 = c_0 = 0, one step at a time in the textbook form:
+
+        i = sigma(W_ii x + b_ii + W_hi h + b_hi)     input gate
+        f = sigma(W_if x + b_if + W_hf h + b_hf)     forget gate
+        g = tanh (W_ig x + b_ig + W_hg h + b_hg)     candidate values
+        o = sigma(W_io x + b_io + W_ho h + b_ho)     output gate
+        c = f * c + i * g        h = o * tanh(c)
+
+    Returns a dict of (T, H) arrays: 'i', 'f', 'g', 'o', 'c', 'h'.
+    """
+    H = lstm.hidden_size
+    W_ih, W_hh = lstm.weight_ih_l0.data.astype(np.float64), lstm.weight_hh_l0.data
+    b = (lstm.bias_ih_l0.data + lstm.bias_hh_l0.data) if lstm.bias else np.zeros(4 * H)
+    h, c = np.zeros(H), np.zeros(H)
+    record: dict[str, list[np.ndarray]] = {k: [] for k in "ifgoch"}
+    for x_t in np.asarray(x, np.float64):
+        z = W_ih @ x_t + W_hh @ h + b                       # (4H,): the gates' inputs, stacked
+        i, f = _sigmoid(z[:H]), _sigmoid(z[H:2 * H])
+        g, o = np.tanh(z[2 * H:3 * H]), _sigmoid(z[3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        for name, value in zip("ifgoch", (i, f, g, o, c, h), strict=True):
+            record[name].append(value)
+    return {name: np.array(values) for name, values in record.items()}
+
+
+# -- the picture of the cell -------------------------------------------------------------
+
+def _box(ax, x, y, text, color, w=0.7, h=0.5, fc="white"):
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, fc=fc, ec=color, lw=2,
+                                boxstyle="round,pad=0.02,rounding_size=0.08"))
+    ax.text(x, y, text, ha="center", va="center", fontsize=11)
+
+
+def _arrow(ax, a, b, color="0.35", lw=1.6):
+    ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=13, color=color,
+                                 lw=lw, shrinkA=0, shrinkB=0))
+
+
+def _op(ax, x, y, text):
+    ax.add_patch(plt.Circle((x, y), 0.2, fc="white", ec="0.2", lw=1.5, zorder=3))
+    ax.text(x, y, text, ha="center", va="center", fontsize=12, zorder=4)
+
+
+def cell_figure() -> Figure:
+    """The LSTM cell: the cell state c runs along the top, changed only by a
+    multiplication (forget gate f) and an addition (input gate i times the
+    candidate g); the output gate o decides how much of tanh(c) becomes h."""
+    gate_color = {"f": plots.CLASS_COLORS[1], "i": plots.CLASS_COLORS[2],
+                  "g": plots.CLASS_COLORS[4], "o": plots.CLASS_COLORS[3]}
+    with plots.style():
+        fig, ax = plt.subplots(figsize=(11, 3.9), dpi=plots.DPI)
+        ax.add_patch(FancyBboxPatch((0.3, -0.6), 7.4, 3.5, fc="#f7fafc", ec="#a0aec0",
+                                    boxstyle="round,pad=0.02,rounding_size=0.2"))
+        top, gates_y = 2.4, 0.4
+        # the cell state highway
+        ax.text(-0.35, top, "$c_{t-1}$", ha="center", va="center", fontsize=13)
+        _arrow(ax, (0, top), (1.8, top), color="black", lw=2.5)
+        _op(ax, 2.0, top, "×")
+        _arrow(ax, (2.2, top), (3.8, top), color="black", lw=2.5)
+        _op(ax, 4.0, top, "+")
+        _arrow(ax, (4.2, top), (8.1, top), color="black", lw=2.5)
+        ax.text(8.45, top, "$c_t$", ha="center", va="center", fontsize=13)
+        ax.text(4.6, top + 0.12, "cell state: long-term memory", fontsize=10, va="bottom")
+        # gates from [h_{t-1}, x_t]
+        ax.plot([0.0, 6.2], [-0.25, -0.25], color="0.35", lw=1.6)
+        ax.text(-0.35, -0.25, "$h_{t-1}$", ha="center", va="center", fontsize=13)
+        ax.text(3.0, -1.05, "$x_t$", ha="center", va="center", fontsize=13)
+        _arrow(ax, (3.0, -0.85), (3.0, -0.27))
+        for name, x, act in (("f", 2.0, "σ"), ("i", 2.95, "σ"), ("g", 4.05, "tanh"),
+                             ("o", 5.4, "σ")):
+            ax.plot([x, x], [-0.25, gates_y - 0.25], color="0.35", lw=1.6)
+            _box(ax, x, gates_y, f"{name}: {act}", gate_color[name], w=0.72 + 0.12 * (act != "σ"))
+        _arrow(ax, (2.0, gates_y + 0.25), (2.0, top - 0.2), color=gate_color["f"])
+        _op(ax, 3.5, 1.35, "×")
+        _arrow(ax, (2.95, gates_y + 0.25), (3.38, 1.2), color=gate_color["i"])
+        _arrow(ax, (4.05, gates_y + 0.25), (3.62, 1.2), color=gate_color["g"])
+        _arrow(ax, (3.65, 1.5), (3.92, top - 0.2), color="0.35")
+        # output
+        _box(ax, 6.3, 1.6, "tanh", "0.35", w=0.7, h=0.4)
+        ax.plot([6.3, 6.3], [top, 1.8], color="0.35", lw=1.6)
+        _op(ax, 6.3, 0.4, "×")
+        _arrow(ax, (6.3, 1.4), (6.3, 0.6))
+        _arrow(ax, (5.4 + 0.38, gates_y), (6.1, 0.4), color=gate_color["o"])
+        _arrow(ax, (6.5, 0.4), (8.1, 0.4), color="0.35")
+        ax.text(8.45, 0.4, "$h_t$", ha="center", va="center", fontsize=13)
+        notes = [("f", "forget gate: how much of $c_{t-1}$ to keep"),
+                 ("i", "input gate: how much of the candidate to write"),
+                 ("g", "candidate: new values, in (-1, 1)"),
+                 ("o", "output gate: how much of tanh($c_t$) to show as $h_t$")]
+        for k, (name, text) in enumerate(notes):
+            ax.text(8.9, 2.3 - 0.55 * k, f"{name}  {text}", color=gate_color[name],
+                    fontsize=10, va="center")
+        ax.text(8.9, 2.3 - 0.55 * 4 - 0.45, "$c_t = f \\odot c_{t-1} + i \\odot g$\n"
+                "$h_t = o \\odot \\tanh(c_t)$", fontsize=12, va="center")
+        ax.set_xlim(-0.8, 14.2)
+        ax.set_ylim(-1.3, 3.2)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        fig.tight_layout()
+    return plots.finish(fig)
+
+
+# -- the adding problem at several lengths -----------------------------------------------
+
+def adding_model(kind: str, hidden: int = 16, seed: int = 0) -> LastStep:
+    """RNN, LSTM or GRU (2 -> hidden) and Linear(hidden, 1) on the last step."""
+    manual_seed(seed)
+    return LastStep(KINDS[kind](2, hidden, batch_first=True), nn.Linear(hidden, 1))
+
+
+@dataclass
+class LengthResult:
+    """Models trained on the adding problem at one sequence length, their
+    predictions on a test set, and their test mean squared errors."""
+    length: int
+    X_test: np.ndarray
+    y_test: np.ndarray
+    models: dict[str, LastStep] = field(default_factory=dict)
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    mse: dict[str, float] = field(default_factory=dict)
+
+
+def train_adding(kind: str, length: int, hidden: int = 16, epochs: int = 25, n: int = 1000,
+                 lr: float = 0.01, seed: int = 0) -> LastStep:
+    """Train one model on ``n`` adding-problem sequences of ``length`` with Adam."""
+    X, y = data.adding_problem(n=n, length=length, seed=seed)
+    model = adding_model(kind, hidden, seed)
+    loader = data.DataLoader(data.TensorDataset(X, y), batch_size=32, shuffle=True,
+                             seed=seed)
+    train.fit(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=lr), loader,
+              epochs=epochs, progress=False)
+    return model
+
+
+def compare_lengths(lengths: tuple[int, ...] = (5, 10, 20), kinds: tuple[str, ...] =
+                    ("RNN", "LSTM"), n_test: int = 500, **options) -> dict[int, LengthResult]:
+    """For each length, train each kind (``train_adding(kind, length, **options)``)
+    and measure it on ``n_test`` fresh sequences."""
+    results = {}
+    for length in lengths:
+        X_test, y_test = data.adding_problem(n=n_test, length=length, seed=12345)
+        result = LengthResult(length, X_test, y_test)
+        for kind in kinds:
+            model = train_adding(kind, length, **options)
+            model.eval()
+            result.models[kind] = model
+            result.predictions[kind] = model(X_test)[:, 0]
+            result.mse[kind] = float(np.mean((result.predictions[kind] - y_test[:, 0]) ** 2))
+        results[length] = result
+    return results
+
+
+def lengths_figure(results: dict[int, LengthResult], length: int | None = None) -> Figure:
+    """Left: test MSE against sequence length for each model, with the two
+    baselines. Right: predictions against the truth at ``length``."""
+    lengths = sorted(results)
+    length = lengths[-1] if length is None else length
+    chosen = results[length]
+    kinds = list(chosen.mse)
+    with plots.style():
+        fig, (ax, ax2) = plots.subplots("wide", 1, 2)
+        for kind in kinds:
+            ax.plot(lengths, [results[n].mse[kind] for n in lengths], "o-", lw=2,
+                    color=KIND_COLORS[kind], label=kind)
+        ax.axhline(BASELINE_MSE, color="black", ls="--", lw=1)
+        ax.text(lengths[0], BASELINE_MSE * 1.15, "always answer 1.0: 0.167", fontsize=9)
+        ax.axhline(LAST_ONLY_MSE, color="0.5", ls=":", lw=1)
+        ax.text(lengths[0], LAST_ONLY_MSE * 0.65, "remember only the 2nd number: 0.083",
+                fontsize=9, color="0.4")
+        ax.axvline(length, color=plots.ACCENT, lw=6, alpha=0.3)
+        ax.set_yscale("log")
+        ax.set_xticks(lengths)
+        ax.set_xlabel("sequence length T")
+        ax.set_ylabel("test mean squared error (log)")
+        ax.set_title("the adding problem: error against length")
+        ax.legend(loc="lower right")
+        y = chosen.y_test[:, 0]
+        for kind in kinds:
+            ax2.scatter(y, chosen.predictions[kind], s=8, alpha=0.6, color=KIND_COLORS[kind],
+                        label=f"{kind}: MSE {chosen.mse[kind]:.3f}")
+        ax2.plot([0, 2], [0, 2], color="black", lw=1, label="perfect")
+        ax2.set_xlim(0, 2)
+        ax2.set_ylim(-0.2, 2.2)
+        ax2.set_xlabel("true sum")
+        ax2.set_ylabel("predicted sum")
+        ax2.set_title(f"T = {length}: predictions on {len(y)} test sequences")
+        ax2.legend(loc="upper left", fontsize=9)
+    return plots.finish(fig)
+
+
+def gate_figure(model: LastStep, x: np.ndarray, target: float | None = None) -> Figure:
+    """One adding-problem sequence x (T, 2) through a trained LSTM: the input
+    (values, marked ones highlighted), then the input, forget and output gates
+    and the cell state of every hidden unit (rows) at every step (columns)."""
+    gates = lstm_gates(model.recurrent, x)
+    T = len(x)
+    marked = np.flatnonzero(x[:, 1] > 0.5)
+    with plots.style():
+        fig, axes = plt.subplots(5, 1, figsize=(10, 8.2), dpi=plots.DPI, sharex=True,
+                                 gridspec_kw={"height_ratios": [0.8, 1, 1, 1, 1]},
+                                 layout="constrained")
+        ax = axes[0]
+        ax.bar(range(T), x[:, 0], color="#a0aec0", width=0.8)
+        ax.bar(marked, x[marked, 0], color=plots.ACCENT, width=0.8, label="marked")
+        prediction = float(model(x[None])[0, 0])
+        text = f"the two marked values sum to {x[marked, 0].sum():.3f}; " \
+               f"the LSTM says {prediction:.3f}"
+        ax.set_title(text, fontsize=11)
+        ax.set_ylabel("input")
+        ax.set_ylim(0, 1.05)
+        ax.legend(loc="upper right", fontsize=8)
+        rows = (("i", "input gate i"), ("f", "forget gate f"), ("o", "output gate o"),
+                ("c", "cell state c"))
+        limit = max(float(np.abs(gates["c"]).max()), 1e-6)
+        for ax, (key, title) in zip(axes[1:], rows, strict=True):
+            values = gates[key].T                              # (H, T)
+            gate = key != "c"
+            image = ax.imshow(values, aspect="auto", cmap="viridis" if gate else "RdBu_r",
+                              vmin=0 if gate else -limit, vmax=1 if gate else limit,
+                              interpolation="nearest")
+            for m in marked:
+                ax.axvline(m, color="white" if gate else "black", lw=1, ls=":")
+            ax.set_ylabel(f"{title}\nunit")
+            if key == "o":   # one scale for the three gates (and the input, to align it)
+                fig.colorbar(image, ax=list(axes[:4]), pad=0.01, aspect=30,
+                             label="gate: 0 closed, 1 open")
+        fig.colorbar(image, ax=axes[4], pad=0.01, aspect=8, label="cell state")
+        axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[-1].set_xlabel("time step t (dotted lines: the marked steps)")
+    return plots.finish(fig)
+
+
+# -- widgets -------------------------------------------------------------------------------
+
+def gate_explorer(model: LastStep, X: np.ndarray):
+    """A slider over the sequences of X (N, T, 2): the gates of the chosen one."""
+    import ipywidgets as widgets
+
+    index = widgets.IntSlider(value=0, min=0, max=len(X) - 1, description="test sequence",
+                              continuous_update=False, style=plots.slider_style())
+
+    def show(index: int) -> Figure:
+        return gate_figure(model, X[index])
+
+    return plots.interactive_figure(show, {"index": index}, height="760px", columns=1)
+
+
+def length_explorer(results: dict[int, LengthResult]):
+    """A slider over the trained lengths: both models' predictions at that length."""
+    import ipywidgets as widgets
+
+    lengths = sorted(results)
+    length = widgets.SelectionSlider(options=lengths, value=lengths[-1],
+                                     description="sequence length T",
+                                     continuous_update=False, style=plots.slider_style())
+
+    def show(length: int) -> Figure:
+        return lengths_figure(results, length)
+
+    return plots.interactive_figure(show, {"length": length}, height="420px", columns=1)

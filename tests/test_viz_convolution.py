@@ -1,0 +1,164 @@
+"""Lesson 07's pictures and widgets compute what nn.Conv2d computes."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlcore import nn  # noqa: E402
+from dlcore.nn.functional import softmax  # noqa: E402
+from dlcore.viz import convolution as cv  # noqa: E402
+
+
+def loops(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """The textbook convolution (cross-correlation) of one grey image."""
+    x = np.pad(x.astype(np.float64), padding)
+    k = w.shape[0]
+    n_r = (x.shape[0] - k) // stride + 1
+    n_c = (x.shape[1] - k) // stride + 1
+    return np.array([[(x[i * stride:i * stride + k, j * stride:j * stride + k] * w).sum()
+                      for j in range(n_c)] for i in range(n_r)])
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (1, 1), (2, 1), (3, 2)])
+def test_convolve_is_the_sliding_weighted_sum(rng, stride, padding):
+    x = rng.random((9, 11)).astype(np.float32)
+    w = rng.standard_normal((3, 3)).astype(np.float32)
+    np.testing.assert_allclose(cv.convolve(x, w, stride, padding), loops(x, w, stride, padding),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_blend_kernel_runs_from_identity_to_the_kernel():
+    sharpen = cv.KERNELS["sharpen"]
+    np.testing.assert_array_equal(cv.blend_kernel(sharpen, 0.0), cv.IDENTITY)
+    np.testing.assert_allclose(cv.blend_kernel(sharpen, 1.0), sharpen)
+    np.testing.assert_allclose(cv.blend_kernel(sharpen, 2.0) - cv.IDENTITY,
+                               2 * (sharpen - cv.IDENTITY))
+
+
+def test_identity_kernel_leaves_the_photo_alone():
+    photo = cv.photo(size=(40, 60))
+    assert photo.shape == (40, 60) and 0 <= photo.min() and photo.max() <= 1
+    np.testing.assert_allclose(cv.convolve(photo, cv.IDENTITY, padding=1), photo, atol=1e-6)
+
+
+def test_edge_kernels_answer_zero_on_a_flat_image():
+    flat = np.full((6, 6), 0.7, dtype=np.float32)
+    for name in ("edges (all directions)", "vertical edges (Sobel x)",
+                 "horizontal edges (Sobel y)"):
+        np.testing.assert_allclose(cv.convolve(flat, cv.KERNELS[name]), 0, atol=1e-5)
+
+
+def test_kernel_figure_shows_the_engines_output():
+    photo = cv.photo(size=(30, 40))
+    blur = cv.KERNELS["blur (box)"]
+    fig = cv.kernel_figure(photo, blur, "blur")
+    shown = fig.axes[2].images[0].get_array()
+    np.testing.assert_allclose(shown, np.clip(cv.convolve(photo, blur, padding=1), 0, 1),
+                               atol=1e-6)
+    np.testing.assert_allclose(fig.axes[1].images[0].get_array(), blur)
+
+
+def test_kernel_gallery_one_panel_per_kernel():
+    photo = cv.photo(size=(30, 40))
+    names = ["identity", "sharpen", "edges (all directions)", "emboss"]
+    fig = cv.kernel_gallery(photo, names)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title().rsplit(" (sum", 1)[0] for ax in panels] == names
+    edges = panels[2].images[0].get_array()
+    assert edges.min() >= 0 and edges.max() == pytest.approx(1.0)
+
+
+def test_one_pixel_figure_sums_the_products():
+    patch = cv.photo(size=(30, 40))[10:18, 10:18]
+    kernel = cv.KERNELS["vertical edges (Sobel x)"]
+    fig = cv.one_pixel_figure(patch, kernel, 2, 3)
+    products = fig.axes[3].images[0].get_array()
+    np.testing.assert_allclose(products, patch[2:5, 3:6] * kernel, atol=1e-6)
+    expected = cv.convolve(patch, kernel)[2, 3]
+    assert f"{expected:.3f}" in fig.axes[3].get_title()
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding",
+                         [(7, 3, 1, 0), (7, 3, 2, 1), (8, 3, 2, 0), (10, 5, 3, 2), (4, 2, 2, 0)])
+def test_window_positions_match_conv2d(size, kernel, stride, padding):
+    positions = cv.window_positions(size, kernel, stride, padding)
+    y = nn.Conv2d(1, 1, kernel, stride=stride, padding=padding)(
+        np.zeros((1, 1, size, size), np.float32))
+    assert len(positions) == y.shape[2] * y.shape[3]
+    assert positions[0] == (0, 0)
+    last_r, last_c = positions[-1]
+    assert last_r + kernel <= size + 2 * padding and last_c + kernel <= size + 2 * padding
+    assert last_r + stride + kernel > size + 2 * padding      # no further window fits
+
+
+def test_stride_padding_figure_states_the_formula_and_marks_the_window():
+    fig = cv.stride_padding_figure(size=7, kernel=3, stride=2, padding=1, window=5)
+    assert "= 4" in fig._suptitle.get_text()
+    ax_in, ax_out = fig.axes
+    dots = [line for line in ax_in.lines if line.get_marker() == "o"]
+    assert len(dots) == 16
+    assert "window 6 of 16" in ax_out.get_title()
+    floor = cv.stride_padding_figure(size=8, kernel=3, stride=2, padding=0)
+    assert "never reached" in floor._suptitle.get_text()
+    too_big = cv.stride_padding_figure(size=3, kernel=5, stride=1, padding=0)
+    assert "< 1" in too_big._suptitle.get_text()
+
+
+def test_im2col_is_the_engines_columns():
+    x = np.arange(16, dtype=np.float32).reshape(4, 4)
+    cols = cv.im2col(x, 3)
+    assert cols.shape == (9, 4)
+    np.testing.assert_array_equal(cols[:, 0], x[:3, :3].ravel())
+    np.testing.assert_array_equal(cols[:, 3], x[1:, 1:].ravel())
+    w = np.arange(9, dtype=np.float32).reshape(3, 3) - 4
+    np.testing.assert_allclose((w.reshape(1, -1) @ cols).reshape(2, 2), cv.convolve(x, w))
+    fig = cv.im2col_figure(x, w)
+    shown = [float(t.get_text()) for t in fig.axes[3].texts]
+    np.testing.assert_allclose(shown, cv.convolve(x, w).ravel())
+
+
+def small_cnn() -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(24, 10))
+
+
+def test_layer_outputs_walk_the_model_in_eval_mode(rng):
+    model = small_cnn()
+    x = rng.standard_normal((2, 1, 8, 8)).astype(np.float32)
+    outputs = cv.layer_outputs(model, x)
+    assert [name for name, _ in outputs][:3] == ["0: Conv2d", "1: ReLU", "2: MaxPool2d"]
+    assert [out.shape for _, out in outputs][2] == (2, 4, 4, 4)
+    np.testing.assert_allclose(outputs[-1][1], model(x), rtol=1e-6)
+    assert model.training
+
+
+def test_feature_map_figure_shows_the_maps_and_the_probabilities(rng):
+    model = small_cnn()
+    image = rng.random((1, 8, 8)).astype(np.float32)
+    fig = cv.feature_map_figure(model, image, label=3, max_maps=4)
+    bars = [p.get_height() for p in fig.axes[1].patches]
+    np.testing.assert_allclose(bars, softmax(model(image[None]), dim=-1)[0], rtol=1e-5)
+    first_relu = cv.layer_outputs(model, image[None])[1][1][0]
+    maps = [ax.images[0].get_array() for ax in fig.axes[2:] if ax.images]
+    assert len(maps) == 8                                  # 4 maps of each ReLU
+    np.testing.assert_allclose(maps[0], first_relu[0], rtol=1e-6)
+
+
+def test_widgets_build_and_the_window_slider_follows_the_sizes():
+    pytest.importorskip("ipywidgets")
+    box = cv.stride_padding_explorer()
+    sliders = {w.description: w for row in box.children[:-1] for w in row.children}
+    window = sliders["window"]
+    assert window.max == 15                                # 7, 3, 2, 1 -> 4 x 4 windows
+    sliders["stride S"].value = 1
+    assert window.max == 48                                # 7 x 7 windows
+    assert cv.kernel_editor(cv.photo(size=(20, 30))).children
+    model = small_cnn()
+    images = np.zeros((3, 1, 8, 8), np.float32)
+    explorer = cv.feature_map_explorer(model, images, np.array([0, 1, 2]))
+    assert explorer.children[0].children[0].max == 2

@@ -1,0 +1,111 @@
+"""Lesson 09's pictures and widgets: textbook gates equal the engine's LSTM, the
+comparison of lengths reports what its models predict."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlcore import nn  # noqa: E402
+from dlcore.data import adding_problem  # noqa: E402
+from dlcore.viz import lstm as lv  # noqa: E402
+from dlcore.viz.recurrent import LastStep  # noqa: E402
+
+
+def test_textbook_gates_give_the_engines_states(rng):
+    lstm = nn.LSTM(3, 5, batch_first=True)
+    x = rng.standard_normal((1, 7, 3)).astype(np.float32)
+    gates = lv.lstm_gates(lstm, x[0])
+    output, (h_n, c_n) = lstm(x)
+    np.testing.assert_allclose(gates["h"], output[0], atol=1e-6)
+    np.testing.assert_allclose(gates["c"][-1], c_n[0, 0], atol=1e-6)
+    for name in "ifo":
+        assert gates[name].shape == (7, 5)
+        assert np.all((gates[name] > 0) & (gates[name] < 1)), name
+    assert np.all(np.abs(gates["g"]) < 1)
+    np.testing.assert_allclose(gates["c"][1], gates["f"][1] * gates["c"][0]
+                               + gates["i"][1] * gates["g"][1], rtol=1e-6)
+
+
+def test_textbook_gates_without_bias(rng):
+    lstm = nn.LSTM(2, 3, bias=False, batch_first=True)
+    x = rng.standard_normal((1, 4, 2)).astype(np.float32)
+    np.testing.assert_allclose(lv.lstm_gates(lstm, x[0])["h"], lstm(x)[0][0], atol=1e-6)
+
+
+def test_baselines_are_what_they_say():
+    X, y = adding_problem(n=20000, length=10, seed=3)
+    assert np.mean((y - 1.0) ** 2) == pytest.approx(lv.BASELINE_MSE, abs=0.005)
+    second = np.array([x[np.flatnonzero(x[:, 1])[1], 0] for x in X])
+    assert np.mean((y[:, 0] - second - 0.5) ** 2) == pytest.approx(lv.LAST_ONLY_MSE, abs=0.003)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_adding_model_kinds(kind):
+    model = lv.adding_model(kind, hidden=4)
+    assert isinstance(model, LastStep)
+    assert isinstance(model.recurrent, lv.KINDS[kind])
+    assert model(np.zeros((3, 6, 2), np.float32)).shape == (3, 1)
+
+
+@pytest.fixture(scope="module")
+def tiny_results():
+    return lv.compare_lengths(lengths=(3, 6), kinds=("RNN", "LSTM"), n_test=40, hidden=4,
+                              epochs=2, n=64)
+
+
+def test_compare_lengths_reports_its_models_errors(tiny_results):
+    assert sorted(tiny_results) == [3, 6]
+    for length, result in tiny_results.items():
+        assert result.X_test.shape == (40, length, 2)
+        for kind in ("RNN", "LSTM"):
+            prediction = result.models[kind](result.X_test)[:, 0]
+            np.testing.assert_allclose(result.predictions[kind], prediction, rtol=1e-6)
+            mse = np.mean((prediction - result.y_test[:, 0]) ** 2)
+            assert result.mse[kind] == pytest.approx(mse, rel=1e-5)
+
+
+def test_training_on_the_adding_problem_beats_the_constant_answer():
+    model = lv.train_adding("LSTM", length=5)          # the lesson's settings, ~1 s
+    X, y = adding_problem(n=300, length=5, seed=7)
+    assert np.mean((model(X) - y) ** 2) < 0.1 * lv.BASELINE_MSE
+
+
+def test_lengths_figure_plots_the_errors_and_predictions(tiny_results):
+    fig = lv.lengths_figure(tiny_results, 6)
+    ax, ax2 = fig.axes
+    rnn_line = next(line for line in ax.lines if line.get_label() == "RNN")
+    np.testing.assert_allclose(rnn_line.get_ydata(), [tiny_results[n].mse["RNN"] for n in (3, 6)])
+    offsets = ax2.collections[1].get_offsets()
+    np.testing.assert_allclose(offsets[:, 1], tiny_results[6].predictions["LSTM"], rtol=1e-6)
+    np.testing.assert_allclose(offsets[:, 0], tiny_results[6].y_test[:, 0])
+    assert "T = 6" in ax2.get_title()
+
+
+def test_gate_figure_shows_the_gates(tiny_results):
+    model = tiny_results[6].models["LSTM"]
+    x = tiny_results[6].X_test[0]
+    fig = lv.gate_figure(model, x)
+    gates = lv.lstm_gates(model.recurrent, x)
+    heatmaps = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    for shown, key in zip(heatmaps, "ifoc", strict=True):
+        np.testing.assert_allclose(shown, gates[key].T, rtol=1e-6)
+    marked = x[np.flatnonzero(x[:, 1]), 0].sum()
+    assert f"{marked:.3f}" in fig.axes[0].get_title()
+
+
+def test_cell_figure_names_the_three_gates():
+    texts = " ".join(t.get_text() for t in lv.cell_figure().axes[0].texts)
+    for word in ("forget gate", "input gate", "output gate", "cell state"):
+        assert word in texts
+
+
+def test_widgets_build(tiny_results):
+    pytest.importorskip("ipywidgets")
+    explorer = lv.length_explorer(tiny_results)
+    assert explorer.children[0].children[0].options == (3, 6)
+    gates = lv.gate_explorer(tiny_results[3].models["LSTM"], tiny_results[3].X_test)
+    assert gates.children[0].children[0].max == 39
