@@ -114,6 +114,7 @@ def summary_note(run: NbvalRun) -> str:
 
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)   # `-m notebooks` there would deselect nbval's cells
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env.pop("MPLBACKEND", None)   # the kernel's inline backend, as in JupyterLab
