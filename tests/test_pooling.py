@@ -76,7 +76,7 @@ def test_pooling_repr_as_pytorch():
 @pytest.mark.torch
 @pytest.mark.parametrize("name, args, kwargs", [
     (name, args, {}) for name in ("MaxPool2d", "AvgPool2d")
-    for args in ((2,), (3, 2), (3, 2, 1), ((2, 3), (1, 2), (1, 0)))
+    for args in ((2,), (2, 3), (3, 2), (3, 2, 1), ((2, 3), (1, 2), (1, 0)))
 ] + [("AvgPool2d", (3, 1, 1), {"count_include_pad": False})])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_pooling_matches_pytorch(name, args, kwargs, dtype, rng):
