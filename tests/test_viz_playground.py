@@ -106,3 +106,24 @@ def test_widgets_build():
     noise.value = 0.3
     box = pg.lr_sweep_widget(replace(FAST, epochs=5), num_lrs=3)
     assert box.children
+
+
+def test_a_look_before_training_keeps_the_planned_epochs():
+    run = pg.train_playground(FAST, epochs=0)
+    assert run.epochs_done == 0 and run.config.epochs == 30
+    fig = pg.draw_playground(run)
+    assert fig.axes[2].get_xlim() == (0.0, 30.0)
+    assert any("not trained yet" in t.get_text() for t in fig.axes[2].texts)
+    plt.close(fig)
+
+
+def test_lesson_pictures_name_their_parts():
+    fig = pg.training_loop_figure()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for stage in ("mini-batch", "forward pass", "loss", "backward pass", "update", "epoch"):
+        assert stage in texts
+    plt.close(fig)
+    fig = pg.splits_figure({"train": 70, "validation": 10, "test": 20})
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "70 (70%)" in texts and "test\n20 (20%)" in texts
+    plt.close(fig)

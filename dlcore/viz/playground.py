@@ -107,12 +107,13 @@ def _evaluate(model, loss_fn, X, y) -> tuple[float, float]:
 
 
 def train_playground(config: PlaygroundConfig, snapshots: int = 1,
-                     on_snapshot: Callable[[PlaygroundRun], None] | None = None
-                     ) -> PlaygroundRun:
-    """Build the data and the model, then train for ``config.epochs`` epochs with
-    ``dlcore.train.fit``, in ``snapshots`` chunks; ``on_snapshot(run)`` is called
-    after each chunk (the widget redraws there). A learning rate that makes the
-    loss non-finite stops the run; ``run.diverged_at`` then holds the epoch."""
+                     on_snapshot: Callable[[PlaygroundRun], None] | None = None,
+                     epochs: int | None = None) -> PlaygroundRun:
+    """Build the data and the model, then train for ``config.epochs`` epochs (or
+    ``epochs``, say 0 for a look before training) with ``dlcore.train.fit``, in
+    ``snapshots`` chunks; ``on_snapshot(run)`` is called after each chunk (the
+    widget redraws there). A learning rate that makes the loss non-finite stops
+    the run; ``run.diverged_at`` then holds the epoch."""
     X_train, y_train, X_val, y_val = make_data(config)
     num_classes = int(max(y_train.max(), y_val.max())) + 1
     model = build_model(config, num_classes)
@@ -125,7 +126,8 @@ def train_playground(config: PlaygroundConfig, snapshots: int = 1,
     val_loss, val_acc = _evaluate(model, loss_fn, X_val, y_val)
     run.curves = {"loss": [loss], "accuracy": [acc], "val_loss": [val_loss],
                   "val_accuracy": [val_acc]}
-    chunks = np.diff(np.linspace(0, config.epochs, max(1, snapshots) + 1).round()).astype(int)
+    total = config.epochs if epochs is None else epochs
+    chunks = np.diff(np.linspace(0, total, max(1, snapshots) + 1).round()).astype(int)
     with np.errstate(all="ignore"):   # a diverging run overflows; fit then stops it
         for epochs in chunks:
             if epochs == 0:
@@ -206,6 +208,12 @@ def draw_playground(run: PlaygroundRun) -> Figure:
                      label="validation loss")
         ax_loss.set_yscale("log")
         ax_loss.set_xlim(0, max(config.epochs, 1))
+        finite = [v for v in c["loss"] + c["val_loss"] if math.isfinite(v) and v > 0]
+        if finite:   # fixed-ish limits, so redraws during training do not jump
+            ax_loss.set_ylim(min(0.01, 0.8 * min(finite)), max(1.0, 1.3 * max(finite)))
+        if run.epochs_done == 0 and not run.diverged_at:
+            ax_loss.text(0.5, 0.5, "not trained yet:\npress ▶ Train", ha="center",
+                         va="center", transform=ax_loss.transAxes, fontsize=12, color="0.4")
         ax_loss.set_xlabel("epoch")
         ax_loss.set_ylabel("cross-entropy loss (log scale)")
         ax_loss.set_title(_describe(config), fontsize=9.5)
@@ -381,7 +389,7 @@ def playground(config: PlaygroundConfig | None = None):
             display(fig)
 
     def preview(_change=None) -> None:
-        show(train_playground(replace(current(), epochs=0)))
+        show(train_playground(current(), epochs=0))
 
     def on_train(_button) -> None:
         button.disabled = True
