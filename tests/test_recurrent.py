@@ -180,3 +180,15 @@ def test_matches_pytorch(name, kwargs, num_layers, batch_first, bias, dtype, rng
     for pname, p in theirs.named_parameters():
         errs.append(assert_close(getattr(ours, pname).grad, p.grad, name=pname, **tol))
     record_parity(f"{name}{kwargs.get('nonlinearity', '')} {dtype}", max(errs))
+
+
+@pytest.mark.parametrize("name, kwargs", KINDS, ids=IDS)
+def test_saturated_gates_stay_finite_without_warnings(name, kwargs, rng):
+    """Inputs of +-1000 saturate every gate; nothing overflows or warns (warnings
+    from dlcore are errors in this suite), and the gradients stay finite."""
+    layer = getattr(nn, name)(3, 4, **kwargs)
+    x = (1000 * np.sign(rng.standard_normal((6, 2, 3)))).astype(np.float32)
+    out, _ = layer(x)
+    dx = layer.backward(np.ones_like(out))
+    assert np.isfinite(out).all() and np.isfinite(dx).all()
+    assert all(np.isfinite(p.grad).all() for p in layer.parameters())
