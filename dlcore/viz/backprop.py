@@ -243,8 +243,8 @@ def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figur
 
 def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | None = None,
                      x: np.ndarray | None = None, y: np.ndarray | None = None):
-    """A widget: a step slider and ◀ / ▶ buttons moving through the forward pass,
-    then the backward pass, of ``tiny_network()`` (or the network given)."""
+    """A widget: a step slider, ◀ / ▶ buttons and a play button moving through the
+    forward pass, then the backward pass, of ``tiny_network()`` (or the network given)."""
     import ipywidgets as widgets
     from IPython.display import display
 
@@ -264,11 +264,14 @@ def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | No
 
     back.on_click(move(-1))
     forward.on_click(move(+1))
+    play = widgets.Play(value=0, min=0, max=len(steps) - 1, interval=1500,
+                        description="play", layout=widgets.Layout(width="110px"))
+    widgets.jslink((play, "value"), (slider, "value"))
 
     def show(step: int) -> None:
         fig = draw_backprop_step(model, steps, step)
         display(fig)
 
     out = widgets.interactive_output(show, {"step": slider})
-    out.layout = widgets.Layout(height="620px")
-    return widgets.VBox([widgets.HBox([back, slider, forward]), out])
+    out.layout = widgets.Layout(height="500px")
+    return widgets.VBox([widgets.HBox([back, slider, forward, play]), out])
