@@ -145,3 +145,14 @@ def test_interactive_figure_wires_controls_to_an_output_of_fixed_height():
     assert not a.continuous_update and not b.continuous_update
     a.value = 4
     assert calls[-1] == (4, 3)
+
+
+def test_show_source_gives_the_engines_code_with_its_file():
+    import inspect
+
+    shown = plots.show_source(nn.Linear.forward)
+    text = shown.data
+    assert text.startswith("from `dlcore/nn/linear.py`:")
+    assert "```python\n    def forward(self, x" in text
+    assert inspect.getsource(nn.Linear.forward).rstrip() in text
+    assert repr(shown).startswith("<IPython.core.display.Markdown object")

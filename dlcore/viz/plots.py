@@ -212,6 +212,25 @@ def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
     return widgets.VBox([*rows, out])
 
 
+def show_source(obj):
+    """The source of an engine function or class as a highlighted code block,
+    headed by its file: how a lesson shows the one true copy of the code.
+
+    Returns an ``IPython.display.Markdown`` that JupyterLab renders. (No line
+    numbers: they would change with every edit above the function.)
+    """
+    import inspect
+    from pathlib import Path
+
+    from IPython.display import Markdown
+
+    path = Path(inspect.getsourcefile(obj)).resolve()
+    package = Path(__file__).resolve().parents[1]          # .../dlcore
+    where = (path.relative_to(package.parent) if package in path.parents else path).as_posix()
+    code = inspect.getsource(obj).rstrip()
+    return Markdown(f"from `{where}`:\n\n```python\n{code}\n```")
+
+
 def slider_style() -> dict:
     """Let a control's description take the room it needs."""
     return {"description_width": "initial"}
