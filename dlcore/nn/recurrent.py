@@ -93,7 +93,7 @@ class _RNNBase(Module):
     def _forward(self, x: np.ndarray, hx: tuple):
         x = as_array(x, self)
         D = self.input_size
-        if x.ndim not in (2, 3) or x.shape[-1] != D or x.shape[0] == 0:
+        if x.ndim not in (2, 3) or x.shape[-1] != D or 0 in x.shape:
             layout = f"(N, T, {D})" if self.batch_first else f"(T, N, {D})"
             raise ValueError(f"{self._short()} expected input {layout} or (T, {D}) "
                              f"unbatched, got {x.shape}")
