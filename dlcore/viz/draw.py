@@ -1,0 +1,181 @@
+"""Lesson 12's first application: draw a digit, and a CNN reads it.
+
+    from dlcore.viz import draw
+    model, scores = draw.train_digit_cnn()             # 8x8 digits, a few seconds
+    image = draw.pen_image(draw.template("3"), intensity=1.0, noise=0.0)
+    draw.prediction_figure(image, draw.probabilities(model, image))
+    draw.digit_pad(model)                              # the widget: an 8x8 grid to click
+
+The pad is a grid of 8x8 toggle buttons: a pressed button is a cell of ink.
+``pen_image`` turns the pressed cells into the image the network reads (ink
+times the pen's intensity, plus seeded noise, clipped to [0, 1], the scale of
+``load_digits``). ``probability_bars`` is shared with the other applications.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import data, nn, optim, train
+from ..nn.functional import softmax
+from ..rng import manual_seed
+from . import plots
+
+# Digits drawn on the 8x8 grid ('#' = ink), to start the pad from: the average
+# training image of each class, inked where it is darker than 0.45.
+TEMPLATES = {
+    "0": ["...##...", "..####..", "..#..#..", "..#..#..", "..#..#..", "..#..#..",
+          "..####..", "...##..."],
+    "1": ["...##...", "...###..", "...##...", "..###...", "...##...", "...##...",
+          "...###..", "...###.."],
+    "2": ["..###...", "..###...", "..#.#...", "....#...", "...##...", "...##...",
+          "..#####.", "..#####."],
+    "3": ["..####..", "..####..", "....##..", "...##...", "....##..", ".....#..",
+          "....##..", "..####.."],
+    "4": ["....#...", "...##...", "..##....", "..#..#..", ".#####..", "..####..",
+          "...##...", "...##..."],
+    "5": ["..####..", "..###...", "..#.....", "..###...", "..####..", "....##..",
+          "...##...", "..###..."],
+    "6": ["...##...", "..##....", "..##....", "..##....", "..####..", "..##.##.",
+          "..##.##.", "...###.."],
+    "7": ["...###..", "..####..", ".....#..", "....##..", "..####..", "...##...",
+          "...#....", "...#...."],
+    "8": ["...##...", "..####..", "..####..", "..####..", "...##...", "..####..",
+          "..####..", "...##..."],
+    "9": ["...##...", "..####..", "..#.##..", "..####..", ".....#..", ".....#..",
+          ".....#..", "...###.."],
+}
+
+
+def template(name: str) -> np.ndarray:
+    """One of ``TEMPLATES`` as an (8, 8) boolean array of ink cells."""
+    if name not in TEMPLATES:
+        raise ValueError(f"template: choose one of {sorted(TEMPLATES)}, got {name!r}")
+    return np.array([[ch == "#" for ch in row] for row in TEMPLATES[name]])
+
+
+def pen_image(cells: np.ndarray, intensity: float = 1.0, noise: float = 0.0,
+              seed: int = 0) -> np.ndarray:
+    """The (8, 8) float32 image of the pressed ``cells`` (8, 8): ink of the
+    given intensity, plus Gaussian noise of std ``noise`` (same seed, same
+    noise), clipped to [0, 1] like the training digits."""
+    cells = np.asarray(cells, dtype=bool)
+    if cells.shape != (8, 8):
+        raise ValueError(f"pen_image expected an (8, 8) grid of cells, got {cells.shape}")
+    if not 0.0 <= intensity <= 1.0 or noise < 0:
+        raise ValueError(f"pen_image: intensity in [0, 1] and noise >= 0, got "
+                         f"{intensity}, {noise}")
+    image = cells * float(intensity)
+    if noise > 0:
+        image = image + noise * np.random.default_rng(seed).standard_normal((8, 8))
+    return np.clip(image, 0.0, 1.0).astype(np.float32)
+
+
+def digit_cnn() -> nn.Sequential:
+    """A small CNN for (N, 1, 8, 8) digits: 8 filters 3x3, pool, two Linear layers."""
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(8 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+def train_digit_cnn(epochs: int = 10, seed: int = 0) -> tuple[nn.Sequential, dict[str, float]]:
+    """Train ``digit_cnn`` on the 8x8 handwritten digits (Adam, lr 5e-3, batches
+    of 64). Returns the model (in eval mode) and its validation and test accuracy."""
+    manual_seed(seed)
+    digits = data.load_digits(images=True, seed=seed)
+    train_loader, val_loader, test_loader = digits.loaders(batch_size=64, seed=seed)
+    model = digit_cnn()
+    train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=5e-3),
+              train_loader, epochs=epochs, progress=False)
+    model.eval()
+    scores = {"val_accuracy": train.evaluate(model, val_loader)["accuracy"],
+              "test_accuracy": train.evaluate(model, test_loader)["accuracy"]}
+    return model, scores
+
+
+def probabilities(model: nn.Module, image: np.ndarray) -> np.ndarray:
+    """The model's probabilities (10,) for one (8, 8) image (softmax of its scores)."""
+    x = np.asarray(image, np.float32).reshape(1, 1, 8, 8)
+    return softmax(train.predict(model, x), dim=-1)[0]
+
+
+def probability_bars(ax, probs: np.ndarray, names: list[str] | None = None,
+                     title: str | None = None) -> None:
+    """Bars of class probabilities, the most likely class highlighted and named
+    in the title (shared by the applications that classify)."""
+    probs = np.asarray(probs, dtype=float)
+    names = names if names is not None else [str(k) for k in range(len(probs))]
+    best = int(np.argmax(probs))
+    colors = [plots.CLASS_COLORS[1] if k == best else "#a0aec0" for k in range(len(probs))]
+    ax.bar(range(len(probs)), probs, color=colors)
+    ax.set_xticks(range(len(probs)), names)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("probability")
+    ax.set_title(title or f"prediction: {names[best]} ({probs[best]:.0%})")
+
+
+def prediction_figure(image: np.ndarray, probs: np.ndarray) -> Figure:
+    """Left: the 8x8 image the network reads. Right: its ten probabilities."""
+    with plots.style():
+        fig, (ax_img, ax_bar) = plots.subplots("wide", 1, 2, width_ratios=[1, 1.6])
+        ax_img.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+        ax_img.set_xticks([])
+        ax_img.set_yticks([])
+        ax_img.set_title("what the network reads (8x8)")
+        probability_bars(ax_bar, probs)
+        ax_bar.set_xlabel("digit")
+    return plots.finish(fig)
+
+
+def digit_pad(model: nn.Module, start: str = "3"):
+    """The widget: click cells of an 8x8 grid to draw; the CNN's probabilities
+    follow every click. Sliders: pen intensity and noise; a dropdown starts
+    from a drawn template; a button clears the grid."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    style = plots.slider_style()
+    cells = [widgets.ToggleButton(value=False, layout=widgets.Layout(width="30px",
+                                                                     height="30px"))
+             for _ in range(64)]
+    grid = widgets.GridBox(cells, layout=widgets.Layout(
+        grid_template_columns="repeat(8, 32px)", grid_gap="1px", width="265px"))
+    intensity = widgets.FloatSlider(value=1.0, min=0.1, max=1.0, step=0.05,
+                                    description="pen intensity", continuous_update=False,
+                                    style=style)
+    noise = widgets.FloatSlider(value=0.0, min=0.0, max=0.6, step=0.05, description="noise",
+                                continuous_update=False, style=style)
+    start_from = widgets.Dropdown(options=["blank", *TEMPLATES], value=start,
+                                  description="start from", style=style)
+    clear = widgets.Button(description="clear")
+    out = widgets.Output(layout=widgets.Layout(height="400px", overflow="hidden"))
+    state = {"loading": False}
+
+    def redraw(_change=None) -> None:
+        if state["loading"]:
+            return
+        pressed = np.array([c.value for c in cells]).reshape(8, 8)
+        image = pen_image(pressed, intensity.value, noise.value)
+        for cell, ink in zip(cells, pressed.ravel(), strict=True):
+            cell.button_style = "info" if ink else ""
+        fig = prediction_figure(image, probabilities(model, image))
+        with out:
+            out.clear_output(wait=True)
+            display(fig)
+
+    def load(name: str) -> None:
+        pattern = template(name) if name in TEMPLATES else np.zeros((8, 8), bool)
+        state["loading"] = True
+        try:
+            for cell, ink in zip(cells, pattern.ravel(), strict=True):
+                cell.value = bool(ink)
+        finally:
+            state["loading"] = False
+        redraw()
+
+    for control in (*cells, intensity, noise):
+        control.observe(redraw, names="value")
+    start_from.observe(lambda change: load(change["new"]), names="value")
+    clear.on_click(lambda _button: load("blank"))
+    load(start)
+    controls = widgets.VBox([intensity, noise, start_from, clear])
+    return widgets.VBox([widgets.HBox([grid, controls]), out])

@@ -1,0 +1,40 @@
+"""Lesson 12's diagnosis: the four outcomes at a threshold, and the figures built on them."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+
+from dlcore.viz import diagnosis as dx  # noqa: E402
+
+P = np.array([0.9, 0.6, 0.2, 0.7, 0.1, 0.4])
+Y = np.array([0, 0, 0, 1, 1, 1])          # 0 malignant, 1 benign
+
+
+def test_counts_at_a_threshold():
+    c = dx.counts(P, Y, 0.5)
+    assert (c["TP"], c["FN"], c["FP"], c["TN"]) == (2, 1, 1, 2)
+    assert c["sensitivity"] == 2 / 3 and c["specificity"] == 2 / 3
+    low = dx.counts(P, Y, 0.15)            # call almost everything malignant
+    assert (low["FN"], low["FP"]) == (0, 2)
+    np.testing.assert_array_equal(dx.predict_at(P, 0.5), [0, 0, 1, 0, 1, 1])
+
+
+def test_lower_threshold_trades_missed_cancers_for_false_alarms():
+    grid = np.linspace(0, 1, 21)
+    fn = [dx.counts(P, Y, t)["FN"] for t in grid]
+    fp = [dx.counts(P, Y, t)["FP"] for t in grid]
+    assert np.all(np.diff(fn) >= 0) and np.all(np.diff(fp) <= 0)
+
+
+def test_trained_network_and_figures():
+    run = dx.train_diagnosis(epochs=10)
+    assert run.p_malignant.shape == run.y_test.shape == (113,)
+    assert run.test_accuracy > 0.9
+    fig = dx.threshold_figure(run.p_malignant, run.y_test, 0.3)
+    c = dx.counts(run.p_malignant, run.y_test, 0.3)
+    assert fig.axes[0].get_title().startswith(f"{c['FN']} cancers missed, {c['FP']} false")
+    matrix = dx.confusion_at(run.p_malignant, run.y_test, 0.3).axes[0].images[0].get_array()
+    np.testing.assert_array_equal(matrix, [[c["TP"], c["FN"]], [c["FP"], c["TN"]]])

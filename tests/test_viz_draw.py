@@ -1,0 +1,61 @@
+"""Lesson 12's drawing pad: templates, the image the pen makes, and the CNN's reading."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlcore.viz import draw  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return draw.train_digit_cnn(epochs=4)
+
+
+def test_templates_are_8x8_ink():
+    for name in draw.TEMPLATES:
+        cells = draw.template(name)
+        assert cells.shape == (8, 8) and cells.dtype == bool
+        assert 10 <= cells.sum() <= 30, name
+    with pytest.raises(ValueError, match="choose one of"):
+        draw.template("x")
+
+
+def test_pen_image_scales_ink_and_adds_repeatable_noise():
+    cells = draw.template("3")
+    image = draw.pen_image(cells, intensity=0.6)
+    assert image.dtype == np.float32
+    np.testing.assert_allclose(image[cells], 0.6)
+    assert np.all(image[~cells] == 0)
+    noisy = draw.pen_image(cells, 0.6, noise=0.3, seed=1)
+    np.testing.assert_array_equal(noisy, draw.pen_image(cells, 0.6, noise=0.3, seed=1))
+    assert not np.array_equal(noisy, image)
+    assert noisy.min() >= 0 and noisy.max() <= 1
+    with pytest.raises(ValueError, match=r"\(8, 8\)"):
+        draw.pen_image(np.zeros((7, 8)))
+
+
+def test_cnn_reads_the_digits_and_most_templates(trained):
+    model, scores = trained
+    assert scores["test_accuracy"] > 0.85
+    right = sum(int(np.argmax(draw.probabilities(model, draw.pen_image(draw.template(k)))))
+                == int(k) for k in draw.TEMPLATES)
+    assert right >= 8
+
+
+def test_probabilities_sum_to_one_and_figure_names_the_top_class(trained):
+    model, _ = trained
+    image = draw.pen_image(draw.template("7"))
+    probs = draw.probabilities(model, image)
+    assert probs.shape == (10,)
+    np.testing.assert_allclose(probs.sum(), 1, rtol=1e-5)
+    fig = draw.prediction_figure(image, probs)
+    ax_img, ax_bar = fig.axes
+    np.testing.assert_array_equal(ax_img.images[0].get_array(), image)
+    heights = [p.get_height() for p in ax_bar.patches]
+    np.testing.assert_allclose(heights, probs, rtol=1e-6)
+    assert ax_bar.get_title().startswith(f"prediction: {int(np.argmax(probs))}")

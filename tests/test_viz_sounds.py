@@ -1,0 +1,46 @@
+"""Lesson 12's sounds: the synthetic voices, their spectrograms, and the CNN that hears them."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlcore.viz import sounds  # noqa: E402
+
+
+def _pitch_track(kind: str) -> np.ndarray:
+    """The loudest frequency row of each window of a noiseless sound."""
+    return sounds.spectrogram(sounds.make_sound(kind, noise=0.0, seed=2)).argmax(axis=0)
+
+
+def test_spectrogram_shape_and_pitch_direction():
+    S = sounds.spectrogram(sounds.make_sound("steady", 0.0))
+    assert S.shape == (32, 32) and S.min() >= 0 and S.max() == 1
+    rising, falling, steady = (_pitch_track(k) for k in ("rising", "falling", "steady"))
+    assert rising[-3:].mean() > rising[:3].mean()
+    assert falling[-3:].mean() < falling[:3].mean()
+    assert np.ptp(steady) <= 1
+    with pytest.raises(ValueError, match="kind must be one of"):
+        sounds.make_sound("whistle")
+
+
+def test_make_sounds_is_balanced_and_repeatable():
+    X, y = sounds.make_sounds(40, seed=1)
+    assert X.shape == (40, 1, 32, 32) and X.dtype == np.float32
+    assert np.bincount(y).tolist() == [10, 10, 10, 10]
+    np.testing.assert_array_equal(X, sounds.make_sounds(40, seed=1)[0])
+
+
+def test_cnn_hears_the_kinds_and_the_figure_shows_it():
+    model, scores = sounds.train_sound_cnn(n=400, epochs=8)
+    assert scores["test_accuracy"] > 0.8
+    fig = sounds.sound_figure(model, "falling", noise=0.1, seed=4)
+    ax_wave, ax_spec, ax_bar = fig.axes
+    np.testing.assert_array_equal(ax_spec.images[0].get_array(),
+                                  sounds.spectrogram(sounds.make_sound("falling", 0.1, 4)))
+    heights = [p.get_height() for p in ax_bar.patches]
+    assert len(heights) == 4
+    np.testing.assert_allclose(sum(heights), 1, rtol=1e-5)
