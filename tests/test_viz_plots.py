@@ -156,3 +156,9 @@ def test_show_source_gives_the_engines_code_with_its_file():
     assert "```python\n    def forward(self, x" in text
     assert inspect.getsource(nn.Linear.forward).rstrip() in text
     assert repr(shown).startswith("<IPython.core.display.Markdown object")
+
+
+def test_decision_boundary_can_leave_out_the_legend():
+    X, y = _blobs()
+    fig = plots.decision_boundary(lambda p: p[:, 0], X, y, legend=False)
+    assert fig.axes[0].get_legend() is None

@@ -134,7 +134,8 @@ def surface(fn: Callable[[np.ndarray], np.ndarray], X: np.ndarray, steps: int = 
 def decision_boundary(model: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
                       y: np.ndarray | None = None, *, ax=None, threshold: float | None = None,
                       steps: int = 150, title: str | None = None, size: str = "square",
-                      colorbar: bool = True, boundary: bool = True) -> Figure:
+                      colorbar: bool = True, boundary: bool = True,
+                      legend: bool = True) -> Figure:
     """What a model does to every point of the plane around the data X (N, 2).
 
     One output (a score or a probability): its value as a blue-to-red surface
@@ -174,8 +175,8 @@ def decision_boundary(model: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
             ax.contour(xx, yy, classes, levels=np.arange(num_classes) + 0.5,
                        colors="black", linewidths=1)
         scatter_classes(ax, X, y)
-        if y is not None:
-            ax.legend(loc="upper right", framealpha=0.9)
+        if y is not None and legend:
+            ax.legend(loc="best", framealpha=0.9)
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
         ax.set_xlim(xx.min(), xx.max())
