@@ -92,11 +92,13 @@ def kernel_figure(image: np.ndarray, kernel: np.ndarray, name: str = "") -> Figu
                                  layout="constrained")
         axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
         axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}")
-        _show_kernel(axes[1], kernel, f"kernel {name}".strip() + f"\n(sum {kernel.sum():.2g})")
+        _show_kernel(axes[1], kernel, f"kernel (sum {kernel.sum():.2g})")
         note = _show_result(axes[2], result, kernel)
         axes[2].set_title(f"output = input ⋆ kernel\n({note})", fontsize=10)
         for ax in (axes[0], axes[2]):
             ax.axis("off")
+        if name:
+            fig.suptitle(f"kernel: {name}")
     return plots.finish(fig)
 
 
