@@ -35,6 +35,7 @@ def test_trained_network_and_figures():
     assert run.test_accuracy > 0.9
     fig = dx.threshold_figure(run.p_malignant, run.y_test, 0.3)
     c = dx.counts(run.p_malignant, run.y_test, 0.3)
-    assert fig.axes[0].get_title().startswith(f"{c['FN']} cancers missed, {c['FP']} false")
+    assert fig.axes[0].get_title().startswith(f"cancers missed: {c['FN']}, false alarms: "
+                                             f"{c['FP']} ")
     matrix = dx.confusion_at(run.p_malignant, run.y_test, 0.3).axes[0].images[0].get_array()
     np.testing.assert_array_equal(matrix, [[c["TP"], c["FN"]], [c["FP"], c["TN"]]])

@@ -92,7 +92,7 @@ def threshold_figure(p_malignant: np.ndarray, y_true: np.ndarray, threshold: flo
         ax.set_xlim(-0.02, 1.02)
         ax.set_xlabel("P(malignant), from the network")
         ax.legend(loc="upper center", ncol=2, fontsize=8.5, framealpha=0.9)
-        ax.set_title(f"{c['FN']} cancers missed, {c['FP']} false alarms "
+        ax.set_title(f"cancers missed: {c['FN']}, false alarms: {c['FP']} "
                      f"(of {len(p)} patients)")
         grid = np.linspace(0, 1, 101)
         sens = [counts(p, y, t)["sensitivity"] for t in grid]

@@ -125,8 +125,8 @@ def temperature_figure(model: CharLSTM, vocab: data.CharVocab, prompt: str = "Al
     order = np.argsort(-p1, kind="stable")[:top]
     text = sample(model, vocab, prompt, length, temperature, seed)
     with plots.style():
-        fig, (ax, ax_text) = plots.subplots("wide", 2, 1, height_ratios=[1, 1.25])
-        fig.set_size_inches(10.0, 6.0)
+        fig, (ax, ax_text) = plots.subplots("wide", 2, 1, height_ratios=[1.3, 1])
+        fig.set_size_inches(10.0, 5.2)
         x = np.arange(len(order))
         ax.bar(x - 0.2, p1[order], 0.4, color="#a0aec0", label="temperature 1")
         ax.bar(x + 0.2, pt[order], 0.4, color=plots.CLASS_COLORS[1],
@@ -161,5 +161,5 @@ def temperature_explorer(model: CharLSTM, vocab: data.CharVocab, prompt: str = "
         clean = "".join(ch for ch in prompt if ch not in unknown) or vocab.chars[0]
         return temperature_figure(model, vocab, clean, temperature, seed=seed)
 
-    return plots.interactive_figure(draw, controls, height="560px")
+    return plots.interactive_figure(draw, controls, height="480px")
 

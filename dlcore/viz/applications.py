@@ -1,0 +1,68 @@
+"""Lesson 12's overview: five applications, one recipe.
+
+    from dlcore.viz import applications
+    applications.overview_figure()        # input -> network -> output, for each application
+
+The applications themselves live one per module: ``draw`` (handwriting),
+``diagnosis`` (breast cancer), ``textgen`` (a character LSTM), ``recommender``
+(embeddings) and ``sounds`` (spectrograms).
+"""
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from . import plots
+
+# (application, what goes in, the network, what comes out)
+APPLICATIONS = (
+    ("read handwriting", "an 8x8 image\n(N, 1, 8, 8)", "CNN: Conv2d, MaxPool2d,\nLinear",
+     "10 probabilities:\nwhich digit"),
+    ("diagnose a tumour", "30 measurements\n(N, 30)", "MLP: Linear, ReLU,\nLinear",
+     "P(malignant),\nthen a threshold"),
+    ("write text", "characters as ids\n(N, T)", "Embedding, LSTM,\nLinear",
+     "P(next character),\nthen sample"),
+    ("recommend films", "(user, film) ids\n(N, 2)", "two Embedding tables,\na dot product",
+     "a rating, 1 to 5 stars"),
+    ("hear intonation", "a sound -> its\nspectrogram (32, 32)",
+     "CNN: 2 x (Conv2d,\nMaxPool2d), Linear", "4 probabilities:\nrising, falling, ..."),
+)
+
+
+def _box(ax, x, y, text, color, w=2.3, h=0.72):
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, fc="white", ec=color, lw=1.8,
+                                boxstyle="round,pad=0.02,rounding_size=0.12"))
+    ax.text(x, y, text, ha="center", va="center", fontsize=9.5)
+
+
+def overview_figure() -> Figure:
+    """One row per application: its input, its network and its output, and
+    the loss that trains it written under the network."""
+    losses = ("cross-entropy", "cross-entropy", "cross-entropy per step", "mean squared error",
+              "cross-entropy")
+    with plots.style():
+        fig, ax = plots.subplots("wide")
+        fig.set_size_inches(10.0, 5.4)
+        columns = {"input": 3.0, "network": 6.0, "output": 9.0}
+        for name, x in columns.items():
+            ax.text(x, 5.55, name, ha="center", fontsize=12, weight="bold")
+        for row, ((title, x_in, net, out), loss) in enumerate(zip(APPLICATIONS, losses,
+                                                                  strict=True)):
+            y = 4.8 - row * 1.1
+            color = plots.CLASS_COLORS[row]
+            ax.text(0.05, y, title, ha="left", va="center", fontsize=11, color=color,
+                    weight="bold")
+            _box(ax, columns["input"], y, x_in, "0.55")
+            _box(ax, columns["network"], y, net, color)
+            _box(ax, columns["output"], y, out, "0.55")
+            ax.text(columns["network"], y - 0.47, f"trained on {loss}", ha="center",
+                    va="center", fontsize=8, color="0.35")
+            for a, b in ((columns["input"] + 1.15, columns["network"] - 1.15),
+                         (columns["network"] + 1.15, columns["output"] - 1.15)):
+                ax.add_patch(FancyArrowPatch((a, y), (b, y), arrowstyle="-|>",
+                                             mutation_scale=13, color="0.35", lw=1.4))
+        ax.set_xlim(0, 10.3)
+        ax.set_ylim(0, 5.9)
+        ax.axis("off")
+        ax.set_title("five applications, one recipe: data, a network, a loss, training")
+    return plots.finish(fig)
