@@ -282,6 +282,7 @@ class Row:
     dl_ms: float | None = None
     torch_ms: float | None = None
     ratio: float | None = None
+    spread: str = ""
     dl_peak: int | None = None
     dl_rss: int | None = None
     torch_rss: int | None = None
@@ -321,6 +322,9 @@ def run_case(index: int, rounds: int, have_torch: bool) -> Row:
     if have_torch:
         row.torch_ms = 1e3 * statistics.median(times["torch"])
         row.ratio = statistics.median(ratios)
+        if len(ratios) >= 4:
+            q1, _, q3 = statistics.quantiles(ratios, n=4)
+            row.spread = f"{q1:.2f}-{q3:.2f}"
     if case.memory:
         row.dl_peak = dlcore_peak_tracemalloc(dl_step)
         row.dl_rss = rss_peak_in_fresh_process("dlcore", index)
@@ -341,19 +345,20 @@ def mib(n: int | None) -> str:
 
 def table(rows: list[Row], have_torch: bool) -> str:
     if have_torch:
-        lines = ["| model | dlcore ms/step | PyTorch ms/step | dlcore / PyTorch | target "
-                 "| met | same first loss |",
-                 "| --- | ---: | ---: | ---: | --- | --- | --- |"]
+        lines = ["| model | dlcore ms/step | PyTorch ms/step | dlcore / PyTorch "
+                 "| middle half of rounds | target | met | same first loss |",
+                 "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
     else:
         lines = ["| model | dlcore ms/step | note |", "| --- | ---: | --- |"]
     for row in rows:
         if row.dl_ms is None:
-            cells = ([row.case.name, "-", "-", "-", row.case.target, row.note, "-"] if have_torch
+            cells = ([row.case.name, "-", "-", "-", "-", row.case.target, row.note, "-"]
+                     if have_torch
                      else [row.case.name, "-", row.note])
         elif have_torch:
             met = "yes" if row.ratio <= row.case.limit else "NO"
             cells = [row.case.name, f"{row.dl_ms:.2f}", f"{row.torch_ms:.2f}",
-                     f"{row.ratio:.2f}", row.case.target, met, row.agree]
+                     f"{row.ratio:.2f}", row.spread or "-", row.case.target, met, row.agree]
         else:
             cells = [row.case.name, f"{row.dl_ms:.2f}", "PyTorch not installed"]
         lines.append("| " + " | ".join(cells) + " |")
