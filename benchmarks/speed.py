@@ -283,6 +283,7 @@ class Row:
     torch_ms: float | None = None
     ratio: float | None = None
     spread: str = ""
+    noisy: bool = False
     dl_peak: int | None = None
     dl_rss: int | None = None
     torch_rss: int | None = None
@@ -325,6 +326,7 @@ def run_case(index: int, rounds: int, have_torch: bool) -> Row:
         if len(ratios) >= 4:
             q1, _, q3 = statistics.quantiles(ratios, n=4)
             row.spread = f"{q1:.2f}-{q3:.2f}"
+            row.noisy = q3 > 1.5 * q1   # rounds disagree: the machine was busy
     if case.memory:
         row.dl_peak = dlcore_peak_tracemalloc(dl_step)
         row.dl_rss = rss_peak_in_fresh_process("dlcore", index)
@@ -356,7 +358,8 @@ def table(rows: list[Row], have_torch: bool) -> str:
                      if have_torch
                      else [row.case.name, "-", row.note])
         elif have_torch:
-            met = "yes" if row.ratio <= row.case.limit else "NO"
+            met = ("yes" if row.ratio <= row.case.limit else "NO") + (
+                " (noisy: rerun with --threads 1 on a quiet machine)" if row.noisy else "")
             cells = [row.case.name, f"{row.dl_ms:.2f}", f"{row.torch_ms:.2f}",
                      f"{row.ratio:.2f}", row.spread or "-", row.case.target, met, row.agree]
         else:
