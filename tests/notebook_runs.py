@@ -192,7 +192,7 @@ def run_exercise(path: Path) -> ExerciseRun:
     crash = ""
     start = time.perf_counter()
     try:
-        client.execute()
+        client.execute(env=_child_env())   # the kernel finds this checkout's dlcore
     except (CellTimeoutError, DeadKernelError) as exc:
         crash = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
