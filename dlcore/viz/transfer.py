@@ -1,0 +1,351 @@
+"""Lesson 11 (augmentation and transfer): two ways to learn from few labels.
+
+Augmentation makes more training images out of the ones you have (a shifted,
+slightly rotated 3 is still a 3). Transfer learning borrows layers trained on
+another, larger data set and fine-tunes them on the few labels, with some
+layers frozen (``requires_grad_(False)``: the optimizer skips them).
+
+    from dlcore.viz import transfer
+    variants = transfer.augment_examples(images, "rotation", 0.5, seed=0)  # (N, 1 + V, H, W)
+    transfer.augmentation_figure(images, "rotation", 0.5)       # the explorer's picture
+    X, y = transfer.per_class(X_train, y_train, 10, seed=0)     # 10 labelled images a class
+    history = transfer.train_on_few(model, X, y, steps=200, lr=1e-2)
+    sweep = transfer.label_sweep(make_model, pretrained.state_dict(), X_pool, y_pool,
+                                 X_test, y_test, counts=(1, 2, 5, 10, 20), freeze_first=6)
+    transfer.label_sweep_figure(sweep, count=5)                  # accuracy against labels
+
+Widgets: ``augmentation_explorer(images)`` and ``label_sweep_explorer(sweep)``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from .. import data, nn, optim, train
+from ..rng import manual_seed
+from . import plots
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """One augmentation on a 0-to-1 strength dial: ``make(strength, generator)``
+    builds the ``dlcore.data`` transform; ``describe(strength)`` says what it does."""
+    make: Callable[[float, np.random.Generator | None], Callable[[np.ndarray], np.ndarray]]
+    describe: Callable[[float], str]
+
+
+# Strength 1 is the largest setting offered; each maps it to the transform's own unit.
+AUGMENTATIONS: dict[str, Augmentation] = {
+    "shift": Augmentation(
+        lambda s, g: data.RandomShift(max_shift=round(6 * s), generator=g),
+        lambda s: f"RandomShift(max_shift={round(6 * s)}): moved up to {round(6 * s)} px"),
+    "rotation": Augmentation(
+        lambda s, g: data.RandomRotation(degrees=45 * s, generator=g),
+        lambda s: f"RandomRotation(degrees={45 * s:.0f}): turned up to ±{45 * s:.0f}°"),
+    "horizontal flip": Augmentation(
+        lambda s, g: data.RandomHorizontalFlip(p=s, generator=g),
+        lambda s: f"RandomHorizontalFlip(p={s:.2f}): mirrored with probability {s:.2f}"),
+    "noise": Augmentation(
+        lambda s, g: data.GaussianNoise(std=0.5 * s, clip=(0.0, 1.0), generator=g),
+        lambda s: f"GaussianNoise(std={0.5 * s:.2f}): grain added to every pixel"),
+    "crop": Augmentation(
+        lambda s, g: data.RandomCrop(padding=round(6 * s), generator=g),
+        lambda s: f"RandomCrop(padding={round(6 * s)}): pad, then cut the original size"),
+}
+
+
+def _augmentation(kind: str) -> Augmentation:
+    if kind not in AUGMENTATIONS:
+        raise ValueError(f"augmentation must be one of {list(AUGMENTATIONS)}, got {kind!r}")
+    return AUGMENTATIONS[kind]
+
+
+def augment_examples(images: np.ndarray, kind: str, strength: float, seed: int = 0,
+                     variants: int = 7) -> np.ndarray:
+    """Each image beside ``variants`` random augmentations of it.
+
+    ``images`` (N, 1, H, W) or (N, H, W) in [0, 1]; returns (N, 1 + variants, H, W):
+    column 0 the originals, then one column per draw of the transform (its own
+    generator, seeded, so the same ``seed`` gives the same pictures).
+    """
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"augmentation strength must be in [0, 1], got {strength}")
+    X = np.asarray(images, dtype=np.float32)
+    if X.ndim == 4:
+        if X.shape[1] != 1:
+            raise ValueError(f"augment_examples expects grey images (N, 1, H, W), got {X.shape}")
+        X = X[:, 0]
+    if X.ndim != 3:
+        raise ValueError(f"augment_examples expects images (N, H, W) or (N, 1, H, W), "
+                         f"got {X.shape}")
+    transform = _augmentation(kind).make(strength, np.random.default_rng(seed))
+    columns = [X] + [transform(X) for _ in range(variants)]
+    return np.stack(columns, axis=1)
+
+
+def augmentation_figure(images: np.ndarray, kind: str = "rotation", strength: float = 0.5,
+                        seed: int = 0, variants: int = 7) -> Figure:
+    """A grid: one row per image, the original first, then its augmented variants,
+    titled with the transform the code would use."""
+    grid = augment_examples(images, kind, strength, seed, variants)
+    n, cols = grid.shape[:2]
+    labels = [("original" if c == 0 else f"variant {c}") if r == 0 else ""
+              for r in range(n) for c in range(cols)]
+    return plots.image_grid(grid.reshape(n * cols, *grid.shape[2:]), labels, ncols=cols,
+                            title=_augmentation(kind).describe(strength))
+
+
+def augmentation_gallery(image: np.ndarray, strength: float = 0.5, seed: int = 0,
+                         variants: int = 5) -> Figure:
+    """Every augmentation of ``AUGMENTATIONS`` on one image (H, W) or (1, H, W):
+    one row each, the original first."""
+    image = np.asarray(image, dtype=np.float32).reshape(1, *np.shape(image)[-2:])
+    rows = [augment_examples(image, kind, strength, seed, variants)[0]
+            for kind in AUGMENTATIONS]
+    cols = variants + 1
+    labels = [(f"{kind}" if c == 0 else "") for kind in AUGMENTATIONS for c in range(cols)]
+    return plots.image_grid(np.concatenate(rows), labels, ncols=cols,
+                            title=f"each augmentation at strength {strength:g} "
+                                  "(first column: the original)")
+
+
+def augmentation_explorer(images: np.ndarray, seed: int = 0):
+    """Pick an augmentation and its strength (and a new draw); see a grid of
+    augmented copies of ``images`` (a few digits)."""
+    import ipywidgets as widgets
+
+    style = plots.slider_style()
+    controls = {
+        "kind": widgets.Dropdown(options=list(AUGMENTATIONS), value="rotation",
+                                 description="augmentation", style=style),
+        "strength": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05,
+                                        description="strength", style=style),
+        "seed": widgets.IntSlider(value=seed, min=0, max=20, description="random draw",
+                                  style=style),
+    }
+    height = f"{int(plots.DPI * (0.95 * len(images) + 0.3)) + 30}px"
+
+    def draw(kind, strength, seed):
+        return augmentation_figure(images, kind, strength, seed)
+
+    return plots.interactive_figure(draw, controls, height=height, columns=3)
+
+
+def flip_figure(photo: np.ndarray, digits: np.ndarray, labels: Sequence) -> Figure:
+    """A photo and some digits, each beside its mirror image: a mirrored temple
+    is still a temple; a mirrored 3 is no longer a 3."""
+    digits = np.asarray(digits).reshape(len(digits), *np.shape(digits)[-2:])
+    with plots.style():
+        fig, axes = plt.subplots(1, 2 + 2 * len(digits), figsize=(10.0, 2.3), dpi=plots.DPI,
+                                 layout="constrained",
+                                 width_ratios=[3, 3] + [1.1] * (2 * len(digits)))
+        axes[0].imshow(photo)
+        axes[0].set_title("photo")
+        axes[1].imshow(data.hflip(photo[None].transpose(0, 3, 1, 2))[0].transpose(1, 2, 0))
+        axes[1].set_title("mirrored: still a temple")
+        for i, (digit, label) in enumerate(zip(digits, labels, strict=True)):
+            a, b = axes[2 + 2 * i], axes[3 + 2 * i]
+            a.imshow(digit, cmap="gray")
+            a.set_title(f"a {label}")
+            b.imshow(data.hflip(digit), cmap="gray")
+            b.set_title(f"not a {label}", color=plots.CLASS_COLORS[1])
+        for ax in axes:
+            ax.axis("off")
+    return plots.finish(fig)
+
+
+# -- few labels --------------------------------------------------------------------------
+
+def per_class(X: np.ndarray, y: np.ndarray, count: int, seed: int = 0
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` examples of every class, drawn at random (seeded) from (X, y):
+    a small labelled set such as one person could label in minutes."""
+    y = np.asarray(y)
+    g = np.random.default_rng(seed)
+    picks = []
+    for c in np.unique(y):
+        pool = np.flatnonzero(y == c)
+        if count > len(pool):
+            raise ValueError(f"per_class: class {c} has {len(pool)} examples, "
+                             f"{count} asked for")
+        picks.append(g.choice(pool, count, replace=False))
+    idx = np.concatenate(picks)
+    return X[idx], y[idx]
+
+
+def train_on_few(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: int = 200,
+                 lr: float = 1e-2, transform: Callable[[np.ndarray], np.ndarray] | None = None,
+                 val: tuple[np.ndarray, np.ndarray] | None = None, batch_size: int = 32,
+                 seed: int = 0) -> train.History:
+    """Adam on (X, y) for about ``steps`` updates (whole epochs of batches of
+    ``batch_size``), with ``transform`` applied to every batch (augmentation).
+    Frozen parameters stay as they are: the optimizer skips them."""
+    loader = data.DataLoader(data.TensorDataset(X, y), batch_size=min(batch_size, len(X)),
+                             shuffle=True, seed=seed, transform=transform)
+    epochs = max(1, math.ceil(steps / len(loader)))
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    return train.fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=epochs,
+                     val_loader=val, progress=False)
+
+
+SCRATCH, FROZEN, FINE_TUNED = "from scratch", "pretrained, features frozen", \
+    "pretrained, all layers fine-tuned"
+
+
+def label_sweep(make_model: Callable[[], nn.Sequential], pretrained: Mapping[str, np.ndarray],
+                X_pool: np.ndarray, y_pool: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
+                counts: Sequence[int] = (1, 2, 5, 10, 20), *, freeze_first: int = 0,
+                steps: int = 200, lr: float = 1e-2, draws: int = 1,
+                seed: int = 0) -> dict[str, np.ndarray]:
+    """Test accuracy against the number of labels per class, for a model trained
+    from scratch and the same model started from ``pretrained`` weights (a state
+    dict), all layers fine-tuned; with ``freeze_first`` > 0, also with its first
+    ``freeze_first`` modules frozen.
+
+    Every run: ``count`` labelled examples a class from (X_pool, y_pool) (the
+    same examples for every model), the same initial weights for the scratch
+    model (``manual_seed(seed)``), ``train_on_few(steps, lr)``. Accuracies are
+    means over ``draws`` different sets of examples (seeds ``seed``,
+    ``seed + 1``, ...): with a handful of labels, which ones you draw matters.
+    Returns ``{'counts': (K,), SCRATCH: (K,), FINE_TUNED: (K,)[, FROZEN: (K,)]}``.
+    """
+    modes = [SCRATCH, FINE_TUNED] + ([FROZEN] if freeze_first else [])
+    result = {"counts": np.asarray(counts, dtype=int)}
+    result.update({mode: np.zeros(len(counts)) for mode in modes})
+    for i, count in enumerate(counts):
+        for draw in range(seed, seed + draws):
+            X, y = per_class(X_pool, y_pool, int(count), draw)
+            for mode in modes:
+                manual_seed(seed)
+                model = make_model()
+                if mode != SCRATCH:
+                    model.load_state_dict(pretrained)
+                if mode == FROZEN:
+                    model[:freeze_first].requires_grad_(False)
+                train_on_few(model, X, y, steps=steps, lr=lr, seed=seed)
+                accuracy = train.evaluate(model, (X_test, y_test))["accuracy"]
+                result[mode][i] += accuracy / draws
+    return result
+
+
+def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None) -> Figure:
+    """Left: test accuracy against labels per class (log scale), one line per
+    way of training, ``count`` highlighted. Right: the accuracies at ``count``."""
+    counts = np.asarray(sweep["counts"])
+    modes = [m for m in (SCRATCH, FROZEN, FINE_TUNED) if m in sweep]
+    count = int(counts[0] if count is None else count)
+    if count not in counts:
+        raise ValueError(f"count must be one of {counts.tolist()}, got {count}")
+    k = int(np.flatnonzero(counts == count)[0])
+    colors = {SCRATCH: "#718096", FROZEN: plots.CLASS_COLORS[0],
+              FINE_TUNED: plots.CLASS_COLORS[1]}
+    with plots.style():
+        fig, (ax, bars) = plots.subplots("wide", 1, 2, width_ratios=[1.5, 1])
+        for mode in modes:
+            ax.plot(counts, 100 * sweep[mode], "o-", color=colors[mode], label=mode,
+                    lw=2 if mode == FINE_TUNED else 1.5, ms=5)
+        ax.axvspan(count / 1.25, count * 1.25, color=plots.ACCENT, alpha=0.25, lw=0)
+        ax.set_xscale("log")
+        ax.set_xticks(counts, [str(c) for c in counts])
+        ax.minorticks_off()
+        ax.set_xlabel("labelled examples per class (log scale)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title("more labels help; pretraining helps most when they are few")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower right", fontsize=9)
+        values = [100 * sweep[mode][k] for mode in modes]
+        positions = np.arange(len(modes))
+        bars.bar(positions, values, color=[colors[m] for m in modes], width=0.6)
+        for x, v in zip(positions, values, strict=True):
+            bars.text(x, v + 1, f"{v:.1f}%", ha="center", va="bottom", fontsize=10)
+        bars.set_xticks(positions, [m.replace(", ", ",\n") for m in modes], fontsize=8)
+        bars.set_ylim(0, 109)
+        bars.set_ylabel("test accuracy (%)")
+        gain = 100 * (sweep[FINE_TUNED][k] - sweep[SCRATCH][k])
+        bars.set_title(f"{count} per class ({10 * count} images):\nfine-tuned "
+                       f"{gain:+.1f} points over scratch", fontsize=11)
+    return plots.finish(fig)
+
+
+def label_sweep_explorer(sweep: Mapping[str, np.ndarray]):
+    """A slider over the label counts of ``sweep`` (already computed), redrawing
+    ``label_sweep_figure`` with that count highlighted."""
+    import ipywidgets as widgets
+
+    counts = [int(c) for c in sweep["counts"]]
+    controls = {"count": widgets.SelectionSlider(options=counts, value=counts[len(counts) // 2],
+                                                 description="labels per class",
+                                                 style=plots.slider_style())}
+    return plots.interactive_figure(lambda count: label_sweep_figure(sweep, count), controls,
+                                    height="400px")
+
+
+# -- the picture of the idea ---------------------------------------------------------------
+
+def _box(ax, x, y, w, h, text, color, text_color="white", fontsize=10):
+    pad = 0.02      # the rounded corners grow the box by this much on every side
+    ax.add_patch(FancyBboxPatch((x - w / 2 + pad, y - h / 2 + pad), w - 2 * pad, h - 2 * pad,
+                                boxstyle=f"round,pad={pad}",
+                                facecolor=color, edgecolor="none"))
+    ax.text(x, y, text, ha="center", va="center", color=text_color, fontsize=fontsize)
+
+
+def _arrow(ax, start, end, text=""):
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=1.5,
+                                 color="#4a5568"))
+    if text:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.06, text, ha="center",
+                va="bottom", fontsize=9, color="#4a5568")
+
+
+def idea_figure(image: np.ndarray, seed: int = 0) -> Figure:
+    """The two remedies for few labels. Left: augmentation turns one labelled
+    image (H, W) into many. Right: transfer learning copies the layers of a
+    network trained on a large data set, freezes the first ones and trains
+    the rest on the few labels."""
+    image = np.asarray(image, dtype=np.float32).reshape(np.shape(image)[-2:])
+    variants = augment_examples(image[None], "rotation", 0.35, seed, variants=1)[0, 1:]
+    variants = np.concatenate([variants, augment_examples(image[None], "shift", 0.5, seed,
+                                                          variants=1)[0, 1:],
+                               augment_examples(image[None], "noise", 0.3, seed,
+                                                variants=1)[0, 1:]])
+    gray, blue, red = "#a0aec0", plots.CLASS_COLORS[0], plots.CLASS_COLORS[1]
+    with plots.style():
+        fig, (left, right) = plots.subplots("wide", 1, 2, width_ratios=[1, 1.5])
+        for ax in (left, right):
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            ax.axis("off")
+        left.set_title("augmentation: more images, same labels")
+        left.imshow(image, cmap="gray", extent=(0.02, 0.32, 0.33, 0.67), aspect="auto")
+        left.text(0.17, 0.27, "1 labelled image", ha="center", fontsize=9)
+        for i, (variant, name) in enumerate(zip(variants, ("rotated", "shifted", "noisy"),
+                                                strict=True)):
+            top = 0.98 - 0.33 * i
+            left.imshow(variant, cmap="gray", extent=(0.62, 0.84, top - 0.28, top),
+                        aspect="auto")
+            left.text(0.87, top - 0.14, name, va="center", fontsize=9)
+            _arrow(left, (0.34, 0.5), (0.6, top - 0.14))
+
+        right.set_title("transfer: borrow layers trained on another data set")
+        xs = (0.1, 0.26, 0.42)
+        for x, name in zip(xs, ("conv", "conv", "head"), strict=True):
+            _box(right, x, 0.75, 0.13, 0.22, name, blue)
+        for x, name in zip(xs, ("conv\n(frozen)", "conv\n(frozen)", "head"), strict=True):
+            _box(right, x, 0.2, 0.13, 0.22, name, gray if "frozen" in name else red,
+                 fontsize=9)
+            _arrow(right, (x, 0.63), (x, 0.32))
+        right.text(0.5, 0.475, "copy the\nweights", fontsize=9, color="#4a5568", va="center")
+        _box(right, 0.8, 0.75, 0.36, 0.26, "1. pretrain on thousands\nof printed digits\n"
+             "(cheap: rendered from fonts)", "#edf2f7", "black", 9)
+        _box(right, 0.8, 0.2, 0.36, 0.26, "2. fine-tune on 1 to 20\nhandwritten digits a class\n"
+             "(costly: people label them)", "#edf2f7", "black", 9)
+        _arrow(right, (0.61, 0.75), (0.5, 0.75))
+        _arrow(right, (0.61, 0.2), (0.5, 0.2))
+    return plots.finish(fig)
