@@ -1,0 +1,138 @@
+"""Lesson 10's widgets compute what they claim: dropout thins the sketch at rate p and
+narrows the gap between training and validation loss; batch norm keeps every layer's
+values at unit spread and trains where the plain network diverges."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import dlcore  # noqa: E402
+from dlcore import nn  # noqa: E402
+from dlcore.data import load_digits, standardize  # noqa: E402
+from dlcore.viz import regularization as reg  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def few():
+    return reg.few_digits(10)
+
+
+@pytest.fixture(scope="module")
+def dropout_runs(few):
+    X, y, X_val, y_val = few
+    return {p: reg.train_dropout(p, X, y, X_val, y_val, epochs=60) for p in (0.0, 0.5)}
+
+
+def test_few_digits_are_balanced_raw_pixels(few):
+    X, y, X_val, y_val = few
+    assert X.shape == (100, 64) and np.bincount(y).tolist() == [10] * 10
+    assert X.min() >= 0.0 and X.max() <= 1.0
+    assert len(X_val) == 179
+
+
+def test_dropout_mlp_puts_dropout_after_every_hidden_layer():
+    model = reg.dropout_mlp(0.3, width=32, depth=3)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Linear", "ReLU", "Dropout"] * 3 + ["Linear"]
+    assert all(m.p == 0.3 for m in model if isinstance(m, nn.Dropout))
+
+
+def test_without_dropout_the_big_mlp_overfits_and_dropout_narrows_the_gap(dropout_runs):
+    plain, dropped = dropout_runs[0.0], dropout_runs[0.5]
+    assert plain["loss"][-1] < 0.01                                  # memorised
+    assert plain["val_loss"][-1] > min(plain["val_loss"]) + 0.02     # validation turned up
+    assert dropped["loss"][-1] > 2 * plain["loss"][-1]               # cannot memorise as well
+    assert min(dropped["val_loss"]) < min(plain["val_loss"])
+    assert np.argmin(dropped["val_loss"]) > np.argmin(plain["val_loss"])
+
+
+def test_same_seed_same_run(few):
+    X, y, X_val, y_val = few
+    a = reg.train_dropout(0.5, X, y, X_val, y_val, epochs=3)
+    b = reg.train_dropout(0.5, X, y, X_val, y_val, epochs=3)
+    assert a["val_loss"] == b["val_loss"]
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
+def test_thinned_network_drops_about_p_of_the_hidden_units(p):
+    fig, ax = plt.subplots()
+    dropped = [reg.thinned_network(ax, p, seed=s) for s in range(40)]
+    plt.close(fig)
+    assert abs(np.mean(dropped) / 18 - p) < 0.06
+
+
+def test_dropout_figure_shows_the_runs_and_asks_for_training(dropout_runs):
+    fig = reg.dropout_figure(dropout_runs, p=0.5)
+    _, ax_loss, ax_p = fig.axes
+    labels = [line.get_label() for line in ax_loss.lines]
+    assert labels == ["p = 0 train", "p = 0 validation", "p = 0.5 train", "p = 0.5 validation"]
+    np.testing.assert_allclose(ax_p.lines[0].get_ydata(),
+                               [dropout_runs[0.0]["val_loss"][-1],
+                                dropout_runs[0.5]["val_loss"][-1]])
+    fig = reg.dropout_figure(dropout_runs, p=0.3)
+    assert "press ▶ Train" in fig.axes[1].get_title()
+    assert [line.get_label() for line in fig.axes[1].lines] == ["p = 0 train",
+                                                                "p = 0 validation"]
+
+
+def test_deep_mlp_layout():
+    kinds = [type(m).__name__ for m in reg.deep_mlp(2, 16, batch_norm=True)]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU"] * 2 + ["Linear"]
+    assert "BatchNorm1d" not in [type(m).__name__ for m in reg.deep_mlp(2, 16)]
+
+
+def test_batch_norm_keeps_unit_spread_where_plain_values_shrink():
+    X = standardize(load_digits()).X_train[:300]
+    dlcore.manual_seed(0)
+    plain = reg.pre_activations(reg.deep_mlp(6), X)
+    dlcore.manual_seed(0)
+    with_bn = reg.pre_activations(reg.deep_mlp(6, batch_norm=True), X)
+    assert len(plain) == len(with_bn) == 6 and plain[0].shape == (300, 64)
+    stds = [v.std() for v in plain]
+    assert stds[-1] < 0.3 * stds[0]
+    np.testing.assert_allclose([v.std() for v in with_bn], 1.0, atol=0.01)
+    np.testing.assert_allclose([v.mean() for v in with_bn], 0.0, atol=1e-4)
+    fig = reg.activation_figure(plain, with_bn, layer=4)
+    assert "layer 4" in fig.axes[0].get_title() and f"{stds[3]:.3f}" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="between 1 and 6"):
+        reg.activation_figure(plain, with_bn, layer=7)
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    digits = standardize(load_digits())
+    return reg.batchnorm_lr_sweep(digits.X_train, digits.y_train, [0.01, 0.3], steps=100)
+
+
+def test_batch_norm_trains_where_the_plain_network_diverges_or_crawls(sweep):
+    plain_slow, plain_fast = sweep[reg.PLAIN]
+    bn_slow, bn_fast = sweep[reg.BATCH_NORM]
+    assert len(plain_fast) < 100 and not np.isfinite(plain_fast[-1])       # diverged
+    assert reg.final_loss(plain_fast, 100) == float("inf")
+    assert len(bn_fast) == len(bn_slow) == len(plain_slow) == 100
+    assert reg.final_loss(bn_fast, 100) < 0.3
+    assert reg.final_loss(bn_slow, 100) < 0.5 * reg.final_loss(plain_slow, 100)
+
+
+def test_batchnorm_figure_marks_the_divergence(sweep):
+    fig = reg.batchnorm_figure(sweep, lr=0.3)
+    ax, ax_lr = fig.axes
+    assert ax.get_title() == "learning rate 0.3"
+    assert any("diverged at step" in line.get_label() for line in ax.lines)
+    assert ax_lr.patches            # the highlighted learning rate
+
+
+def test_train_steps_records_every_step_and_repeats():
+    X = standardize(load_digits()).X_train[:256]
+    y = load_digits().y_train[:256]
+    runs = []
+    for _ in range(2):
+        dlcore.manual_seed(0)
+        runs.append(reg.train_steps(reg.deep_mlp(2, 16), X, y, lr=0.05, steps=10))
+    assert runs[0].shape == (10,)
+    np.testing.assert_array_equal(runs[0], runs[1])
