@@ -63,7 +63,7 @@ def test_thinned_network_drops_about_p_of_the_hidden_units(p):
     fig, ax = plt.subplots()
     dropped = [reg.thinned_network(ax, p, seed=s) for s in range(40)]
     plt.close(fig)
-    assert abs(np.mean(dropped) / 18 - p) < 0.06
+    assert abs(np.mean(dropped) / reg.SKETCH_HIDDEN - p) < 0.06
 
 
 def test_dropout_figure_shows_the_runs_and_asks_for_training(dropout_runs):

@@ -28,6 +28,8 @@ from .transfer import per_class
 
 PLAIN, BATCH_NORM = "without batch norm", "with batch norm"
 _GREY = "#718096"
+SKETCH_WIDTHS = (6, 9, 9, 4)          # the network the dropout pictures draw
+SKETCH_HIDDEN = sum(SKETCH_WIDTHS[1:-1])
 
 
 def few_digits(per_class_count: int = 10, seed: int = 0
@@ -67,7 +69,7 @@ def train_dropout(p: float, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
                      loader, epochs=epochs, val_loader=(X_val, y_val), progress=False)
 
 
-def thinned_network(ax, p: float, seed: int = 0, widths: Sequence[int] = (6, 9, 9, 4)) -> int:
+def thinned_network(ax, p: float, seed: int = 0, widths: Sequence[int] = SKETCH_WIDTHS) -> int:
     """Draw a small network as one training step of dropout sees it: each hidden
     unit dropped with probability ``p`` (grey, crossed out, its lines gone).
     Returns how many hidden units were dropped."""
@@ -110,10 +112,9 @@ def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0)
         fig, (ax_net, ax_loss, ax_p) = plt.subplots(
             1, 3, figsize=(11.0, 4.0), dpi=plots.DPI, layout="constrained",
             width_ratios=[0.8, 1.3, 0.9])
-        hidden = 18
         dropped = thinned_network(ax_net, p, seed)
-        ax_net.set_title(f"one training step, p = {p:g} (sketch):\n{dropped} of {hidden} hidden "
-                         "units dropped", fontsize=10)
+        ax_net.set_title(f"one training step, p = {p:g} (sketch):\n{dropped} of "
+                         f"{SKETCH_HIDDEN} hidden units dropped", fontsize=10)
         shown = [(0.0, _GREY, "p = 0")] + ([(p, plots.CLASS_COLORS[1], f"p = {p:g}")]
                                              if p != 0.0 and p in runs else [])
         for key, color, label in shown:
