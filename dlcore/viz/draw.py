@@ -178,4 +178,5 @@ def digit_pad(model: nn.Module, start: str = "3"):
     clear.on_click(lambda _button: load("blank"))
     load(start)
     controls = widgets.VBox([intensity, noise, start_from, clear])
-    return widgets.VBox([widgets.HBox([grid, controls]), out])
+    hint = widgets.Label("click the cells to draw (a dark cell is ink)")
+    return widgets.VBox([widgets.HBox([widgets.VBox([hint, grid]), controls]), out])
