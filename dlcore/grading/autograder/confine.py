@@ -222,9 +222,18 @@ def _read_only_everywhere() -> int:
     return refused
 
 
-def _private_temp(scratch: str, uid: int, gid: int, size: int) -> None:
-    """Fresh, small, private tmpfs for the shared temporary folders and the scratch."""
+def _shared_temp(needed: list[str]) -> list[str]:
+    """Temporary folders that hold something the worker needs (a checkout and its
+    virtual environment under /tmp, say): they cannot be swapped for an empty tmpfs."""
+    return [f for f in TEMP_FOLDERS if any(_inside(p, f) for p in needed)]
+
+
+def _private_temp(scratch: str, uid: int, gid: int, size: int, shared: list[str]) -> None:
+    """Fresh, small, private tmpfs for the shared temporary folders (except those in
+    ``shared``, which stay visible read-only) and the scratch."""
     for folder in TEMP_FOLDERS:
+        if folder in shared:
+            continue
         if os.path.isdir(folder) and os.stat(folder).st_mode & 0o002:
             _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV,
                    f"mode=1777,size={size},nr_inodes=4096")
@@ -245,6 +254,10 @@ def confine(cfg: dict[str, Any]) -> dict[str, Any]:
     gid = uid if drop else os.getgid()
     scratch = cfg["scratch"]
     needed = _needed_paths(scratch)
+    shared = _shared_temp(needed)
+    # Where a temporary folder stays (see _shared_temp), the scratch inside it must be
+    # reachable through the grader's private folders, like the interpreter's paths.
+    reach = needed + [scratch] if any(_inside(scratch, f) for f in shared) else needed
     isolated, own_pids, why = _unshare()
     report["network"] = "isolated" if isolated else f"shared ({why})"
     report["pid_namespace"] = own_pids
@@ -254,10 +267,12 @@ def confine(cfg: dict[str, Any]) -> dict[str, Any]:
         try:
             _mount("none", "/", None, MS_REC | MS_PRIVATE)
             if drop:
-                _expose(needed, cfg["hold"])
+                _expose(reach, cfg["hold"])
             report["visible"] = _hide(list(cfg["hide"]), needed + [scratch])
             report["read_only"] = _read_only_everywhere() == 0
-            _private_temp(scratch, uid, gid, cfg["scratch_bytes"])
+            _private_temp(scratch, uid, gid, cfg["scratch_bytes"], shared)
+            if shared:
+                report["shared_temp"] = shared
         except OSError as err:
             report["mounts"] = f"failed ({err})"
     if drop:
