@@ -262,3 +262,13 @@ def test_fake_assignment_references_are_plain_and_right():
     case = Case("x", {"x": np.array([1.0, 2.0])})
     assert spec.compare(np.array([2.0, 3.0]), spec.reference(case), case).passed
     assert not spec.compare(np.array([3.0, 4.0]), spec.reference(case), case).passed
+
+
+def test_a_temporary_folder_holding_the_interpreter_stays_and_others_are_replaced():
+    """A checkout with its venv under /tmp (as a CI clone may be) must stay visible to the
+    worker, or its packages vanish when /tmp is swapped for a private tmpfs."""
+    from dlcore.grading.autograder import confine
+
+    assert confine._shared_temp(["/tmp/ci/.venv", "/usr/lib/python3"]) == ["/tmp"]
+    assert confine._shared_temp(["/work/main/.venv", "/usr/lib/python3"]) == []
+    assert confine._shared_temp(["/tmpfoo/x"]) == []
