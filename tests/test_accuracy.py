@@ -7,26 +7,15 @@ threads only fight each other on a shared 2-core machine.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from bench_utils import load_benchmark
 from threadpoolctl import threadpool_limits
-
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "accuracy.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("benchmarks_accuracy", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    try:
-        spec.loader.exec_module(module)
+    with load_benchmark("accuracy") as module:
         yield module
-    finally:
-        sys.modules.pop(spec.name, None)
 
 
 def run(bench, name):
