@@ -5,8 +5,12 @@
 
 One step = zero_grad, forward, cross-entropy loss, backward, SGD update, on the same
 shapes in float32, with PyTorch's model starting from dlcore's weights (copied through
-``state_dict``). dlcore and PyTorch run in alternation (A, B, A, B, ...) and the table
-gives the medians, and the median of the per-round ratios, so a busy machine slows both
+``state_dict``). dlcore's backward is the one ``fit`` runs, ``backward(g,
+input_grad=False)``: like PyTorch, it does not compute the gradient for the data. The
+plain ``backward(g)``, which does, is timed too ("full backward").
+
+dlcore and PyTorch run in alternation (A, B, C, then C, B, A, ...) and the table gives
+the medians, and the median of the per-round ratios, so a busy machine slows both
 alike. PyTorch gets as many threads as NumPy's BLAS uses. Rows whose layers dlcore does
 not have yet are skipped with a note; without PyTorch, dlcore's times are printed alone.
 """
@@ -72,24 +76,7 @@ def build_dlcore(case: Case):
             nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(32 * 7 * 7, case.n_classes))
-    return LastStepLSTM(32, 128, case.n_classes)
-
-
-class LastStepLSTM(nn.Module):
-    """LSTM over a batch-first sequence, its last hidden state into a linear layer."""
-
-    def __init__(self, input_size: int, hidden_size: int, n_classes: int):
-        super().__init__()
-        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-        self.fc = nn.Linear(hidden_size, n_classes)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        _, (h_n, _) = self.lstm(x)
-        return self.fc(h_n[-1])
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        grad_h = self.fc.backward(grad_out)
-        return self.lstm.backward(None, grad_h_n=grad_h[None])
+    return nn.LastStep(nn.LSTM(32, 128, batch_first=True), nn.Linear(128, case.n_classes))
 
 
 def build_torch(case: Case, state: dict):
@@ -109,12 +96,12 @@ def build_torch(case: Case, state: dict):
         class TorchLastStepLSTM(tnn.Module):
             def __init__(self):
                 super().__init__()
-                self.lstm = tnn.LSTM(32, 128, batch_first=True)
-                self.fc = tnn.Linear(128, case.n_classes)
+                self.recurrent = tnn.LSTM(32, 128, batch_first=True)
+                self.head = tnn.Linear(128, case.n_classes)
 
             def forward(self, x):
-                _, (h_n, _) = self.lstm(x)
-                return self.fc(h_n[-1])
+                output, _ = self.recurrent(x)
+                return self.head(output[:, -1])
 
         model = TorchLastStepLSTM()
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
@@ -133,14 +120,16 @@ def data(case: Case) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- one training step on each side ------------------------------------------------------
-def dlcore_step_fn(model, x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+def dlcore_step_fn(model, x: np.ndarray, y: np.ndarray,
+                   input_grad: bool = False) -> Callable[[], float]:
+    """A training step; ``input_grad=False`` is what ``fit`` passes to backward."""
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.SGD(model.parameters(), lr=LR)
 
     def step() -> float:
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
-        model.backward(loss_fn.backward())
+        model.backward(loss_fn.backward(), input_grad=input_grad)
         optimizer.step()
         return loss
 
@@ -280,8 +269,10 @@ class Row:
     case: Case
     note: str = ""
     dl_ms: float | None = None
+    full_ms: float | None = None
     torch_ms: float | None = None
     ratio: float | None = None
+    full_ratio: float | None = None
     spread: str = ""
     noisy: bool = False
     dl_peak: int | None = None
@@ -301,7 +292,7 @@ def run_case(index: int, rounds: int, have_torch: bool) -> Row:
     model = build_dlcore(case)
     x, y = data(case)
     dl_step = dlcore_step_fn(model, x, y)
-    steps = [("dlcore", dl_step)]
+    steps = [("dlcore", dl_step), ("full", dlcore_step_fn(model, x, y, input_grad=True))]
     if have_torch:
         torch_model = build_torch(case, model.state_dict())
         t_step = torch_step_fn(torch_model, x, y)
@@ -312,17 +303,20 @@ def run_case(index: int, rounds: int, have_torch: bool) -> Row:
             step()
     repeats = {name: inner_repeats(step) for name, step in steps}
     times: dict[str, list[float]] = {name: [] for name, _ in steps}
-    ratios = []
+    ratios, full_ratios = [], []
     for r in range(rounds):
-        order = steps if r % 2 == 0 else steps[::-1]   # A B, then B A: no side always first
+        order = steps if r % 2 == 0 else steps[::-1]   # A B C, then C B A: no side first
         for name, step in order:
             times[name].append(timed(step, repeats[name]))
         if have_torch:
             ratios.append(times["dlcore"][-1] / times["torch"][-1])
+            full_ratios.append(times["full"][-1] / times["torch"][-1])
     row.dl_ms = 1e3 * statistics.median(times["dlcore"])
+    row.full_ms = 1e3 * statistics.median(times["full"])
     if have_torch:
         row.torch_ms = 1e3 * statistics.median(times["torch"])
         row.ratio = statistics.median(ratios)
+        row.full_ratio = statistics.median(full_ratios)
         if len(ratios) >= 4:
             q1, _, q3 = statistics.quantiles(ratios, n=4)
             row.spread = f"{q1:.2f}-{q3:.2f}"
@@ -348,22 +342,26 @@ def mib(n: int | None) -> str:
 def table(rows: list[Row], have_torch: bool) -> str:
     if have_torch:
         lines = ["| model | dlcore ms/step | PyTorch ms/step | dlcore / PyTorch "
-                 "| middle half of rounds | target | met | same first loss |",
-                 "| --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
+                 "| middle half of rounds | target | met | same first loss "
+                 "| full backward / PyTorch |",
+                 "| --- | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |"]
     else:
-        lines = ["| model | dlcore ms/step | note |", "| --- | ---: | --- |"]
+        lines = ["| model | dlcore ms/step | full backward ms/step | note |",
+                 "| --- | ---: | ---: | --- |"]
     for row in rows:
         if row.dl_ms is None:
-            cells = ([row.case.name, "-", "-", "-", "-", row.case.target, row.note, "-"]
+            cells = ([row.case.name, "-", "-", "-", "-", row.case.target, row.note, "-", "-"]
                      if have_torch
-                     else [row.case.name, "-", row.note])
+                     else [row.case.name, "-", "-", row.note])
         elif have_torch:
             met = ("yes" if row.ratio <= row.case.limit else "NO") + (
                 " (noisy: rerun with --threads 1 on a quiet machine)" if row.noisy else "")
             cells = [row.case.name, f"{row.dl_ms:.2f}", f"{row.torch_ms:.2f}",
-                     f"{row.ratio:.2f}", row.spread or "-", row.case.target, met, row.agree]
+                     f"{row.ratio:.2f}", row.spread or "-", row.case.target, met, row.agree,
+                     f"{row.full_ratio:.2f}"]
         else:
-            cells = [row.case.name, f"{row.dl_ms:.2f}", "PyTorch not installed"]
+            cells = [row.case.name, f"{row.dl_ms:.2f}", f"{row.full_ms:.2f}",
+                     "PyTorch not installed"]
         lines.append("| " + " | ".join(cells) + " |")
     mem = [r for r in rows if r.case.memory and r.dl_ms is not None]
     if mem:
@@ -447,6 +445,12 @@ def main(argv: list[str] | None = None) -> int:
             "forward, cross-entropy, backward, SGD update, float32, both sides from the "
             f"same weights. Median of {rounds} interleaved rounds; the ratio is the "
             "median of the per-round ratios (lower is better for dlcore).",
+            "",
+            "dlcore's backward is the one `fit` runs, `model.backward(g, "
+            "input_grad=False)`: like PyTorch, whose data does not require grad, it "
+            "skips the gradient for the data (the first layer's input product). The "
+            "last column times the plain `model.backward(g)` of the lessons, which "
+            "computes that gradient too.",
             "",
             header, "", body, "",
             "Memory of one warmed-up step over what was resident before it. Peak RSS: "

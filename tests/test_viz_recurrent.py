@@ -8,22 +8,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from dlcore import gradcheck, nn  # noqa: E402
+from dlcore import nn  # noqa: E402
 from dlcore.viz import recurrent as rv  # noqa: E402
-
-
-@pytest.mark.parametrize("kind", [nn.RNN, nn.LSTM, nn.GRU])
-def test_last_step_backward_passes_gradcheck(kind, rng):
-    model = rv.LastStep(kind(2, 3, batch_first=True), nn.Linear(3, 2))
-    result = gradcheck(model, rng.standard_normal((2, 4, 2)), tol=1e-5)
-    assert result.ok, str(result)
-
-
-def test_last_step_reads_only_the_last_hidden_state(rng):
-    model = rv.LastStep(nn.RNN(1, 4, batch_first=True), nn.Linear(4, 1))
-    x = rng.standard_normal((3, 5, 1)).astype(np.float32)
-    output, _ = model.recurrent(x)
-    np.testing.assert_allclose(model(x), model.head(output[:, -1]), rtol=1e-6)
 
 
 def jacobian_norms(rnn: nn.RNN, x: np.ndarray, v: np.ndarray) -> np.ndarray:

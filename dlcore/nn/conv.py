@@ -16,6 +16,8 @@ The backward pass is the same idea read backwards:
     dcols[n] = W_flat^T @ dy[n]           dx = col2im(dcols)
 
 where col2im adds every column back onto the receptive field it came from.
+``backward(dy, input_grad=False)`` stops before dcols and returns None: a training
+step asks that of a first layer, whose input is the data.
 """
 from __future__ import annotations
 
@@ -149,7 +151,7 @@ class Conv2d(Module):
         self._cache = (cols, x_pad.shape, (H, W), (Ho, Wo))
         return y.reshape(N, self.out_channels, Ho, Wo)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         cols, padded_shape, (H, W), (Ho, Wo) = self._saved()
         N, CKK, L = cols.shape
         F = self.out_channels
@@ -161,6 +163,8 @@ class Conv2d(Module):
             self.weight.shape)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=(0, 2))
+        if not input_grad:                        # x is the data: nobody needs dL/dx
+            return None
         dcols = np.matmul(w_flat.T, g)                      # (N, C*kh*kw, Ho*Wo)
         dcols = dcols.reshape(N, self.in_channels, *self.kernel_size, Ho, Wo)
         dx_pad = add_windows(dcols, padded_shape, self.stride)

@@ -24,7 +24,8 @@ class Linear(Module):
     """y = x W^T + b, a fully connected layer.
 
     Backward, for g = dL/dy: dL/dW = g^T x, dL/db = g summed over samples,
-    dL/dx = g W.
+    dL/dx = g W. ``backward(g, input_grad=False)`` skips dL/dx and returns None:
+    a training step asks that of the first layer, whose input is the data.
 
     Args:
         in_features: size of each input sample.
@@ -62,7 +63,7 @@ class Linear(Module):
             y += self.bias.data
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         x = self._saved()
         grad_out = self._check_grad_out(grad_out, x.shape[:-1] + (self.out_features,))
         # Collapse any leading dimensions so both products are plain matrices.
@@ -71,6 +72,8 @@ class Linear(Module):
         self.weight.grad += g2.T @ x2            # dL/dW = sum over samples of g x^T
         if self.bias is not None:
             self.bias.grad += g2.sum(axis=0)     # dL/db = sum over samples of g
+        if not input_grad:                       # x is the data: nobody needs dL/dx
+            return None
         return grad_out @ self.weight.data      # dL/dx = g W
 
     def _short(self) -> str:

@@ -1,4 +1,4 @@
-"""``Parameter``, ``Module``, ``Sequential`` and ``ModuleList``.
+"""``Parameter`` and ``Module`` (``Sequential`` and ``ModuleList`` are in ``container.py``).
 
 The one difference from PyTorch that the course is about: there is no autograd.
 Every module writes both halves of its computation by hand:
@@ -15,7 +15,7 @@ so that code and weights carry over either way.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -324,94 +324,3 @@ class Module:
             lines.append(f"  ({name}): {child}")
         lines.append(")")
         return "\n".join(lines)
-
-
-def _add_note(err: BaseException, note: str) -> None:
-    """Attach where an error happened without hiding the original traceback."""
-    if note not in getattr(err, "__notes__", []):
-        err.add_note(note)
-
-
-class Sequential(Module):
-    """Modules run one after the other; backward walks them in reverse.
-
-    ``Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))`` names its
-    children ``0``, ``1``, ``2`` (so the state dict has ``0.weight``...), or
-    takes an ``OrderedDict`` of names.
-    """
-
-    def __init__(self, *modules: Module | Mapping[str, Module]):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], Mapping):
-            items = list(modules[0].items())
-        else:
-            items = [(str(i), m) for i, m in enumerate(modules)]
-        for name, module in items:
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential: child {name} is a {type(module).__name__}, "
-                                "not a Module (did you forget the parentheses, nn.ReLU()?)")
-            self.add_module(name, module)
-
-    def forward(self, x: Any) -> Any:
-        for name, module in self._modules.items():
-            try:
-                x = module(x)
-            except Exception as err:
-                _add_note(err, f"  in Sequential child ({name}): {module._short()}")
-                raise
-        return x
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        for name, module in reversed(self._modules.items()):
-            try:
-                grad_out = module.backward(grad_out)
-            except Exception as err:
-                _add_note(err, f"  in Sequential child ({name}) backward: "
-                               f"{module._short()}")
-                raise
-        return grad_out
-
-    def __getitem__(self, index: int | slice) -> Module:
-        """``model[0]`` is the first child; ``model[1:]`` a Sequential of the rest
-        that shares their weights and keeps their names, as in PyTorch."""
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
-    """A list of modules, registered so their parameters are found."""
-
-    def __init__(self, modules: Iterable[Module] | None = None):
-        super().__init__()
-        for module in modules or []:
-            self.append(module)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
-    def __getitem__(self, index: int | slice) -> Module:
-        modules = list(self._modules.values())
-        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())

@@ -63,9 +63,9 @@ class _RNNBase(Module):
         output, (h_n,) = self._forward(x, (hx,))
         return output, h_n
 
-    def backward(self, grad_output: np.ndarray | None,
-                 grad_h_n: np.ndarray | None = None) -> np.ndarray:
-        return self._backward(grad_output, (grad_h_n,))
+    def backward(self, grad_output: np.ndarray | None, grad_h_n: np.ndarray | None = None,
+                 input_grad: bool = True) -> np.ndarray | None:
+        return self._backward(grad_output, (grad_h_n,), input_grad)
 
     # -- the two passes, shared; the per-step recurrence is in each subclass ----
     def _time_major(self, a: np.ndarray, unbatched: bool) -> np.ndarray:
@@ -117,7 +117,8 @@ class _RNNBase(Module):
         h_n = tuple(np.stack([f[k] for f in finals]) for k in range(len(hx)))  # (L, N, H)
         return self._caller_layout(hs, unbatched), self._unbatch(h_n, unbatched)
 
-    def _backward(self, grad_output: np.ndarray | None, grads_n: tuple) -> np.ndarray:
+    def _backward(self, grad_output: np.ndarray | None, grads_n: tuple,
+                  input_grad: bool = True) -> np.ndarray | None:
         caches, unbatched = self._saved()
         T, N = caches[0][0].shape[:2]
         dhs = None                                    # dL/d(this layer's outputs), (T, N, .)
@@ -144,11 +145,12 @@ class _RNNBase(Module):
                 db = dzx2.sum(axis=0)
                 b_ih.grad += db
                 b_hh.grad += db if dzh is dzx else dzh2.sum(axis=0)
-            dhs = (dzx2 @ W_ih.data).reshape(T, N, -1)  # the gradient of the layer below
             grad_states0.insert(0, d_state0)
+            if layer > 0 or input_grad:                  # not for the data (layer 0's input)
+                dhs = (dzx2 @ W_ih.data).reshape(T, N, -1)  # the gradient of the layer below
         grad_hx = tuple(np.stack([d[k] for d in grad_states0]) for k in range(len(finals)))
         self.grad_hx = self._unbatch(grad_hx, unbatched)
-        return self._caller_layout(dhs, unbatched)
+        return self._caller_layout(dhs, unbatched) if input_grad else None
 
     def _short(self) -> str:
         layers = f", num_layers={self.num_layers}" if self.num_layers > 1 else ""
@@ -180,7 +182,8 @@ class RNN(_RNNBase):
     the last h of every layer. ``backward(grad_output, grad_h_n=None)`` runs
     backpropagation through time and returns dL/dx; ``grad_output`` may be None
     when only h_n fed the loss; ``grad_h_n`` is dL/dh_n when it did. dL/dhx is
-    left in ``self.grad_hx`` (a one-element tuple).
+    left in ``self.grad_hx`` (a one-element tuple). With ``input_grad=False``
+    the last product, dL/dx for the data, is skipped and None returned.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -248,8 +251,9 @@ class LSTM(_RNNBase):
         return self._forward(x, (None, None) if hx is None else tuple(hx))
 
     def backward(self, grad_output: np.ndarray | None, grad_h_n: np.ndarray | None = None,
-                 grad_c_n: np.ndarray | None = None) -> np.ndarray:
-        return self._backward(grad_output, (grad_h_n, grad_c_n))
+                 grad_c_n: np.ndarray | None = None, input_grad: bool = True
+                 ) -> np.ndarray | None:
+        return self._backward(grad_output, (grad_h_n, grad_c_n), input_grad)
 
     def _recur(self, xp, W_hh, b_hh, state0):
         T, N, H = xp.shape[0], xp.shape[1], self.hidden_size

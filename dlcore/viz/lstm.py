@@ -21,9 +21,9 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
 from .. import data, nn, optim, train
+from ..nn import LastStep
 from ..rng import manual_seed
 from . import plots
-from .recurrent import LastStep
 
 BASELINE_MSE = 1 / 6          # always answer 1.0: the variance of a sum of two U(0, 1)
 LAST_ONLY_MSE = 1 / 12        # answer (second value + 0.5): forget the first marker

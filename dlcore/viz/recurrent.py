@@ -7,9 +7,9 @@
     model = rv.sine_model(); rv.train_sine(model)    # next-step prediction of sine waves
     rv.sine_figure(model, steps=60)                  # rolled forward on its own predictions
 
-``LastStep`` joins a recurrent layer to a head that reads only its last output
-(sequence in, one prediction out); lessons 08 and 09 both use it. Every gradient
-here comes from the engine's own ``backward`` (backpropagation through time).
+The models are ``nn.LastStep``: a recurrent layer and a head that reads only its
+last output (sequence in, one prediction out). Every gradient here comes from the
+engine's own ``backward`` (backpropagation through time).
 """
 from __future__ import annotations
 
@@ -19,38 +19,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .. import data, nn, optim, train
+from ..nn import LastStep
 from ..rng import manual_seed
 from . import plots
 
 SCALES = (0.5, 0.8, 1.0, 1.2, 1.5, 2.0)   # the reference curves of the gradient figure
 FORWARD_COLOR = "#1f77b4"
 BACKWARD_COLOR = "#d62728"
-
-
-class LastStep(nn.Module):
-    """A recurrent layer (batch_first) and a head on its last output:
-    x (N, T, D) -> recurrent -> h_T (N, H) -> head -> y_hat (N, K).
-
-    backward: the head's gradient goes to the last time step only; every other
-    step gets zero from the loss, and the recurrent layer's own backward
-    (backpropagation through time) carries it back to the earlier steps.
-    """
-
-    def __init__(self, recurrent: nn.Module, head: nn.Module):
-        super().__init__()
-        self.recurrent = recurrent
-        self.head = head
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        output, _ = self.recurrent(x)             # (N, T, H): h_t at every step
-        self._cache = output.shape
-        return self.head(output[:, -1])           # only h_T feeds the prediction
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        shape = self._saved()
-        grad_output = np.zeros(shape, dtype=grad_out.dtype)
-        grad_output[:, -1] = self.head.backward(grad_out)   # dL/dh_T; zero before
-        return self.recurrent.backward(grad_output)
 
 
 # -- pictures --------------------------------------------------------------------------
