@@ -2,11 +2,20 @@
 
 No pickle is ever used, so loading a file cannot run code. Nested dicts (say a
 model's and an optimizer's state together) are flattened with ``/`` between
-levels and rebuilt on load.
+levels and rebuilt on load. So that an optimizer's state dict comes back as it
+went in, three more things are written into the names:
+
+    an integer key 3          ->  "#3"         (optimizer state is keyed by index)
+    item i of a list of dicts ->  "[i]"        ("param_groups/[0]/lr")
+    an empty dict             ->  "{}"         (an array of no values marks it)
+
+A list of plain numbers is saved as one array, as before; a list that holds
+dicts, or numbers and strings mixed, item by item, and comes back a list.
 """
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -15,23 +24,57 @@ from typing import Any
 import numpy as np
 
 _SEP = "/"
+_INDEX = re.compile(r"#-?\d+|\[\d+\]|\{\}")   # the names above, never a saved key
+_EMPTY = "{}"
 
 
-def _flatten(obj: Mapping[str, Any], prefix: str, out: dict) -> None:
+def _name(key: Any, prefix: str) -> str:
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return f"{prefix}#{int(key)}"
+    if not isinstance(key, str) or _SEP in key or _INDEX.fullmatch(key):
+        raise ValueError(f"save: keys must be strings without '{_SEP}' (or integers), "
+                         f"got {key!r}")
+    return prefix + key
+
+
+def _flatten(obj: Mapping[Any, Any], prefix: str, out: dict) -> None:
+    if not obj:
+        out[prefix + _EMPTY] = np.zeros(0)
     for key, value in obj.items():
-        if not isinstance(key, str) or _SEP in key:
-            raise ValueError(f"save: keys must be strings without '{_SEP}', got {key!r}")
-        name = prefix + key
-        if isinstance(value, Mapping):
-            _flatten(value, name + _SEP, out)
-            continue
-        if hasattr(value, "detach"):  # a torch tensor: copy its numbers
-            value = value.detach().cpu().numpy()
-        array = np.asarray(value)
-        if array.dtype == object:
-            raise TypeError(f"save: {name!r} holds a {type(value).__name__}, "
-                            "only numbers and arrays can be saved")
-        out[name] = array
+        _put(_name(key, prefix), value, out)
+
+
+def _put(name: str, value: Any, out: dict) -> None:
+    if isinstance(value, Mapping):
+        _flatten(value, name + _SEP, out)
+        return
+    if isinstance(value, (list, tuple)) and _itemwise(value):
+        for i, item in enumerate(value):
+            _put(f"{name}{_SEP}[{i}]", item, out)
+        return
+    if hasattr(value, "detach"):  # a torch tensor: copy its numbers
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(f"save: {name!r} holds a {type(value).__name__}, "
+                        "only numbers and arrays can be saved")
+    out[name] = array
+
+
+def _itemwise(items: list | tuple) -> bool:
+    """Whether a list must be saved item by item: it holds dicts, lists of
+    different lengths, or strings among numbers (one array would turn every
+    number into a string). A table of numbers stays one array."""
+    if any(isinstance(v, Mapping) for v in items):
+        return True
+    if any(isinstance(v, (list, tuple)) and _itemwise(v) for v in items):
+        return True
+    if len({isinstance(v, str) for v in items if not isinstance(v, (list, tuple))}) > 1:
+        return True
+    try:
+        return np.asarray(items).dtype == object
+    except ValueError:                      # ragged
+        return True
 
 
 def save(obj: Mapping[str, Any], path: str | os.PathLike) -> None:
@@ -52,13 +95,31 @@ def save(obj: Mapping[str, Any], path: str | os.PathLike) -> None:
 
 
 def load(path: str | os.PathLike) -> OrderedDict:
-    """Load what ``save`` wrote; nested dicts come back nested."""
+    """Load what ``save`` wrote; nested dicts come back nested, integer keys as
+    integers and lists of dicts as lists."""
     result: OrderedDict = OrderedDict()
     with np.load(path, allow_pickle=False) as data:
         for name in data.files:
             *parents, leaf = name.split(_SEP)
             node = result
             for part in parents:
-                node = node.setdefault(part, OrderedDict())
-            node[leaf] = data[name]
-    return result
+                node = node.setdefault(_key(part), OrderedDict())
+            if leaf != _EMPTY:
+                node[_key(leaf)] = data[name]
+    return _lists(result)
+
+
+def _key(part: str) -> str | int:
+    return int(part[1:]) if part.startswith("#") and _INDEX.fullmatch(part) else part
+
+
+def _lists(node: Any) -> Any:
+    """Turn every dict whose keys are "[0]", "[1]", ... back into a list."""
+    if not isinstance(node, dict):
+        return node
+    for key, value in node.items():
+        node[key] = _lists(value)
+    keys = list(node)
+    if keys and keys == [f"[{i}]" for i in range(len(keys))]:
+        return list(node.values())
+    return node

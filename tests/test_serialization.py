@@ -1,6 +1,7 @@
 """dlcore.save and dlcore.load: .npz files, no pickle, nested dicts."""
 from __future__ import annotations
 
+import re
 import zipfile
 
 import numpy as np
@@ -65,10 +66,17 @@ def test_objects_that_would_need_pickle_are_refused(tmp_path):
     with pytest.raises(TypeError, match="save expects a dict such as model.state_dict.., got "
                                         "Sequential"):
         dlcore.save(model(), path)
-    with pytest.raises(ValueError, match="keys must be strings without '/', got 'a/b'"):
+    with pytest.raises(ValueError, match="keys must be strings without '/' .or integers., got "
+                                         "'a/b'"):
         dlcore.save({"a/b": 1}, path)
-    with pytest.raises(ValueError, match="keys must be strings without '/', got 3"):
-        dlcore.save({3: 1}, path)
+    with pytest.raises(ValueError, match="keys must be strings without '/' .or integers., got "
+                                         "3.5"):
+        dlcore.save({3.5: 1}, path)
+    for reserved in ["#3", "[0]", "{}"]:     # the names that mark integers, lists, empty dicts
+        with pytest.raises(ValueError, match=f"got '{re.escape(reserved)}'"):
+            dlcore.save({reserved: 1}, path)
+    with pytest.raises(TypeError, match="save: 'a/.1.' holds a NoneType"):
+        dlcore.save({"a": [{"b": 1}, None]}, path)
 
 
 def test_a_file_with_a_pickled_array_is_refused_on_load(tmp_path):
@@ -86,3 +94,54 @@ def test_torch_tensors_are_saved_as_arrays(tmp_path):
     ours = nn.Linear(4, 8)
     ours.load_state_dict(dlcore.load(tmp_path / "t.npz"))
     np.testing.assert_array_equal(ours.weight.data, theirs.weight.detach().numpy())
+
+
+def adam_checkpoint() -> dict:
+    """An Adam state dict with two groups, after one step (int keys, lists of dicts,
+    tuples, booleans, an integer step count)."""
+    net = model()
+    opt = optim.Adam([{"params": net[0].parameters(), "lr": 0.1},
+                      {"params": net[2].parameters()}], amsgrad=True)
+    for p in net.parameters():
+        p.grad[...] = 1.0
+    opt.step()
+    return opt.state_dict()
+
+
+def test_an_optimizer_state_dict_comes_back_with_its_integer_keys_and_lists(tmp_path):
+    state = adam_checkpoint()
+    dlcore.save({"optimizer": state, "epoch": 3}, tmp_path / "c.npz")
+    with zipfile.ZipFile(tmp_path / "c.npz") as archive:
+        names = archive.namelist()
+    assert "optimizer/state/#0/exp_avg.npy" in names
+    assert "optimizer/param_groups/[1]/params.npy" in names
+    loaded = dlcore.load(tmp_path / "c.npz")["optimizer"]
+    assert list(loaded) == ["state", "param_groups"]
+    assert list(loaded["state"]) == [0, 1, 2, 3]            # integers again, in order
+    assert isinstance(loaded["param_groups"], list) and len(loaded["param_groups"]) == 2
+    for ours, saved in zip(loaded["param_groups"], state["param_groups"], strict=True):
+        assert list(ours) == list(saved)
+        for key, value in saved.items():
+            np.testing.assert_array_equal(ours[key], value)
+    for index, values in state["state"].items():
+        assert list(loaded["state"][index]) == list(values)
+        for key, value in values.items():
+            assert loaded["state"][index][key].dtype == np.asarray(value).dtype
+            np.testing.assert_array_equal(loaded["state"][index][key], value)
+
+
+def test_empty_dicts_mixed_lists_and_tables_keep_their_shape(tmp_path):
+    """An SGD without momentum has an empty ``state``; a schedule keeps a list of
+    (number, name) tuples; a list of equal-length number lists stays one array."""
+    obj = {"state": {}, "phases": [(4.0, "max_lr"), (9.0, "min_lr")], "table": [[1, 2], [3, 4]],
+           "ragged": [[1], [2, 3]], "names": ["a", "bc"], "deep": {"e": {}}}
+    dlcore.save(obj, tmp_path / "x.npz")
+    loaded = dlcore.load(tmp_path / "x.npz")
+    assert list(loaded) == list(obj)
+    assert loaded["state"] == {} and loaded["deep"] == {"e": {}}
+    assert [[v.item() for v in pair] for pair in loaded["phases"]] == [[4.0, "max_lr"],
+                                                                        [9.0, "min_lr"]]
+    assert loaded["phases"][0][0].dtype == np.float64        # not the string '4.0'
+    assert loaded["table"].shape == (2, 2)
+    assert [v.tolist() for v in loaded["ragged"]] == [[1], [2, 3]]
+    assert loaded["names"].tolist() == ["a", "bc"]
