@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from torch_utils import record_parity
 
+import dlcore
 from dlcore import nn, optim
 from dlcore.optim import lr_scheduler
 
@@ -129,3 +130,80 @@ def test_scheduler_errors_are_clear():
     with pytest.raises(TypeError, match="StepLR needs an optimizer, got list"):
         lr_scheduler.StepLR([], step_size=1)
     assert math.isclose(opt.param_groups[0]["lr"], 1e-3)
+
+
+# -- checkpoints ------------------------------------------------------------------------
+
+def schedule(name: str, model, kwargs: dict | None = None):
+    """(optimizer, schedule) over two groups; kwargs from SCHEDULES unless given."""
+    opt = two_groups(optim.SGD, model, momentum=0.9)
+    cls = getattr(lr_scheduler, name.split()[0])
+    return opt, cls(opt, **(SCHEDULES[name][0] if kwargs is None else kwargs))
+
+
+def run(model, opt, sched, steps: int, rng_seed: int) -> list:
+    """``steps`` SGD steps on fixed gradients, a schedule step after each; the lrs seen."""
+    rng = np.random.default_rng(rng_seed)
+    lrs = []
+    for _ in range(steps):
+        for p in model.parameters():
+            p.grad[...] = rng.standard_normal(p.shape)
+        opt.step()
+        sched.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+    return lrs
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+def test_a_schedule_resumes_from_a_checkpoint_bit_for_bit(name, tmp_path):
+    """Half the run, save optimizer and schedule, load both into fresh ones, the
+    other half: the same learning rates, momenta and weights as one whole run."""
+    steps = SCHEDULES[name][1]
+    half = steps // 2
+    whole_model = nn.Linear(2, 2)
+    model = nn.Linear(2, 2)
+    model.load_state_dict(whole_model.state_dict())
+    whole_opt, sched = schedule(name, whole_model)
+    expected = run(whole_model, whole_opt, sched, half, 1) + run(whole_model, whole_opt, sched,
+                                                                  steps - half, 2)
+    opt, sched = schedule(name, model)
+    first = run(model, opt, sched, half, 1)
+    dlcore.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                 "scheduler": sched.state_dict()}, tmp_path / "c.npz")
+    checkpoint = dlcore.load(tmp_path / "c.npz")
+    model = nn.Linear(2, 2)
+    model.load_state_dict(checkpoint["model"])
+    opt, sched = schedule(name, model)
+    opt.load_state_dict(checkpoint["optimizer"])
+    sched.load_state_dict(checkpoint["scheduler"])
+    assert sched.last_epoch == half and sched.get_last_lr() == first[-1]
+    assert first + run(model, opt, sched, steps - half, 2) == expected
+    np.testing.assert_array_equal(model.weight.data, whole_model.weight.data)
+    for group, whole_group in zip(opt.param_groups, whole_opt.param_groups, strict=True):
+        assert group["momentum"] == whole_group["momentum"]    # OneCycleLR cycles it
+        assert group.keys() == whole_group.keys()
+
+
+def test_a_schedule_state_dict_holds_all_but_the_optimizer_and_is_a_copy():
+    opt, sched = schedule("StepLR", nn.Linear(2, 2))
+    state = sched.state_dict()
+    assert "optimizer" not in state
+    assert state["last_epoch"] == 0 and state["base_lrs"] == [0.1, 0.02]
+    assert state["step_size"] == 3 and state["gamma"] == 0.5
+    state["base_lrs"][0] = 7.0
+    assert sched.base_lrs == [0.1, 0.02]
+
+
+def test_the_state_dict_of_another_schedule_is_refused():
+    model = nn.Linear(2, 2)
+    _, cosine = schedule("CosineAnnealingLR", model)
+    _, step = schedule("StepLR", model)
+    with pytest.raises(ValueError, match=r"load_state_dict for StepLR: missing keys "
+                                         r"\['gamma', 'step_size'\], unexpected keys "
+                                         r"\['T_max', 'eta_min'\] \(a state dict of another "
+                                         r"schedule\?\)"):
+        step.load_state_dict(cosine.state_dict())
+    assert step.step_size == 3 and not hasattr(step, "T_max")
+    with pytest.raises(ValueError, match="expects a dict, as scheduler.state_dict.. returns, "
+                                         "got list"):
+        step.load_state_dict([])

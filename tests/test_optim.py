@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from torch_utils import assert_close, copy_to_torch, record_parity, tensor
 
+import dlcore
 from dlcore import nn, optim
 
 # (dlcore class, keyword arguments); the torch class has the same name.
@@ -209,3 +210,193 @@ def test_rmsprop_momentum_may_start_after_the_first_step():
     opt.param_groups[0]["momentum"] = 0.9          # as a schedule might do
     opt.step()
     assert "momentum_buffer" in opt.state[id(p)] and np.isfinite(p.data).all()
+
+
+# -- checkpoints: state_dict / load_state_dict ----------------------------------------
+
+def batches(count: int, dtype: str = "float32") -> list:
+    rng = np.random.default_rng(11)
+    return [(rng.standard_normal((6, 5)).astype(dtype), rng.integers(0, 3, 6))
+            for _ in range(count)]
+
+
+def train(model, opt, data) -> None:
+    loss_fn = nn.CrossEntropyLoss()
+    for x, y in data:
+        opt.zero_grad()
+        loss_fn(model(x), y)
+        model.backward(loss_fn.backward())
+        opt.step()
+
+
+def net(dtype: str = "float32") -> nn.Sequential:
+    model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3))
+    return model.double() if dtype == "float64" else model
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_a_checkpoint_resumes_training_bit_for_bit(config, dtype, tmp_path):
+    """Train 4 steps, save model and optimizer to a file, load both into a fresh
+    model and an optimizer built with the defaults, train 4 more: the same weights,
+    bit for bit, as 8 steps without a break (hyperparameters come from the file)."""
+    cls, kwargs = CONFIGS[config]
+    data = batches(8, dtype)
+    whole = net(dtype)
+    first = net(dtype)
+    first.load_state_dict(whole.state_dict())
+    train(whole, cls(groups(whole, True), **kwargs), data)
+    opt = cls(groups(first, True), **kwargs)
+    train(first, opt, data[:4])
+    dlcore.save({"model": first.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "c")
+    checkpoint = dlcore.load(tmp_path / "c")
+    resumed = net(dtype)
+    resumed.load_state_dict(checkpoint["model"])
+    opt = cls(groups(resumed, True))
+    opt.load_state_dict(checkpoint["optimizer"])
+    configured = cls(groups(net(dtype), True), **kwargs).param_groups
+    for loaded, expected in zip(opt.param_groups, configured, strict=True):
+        assert {k: v for k, v in loaded.items() if k != "params"} == {
+            k: v for k, v in expected.items() if k != "params"}
+        assert all(type(loaded[k]) is type(expected[k]) for k in expected)  # no NumPy numbers
+    train(resumed, opt, data[4:])
+    for (name, value), expected in zip(resumed.state_dict().items(),
+                                       whole.state_dict().values(), strict=True):
+        assert value.dtype == dtype
+        np.testing.assert_array_equal(value, expected, err_msg=f"{config}: {name}")
+
+
+def torch_state(state: dict) -> dict:
+    """A dlcore optimizer state dict as torch keeps one: arrays as tensors, the step
+    count as a float tensor."""
+    import torch
+
+    return {"state": {i: {k: torch.from_numpy(v.copy()) if isinstance(v, np.ndarray)
+                          else torch.tensor(float(v)) for k, v in values.items()}
+                      for i, values in state["state"].items()},
+            "param_groups": [dict(g) for g in state["param_groups"]]}
+
+
+def train_torch(torch, model, opt, data) -> None:
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for x, y in data:
+        opt.zero_grad()
+        loss_fn(model(tensor(x)), tensor(y)).backward()
+        opt.step()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("direction", ["dlcore to torch", "torch to dlcore"])
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_a_checkpoint_continues_in_the_other_engine(config, direction, dtype):
+    """Train 4 steps in one engine, load its optimizer state dict into the other's
+    optimizer (built with the defaults), train 4 more in both: the same weights."""
+    torch = pytest.importorskip("torch")
+    cls, kwargs = CONFIGS[config]
+    data = batches(8, dtype)
+    ours, theirs = models(torch, dtype)
+    torch_cls = getattr(torch.optim, cls.__name__)
+    if direction == "dlcore to torch":
+        opt = cls(groups(ours, True), **kwargs)
+        train(ours, opt, data[:4])
+        copy_to_torch(ours, theirs)
+        opt_t = torch_cls(groups(theirs, True))
+        opt_t.load_state_dict(torch_state(opt.state_dict()))
+    else:
+        opt_t = torch_cls(groups(theirs, True), **kwargs)
+        train_torch(torch, theirs, opt_t, data[:4])
+        ours.load_state_dict(theirs.state_dict())
+        opt = cls(groups(ours, True))
+        opt.load_state_dict(opt_t.state_dict())
+        assert all(type(v) is int for s in opt.state.values() for k, v in s.items()
+                   if k == "step")
+    train(ours, opt, data[4:])
+    train_torch(torch, theirs, opt_t, data[4:])
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == "float64" else dict(rtol=2e-4, atol=2e-5)
+    state_t = theirs.state_dict()
+    worst = max(assert_close(value, state_t[name], name=f"{config}, {direction}: {name}", **tol)
+                for name, value in ours.state_dict().items())
+    record_parity(f"{config} checkpoint {direction} {dtype}", worst)
+
+
+def adam_on(model, steps: int = 1, **kwargs) -> optim.Adam:
+    opt = optim.Adam([{"params": model[0].parameters()}, {"params": model[2].parameters()}],
+                     **kwargs)
+    for _ in range(steps):
+        for p in model.parameters():
+            p.grad[...] = 0.5
+        opt.step()
+    return opt
+
+
+def test_a_state_dict_is_a_copy_in_pytorchs_format():
+    model = net()
+    model[0].requires_grad_(False)                      # frozen: no state, left out
+    opt = adam_on(model, steps=2, lr=0.01)
+    state = opt.state_dict()
+    assert list(state) == ["state", "param_groups"]
+    assert [g["params"] for g in state["param_groups"]] == [[0, 1], [2, 3]]
+    assert state["param_groups"][0] == {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8,
+                                        "weight_decay": 0.0, "amsgrad": False,
+                                        "params": [0, 1]}
+    assert list(state["state"]) == [2, 3]
+    assert list(state["state"][2]) == ["step", "exp_avg", "exp_avg_sq"]
+    assert state["state"][2]["step"] == 2 and state["state"][2]["exp_avg"].shape == (3, 8)
+    state["state"][2]["exp_avg"][...] = 99.0            # the copy is not the optimizer's
+    state["param_groups"][1]["lr"] = 5.0
+    assert not (opt.state[id(model[2].weight)]["exp_avg"] == 99.0).any()
+    assert opt.param_groups[1]["lr"] == 0.01
+
+
+def test_loading_copies_the_arrays_and_casts_them_to_the_parameters_dtype():
+    source = adam_on(net().double(), steps=3)
+    state = source.state_dict()
+    model = net()
+    opt = adam_on(model, steps=0)
+    opt.load_state_dict(state)
+    loaded = opt.state[id(model[2].weight)]
+    assert loaded["exp_avg"].dtype == np.float32 and loaded["step"] == 3
+    state["state"][2]["exp_avg"][...] = 99.0
+    state["param_groups"][0]["betas"] = (0.1, 0.2)
+    assert not (loaded["exp_avg"] == 99.0).any()
+    assert opt.param_groups[0]["betas"] == (0.9, 0.999)
+    assert opt.param_groups[0]["params"] == list(model[0].parameters())
+
+
+def test_a_bad_state_dict_is_refused_with_what_differs_and_changes_nothing():
+    model = net()
+    opt = adam_on(model, steps=2, lr=0.01)
+    before = opt.state_dict()
+    good = adam_on(net(), steps=1, lr=0.5).state_dict()
+
+    def refused(state, match):
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict(state)
+        after = opt.state_dict()
+        assert after["param_groups"] == before["param_groups"]
+        for i, values in before["state"].items():
+            assert after["state"][i]["step"] == values["step"]
+            np.testing.assert_array_equal(after["state"][i]["exp_avg"], values["exp_avg"])
+
+    refused({"state": {}, "param_groups": good["param_groups"][:1]},
+            r"^load_state_dict for Adam: the state dict has 1 parameter groups, this "
+            r"optimizer 2$")
+    wrong_size = {"state": good["state"], "param_groups": [
+        dict(good["param_groups"][0], params=[0]), good["param_groups"][1]]}
+    refused(wrong_size, "group 0 has 1 parameters in the state dict but 2 here")
+    wrong_shape = {"state": {**good["state"], 3: dict(good["state"][3],
+                                                      exp_avg_sq=np.zeros((3, 8)))},
+                   "param_groups": good["param_groups"]}
+    refused(wrong_shape, r"state of parameter 3, 'exp_avg_sq', has shape \(3, 8\) but the "
+                         r"parameter has \(3,\)")
+    sgd = optim.SGD([{"params": model[0].parameters()}, {"params": model[2].parameters()}])
+    refused(sgd.state_dict(), r"group 0 lacks \['betas', 'eps', 'amsgrad'\] \(a state dict of "
+                              r"another optimizer\?\)")
+    refused({"state": {7: {"step": 1}}, "param_groups": good["param_groups"]},
+            "state for parameter 7, which no group holds")
+    refused({"param_groups": []}, "expects a dict with 'state' and 'param_groups'")
+    refused(model.state_dict(), "expects a dict with 'state' and 'param_groups', as "
+                                r"optimizer.state_dict\(\) returns, got a dict with keys")
+    opt.load_state_dict(good)                                    # and a good one still loads
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.state_dict()["state"][0]["step"] == 1

@@ -7,6 +7,10 @@ group from the group's ``initial_lr`` and the step count ``last_epoch``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 
 from .optimizer import Optimizer
 
@@ -37,6 +41,48 @@ class LRScheduler:
 
     def get_last_lr(self) -> list[float]:
         return self._last_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the schedule holds but the optimizer (whose own state_dict
+        keeps the learning rates), as PyTorch: ``last_epoch``, ``base_lrs``, ..."""
+        return {key: _copy(value) for key, value in self.__dict__.items()
+                if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Take the schedule's position and settings from ``state_dict()`` (also
+        after ``dlcore.save`` / ``dlcore.load``). Load the optimizer's state dict
+        too: the learning rates live there. A state dict of another kind of
+        schedule is refused, naming the keys that differ; nothing is changed then."""
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping):
+            raise ValueError(f"load_state_dict for {name} expects a dict, as "
+                             f"scheduler.state_dict() returns, got {type(state_dict).__name__}")
+        own = set(self.state_dict())
+        missing = sorted(own - set(state_dict))
+        unexpected = sorted(set(state_dict) - own)
+        if missing or unexpected:
+            raise ValueError(f"load_state_dict for {name}: missing keys {missing}, unexpected "
+                             f"keys {unexpected} (a state dict of another schedule?)")
+        self.__dict__.update({key: _python(value) for key, value in state_dict.items()})
+
+
+def _copy(value: Any) -> Any:
+    """A copy of lists (and lists of tuples), so the state dict does not alias them."""
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _python(value: Any) -> Any:
+    """A value read back from a file as plain Python: 0-d arrays as numbers, arrays
+    as lists (a NumPy float64 lr would turn float32 updates into float64)."""
+    if hasattr(value, "detach"):    # a torch tensor
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_python(v) for v in value)
+    return value
 
 
 class StepLR(LRScheduler):
