@@ -127,24 +127,89 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax and negative log-likelihood in one stable step.
+    r"""Softmax and negative log-likelihood in one stable step.
 
-        loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i]
+    For sample i with scores z_i (C of them) and class y_i, the log-probabilities are
+    log p_i = log_softmax(z_i) = z_i - logsumexp(z_i), and
 
-    Gradient: (softmax(z) - onehot(y)) / N. With ``label_smoothing`` e the
-    target is (1 - e) onehot(y) + e / C.
+        loss_i = -w[y_i] log p_i[y_i]                                   (e = 0)
+        loss_i = (1 - e) (-w[y_i] log p_i[y_i]) + e mean_c(-w_c log p_ic)  (label_smoothing e)
 
-    Shape: z (N, C) scores (logits, not probabilities), y (N,) class indices
-    in [0, C).
+    that is, the target is (1 - e) onehot(y_i) + e / C. The class weights w are
+    ``weight`` (all 1 if not given). A sample whose target is ``ignore_index`` has
+    loss 0 and does not count. Reductions, as PyTorch's:
+
+        'mean': sum_i loss_i / sum_i w[y_i]   (over counted samples: a weighted mean;
+                                               nan if every sample is ignored)
+        'sum':  sum_i loss_i                  'none': loss_i, shape (N,)
+
+    Gradient, for a counted sample (0 for an ignored one), before the reduction:
+
+        dloss_i/dz_i = a_i p_i - (1 - e) w[y_i] onehot(y_i) - (e / C) w
+        a_i = (1 - e) w[y_i] + (e / C) sum_c w_c    (= 1 without weight: p - target)
+
+    Shape: z (N, C) scores (logits, not probabilities), y (N,) class indices in
+    [0, C) or ``ignore_index``, weight (C,), kept as a float32 buffer (cast to z's
+    dtype when used).
     """
 
-    def __init__(self, *, reduction: str = "mean", label_smoothing: float = 0.0):
+    def __init__(self, *, weight: np.ndarray | None = None, ignore_index: int = -100,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction=reduction)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
+                             f"{label_smoothing}")
+        if weight is not None:
+            weight = np.asarray(weight, dtype=np.float32)
+            if weight.ndim != 1:
+                raise ValueError("CrossEntropyLoss: weight must hold one number per class, "
+                                 f"shape (C,), got shape {weight.shape}")
+        self.register_buffer("weight", weight)
+        self.ignore_index = int(ignore_index)
         self.label_smoothing = label_smoothing
 
     def forward(self, z: np.ndarray, y: np.ndarray):
+        z, y = self._check(z, y)
+        n, num_classes = z.shape
+        counted = y != self.ignore_index
+        y = np.where(counted, y, 0)        # any valid index: those rows are zeroed below
+        w = np.ones(num_classes, z.dtype) if self.weight is None else self.weight.astype(z.dtype)
+        w_y = w[y] * counted                # w[y_i], 0 for an ignored sample
+        log_p = F.log_softmax(z, dim=1)
+        loss = -log_p[np.arange(n), y] * w_y
+        e = self.label_smoothing
+        if e:
+            smooth = -(log_p if self.weight is None else log_p * w).mean(axis=1)
+            loss = (1 - e) * loss + e * smooth * counted
+        total = float(w_y.sum())            # the weighted mean's denominator
+        self._cache = (log_p, y, w, w_y, counted, total)
+        if self.reduction == "mean":
+            return float(loss.sum() / total) if total else float("nan")
+        return self._reduce(loss)
+
+    def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
+        log_p, y, w, w_y, counted, total = self._saved()
+        n, num_classes = log_p.shape
+        grad = self._upstream(grad, (n,))
+        e = self.label_smoothing
+        g = F.exp_nonpositive(log_p)        # softmax p
+        if self.weight is None:
+            g *= counted[:, None]
+        else:
+            g *= ((1 - e) * w_y + e / num_classes * w.sum() * counted)[:, None]
+        # Subtract the target in place: a float64 one-hot would silently turn a
+        # float32 backward pass into float64.
+        g[np.arange(n), y] -= (1 - e) * w_y
+        if e:
+            g -= (e / num_classes) * w * counted[:, None]
+        if np.ndim(grad):
+            return g * grad.astype(g.dtype).reshape(-1, 1)
+        if self.reduction == "mean":        # all ignored: g is 0, and so stays
+            return g * ((1.0 / total if total else 0.0) * grad)
+        return g * grad
+
+    def _check(self, z, y) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (N, C) as floats, targets (N,) as integers in range, weight (C,)."""
         z = np.asarray(z)
         y = np.asarray(y)
         if z.dtype.kind != "f":
@@ -164,38 +229,21 @@ class CrossEntropyLoss(_Loss):
                 raise ValueError("CrossEntropyLoss expects class indices (integers) as "
                                  f"targets, got dtype {y.dtype}")
         num_classes = z.shape[1]
-        bad = (y < 0) | (y >= num_classes)
+        bad = (y != self.ignore_index) & ((y < 0) | (y >= num_classes))
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(f"CrossEntropyLoss: target {int(y[i])} at position {i} is out "
                              f"of range for {num_classes} classes (valid: 0 to "
-                             f"{num_classes - 1})")
-        log_p = F.log_softmax(z, dim=1)
-        rows = np.arange(len(y))
-        nll = -log_p[rows, y]
-        if self.label_smoothing:
-            e = self.label_smoothing
-            nll = (1 - e) * nll - e * log_p.mean(axis=1)
-        self._cache = (log_p, y)
-        return self._reduce(nll)
-
-    def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
-        log_p, y = self._saved()
-        n, num_classes = log_p.shape
-        grad = self._upstream(grad, (n,))
-        g = F.exp_nonpositive(log_p)
-        e = self.label_smoothing
-        # Subtract the target in place: a float64 one-hot would silently turn a
-        # float32 backward pass into float64.
-        g[np.arange(n), y] -= (1 - e)
-        if e:
-            g -= e / num_classes
-        if np.ndim(grad):
-            return g * grad.astype(g.dtype).reshape(-1, 1)
-        return g * (self._scale(n) * grad)
+                             f"{num_classes - 1}, or ignore_index={self.ignore_index})")
+        if self.weight is not None and self.weight.shape != (num_classes,):
+            raise ValueError(f"CrossEntropyLoss: weight has {self.weight.size} entries but "
+                             f"the scores have {num_classes} classes")
+        return z, y
 
     def extra_repr(self) -> str:
         parts = [] if self.reduction == "mean" else [f"reduction='{self.reduction}'"]
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
         if self.label_smoothing:
             parts.append(f"label_smoothing={self.label_smoothing}")
         return ", ".join(parts)
