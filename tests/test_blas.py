@@ -5,7 +5,28 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dlcore.nn import blas
 from dlcore.nn.blas import add_matmul_tn_, matmul_nt
+
+
+@pytest.fixture(autouse=True, params=["direct", "threshold"])
+def path(request, monkeypatch):
+    """Every test twice: with every product through BLAS directly (the threshold at 0,
+    so small test arrays take that path too) and with the threshold as shipped."""
+    if request.param == "direct":
+        monkeypatch.setattr(blas, "MIN_MULTIPLY_ADDS", 0)
+    return request.param
+
+
+def test_the_threshold_sends_small_products_to_numpy_and_large_ones_to_blas(
+        monkeypatch, path):
+    calls = []
+    monkeypatch.setitem(blas._GEMM, np.dtype(np.float32),
+                        lambda *args, **kwargs: calls.append(1) or np.zeros((2, 2)))
+    matmul_nt(np.ones((8, 8), np.float32), np.ones((8, 8), np.float32))     # 512
+    assert len(calls) == (1 if path == "direct" else 0)
+    matmul_nt(np.ones((200, 200), np.float32), np.ones((200, 200), np.float32))  # 8e6
+    assert len(calls) == (2 if path == "direct" else 1)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

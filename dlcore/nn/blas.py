@@ -7,8 +7,10 @@ NumPy's ``@`` computes the same numbers and is the form to read; the lessons sho
 These two are faster on the course's shapes (measured on one thread, (128, 784) x
 (784, 256): 322 vs 374 us for the forward product; 278 vs 314 us for the gradient): SciPy's
 BLAS is given the operands in the order that suits its Fortran layout, and the gradient
-is added in place (gemm with beta = 1) instead of through a temporary. Anything else
-(not 2-D, not C-contiguous, mixed or non-float dtypes) takes the NumPy form.
+is added in place (gemm with beta = 1) instead of through a temporary. Small products
+(under about 4 million multiply-adds, where the extra checks cost more than they save)
+and anything else (not 2-D, not C-contiguous, mixed or non-float dtypes) take the
+NumPy form.
 """
 from __future__ import annotations
 
@@ -16,21 +18,24 @@ import numpy as np
 from scipy.linalg import blas
 
 _GEMM = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
+MIN_MULTIPLY_ADDS = 4_000_000    # measured: below it, the direct call is no faster
 
 
-def _gemm_for(*arrays: np.ndarray):
-    """The BLAS gemm for these arrays, or None if they do not all qualify."""
-    gemm = _GEMM.get(arrays[0].dtype)
-    for a in arrays:
-        if a.ndim != 2 or a.dtype != arrays[0].dtype or not a.flags.c_contiguous:
+def _gemm_for(multiply_adds: int, *arrays: np.ndarray):
+    """The BLAS gemm for a product of this size over these arrays, or None if it is
+    small or the arrays do not all qualify."""
+    if multiply_adds < MIN_MULTIPLY_ADDS:
+        return None
+    for x in arrays:
+        if x.ndim != 2 or x.dtype != arrays[0].dtype or not x.flags.c_contiguous:
             return None
-    return gemm
+    return _GEMM.get(arrays[0].dtype)
 
 
 def matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b.T for a (M, K) and b (N, K); a C-contiguous (M, N) result."""
-    gemm = _gemm_for(a, b)
-    if gemm is None or 0 in a.shape or 0 in b.shape:
+    gemm = _gemm_for(a.shape[0] * a.shape[-1] * b.shape[0], a, b)
+    if gemm is None:
         return a @ b.T
     # In Fortran's column-major view, a C array is its own transpose: b.T is b, read
     # as a (K, N) Fortran array. gemm computes (b.T)^T a^T = (a b^T)^T, a Fortran
@@ -40,8 +45,8 @@ def matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def add_matmul_tn_(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
     """c += a.T @ b in place, for a (K, M), b (K, N) and c (M, N)."""
-    gemm = _gemm_for(a, b, c)
-    if gemm is None or 0 in a.shape or 0 in b.shape:
+    gemm = _gemm_for(a.shape[0] * a.shape[-1] * b.shape[-1], a, b, c)
+    if gemm is None:
         c += a.T @ b
         return
     # c.T is a Fortran (N, M) array over c's memory: accumulate b^T a into it (beta=1).
