@@ -1,6 +1,6 @@
 """Two matrix products of the dense layers, with BLAS called directly.
 
-    matmul_nt(a, b)       returns a @ b.T          (a forward pass: y = x W^T)
+    matmul_nt(a, b)           returns a @ b.T      (a forward pass: y = x W^T)
     add_matmul_tn_(c, a, b)   does c += a.T @ b    (a weight gradient: dW += g^T x)
 
 NumPy's ``@`` computes the same numbers and is the form to read; the lessons show it.
@@ -33,14 +33,16 @@ def _gemm_for(multiply_adds: int, *arrays: np.ndarray):
 
 
 def matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b.T for a (M, K) and b (N, K); a C-contiguous (M, N) result."""
-    gemm = _gemm_for(a.shape[0] * a.shape[-1] * b.shape[0], a, b)
+    """a @ b.T for a (..., K) and b (N, K): a (..., N) result, C-contiguous."""
+    a2 = a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
+    gemm = _gemm_for(a2.shape[0] * a2.shape[1] * b.shape[0], a2, b)
     if gemm is None:
         return a @ b.T
-    # In Fortran's column-major view, a C array is its own transpose: b.T is b, read
-    # as a (K, N) Fortran array. gemm computes (b.T)^T a^T = (a b^T)^T, a Fortran
-    # (N, M) array whose transpose is the C-contiguous a @ b.T.
-    return gemm(1.0, b.T, a.T, trans_a=True).T
+    # gemm reads Fortran (column-major) arrays, and a C array read that way is its
+    # transpose: b.T and a2.T are Fortran views, no copies. gemm computes b a2^T, a
+    # Fortran (N, M) array whose transpose is the C-contiguous a2 @ b.T.
+    out = gemm(1.0, b.T, a2.T, trans_a=True).T
+    return out.reshape(*a.shape[:-1], b.shape[0]) if a.ndim != 2 else out
 
 
 def add_matmul_tn_(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:

@@ -59,9 +59,7 @@ class Linear(Module):
             raise ValueError(f"{self._short()} expected input (..., {self.in_features}), "
                              f"got {x.shape}")
         self._cache = x
-        # y = x @ W.T, with BLAS called directly (blas.py says why) on x as a matrix.
-        x2 = x.reshape(-1, self.in_features)
-        y = matmul_nt(x2, self.weight.data).reshape(*x.shape[:-1], self.out_features)
+        y = matmul_nt(x, self.weight.data)      # x @ W.T, BLAS called directly (blas.py)
         if self.bias is not None:
             y += self.bias.data
         return y
