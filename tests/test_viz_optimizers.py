@@ -10,9 +10,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 from dlcore import numerical_gradient, optim, rel_error  # noqa: E402
 from dlcore.viz import optimizers as vo  # noqa: E402
+
+RACE_FIGURE = vo.race_figure      # the real one; the widget tests record its calls
 
 
 @pytest.mark.parametrize("surface", vo.SURFACES, ids=lambda s: s.name.split(":")[0])
@@ -61,8 +64,93 @@ def test_too_large_a_learning_rate_diverges_and_stops_early():
     assert len(path) < 201
     fig = vo.draw_race(s, {"SGD": path})
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "SGD: diverged" in labels
+    assert f"SGD: diverged at step {len(path) - 1}" in labels
     plt.close(fig)
+
+
+def pixels(fig) -> np.ndarray:
+    """The figure as the widget shows it: its rendered RGBA pixels."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+@pytest.mark.parametrize("surface", vo.SURFACES, ids=lambda s: s.name.split(":")[0])
+def test_the_top_of_the_lr_sgd_range_diverges_late_enough_for_momentum_to_show(surface):
+    # Above it SGD and momentum leave the plot within a step or two, the same way: on
+    # Rosenbrock at lr 2 (the old top) both stopped at step 1 and momentum changed nothing.
+    top = surface.lr_sgd_max
+    sgd = vo.run_optimizer(surface, partial(optim.SGD, lr=top), surface.steps)
+    assert 3 <= len(sgd) - 1 < surface.steps                # diverges, after a few steps
+    shown = [pixels(vo.race_figure(surface, top, surface.lr_adaptive, momentum=m))
+             for m in (0.5, 0.9, 0.99)]
+    assert not np.array_equal(shown[0], shown[1])
+    assert not np.array_equal(shown[1], shown[2])
+
+
+@pytest.fixture
+def race_widget(monkeypatch):
+    """The optimizer race widget, its controls in the order they are on screen, and
+    the list of (surface, settings) it draws, one entry per redraw."""
+    pytest.importorskip("ipywidgets")
+    drawn = []
+    monkeypatch.setattr(vo, "race_figure",
+                        lambda surface, **settings: drawn.append((surface, settings)))
+    monkeypatch.setattr(vo, "_show", lambda fig: None)
+    race = vo.optimizer_race()
+    left, right = race.children[0].children
+    surface, lr_sgd, lr_adaptive, steps = left.children
+    momentum, beta1, beta2, noise = right.children
+    controls = dict(lr_sgd=lr_sgd, lr_adaptive=lr_adaptive, steps=steps, momentum=momentum,
+                    beta1=beta1, beta2=beta2, noise=noise)
+    return surface, controls, drawn
+
+
+def push_to_end(slider) -> None:
+    """What the browser test does: End, or Home if the slider is already at its end."""
+    log = hasattr(slider, "base")
+    high = slider.base ** slider.max if log else slider.max
+    low = slider.base ** slider.min if log else slider.min
+    slider.value = low if slider.value >= high else high
+
+
+@pytest.mark.parametrize("surface", [
+    vo.ROSENBROCK,     # where momentum did nothing once lr SGD had been pushed to 2
+    pytest.param(vo.RAVINE, marks=pytest.mark.slow),
+    pytest.param(vo.SADDLE, marks=pytest.mark.slow),
+], ids=lambda s: s.name.split(":")[0])
+def test_every_race_control_changes_the_figure_one_after_the_other(surface, race_widget):
+    # The widget's sliders, each pushed to its end in turn (as tests/browser does): each
+    # move must change the figure, even with the earlier ones at their extremes.
+    dropdown, controls, drawn = race_widget
+    dropdown.value = surface
+    before = pixels(RACE_FIGURE(surface, **drawn[-1][1]))
+    for name, slider in controls.items():
+        count = len(drawn)
+        push_to_end(slider)
+        assert len(drawn) == count + 1, f"moving {name} did not redraw once"
+        shown, settings = drawn[-1]
+        assert shown is surface and settings[name] == slider.value
+        after = pixels(RACE_FIGURE(surface, **settings))
+        assert not np.array_equal(before, after), f"moving {name} changed nothing"
+        before = after
+
+
+def test_choosing_a_surface_redraws_once_with_its_learning_rates_and_lr_sgd_range(
+        race_widget):
+    dropdown, controls, drawn = race_widget
+    lr_sgd = controls["lr_sgd"]
+    assert len(drawn) == 1 and drawn[0][0] is vo.ROSENBROCK      # drawn once when built
+    for surface in (vo.RAVINE, vo.ROSENBROCK, vo.SADDLE, vo.ROSENBROCK):
+        count = len(drawn)
+        dropdown.value = surface
+        assert len(drawn) == count + 1
+        shown, settings = drawn[-1]
+        assert shown is surface
+        assert settings["lr_sgd"] == lr_sgd.value == pytest.approx(surface.lr_sgd)
+        assert lr_sgd.base ** lr_sgd.max == pytest.approx(surface.lr_sgd_max)
+        assert settings["lr_adaptive"] == pytest.approx(surface.lr_adaptive)
+        assert settings["steps"] == surface.steps
 
 
 def test_noise_changes_the_path_reproducibly():
@@ -105,8 +193,4 @@ def test_figures_have_fixed_sizes():
 def test_widgets_build():
     pytest.importorskip("ipywidgets")
     assert vo.learning_rate_explorer().children
-    race = vo.optimizer_race()
-    surface = race.children[0].children[0].children[0]
-    lr_sgd = race.children[0].children[0].children[1]
-    surface.value = vo.RAVINE
-    assert lr_sgd.value == pytest.approx(vo.RAVINE.lr_sgd)
+    assert vo.optimizer_race().children

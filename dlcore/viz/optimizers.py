@@ -33,7 +33,9 @@ class Surface:
 
     ``f`` takes arrays of any (same) shape; ``grad`` takes a (2,) point and
     returns the (2,) gradient. ``lr_sgd`` / ``lr_adaptive`` are learning rates
-    that work for (SGD, momentum) and (RMSprop, Adam) here.
+    that work for (SGD, momentum) and (RMSprop, Adam) here. ``lr_sgd_max`` tops
+    the widget's "lr SGD" slider: large enough that SGD and momentum diverge,
+    small enough that they take a few steps first, so momentum still shows.
     """
     name: str
     f: Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -45,6 +47,7 @@ class Surface:
     lr_sgd: float
     lr_adaptive: float
     steps: int
+    lr_sgd_max: float
 
 
 def _ravine_f(x, y):
@@ -73,12 +76,14 @@ def _saddle_grad(p):
 
 
 RAVINE = Surface("a ravine: 0.02 w1² + w2²", _ravine_f, _ravine_grad, (-9.0, 1.6), (0.0, 0.0),
-                 (-10.0, 10.0), (-2.5, 2.5), lr_sgd=0.9, lr_adaptive=0.3, steps=100)
+                 (-10.0, 10.0), (-2.5, 2.5), lr_sgd=0.9, lr_adaptive=0.3, steps=100,
+                 lr_sgd_max=2.0)
 ROSENBROCK = Surface("Rosenbrock: (1 - w1)² + 100 (w2 - w1²)²", _rosenbrock_f,
                      _rosenbrock_grad, (-1.5, 2.0), (1.0, 1.0), (-2.0, 2.0), (-1.0, 3.0),
-                     lr_sgd=1e-3, lr_adaptive=0.1, steps=500)
+                     lr_sgd=1e-3, lr_adaptive=0.1, steps=500, lr_sgd_max=10**-2.6)
 SADDLE = Surface("a saddle: w1² + w2⁴/4 - w2²/2", _saddle_f, _saddle_grad, (-2.0, 1e-3),
-                 (0.0, 1.0), (-2.5, 2.5), (-1.8, 1.8), lr_sgd=0.05, lr_adaptive=0.05, steps=150)
+                 (0.0, 1.0), (-2.5, 2.5), (-1.8, 1.8), lr_sgd=0.05, lr_adaptive=0.05, steps=150,
+                 lr_sgd_max=2.0)
 SURFACES = (RAVINE, ROSENBROCK, SADDLE)
 
 
@@ -161,7 +166,7 @@ def draw_race(surface: Surface, paths: dict[str, np.ndarray]) -> Figure:
                                       or np.abs(path[-1]).max() > 10 * max(
                                           map(abs, surface.xlim + surface.ylim)))
         distance = distance_to_minimum(surface, path)
-        label = f"{name}: diverged" if diverged else (
+        label = f"{name}: diverged at step {len(path) - 1}" if diverged else (
             f"{name}: {distance:.2g} from the minimum" if distance >= 1e-3 else
             f"{name}: at the minimum")
         ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.8, label=label)
@@ -186,6 +191,14 @@ def draw_race(surface: Surface, paths: dict[str, np.ndarray]) -> Figure:
     ax_loss.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
     return plots.finish(fig)
+
+
+def race_figure(surface: Surface, lr_sgd: float, lr_adaptive: float, momentum: float = 0.9,
+                beta1: float = 0.9, beta2: float = 0.999, steps: int | None = None,
+                noise: float = 0.0) -> Figure:
+    """What ``optimizer_race`` shows for these settings: the four racers' paths."""
+    paths = race(surface, racers(lr_sgd, lr_adaptive, momentum, beta1, beta2), steps, noise)
+    return draw_race(surface, paths)
 
 
 # -- the learning rate on a parabola ------------------------------------------------
@@ -358,7 +371,8 @@ def optimizer_race():
     surface = widgets.Dropdown(options=[(s.name, s) for s in SURFACES], value=ROSENBROCK,
                                description="surface", layout=widgets.Layout(width="420px"))
     lr_sgd = slider(widgets.FloatLogSlider, "lr SGD, momentum", value=ROSENBROCK.lr_sgd,
-                    base=10, min=-4, max=0.3, step=0.1, readout_format=".1e")
+                    base=10, min=-4, max=float(np.log10(ROSENBROCK.lr_sgd_max)), step=0.1,
+                    readout_format=".1e")
     lr_adaptive = slider(widgets.FloatLogSlider, "lr RMSprop, Adam",
                          value=ROSENBROCK.lr_adaptive, base=10, min=-3, max=0, step=0.1,
                          readout_format=".1e")
@@ -372,21 +386,37 @@ def optimizer_race():
     noise = slider(widgets.FloatSlider, "gradient noise", value=0.0, min=0.0, max=2.0,
                    step=0.1)
 
-    def on_surface(change):
+    sliders = dict(lr_sgd=lr_sgd, lr_adaptive=lr_adaptive, momentum=momentum, beta1=beta1,
+                   beta2=beta2, steps=steps, noise=noise)
+    out = widgets.Output(layout=widgets.Layout(height="500px"))
+    holding = {"redraw": False}     # True while a new surface sets its sliders
+
+    def redraw(_change=None) -> None:
+        if holding["redraw"]:
+            return
+        settings = {name: control.value for name, control in sliders.items()}
+        with out:
+            out.clear_output(wait=True)
+            _show(race_figure(surface.value, **settings))
+
+    def on_surface(change) -> None:
         s = change["new"]
-        lr_sgd.value, lr_adaptive.value, steps.value = s.lr_sgd, s.lr_adaptive, s.steps
+        # The lr SGD range is the surface's: past lr_sgd_max SGD and momentum leave the
+        # plot at once, both the same way, and the momentum slider would do nothing.
+        top = float(np.log10(s.lr_sgd_max))
+        holding["redraw"] = True
+        try:
+            lr_sgd.max = max(lr_sgd.max, top)      # widen first: the value is never clamped
+            lr_sgd.value, lr_adaptive.value, steps.value = s.lr_sgd, s.lr_adaptive, s.steps
+            lr_sgd.max = top
+        finally:
+            holding["redraw"] = False
+        redraw()                                   # once, with all the new settings
 
     surface.observe(on_surface, names="value")
-
-    def show(surface, lr_sgd, lr_adaptive, momentum, beta1, beta2, steps, noise):
-        paths = race(surface, racers(lr_sgd, lr_adaptive, momentum, beta1, beta2), steps,
-                     noise)
-        _show(draw_race(surface, paths))
-
-    controls = dict(surface=surface, lr_sgd=lr_sgd, lr_adaptive=lr_adaptive,
-                    momentum=momentum, beta1=beta1, beta2=beta2, steps=steps, noise=noise)
-    out = widgets.interactive_output(show, controls)
-    out.layout = widgets.Layout(height="500px")
+    for control in sliders.values():
+        control.observe(redraw, names="value")
+    redraw()
     left = widgets.VBox([surface, lr_sgd, lr_adaptive, steps])
     right = widgets.VBox([momentum, beta1, beta2, noise])
     return widgets.VBox([widgets.HBox([left, right]), out])
