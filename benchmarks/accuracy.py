@@ -31,33 +31,6 @@ from dlcore.data import DataLoader, Standardizer, TensorDataset, adding_problem,
 HERE = Path(__file__).resolve().parent
 
 
-class LastStep(nn.Module):
-    """A recurrent layer read out at its last time step: x (N, T, D) (or flat
-    (N, T * D) with ``seq_shape=(T, D)``) -> rnn -> output[:, -1] (N, H) ->
-    Linear -> (N, out)."""
-
-    def __init__(self, rnn: nn.Module, out_features: int,
-                 seq_shape: tuple[int, int] | None = None):
-        super().__init__()
-        self.rnn = rnn
-        self.fc = nn.Linear(rnn.hidden_size, out_features)
-        self.seq_shape = seq_shape
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        in_shape = x.shape
-        if self.seq_shape is not None:
-            x = x.reshape(len(x), *self.seq_shape)
-        output, _ = self.rnn(x)
-        self._cache = (in_shape, output.shape)
-        return self.fc(output[:, -1])
-
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        in_shape, out_shape = self._saved()
-        grad_output = np.zeros(out_shape, dtype=grad_out.dtype)
-        grad_output[:, -1] = self.fc.backward(grad_out)  # only the last step was read
-        return self.rnn.backward(grad_output).reshape(in_shape)
-
-
 @dataclass
 class Task:
     name: str
@@ -83,6 +56,12 @@ def digits_data(images: bool, per_pixel: bool):
     y = np.concatenate([d.y_train, d.y_val])
     scaler = Standardizer(axis=0 if per_pixel else tuple(range(X.ndim))).fit(X)
     return scaler.transform(X), y, scaler.transform(d.X_test), d.y_test
+
+
+def digit_rows():
+    """The 8x8 digits as sequences of 8 rows of 8 pixels: (N, 8, 8)."""
+    X, y, X_test, y_test = digits_data(False, False)
+    return X.reshape(-1, 8, 8), y, X_test.reshape(-1, 8, 8), y_test
 
 
 def adding_data(length: int):
@@ -114,20 +93,23 @@ def torch_cnn():
                           tnn.Flatten(), tnn.Dropout(0.2), tnn.Linear(256, 10))
 
 
-def torch_last_step(kind: str, input_size: int, hidden: int, out: int,
-                    seq_shape: tuple[int, int] | None = None):
+def last_step(kind: str, input_size: int, hidden: int, out: int) -> nn.Module:
+    return nn.LastStep(getattr(nn, kind)(input_size, hidden, batch_first=True),
+                       nn.Linear(hidden, out))
+
+
+def torch_last_step(kind: str, input_size: int, hidden: int, out: int):
+    """PyTorch's twin of nn.LastStep, with the same parameter names."""
     import torch.nn as tnn
 
     class TorchLastStep(tnn.Module):
         def __init__(self):
             super().__init__()
-            self.rnn = getattr(tnn, kind)(input_size, hidden, batch_first=True)
-            self.fc = tnn.Linear(hidden, out)
+            self.recurrent = getattr(tnn, kind)(input_size, hidden, batch_first=True)
+            self.head = tnn.Linear(hidden, out)
 
         def forward(self, x):
-            if seq_shape is not None:
-                x = x.reshape(len(x), *seq_shape)
-            return self.fc(self.rnn(x)[0][:, -1])
+            return self.head(self.recurrent(x)[0][:, -1])
 
     return TorchLastStep()
 
@@ -141,19 +123,18 @@ TASKS = [
          lambda: digits_data(True, False), cnn, torch_cnn, True, epochs=20, lr=2e-3,
          goal="test accuracy >= 98%", passes=lambda a: a >= 0.98),
     Task("lstm_digits", "LSTM(8, 64) reading the 8 rows, then Linear(64, 10)",
-         lambda: digits_data(False, False),
-         lambda: LastStep(nn.LSTM(8, 64, batch_first=True), 10, (8, 8)),
-         lambda: torch_last_step("LSTM", 8, 64, 10, (8, 8)), True, epochs=15, lr=5e-3,
+         digit_rows, lambda: last_step("LSTM", 8, 64, 10),
+         lambda: torch_last_step("LSTM", 8, 64, 10), True, epochs=15, lr=5e-3,
          goal="test accuracy >= 95%", passes=lambda a: a >= 0.95),
     Task("lstm_adding", f"LSTM(2, 32) on the adding problem, T = {ADDING_LENGTH}",
          lambda: adding_data(ADDING_LENGTH),
-         lambda: LastStep(nn.LSTM(2, 32, batch_first=True), 1),
+         lambda: last_step("LSTM", 2, 32, 1),
          lambda: torch_last_step("LSTM", 2, 32, 1), False, epochs=12, lr=1e-2, cosine=False,
          clip=1.0, batch_size=64, goal="test MSE < 0.05 (solved; always 1 gives ~0.17)",
          passes=lambda mse: mse < 0.05),
     Task("rnn_adding", f"plain RNN(2, 32) (tanh), same task and training, T = {ADDING_LENGTH}",
          lambda: adding_data(ADDING_LENGTH),
-         lambda: LastStep(nn.RNN(2, 32, batch_first=True), 1),
+         lambda: last_step("RNN", 2, 32, 1),
          lambda: torch_last_step("RNN", 2, 32, 1), False, epochs=12, lr=1e-2, cosine=False,
          clip=1.0, batch_size=64, goal="test MSE > 0.1 (fails: it cannot carry the "
          "first mark 25+ steps)", passes=lambda mse: mse > 0.1),
