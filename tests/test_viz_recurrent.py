@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from dlcore import nn  # noqa: E402
+from dlcore import nn, train  # noqa: E402
 from dlcore.viz import recurrent as rv  # noqa: E402
 
 
@@ -109,3 +109,49 @@ def test_widgets_build():
     box = rv.sine_predictor(rv.sine_model(hidden=4))
     steps, wave = box.children[0].children
     assert steps.max == 100 and wave.max == 7
+
+
+def history_of(epochs: int, loss: float) -> train.History:
+    history = train.History()
+    for epoch in range(1, epochs + 1):
+        history.append(epoch, {"loss": loss})
+    return history
+
+
+def test_sine_status_says_what_train_will_do():
+    assert rv.sine_status(80, 0.00233, 80) == ("shown: an RNN trained for 80 epochs "
+                                               "(training loss 0.00233)")
+    assert rv.sine_status(80, 0.00233, 120) == (
+        "shown: an RNN trained for 80 epochs (training loss 0.00233). "
+        "Press Train to train a new one for 120 epochs.")
+    assert rv.sine_status(0, None, 80).startswith("shown: an untrained RNN. Press Train")
+    assert rv.sine_status(None, None, 80).startswith("shown: the RNN trained above. Press")
+
+
+def test_sine_predictor_epochs_slider_shows_what_train_will_do_without_training(
+        monkeypatch):
+    pytest.importorskip("ipywidgets")
+    trained = []
+
+    def fake_train(model, epochs):
+        trained.append((model, epochs))
+        return history_of(epochs, 0.5)
+
+    drawn = []
+    monkeypatch.setattr(rv, "train_sine", fake_train)
+    monkeypatch.setattr(rv, "sine_figure",
+                        lambda model, steps, wave, waves: drawn.append(model))
+    first = rv.sine_model(hidden=4)
+    box = rv.sine_predictor(first, history_of(80, 0.00233), hidden=4)
+    (epochs, button), status = box.children[1].children, box.children[2]
+    assert epochs.value == 80 and drawn == [first]
+    assert status.value == "shown: an RNN trained for 80 epochs (training loss 0.00233)"
+
+    epochs.value = 120                               # moving the slider: no training
+    assert trained == [] and drawn == [first]
+    assert status.value.endswith("Press Train to train a new one for 120 epochs.")
+
+    button.click()                                   # Train: a new RNN, 120 epochs
+    assert len(trained) == 1 and trained[0][1] == 120 and trained[0][0] is not first
+    assert drawn[-1] is trained[0][0]
+    assert status.value == "shown: an RNN trained for 120 epochs (training loss 0.5)"

@@ -257,23 +257,48 @@ def vanishing_widget(length: int = 50):
     return plots.interactive_figure(gradient_figure, controls, height="420px", columns=2)
 
 
-def sine_predictor(model: LastStep | None = None, hidden: int = 32):
-    """Train an RNN on sine waves (button), roll it forward (slider: how many
-    steps; which test wave). Starts from ``model`` if given (already trained)."""
+def sine_status(trained: int | None, loss: float | None, epochs: int) -> str:
+    """The sine predictor's status line: the RNN shown (``trained`` epochs, its last
+    training ``loss``; None if unknown) and, when the epochs slider says otherwise,
+    what the Train button will do."""
+    if trained is None:
+        shown = "shown: the RNN trained above"
+    elif trained == 0:
+        shown = "shown: an untrained RNN"
+    else:
+        shown = f"shown: an RNN trained for {trained} epochs"
+        if loss is not None:
+            shown += f" (training loss {loss:.3g})"
+    if trained == epochs:
+        return shown
+    return f"{shown}. Press Train to train a new one for {epochs} epochs."
+
+
+def sine_predictor(model: LastStep | None = None, history: train.History | None = None,
+                   hidden: int = 32):
+    """Train an RNN on sine waves (button, for the epochs on the slider), roll it
+    forward (sliders: how many steps; which test wave). Starts from ``model`` if
+    given, trained as ``history`` says. The status line says which RNN is shown
+    and, once the epochs slider differs from it, that Train will make a new one."""
     import ipywidgets as widgets
     from IPython.display import display
 
-    state = {"model": model if model is not None else sine_model(hidden)}
+    if model is None:
+        model, trained, loss = sine_model(hidden), 0, None
+    elif history is not None:
+        trained, loss = len(history), history["loss"][-1]
+    else:
+        trained, loss = None, None
+    state = {"model": model, "trained": trained, "loss": loss}
     style = plots.slider_style()
     steps = widgets.IntSlider(value=60, min=1, max=100, description="steps to predict",
                               continuous_update=False, style=style)
     wave = widgets.IntSlider(value=0, min=0, max=7, description="test wave",
                              continuous_update=False, style=style)
-    epochs = widgets.IntSlider(value=80, min=5, max=150, step=5, description="epochs",
-                               continuous_update=False, style=style)
+    epochs = widgets.IntSlider(value=trained or 80, min=5, max=150, step=5,
+                               description="epochs", continuous_update=False, style=style)
     button = widgets.Button(description="▶ Train a new RNN", button_style="success")
-    status = widgets.Label(value="the model trained above" if model is not None else
-                           "untrained: press Train")
+    status = widgets.Label()
     out = widgets.Output(layout=widgets.Layout(height="420px", overflow="hidden"))
     waves = unseen_waves()
 
@@ -283,21 +308,26 @@ def sine_predictor(model: LastStep | None = None, hidden: int = 32):
             out.clear_output(wait=True)
             display(fig)
 
+    def show_status(_change=None) -> None:
+        status.value = sine_status(state["trained"], state["loss"], epochs.value)
+
     def on_train(_button) -> None:
         button.disabled = True
         try:
-            status.value = f"training {epochs.value} epochs..."
-            state["model"] = sine_model(hidden)
-            history = train_sine(state["model"], epochs=epochs.value)
-            status.value = (f"trained {epochs.value} epochs: "
-                            f"training loss {history['loss'][-1]:.3g}")
+            status.value = f"training a new RNN for {epochs.value} epochs..."
+            model = sine_model(hidden)
+            history = train_sine(model, epochs=epochs.value)
+            state.update(model=model, trained=len(history), loss=history["loss"][-1])
+            show_status()
             redraw()
         finally:
             button.disabled = False
 
     steps.observe(redraw, names="value")
     wave.observe(redraw, names="value")
+    epochs.observe(show_status, names="value")
     button.on_click(on_train)
+    show_status()
     redraw()
-    return widgets.VBox([widgets.HBox([steps, wave]), widgets.HBox([epochs, button, status]),
+    return widgets.VBox([widgets.HBox([steps, wave]), widgets.HBox([epochs, button]), status,
                          out])
