@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=sorted(BY_NAME), help="tasks to run")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
-    parser.add_argument("--out", default=str(HERE / "accuracy.md"))
+    parser.add_argument("--out", default=str(HERE / "accuracy.md"),
+                        help="where to write the markdown report ('-' for none)")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads for NumPy and threads for torch (default 1: "
                              "these models are small, and the machine may be shared)")
@@ -263,8 +264,9 @@ def main(argv: list[str] | None = None) -> None:
         *rows,
         "",
     ])
-    Path(args.out).write_text(text)
-    print(f"wrote {args.out}")
+    if args.out != "-":                  # '-': print only, write nothing
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

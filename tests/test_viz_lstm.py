@@ -11,8 +11,8 @@ import pytest  # noqa: E402
 
 from dlcore import nn  # noqa: E402
 from dlcore.data import adding_problem  # noqa: E402
+from dlcore.nn import LastStep  # noqa: E402
 from dlcore.viz import lstm as lv  # noqa: E402
-from dlcore.viz.recurrent import LastStep  # noqa: E402
 
 
 def test_textbook_gates_give_the_engines_states(rng):
