@@ -6,6 +6,7 @@ The sandbox and the whole command are tested against hostile submissions in
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -15,7 +16,9 @@ import pytest
 from hostile import build, fake_spec
 
 from dlcore.grading.autograder import compare, discover, grade, journal, reader, report, worker
-from dlcore.grading.spec import Case, encode
+from dlcore.grading.autograder.sandbox import WorkerRun
+from dlcore.grading.shortcut import Shortcut
+from dlcore.grading.spec import Case, decode_case, encode
 
 
 def _write(path, content) -> str:
@@ -102,6 +105,60 @@ def test_answer_cells_reaching_for_the_checker_are_flagged_for_the_teacher():
         "flag: cell 'scaled_sum_answer' uses .reference, dlcore.grading, sys.modules; "
         "read it before trusting its points"]
     assert grade.flags(reader.plan_cells(build.teacher(), build.learner())) == []
+
+
+NP_ADD = Shortcut(r"\bnp\s*\.\s*add\b",
+                  "`add_one` uses `np.add`: this exercise asks you to write x + 1 yourself.")
+ENGINE_ADD_ONE = "import numpy as np\n\ndef add_one(x):\n    return np.add(x, 1)\n"
+
+
+class RightAnswers:
+    """A stand-in sandbox whose worker answers every case right, as a learner whose
+    numbers are right (whatever their code) would."""
+
+    def run(self, job):
+        events = [{"event": "ready"}]
+        for grade_id, cases in job["cases"]:
+            spec = next(s for s in fake_spec.SPECS if s.grade_id == grade_id)
+            events += [{"event": "result", "grade_id": grade_id, "case": k,
+                        "got": encode(spec.reference(decode_case(c)))}
+                       for k, c in enumerate(cases)]
+        return WorkerRun(events=events + [{"event": "done"}], returncode=0)
+
+
+def test_an_answer_cell_using_a_declared_shortcut_scores_zero_with_its_message(tmp_path):
+    specs = [dataclasses.replace(fake_spec.ADD_ONE, shortcuts=(NP_ADD,)), fake_spec.SCALED_SUM]
+    assignment = grade.Assignment.build("99_fake", specs, "tests.hostile.fake_spec",
+                                        build.teacher(), seed=7, timeout=5)
+    path = _write(tmp_path / "a.ipynb", build.learner(add_one=ENGINE_ADD_ONE))
+    result = grade.grade_submission(discover.Submission("a", path), assignment, RightAnswers())
+    assert result["scores"] == {"add_one": 0.0, "scaled_sum": 2.0}
+    assert result["status"] == "graded" and result["total"] == 2.0
+    assert result["reason"] == NP_ADD.message  # not also "failed: add_one"
+    add_one = result["functions"][0]
+    assert add_one["cases"] == [{"case": "your code", "passed": False,
+                                 "message": NP_ADD.message, "hint": ""}]
+    page = report.feedback_html(result, "99_fake")
+    assert "add_one: 0 / 1" in page and "<code>" not in page
+    assert "`add_one` uses `np.add`: this exercise asks you to write x + 1 yourself." in page
+    row = report.gradebook_csv([result], ["add_one", "scaled_sum"]).splitlines()[1]
+    assert row == f'a,graded,{NP_ADD.message},0,2,2,3'
+
+    honest = build.learner(add_one="import numpy as np\n\ndef add_one(x):\n"
+                                   "    return x + 1  # rather than np.add(x, 1)\n")
+    path = _write(tmp_path / "b.ipynb", honest)
+    result = grade.grade_submission(discover.Submission("b", path), assignment, RightAnswers())
+    assert result["total"] == 3.0 and result["reason"] == "all tests passed"
+
+
+def test_refusals_read_only_the_learners_answer_cells():
+    specs = [dataclasses.replace(fake_spec.ADD_ONE, shortcuts=(NP_ADD,)), fake_spec.SCALED_SUM]
+    teacher = build.teacher()
+    teacher["cells"][1]["source"] += "np.add(1, 2)\n"  # the teacher's own cell may use it
+    plan = reader.plan_cells(teacher, build.learner(scaled_sum=ENGINE_ADD_ONE))
+    assert grade.refusals(plan, specs) == {}  # np.add in another part's cell: not this rule
+    plan = reader.plan_cells(teacher, build.learner(add_one=ENGINE_ADD_ONE))
+    assert grade.refusals(plan, specs) == {"add_one": NP_ADD.message}
 
 
 def test_worker_turns_magics_into_pass_and_keeps_indentation():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import linecache
 
 import numpy as np
 import pytest
 
+from dlcore import nn
 from dlcore.grading import CheckFailed, check, get_spec, hint, needs, run_check
 from dlcore.grading.compare import compare_plain
 from dlcore.grading.spec import (
@@ -212,3 +214,77 @@ def test_checks_leave_the_learners_random_numbers_alone():
     dlcore.manual_seed(5)
     run_check(get_spec("count_parameters"), {"count_parameters": lambda sizes: 0})
     assert (dlcore.rng.generator().standard_normal(), np.random.rand()) == expected
+
+
+# -- engine shortcuts ------------------------------------------------------------
+def in_a_cell(source: str, filename: str) -> dict:
+    """Run ``source`` as IPython runs a cell: its text in linecache under a name that is
+    no file on disk (so ``inspect`` and the check can read it back)."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict = {"__name__": "__main__", "nn": nn, "np": np}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+ENGINE_DENSE = ("def dense_forward(X, W, b):\n"
+                "    layer = nn.Linear(W.shape[1], W.shape[0])\n"
+                "    layer.double()\n"
+                "    layer.weight.data, layer.bias.data = W, b\n"
+                "    return layer(X)\n")
+
+
+def test_a_right_answer_that_calls_the_engine_fails_with_the_shortcuts_message(capsys):
+    ns = in_a_cell(ENGINE_DENSE, "/tmp/ipykernel_0/1.py")
+    spec = get_spec("dense_forward")
+    assert run_check(dataclasses.replace(spec, shortcuts=()), ns).passed  # numbers right
+    with pytest.raises(CheckFailed) as err:
+        check("dense_forward", ns["dense_forward"])
+    message = ("`dense_forward` uses `nn.Linear`, the engine's own layer: this exercise "
+               "asks you to write the product yourself, X @ W.T + b.")
+    assert str(err.value) == message
+    assert err.value._render_traceback_() == [f"CheckFailed: {message}"]
+    out = capsys.readouterr().out
+    assert out.startswith("dense_forward: not accepted yet, it hands the work to ready-made "
+                          "code (2 points when you write it yourself).")
+    assert f"  wrong  {message}" in out and "case 1" not in out
+    html = run_check(spec, ns)._repr_html_()
+    assert "<code>nn.Linear</code>" in html and "&#10008;" in html
+
+
+def test_own_code_a_similar_helper_and_comments_pass_the_check(capsys):
+    cell = ("def my_linear(X, W, b):\n    return X @ W.T + b  # as nn.Linear does\n\n"
+            "def dense_forward(X, W, b):\n    '''No nn.Linear, no torch.'''\n"
+            "    return my_linear(X, W, b)\n")
+    check("dense_forward", in_a_cell(cell, "/tmp/ipykernel_0/2.py")["dense_forward"])
+    assert "all 2 cases are right" in capsys.readouterr().out
+
+
+def test_without_its_source_the_check_goes_on_by_the_numbers(capsys):
+    ns = {"nn": nn}
+    exec(compile(ENGINE_DENSE, "<no source kept>", "exec"), ns)
+    check("dense_forward", ns["dense_forward"])
+    assert "all 2 cases are right" in capsys.readouterr().out
+
+
+@pytest.mark.notebooks
+def test_in_a_real_kernel_the_cell_is_read_even_for_a_class_or_a_library_function():
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    cells = ["import numpy as np\nfrom dlcore import nn\nfrom dlcore.grading import check",
+             ENGINE_DENSE, 'check("dense_forward", dense_forward)',
+             "from scipy.special import expit as sigmoid", 'check("sigmoid", sigmoid)',
+             "class MyLinear(nn.Module):\n    def backward(self, grad_out):\n"
+             "        return nn.Linear(2, 3).backward(grad_out)",
+             'check("linear_backward", MyLinear)',
+             "def dense_forward(X, W, b):\n    return X @ W.T + b  # not nn.Linear",
+             'check("dense_forward", dense_forward)']
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, kernel_name="python3", allow_errors=True,
+                            timeout=60).execute()
+    errors = [next((o["evalue"] for o in c.outputs if o.output_type == "error"), None)
+              for c in nb.cells[2::2]]
+    assert errors[0].startswith("`dense_forward` uses `nn.Linear`")
+    assert errors[1].startswith("`sigmoid` uses SciPy's `expit`")
+    assert errors[2].startswith("`MyLinear` uses `nn.Linear`")
+    assert errors[3] is None

@@ -3,7 +3,11 @@
 The check runs the learner's function on the spec's public cases, shows what is
 right and wrong in plain words (HTML in JupyterLab, text in a terminal), and on a
 failure raises ``CheckFailed``, whose traceback is one line, so the cell fails
-(nbgrader then gives it zero) without a wall of checker internals.
+(nbgrader then gives it zero) without a wall of checker internals. First, though, it
+reads the cell that defines the function: if that code uses one of the engine
+shortcuts the part declares (``Spec.shortcuts``, say ``nn.Linear`` where the part asks
+for ``X @ W.T + b``), the check fails with that message, whatever the numbers; the
+class autograder applies the same rule to the same cell.
 """
 from __future__ import annotations
 
@@ -14,7 +18,10 @@ from typing import Any
 
 from .registry import get_spec
 from .report import Report, Tip
+from .shortcut import answer_source
 from .spec import AnswerError, Outcome, Spec, decode, describe_exception, encode
+
+SHORTCUT_CASE = "your code"
 
 
 class CheckFailed(Exception):
@@ -26,7 +33,12 @@ class CheckFailed(Exception):
 
 def run_check(spec: Spec, namespace: Mapping[str, Any],
               seeds: tuple[int, ...] | None = None) -> Report:
-    """Run ``spec`` on the learner's ``namespace`` (in this process) and judge it."""
+    """Run ``spec`` on the learner's ``namespace`` (in this process) and judge it.
+    A declared engine shortcut in the learner's code fails it before any case runs."""
+    if spec.shortcuts and spec.name in namespace:
+        refusal = spec.refusal(answer_source(namespace[spec.name], spec.name))
+        if refusal:
+            return Report(spec, [Outcome(SHORTCUT_CASE, False, refusal)], refusal)
     outcomes = []
     for case in spec.cases(seeds):
         try:

@@ -10,10 +10,15 @@ from .spec import Outcome, Spec
 
 @dataclass
 class Report:
-    """The outcomes of every case of one spec. Points are all or nothing."""
+    """The outcomes of every case of one spec. Points are all or nothing.
+
+    ``refusal`` is set when the learner's code uses an engine shortcut that the
+    part declares (``Spec.shortcuts``): then it is the only outcome, and the part
+    fails whatever the numbers."""
 
     spec: Spec
     outcomes: list[Outcome]
+    refusal: str = ""
 
     @property
     def passed(self) -> bool:
@@ -34,6 +39,8 @@ class Report:
 
     def failure(self) -> str:
         """The one line that the failing cell ends with."""
+        if self.refusal:
+            return self.refusal
         if self.not_implemented:
             return f"{self.spec.name} is not implemented yet, see above"
         if len(self.outcomes) == 1:
@@ -43,6 +50,9 @@ class Report:
     def summary(self) -> str:
         n = len(self.outcomes)
         pts = _points(self.spec.points)
+        if self.refusal:
+            return (f"{self.spec.name}: not accepted yet, it hands the work to ready-made "
+                    f"code ({pts} when you write it yourself).")
         if self.not_implemented:
             return f"{self.spec.name}: not done yet ({pts} when its checks pass)."
         if self.passed:
@@ -55,6 +65,8 @@ class Report:
 
     def lines(self) -> list[tuple[str, str, str]]:
         """(mark, text, hint) per line; one line when every case failed the same way."""
+        if self.refusal:
+            return [("wrong", self.refusal, "")]
         failed = [o for o in self.outcomes if not o.passed]
         if len(failed) == len(self.outcomes) > 1 and len({o.message for o in failed}) == 1:
             message = failed[0].message

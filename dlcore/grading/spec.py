@@ -14,6 +14,9 @@ in-notebook check and the class autograder use:
 * ``compare(got, expected, case)`` decides on plain data, in the grader's own
   process, and says in plain words what is wrong, with the hint whose
   ``mistake`` the learner's answer matches. No learner object is ever compared.
+* ``shortcuts`` name the engine code that would do the part's work for the learner
+  (``nn.Linear`` in a part that asks for ``X @ W.T + b``); ``refusal(source)`` says,
+  from the learner's answer cell, whether one is used (see ``shortcut.py``).
 
 Plain data crosses the process boundary as JSON through ``encode``/``decode``
 (arrays as ``{"__array__": dtype, "shape": [...], "data": [...]}``).
@@ -30,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .shortcut import Shortcut, first_shortcut
 
 MARK_BEGIN = "### BEGIN SOLUTION"
 MARK_END = "### END SOLUTION"
@@ -208,6 +213,7 @@ class Spec:
     atol: float = 1e-8
     time_limit: float = 10.0
     comparer: Comparer | None = field(default=None, compare=False)
+    shortcuts: tuple[Shortcut, ...] = ()
 
     @property
     def answer_id(self) -> str:
@@ -221,6 +227,12 @@ class Spec:
         for i, case in enumerate(out, 1):
             case.label = f"case {i} ({case.label})" if case.label else f"case {i}"
         return out
+
+    def refusal(self, source: str | None) -> str:
+        """The message of the first declared shortcut that the learner's code
+        ``source`` uses (comments and strings do not count), or "" if none does."""
+        found = first_shortcut(self.shortcuts, source) if source else None
+        return found.message if found is not None else ""
 
     def compare(self, got: Any, expected: Any, case: Case) -> Outcome:
         """Judge plain data ``got`` against ``expected``; never calls learner code."""

@@ -1,7 +1,10 @@
 """Grade one submission: a function of (submission, assignment), returning plain data.
 
 ``grade_submission`` reads the notebook, plans the cells from the teacher's copy, hands
-them with the hidden cases to a sandboxed worker, and judges the answers. Its result is
+them with the hidden cases to a sandboxed worker, and judges the answers. A part whose
+answer cell uses an engine shortcut its spec declares (``nn.Linear`` where the part asks
+for ``X @ W.T + b``) earns nothing, with the message the in-notebook check gives, read
+from the cell's text (``refusals``). Its result is
 a plain dict (JSON-able: it goes into the journal as it is), so the same function could
 run on another machine (a Dask worker) given the same ``Assignment``.
 """
@@ -13,7 +16,7 @@ import signal
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec import Case, Spec, encode_case
+from ..spec import Case, Outcome, Spec, encode_case
 from .compare import Graded, judge
 from .discover import Submission
 from .reader import NotebookError, Plan, plan_cells, read_notebook
@@ -69,6 +72,31 @@ def flags(plan: Plan) -> list[str]:
     return out
 
 
+SHORTCUT_CASE = "your code"  # as the in-notebook check names it
+
+
+def refusals(plan: Plan, specs: list[Spec]) -> dict[str, str]:
+    """{grade_id: message} for each learner answer cell that uses an engine shortcut its
+    spec declares (``Spec.shortcuts``), read from the cell's text, never run: the same
+    rule, on the same cell, as the in-notebook check."""
+    by_answer = {s.answer_id: s for s in specs if s.shortcuts}
+    out = {}
+    for cell in plan.cells:
+        spec = by_answer.get(cell.grade_id or "")
+        if cell.origin == "learner" and spec is not None:
+            message = spec.refusal(cell.source)
+            if message:
+                out[spec.grade_id] = message
+    return out
+
+
+def _refuse(graded: list[Graded], refused: dict[str, str]) -> list[Graded]:
+    """Zero, with the message as the one outcome, for each refused part."""
+    return [Graded(g.grade_id, g.name, g.points, 0.0,
+                   [Outcome(SHORTCUT_CASE, False, refused[g.grade_id])])
+            if g.grade_id in refused else g for g in graded]
+
+
 def digest_of(path: str | None) -> str:
     if path is None:
         return ""
@@ -104,9 +132,12 @@ def grade_submission(sub: Submission, assignment: Assignment,
     unanswered = f"not graded: {problem}" if problem else "no answer came back"
     graded = judge(assignment.specs, assignment.cases, assignment.expected, run.events,
                    unanswered)
+    refused = refusals(plan, assignment.specs)
+    graded = _refuse(graded, refused)
     mine, teachers = _cell_errors(run, plan)
     stopped = [problem + (f" {where}" if where else "")] if problem else []
-    reasons = stopped + flags(plan) + ([] if problem else _failures(graded)) + plan.notes + mine
+    failures = [] if problem else _failures([g for g in graded if g.grade_id not in refused])
+    reasons = stopped + list(refused.values()) + flags(plan) + failures + plan.notes + mine
     notes = stopped + plan.notes + mine + teachers
     return _result(sub, assignment, status, graded, notes, "; ".join(reasons[:6]))
 

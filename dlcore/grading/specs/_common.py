@@ -1,5 +1,6 @@
 """Small helpers the spec modules share: seeded inputs, calling the learner,
-building engine layers from given weights without touching dlcore's RNG."""
+building engine layers from given weights without touching dlcore's RNG, and
+declaring the engine shortcuts a part refuses (``refuse``, ``names``, ``reached``)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ... import nn, rng
+from ..shortcut import Shortcut
 from ..spec import Case, as_array, learner
 
 
@@ -67,4 +69,37 @@ def linear(W: np.ndarray, b: np.ndarray | None = None) -> nn.Linear:
     return layer
 
 
-__all__ = ["gen", "normal", "call", "call_array", "keep_rng", "linear", "as_array"]
+# -- engine shortcuts a part refuses (see ``dlcore/grading/shortcut.py``) --------
+TORCH = r"\btorch\b"
+
+
+def names(*words: str) -> str:
+    """A pattern for distinctive names (``Linear``, ``expit``), however they are
+    reached: ``nn.Linear``, ``dlcore.nn.Linear`` or ``from dlcore.nn import Linear``.
+    Whole words only, so a learner's ``my_linear`` or ``MyLinear`` never matches."""
+    return r"\b(?:" + "|".join(words) + r")\b"
+
+
+def reached(attr: str, *owners: str) -> str:
+    """A pattern for a common name (``sigmoid``, ``accuracy``) only where it comes
+    from one of ``owners``: ``functional.sigmoid``, ``F.sigmoid`` or ``from
+    dlcore.nn.functional import sigmoid``, never the learner's own ``sigmoid``.
+    Repetitions are bounded, so a hostile cell cannot make the search slow."""
+    own = "|".join(owners)
+    return (rf"\b(?:{own})\s*\.\s*(?:{attr})\b"
+            rf"|\bfrom\s+[\w.]{{0,100}}\b(?:{own})\b[\w.]{{0,100}}\s+import\s+"
+            rf"(?:\([^)]{{0,300}}|[^\n]{{0,300}})\b(?:{attr})\b")
+
+
+def refuse(name: str, instead: str, *uses: tuple[str, str],
+           torch: bool = True) -> tuple[Shortcut, ...]:
+    """The shortcuts of the part whose function is ``name``: each of ``uses`` is
+    (pattern, what it is in plain words); ``instead`` says what the part asks for.
+    With ``torch`` (every part that implements the math), PyTorch is refused too."""
+    found = [*uses, (TORCH, "PyTorch (`torch`)")] if torch else list(uses)
+    return tuple(Shortcut(pattern, f"`{name}` uses {what}: this exercise asks you to "
+                                   f"{instead}.") for pattern, what in found)
+
+
+__all__ = ["gen", "normal", "call", "call_array", "keep_rng", "linear", "as_array",
+           "TORCH", "names", "reached", "refuse"]

@@ -5,7 +5,7 @@ import numpy as np
 
 from ... import nn
 from ..spec import Case, Hint, Spec, as_float
-from ._common import call, call_array, gen, keep_rng, linear, normal
+from ._common import call, call_array, gen, keep_rng, linear, names, normal, refuse
 
 ASSIGNMENT = "01_neurons_and_layers"
 
@@ -42,6 +42,8 @@ NEURON = Spec(
     tips=("Multiply each input by its weight, add the products up, then add the bias.",
           "In NumPy, `w @ x` (or `np.dot(w, x)`) is the sum of w[i] * x[i] over i.",
           "`w @ x` is the weighted sum; then only the bias is missing."),
+    shortcuts=refuse("neuron_forward", "write the weighted sum yourself, w @ x + b",
+                      (names("Linear"), "`nn.Linear`, the engine's own layer")),
 )
 
 
@@ -87,6 +89,8 @@ DENSE = Spec(
           "Row n, column m of the output is W[m] . X[n] + b[m]: that is a matrix product "
           "with W transposed.",
           "b has shape (M,): NumPy adds it to every row of an (N, M) array by itself."),
+    shortcuts=refuse("dense_forward", "write the product yourself, X @ W.T + b",
+                      (names("Linear"), "`nn.Linear`, the engine's own layer")),
 )
 
 
@@ -128,6 +132,9 @@ COUNT = Spec(
     tips=("Go through consecutive pairs (a, b) of layer sizes: each pair is one layer.",
           "A layer from a inputs to b neurons has a weight matrix (b, a) and a bias (b,).",
           "`zip(sizes[:-1], sizes[1:])` gives the pairs (a, b), one per layer."),
+    shortcuts=refuse("count_parameters", "work the count out from the layer sizes yourself",
+                      (names("Linear", "Sequential"),
+                       "the engine's layers (`nn.Linear`, `nn.Sequential`) to do the counting")),
 )
 
 SPECS = [NEURON, DENSE, COUNT]

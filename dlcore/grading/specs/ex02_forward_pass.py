@@ -5,7 +5,7 @@ import numpy as np
 
 from ... import nn
 from ..spec import Case, Hint, Spec
-from ._common import call_array, gen, linear, normal
+from ._common import call_array, gen, linear, names, normal, reached, refuse
 
 ASSIGNMENT = "02_forward_pass"
 OVERFLOW = ("FloatingPointError", "OverflowError")
@@ -53,6 +53,12 @@ SIGMOID = Spec(
           "exp(x): sigma(x) = exp(x) / (1 + exp(x)), and exp(x) <= 1 is safe.",
           "np.where(condition, a, b) picks a where the condition holds and b elsewhere, "
           "but computes a and b on every entry: build both from np.exp(-np.abs(x))."),
+    shortcuts=refuse("sigmoid", "write 1 / (1 + exp(-x)) yourself, in a form that never "
+                      "overflows",
+                      (names("Sigmoid"), "`nn.Sigmoid`, the engine's own layer"),
+                      (reached("sigmoid|exp_nonpositive", "functional", "F"),
+                       "the engine's `nn.functional.sigmoid`"),
+                      (names("expit"), "SciPy's `expit`, a ready-made sigmoid")),
 )
 
 SIGMOID_GRAD = Spec(
@@ -73,6 +79,9 @@ SIGMOID_GRAD = Spec(
     tips=("The derivative of the sigmoid can be written with the sigmoid itself.",
           "Call your `sigmoid` from the cell above: s = sigmoid(x).",
           "Return s * (1 - s)."),
+    shortcuts=refuse("sigmoid_grad", "write the derivative yourself, from your `sigmoid`",
+                      (names("Sigmoid"), "`nn.Sigmoid`, the engine's own layer, whose "
+                       "backward pass is this derivative")),
 )
 
 RELU_GRAD = Spec(
@@ -91,6 +100,9 @@ RELU_GRAD = Spec(
     tips=("The slope of max(0, x) is 0 on the left and 1 on the right.",
           "A comparison gives booleans: (x > 0). Turn them into numbers with "
           ".astype(float)."),
+    shortcuts=refuse("relu_grad", "write the derivative yourself: 1 where x > 0, else 0",
+                      (names("ReLU", "LeakyReLU"), "`nn.ReLU`, the engine's own layer, whose "
+                       "backward pass is this derivative")),
 )
 
 TANH_GRAD = Spec(
@@ -107,6 +119,9 @@ TANH_GRAD = Spec(
     ),
     tips=("np.tanh computes tanh entry by entry.",
           "The derivative of tanh is 1 minus tanh squared."),
+    shortcuts=refuse("tanh_grad", "write 1 - tanh(x)^2 yourself",
+                      (names("Tanh"), "`nn.Tanh`, the engine's own layer, whose backward "
+                       "pass is this derivative")),
 )
 
 
@@ -146,6 +161,10 @@ TWO_LAYER = Spec(
     ),
     tips=("Three steps: hidden = X W1^T + b1; a = relu(hidden); out = a W2^T + b2.",
           "Each weight matrix is (out, in), as in nn.Linear: multiply by its transpose."),
+    shortcuts=refuse("two_layer_forward", "write the network by hand: the two products "
+                      "with their biases and the ReLU between them",
+                      (names("Linear", "ReLU", "Sequential"),
+                       "the engine's layers (`nn.Linear`, `nn.ReLU`, `nn.Sequential`)")),
 )
 
 SPECS = [SIGMOID, SIGMOID_GRAD, RELU_GRAD, TANH_GRAD, TWO_LAYER]

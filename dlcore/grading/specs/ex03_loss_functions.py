@@ -5,7 +5,7 @@ import numpy as np
 
 from ... import nn
 from ..spec import Case, Hint, Spec, as_float
-from ._common import call, call_array, gen, normal
+from ._common import call, call_array, gen, names, normal, reached, refuse
 
 ASSIGNMENT = "03_loss_functions"
 OVERFLOW = ("FloatingPointError", "OverflowError")
@@ -48,6 +48,9 @@ MSE_LOSS = Spec(
     ),
     tips=("Take the differences y_hat - y, square them, average them.",
           "np.mean averages over every entry of an array, whatever its shape."),
+    shortcuts=refuse("mse_loss", "write the mean of the squared differences yourself",
+                      (names("MSELoss"), "`nn.MSELoss`, the engine's own loss"),
+                      (names("mean_squared_error"), "scikit-learn's `mean_squared_error`")),
 )
 
 MSE_GRAD = Spec(
@@ -69,6 +72,9 @@ MSE_GRAD = Spec(
     tips=("Differentiate mean(d^2) with respect to one entry d_i: only one term depends "
           "on it.",
           "d/d(d_i) of (1/N) sum_j d_j^2 is 2 d_i / N."),
+    shortcuts=refuse("mse_grad", "write the gradient yourself, 2 (y_hat - y) / N",
+                      (names("MSELoss"), "`nn.MSELoss`, the engine's own loss, whose "
+                       "backward pass is this gradient")),
 )
 
 
@@ -124,6 +130,10 @@ SOFTMAX = Spec(
           "row's max so no exponent is positive.",
           "Use keepdims=True in max and sum: the (N, 1) results then broadcast over each "
           "row."),
+    shortcuts=refuse("softmax", "write the stable softmax yourself, row by row",
+                      (names("Softmax"), "`nn.Softmax`, the engine's own layer"),
+                      (reached("softmax|log_softmax", "functional", "F", "special"),
+                       "a ready-made softmax (`nn.functional.softmax`, or SciPy's)")),
 )
 
 
@@ -164,6 +174,14 @@ CROSS_ENTROPY = Spec(
     tips=("For each sample n, take the log-probability of its true class y[n].",
           "Pick one entry per row with fancy indexing: logp[np.arange(N), y].",
           "logp = z - m - log(sum(exp(z - m))) with m = z.max(axis=1, keepdims=True)."),
+    shortcuts=refuse("cross_entropy", "compute the log-probabilities yourself, stably "
+                      "(log-sum-exp)",
+                      (names("CrossEntropyLoss"), "`nn.CrossEntropyLoss`, the engine's own loss"),
+                      (reached("softmax|log_softmax", "functional", "F", "special"),
+                       "a ready-made softmax (`nn.functional.log_softmax`, or SciPy's)"),
+                      (names("logsumexp", "log_loss"),
+                       "a ready-made log-sum-exp or log loss (SciPy's `logsumexp`, "
+                       "scikit-learn's `log_loss`)")),
 )
 
 CROSS_ENTROPY_GRAD = Spec(
@@ -185,6 +203,9 @@ CROSS_ENTROPY_GRAD = Spec(
     tips=("The gradient of softmax plus cross-entropy is remarkably simple: "
           "probabilities minus targets.",
           "Copy p = softmax(z), subtract 1 at p[np.arange(N), y], divide by N."),
+    shortcuts=refuse("cross_entropy_grad", "write (softmax(z) - onehot(y)) / N yourself",
+                      (names("CrossEntropyLoss"), "`nn.CrossEntropyLoss`, the engine's own "
+                       "loss, whose backward pass is this gradient")),
 )
 
 SPECS = [MSE_LOSS, MSE_GRAD, SOFTMAX, CROSS_ENTROPY, CROSS_ENTROPY_GRAD]

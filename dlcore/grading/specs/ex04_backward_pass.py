@@ -7,7 +7,7 @@ import numpy as np
 from ... import nn
 from ...gradcheck import numerical_gradient as engine_numerical_gradient
 from ..spec import AnswerError, Case, Hint, Spec, as_array, as_parts, learner
-from ._common import call, call_array, gen, keep_rng, linear, normal
+from ._common import call, call_array, gen, keep_rng, linear, names, normal, reached, refuse
 
 ASSIGNMENT = "04_backward_pass"
 
@@ -103,6 +103,9 @@ MY_LINEAR = Spec(
           "these arrays that gives it.",
           "The bias is added to every sample, so its gradient collects grad_out from "
           "every sample."),
+    shortcuts=refuse("MyLinear", "write the three gradients of `backward` yourself",
+                      (names("Linear"), "`nn.Linear`, the engine's own layer and its "
+                       "backward pass")),
 )
 
 
@@ -135,6 +138,9 @@ RELU_BACKWARD = Spec(
     ),
     tips=("ReLU lets the gradient through where it let the value through.",
           "Multiply grad_out by a mask of 0s and 1s built from x."),
+    shortcuts=refuse("relu_backward", "let the gradient through where x > 0 yourself",
+                      (names("ReLU", "LeakyReLU"), "`nn.ReLU`, the engine's own layer and its "
+                       "backward pass")),
 )
 
 
@@ -194,6 +200,15 @@ TWO_LAYER_BACKWARD = Spec(
     tips=("Forward first, keeping h (before ReLU), a (after) and z (scores).",
           "Backward from the loss: dz, then dW2 = dz.T @ a, db2 = dz.sum(0), da = dz @ W2, "
           "dh = da * (h > 0), then the same for the first layer with X."),
+    shortcuts=refuse("two_layer_backward", "walk back through the network yourself, "
+                      "layer by layer",
+                      (names("Linear", "ReLU", "Sequential"),
+                       "the engine's layers (`nn.Linear`, `nn.ReLU`, `nn.Sequential`) and "
+                       "their backward passes"),
+                      (names("CrossEntropyLoss"), "`nn.CrossEntropyLoss`, the engine's own "
+                       "loss and its backward pass"),
+                      (reached("gradcheck", "dlcore"), "`dlcore.gradcheck`, numerical "
+                       "gradients instead of backpropagation")),
 )
 
 
@@ -245,6 +260,12 @@ NUMERICAL_GRADIENT = Spec(
     tips=("Loop over every index of x, whatever its shape: np.ndindex gives them all.",
           "For each i: remember old = x[i]; set x[i] = old + eps and evaluate f(x); set "
           "x[i] = old - eps and evaluate; restore x[i] = old."),
+    shortcuts=refuse("numerical_gradient", "nudge each entry yourself (central "
+                      "differences)",
+                      (reached("gradcheck", "dlcore"), "`dlcore.gradcheck`, the engine's own "
+                       "gradient check"),
+                      (names("approx_fprime") + "|" + reached("check_grad", "optimize"),
+                       "SciPy's ready-made finite differences")),
 )
 
 SPECS = [MY_LINEAR, RELU_BACKWARD, TWO_LAYER_BACKWARD, NUMERICAL_GRADIENT]

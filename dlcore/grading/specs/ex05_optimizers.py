@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import nn, optim
 from ..spec import AnswerError, Case, Hint, Spec, as_array, learner
-from ._common import gen, normal
+from ._common import gen, names, normal, refuse
 
 ASSIGNMENT = "05_optimizers"
 STEPS = 5
@@ -109,6 +109,8 @@ SGD_MOMENTUM = Spec(
     ),
     tips=("The velocity is a running sum of gradients that decays by `momentum` each step.",
           "Two lines: first update v from the old v and grad, then w from the new v."),
+    shortcuts=refuse("sgd_momentum_step", "write the momentum update yourself",
+                      (names("SGD"), "`optim.SGD`, the engine's own optimizer")),
 )
 
 
@@ -145,6 +147,8 @@ RMSPROP = Spec(
     ),
     tips=("v is a running mean of squared gradients; it measures each entry's scale.",
           "Dividing by sqrt(v) makes every entry take steps of about lr."),
+    shortcuts=refuse("rmsprop_step", "write the RMSProp update yourself",
+                      (names("RMSprop"), "`optim.RMSprop`, the engine's own optimizer")),
 )
 
 
@@ -190,6 +194,8 @@ ADAM = Spec(
           "Bias correction divides m by 1 - beta1 to the power t (and v by 1 - beta2 to "
           "the power t); the update then uses these corrected moments.",
           "Return the new m and v, not m_hat and v_hat: the next step needs the raw ones."),
+    shortcuts=refuse("adam_step", "write the Adam update yourself, bias correction included",
+                      (names("Adam", "AdamW"), "`optim.Adam`, the engine's own optimizer")),
 )
 
 SPECS = [SGD_MOMENTUM, RMSPROP, ADAM]

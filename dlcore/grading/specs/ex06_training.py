@@ -5,7 +5,7 @@ import numpy as np
 
 from ... import data, nn, optim, rng, train
 from ..spec import AnswerError, Case, Hint, Outcome, Spec, as_array, as_float, learner
-from ._common import call, gen, keep_rng, normal
+from ._common import call, gen, keep_rng, names, normal, reached, refuse
 
 ASSIGNMENT = "06_training"
 
@@ -101,6 +101,8 @@ MINIBATCHES = Spec(
     tips=("Make the order first: np.arange(N), or a permutation when shuffle is True.",
           "Then walk over the order in steps of batch_size and `yield` the rows of X and "
           "y at those positions."),
+    shortcuts=refuse("iterate_minibatches", "cut the (shuffled) rows into batches yourself",
+                      (names("DataLoader"), "`data.DataLoader`, the engine's own batching")),
 )
 
 
@@ -139,6 +141,10 @@ ACCURACY = Spec(
     tips=("The predicted class of a sample is the column of its largest score.",
           "argmax(axis=1) gives each row's prediction; comparing with y gives booleans, "
           "and the mean of booleans is the fraction of True."),
+    shortcuts=refuse("accuracy", "compare each row's largest score with its class yourself",
+                      (reached("accuracy", "train", "metrics"),
+                       "`dlcore.train.accuracy`, the engine's own metric"),
+                      (names("accuracy_score"), "scikit-learn's `accuracy_score`")),
 )
 
 
@@ -210,6 +216,10 @@ TRAIN_MODEL = Spec(
           "the model, optimizer step.",
           "Keep the batch losses of the epoch in a list; append their mean to the list you "
           "return."),
+    shortcuts=refuse("train_model", "write the loop yourself: for every batch, zero the "
+                      "gradients, forward, backward, step",
+                      (reached("fit", "train", "loop"), "`dlcore.train.fit`, the engine's own "
+                       "training loop"), torch=False),
 )
 
 SPECS = [MINIBATCHES, ACCURACY, TRAIN_MODEL]

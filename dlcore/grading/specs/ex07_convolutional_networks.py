@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import nn
 from ..spec import Case, Hint, Spec
-from ._common import call_array, gen, keep_rng, normal
+from ._common import call_array, gen, keep_rng, names, normal, reached, refuse
 
 ASSIGNMENT = "07_convolutional_networks"
 
@@ -87,6 +87,10 @@ CONV_FORWARD = Spec(
           "columns j*stride ... j*stride + kw - 1 of the padded image.",
           "The output has floor((H + 2 padding - kh) / stride) + 1 rows, and likewise for the "
           "columns."),
+    shortcuts=refuse("conv_forward", "slide the filters over the padded images yourself",
+                      (names("Conv2d"), "`nn.Conv2d`, the engine's own layer"),
+                      (reached(r"correlate\w*|convolve\w*", "signal", "ndimage"),
+                       "SciPy's ready-made convolution")),
 )
 
 
@@ -175,6 +179,9 @@ MAXPOOL_FORWARD = Spec(
           "For every (i, j), take the window x[:, :, i*stride : i*stride + pool, "
           "j*stride : j*stride + pool] and its max over the last two axes: all samples "
           "and channels at once."),
+    shortcuts=refuse("maxpool_forward", "take the largest value of each window yourself",
+                      (names("MaxPool2d"), "`nn.MaxPool2d`, the engine's own layer"),
+                      (names("maximum_filter", "block_reduce"), "a ready-made maximum filter")),
 )
 
 MAXPOOL_BACKWARD = Spec(
@@ -198,6 +205,10 @@ MAXPOOL_BACKWARD = Spec(
           "get no gradient from that window.",
           "Loop over (n, c, i, j); find the position of the window's maximum with "
           "np.argmax and np.unravel_index, and add grad_out[n, c, i, j] to dx there."),
+    shortcuts=refuse("maxpool_backward", "send each gradient to the first maximum of "
+                      "its window yourself",
+                      (names("MaxPool2d"), "`nn.MaxPool2d`, the engine's own layer and its "
+                       "backward pass")),
 )
 
 SPECS = [CONV_FORWARD, MAXPOOL_FORWARD, MAXPOOL_BACKWARD]

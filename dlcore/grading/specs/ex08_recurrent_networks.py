@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import nn
 from ..spec import Case, Hint, Spec, as_parts
-from ._common import call, call_array, gen, keep_rng, normal
+from ._common import call, call_array, gen, keep_rng, names, normal, refuse
 
 ASSIGNMENT = "08_recurrent_networks"
 STEP_KEYS = ("dx", "dh_prev", "dW_ih", "dW_hh", "db")
@@ -91,6 +91,10 @@ RNN_STEP_FORWARD = Spec(
           "and W_hh (H, H) likewise.",
           "Both biases are added: b_ih and b_hh (PyTorch keeps two, which is the same as one "
           "bias of their sum)."),
+    shortcuts=refuse("rnn_step_forward", "write the step yourself: the two products, the "
+                      "biases and the tanh",
+                      (names("RNN", "RNNCell"), "`nn.RNN`, the engine's own recurrent layer"),
+                      (names("Linear"), "`nn.Linear`, the engine's own layer")),
 )
 
 
@@ -145,6 +149,12 @@ RNN_STEP_BACKWARD = Spec(
           "dz = dh_next times tanh's derivative at this step; then each of x, h_prev, W_ih, "
           "W_hh and the biases gets its gradient from dz as in a Linear layer.",
           "A weight's gradient has the weight's shape: (H, N) @ (N, D) for W_ih."),
+    shortcuts=refuse("rnn_step_backward", "go back through the tanh and the two products "
+                      "yourself",
+                      (names("RNN", "RNNCell"), "`nn.RNN`, the engine's own recurrent layer "
+                       "and its backward pass"),
+                      (names("Linear", "Tanh"), "the engine's layers (`nn.Linear`, `nn.Tanh`) "
+                       "and their backward passes")),
 )
 
 
@@ -215,6 +225,9 @@ RNN_BPTT = Spec(
           "Then loop t = T-1 down to 0 with rnn_step_backward; the gradient reaching h_t is "
           "its own grad_hs[:, t] plus what came back from step t + 1.",
           "The weights are shared by all steps: ADD their gradients over the steps."),
+    shortcuts=refuse("rnn_bptt", "walk back through time yourself, step by step",
+                      (names("RNN", "RNNCell"), "`nn.RNN`, the engine's own recurrent layer "
+                       "and its backward pass")),
 )
 
 SPECS = [RNN_STEP_FORWARD, RNN_STEP_BACKWARD, RNN_BPTT]

@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import nn
 from ..spec import Case, Hint, Spec, as_parts
-from ._common import call, gen, normal
+from ._common import call, gen, names, normal, refuse
 from .ex08_recurrent_networks import engine_layer
 
 ASSIGNMENT = "09_lstm"
@@ -109,6 +109,10 @@ LSTM_STEP_FORWARD = Spec(
           "i, f and o go through a sigmoid (they are gates between 0 and 1), g through tanh "
           "(it is the candidate value, between -1 and 1).",
           "The cell adds: keep f of the old cell and add i of the candidate."),
+    shortcuts=refuse("lstm_step_forward", "write the step yourself: one product for "
+                      "the four gates, then the gates and the two states",
+                      (names("LSTM", "LSTMCell"), "`nn.LSTM`, the engine's own LSTM layer"),
+                      (names("Linear"), "`nn.Linear`, the engine's own layer")),
 )
 
 
@@ -158,6 +162,11 @@ LSTM_STEP_BACKWARD = Spec(
           "the gate multiplies.",
           "Stack the four pre-activation gradients (N, 4H) in the order i, f, g, o; from "
           "there x, h_prev and the weights get their gradients as in a Linear layer."),
+    shortcuts=refuse("lstm_step_backward", "go back through the gates yourself",
+                      (names("LSTM", "LSTMCell"), "`nn.LSTM`, the engine's own LSTM layer "
+                       "and its backward pass"),
+                      (names("Linear", "Sigmoid", "Tanh"), "the engine's layers (`nn.Linear`, "
+                       "`nn.Sigmoid`, `nn.Tanh`) and their backward passes")),
 )
 
 
@@ -208,6 +217,8 @@ LSTM_FORWARD = Spec(
     tips=("Loop over t, calling lstm_step_forward on x[:, t]; both h and c go on to the "
           "next step.",
           "Collect every h in a list and stack them on axis 1 to get (N, T, H)."),
+    shortcuts=refuse("lstm_forward", "run your own cell over the time steps",
+                      (names("LSTM", "LSTMCell"), "`nn.LSTM`, the engine's own LSTM layer")),
 )
 
 SPECS = [LSTM_STEP_FORWARD, LSTM_STEP_BACKWARD, LSTM_FORWARD]

@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import nn, rng
 from ..spec import Case, Hint, Spec, as_parts
-from ._common import call, call_array, gen, keep_rng, normal
+from ._common import call, call_array, gen, keep_rng, names, normal, refuse
 
 ASSIGNMENT = "10_dropout_and_batch_norm"
 
@@ -82,6 +82,8 @@ DROPOUT_FORWARD = Spec(
           "expected value does not change.",
           "A value survives with probability 1 - p; what factor brings its mean back?",
           "In evaluation every unit is used, as it is."),
+    shortcuts=refuse("dropout_forward", "apply the mask and the 1 / (1 - p) scale yourself",
+                      (names("Dropout"), "`nn.Dropout`, the engine's own layer")),
 )
 
 DROPOUT_BACKWARD = Spec(
@@ -98,6 +100,10 @@ DROPOUT_BACKWARD = Spec(
                 mistake=_dropout_mistake("no mask", backward=True))),
     tips=("Dropout multiplies each value by a constant (0 or 1 / (1 - p)); the gradient is "
           "multiplied by the same constant.",),
+    shortcuts=refuse("dropout_backward", "write the gradient yourself, with the same "
+                      "mask and scale",
+                      (names("Dropout"), "`nn.Dropout`, the engine's own layer and its "
+                       "backward pass")),
 )
 
 
@@ -198,6 +204,9 @@ BATCHNORM_FORWARD = Spec(
           "them as they are.",
           "Two variances: the biased one (divide by N) normalises; the unbiased one (divide "
           "by N - 1) goes into the running variance."),
+    shortcuts=refuse("batchnorm_forward", "normalise with the batch's statistics "
+                      "yourself and move the running ones",
+                      (names(r"BatchNorm\w*"), "`nn.BatchNorm1d`, the engine's own layer")),
 )
 
 
@@ -262,6 +271,9 @@ BATCHNORM_BACKWARD = Spec(
           "the gradient reaching x_hat is grad_out times gamma.",
           "dx has three terms, all divided by the std: dx_hat itself, minus its mean over the "
           "batch, minus x_hat times the batch mean of dx_hat times x_hat."),
+    shortcuts=refuse("batchnorm_backward", "write the three gradients yourself",
+                      (names(r"BatchNorm\w*"), "`nn.BatchNorm1d`, the engine's own layer and "
+                       "its backward pass")),
 )
 
 SPECS = [DROPOUT_FORWARD, DROPOUT_BACKWARD, BATCHNORM_FORWARD, BATCHNORM_BACKWARD]

@@ -10,7 +10,7 @@ import numpy as np
 from ... import data, nn, optim, rng
 from ..compare import compare_plain
 from ..spec import AnswerError, Case, Hint, Outcome, Spec, as_array, learner
-from ._common import gen, keep_rng, normal
+from ._common import gen, keep_rng, names, normal, reached, refuse
 
 ASSIGNMENT = "11_augmentation_and_transfer"
 
@@ -70,6 +70,12 @@ RANDOM_HFLIP = Spec(
           "anything else.",
           "A boolean array of the chosen images indexes the batch; `[..., ::-1]` reverses "
           "the last axis whatever the number of axes."),
+    shortcuts=refuse("random_hflip", "draw the numbers and mirror the chosen images "
+                      "yourself",
+                      (names("RandomHorizontalFlip"),
+                       "`data.RandomHorizontalFlip`, the engine's own transform"),
+                      (reached("hflip", "data", "augment"), "`data.hflip`, the engine's own "
+                       "flip")),
 )
 
 
@@ -131,6 +137,10 @@ SHIFT_IMAGES = Spec(
           "all four sides, then cut out an H x W window per image.",
           "Moving the content down by dy means the window starts dy rows ABOVE where the "
           "image starts in the padded array."),
+    shortcuts=refuse("shift_images", "move the pixels yourself, filling what comes in "
+                      "from outside",
+                      (names("RandomShift"), "`data.RandomShift`, the engine's own transform"),
+                      (reached("shift", "ndimage"), "SciPy's `ndimage.shift`")),
 )
 
 
@@ -173,6 +183,9 @@ COMPOSE = Spec(
     ),
     tips=("Return an inner function (a closure) that loops over the transforms.",
           "Inside it, feed each transform the result of the previous one."),
+    shortcuts=refuse("compose", "write the function that applies the transforms in turn "
+                      "yourself",
+                      (names("Compose"), "`data.Compose`, the engine's own composition")),
 )
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import data, nn, rng
 from ..spec import AnswerError, Case, Hint, Outcome, Spec, as_array, as_parts, learner
-from ._common import call, gen, keep_rng, normal
+from ._common import call, gen, keep_rng, names, normal, reached, refuse
 
 ASSIGNMENT = "12_applications"
 MALIGNANT = 0                # load_breast_cancer: 0 = malignant, 1 = benign
@@ -55,6 +55,12 @@ STANDARDIZE = Spec(
     ),
     tips=("Compute the mean and std of X_train along axis 0: one number per feature.",
           "Apply those same numbers to X_train and to X_test."),
+    shortcuts=refuse("standardize", "compute the training set's mean and std per "
+                      "feature yourself",
+                      (reached("standardize", "data", "split") + "|" + names("Standardizer"),
+                       "the engine's `data.standardize` (or `data.Standardizer`)"),
+                      (names("StandardScaler") + "|" + reached("scale", "preprocessing"),
+                       "scikit-learn's `StandardScaler`")),
 )
 
 
@@ -103,6 +109,11 @@ PRECISION_RECALL = Spec(
     tips=("TP: entries where both y_true and y_pred equal `positive`.",
           "Both are fractions of TP: divide by (y_pred == positive).sum() for one and by "
           "(y_true == positive).sum() for the other."),
+    shortcuts=refuse("precision_recall", "count the true, predicted and actual "
+                      "positives yourself",
+                      (names("precision_score", "recall_score",
+                             "precision_recall_fscore_support", "classification_report"),
+                       "scikit-learn's ready-made metrics")),
 )
 
 
