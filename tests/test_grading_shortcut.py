@@ -202,3 +202,11 @@ def test_answer_source_is_none_where_it_cannot_be_found():
     assert answer_source(scipy.special.expit, "sigmoid") is None
     assert answer_source(functional.sigmoid, "sigmoid") is None
     assert answer_source(42, "x") is None
+
+
+def test_answer_source_survives_an_object_that_raises_on_every_attribute():
+    class Hostile:
+        def __getattribute__(self, name):
+            raise RuntimeError(name)
+
+    assert answer_source(Hostile(), "x") is None

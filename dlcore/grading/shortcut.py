@@ -119,7 +119,14 @@ def answer_source(obj: Any, name: str) -> str | None:
     notebook cell it was defined in, the definition itself when it comes from a file
     of the learner's, or, when ``obj`` is not the learner's code at all (say
     ``scipy.special.expit`` under another name), the last notebook cell that binds
-    ``name``. ``None`` when none of these can be found."""
+    ``name``. ``None`` when none of these can be found (or ``obj`` resists reading)."""
+    try:
+        return _answer_source(obj, name)
+    except Exception:  # a learner object whose attributes raise: no source, no refusal
+        return None
+
+
+def _answer_source(obj: Any, name: str) -> str | None:
     filename = _code_file(obj)
     if filename and not os.path.abspath(filename).startswith(_LIBRARY):
         if os.path.isfile(filename):
