@@ -35,7 +35,11 @@ How to add an exercise notebook
    - ``hints``: ``Hint(text, mistake=fn)`` where ``fn(case)`` computes what the mistake
      would give (``None`` where it does not apply), or ``Hint(text, errors=(...))``
      keyed to an exception name; ``tips`` for ``hint()``, never the reference code;
-   - ``rtol``/``atol``; a ``comparer`` only when the answer is not a fixed value.
+   - ``rtol``/``atol``; a ``comparer`` only when the answer is not a fixed value;
+   - ``shortcuts=refuse(name, instead, (pattern, what), ...)`` (``specs/_common.py``):
+     the ready-made code that would do this part's work (``names(...)``,
+     ``reached(...)``); PyTorch is added unless ``torch=False``; leave it empty where
+     building from engine layers is the exercise.
 2. Write ``solutions/NN_topic.ipynb``: an intro pointing to ``notebooks/NN_topic.ipynb``,
    then per part a markdown task, an answer cell (nbgrader ``solution: true``,
    ``grade_id: <grade_id>_answer``, code between ``### BEGIN SOLUTION`` and
