@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import init
-from .blas import add_matmul_tn_, matmul_nt
 from .module import Module, Parameter
 
 
@@ -59,7 +58,7 @@ class Linear(Module):
             raise ValueError(f"{self._short()} expected input (..., {self.in_features}), "
                              f"got {x.shape}")
         self._cache = x
-        y = matmul_nt(x, self.weight.data)      # x @ W.T, BLAS called directly (blas.py)
+        y = x @ self.weight.data.T
         if self.bias is not None:
             y += self.bias.data
         return y
@@ -70,7 +69,7 @@ class Linear(Module):
         # Collapse any leading dimensions so both products are plain matrices.
         x2 = x.reshape(-1, self.in_features)
         g2 = grad_out.reshape(-1, self.out_features)
-        add_matmul_tn_(self.weight.grad, g2, x2)  # dL/dW += g^T x (a sum over samples)
+        self.weight.grad += g2.T @ x2            # dL/dW = sum over samples of g x^T
         if self.bias is not None:
             self.bias.grad += g2.sum(axis=0)     # dL/db = sum over samples of g
         if not input_grad:                       # x is the data: nobody needs dL/dx

@@ -1,9 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening and Nesterov."""
 from __future__ import annotations
 
-import numpy as np
-from scipy.linalg import blas
-
 from .optimizer import Optimizer, _grad
 
 
@@ -40,23 +37,4 @@ class SGD(Optimizer):
                     buf += (1 - group["dampening"]) * g
                 buf = state["momentum_buffer"]
                 g = g + momentum * buf if group["nesterov"] else buf
-            add_scaled_(p.data, -group["lr"], g)      # p.data -= lr * g, in one pass
-
-
-_AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
-
-
-def add_scaled_(y: np.ndarray, alpha: float, x: np.ndarray) -> None:
-    """y += alpha * x, in place.
-
-    Fast path: BLAS's axpy reads x and y once and writes y once. NumPy's
-    ``y += alpha * x`` first writes the temporary ``alpha * x`` and reads it back,
-    which makes the update of a large weight about 2.5x slower. Arrays that are not
-    contiguous, or of different dtypes, take the NumPy form.
-    """
-    axpy = _AXPY.get(y.dtype)
-    if (axpy is not None and x.dtype == y.dtype and x.shape == y.shape
-            and y.flags.c_contiguous and x.flags.c_contiguous):
-        axpy(x.reshape(-1), y.reshape(-1), a=alpha)   # reshape(-1): views, y is updated
-    else:
-        y += alpha * x
+            p.data -= group["lr"] * g
