@@ -48,3 +48,55 @@ def test_table_skips_missing_layers_and_runs_without_torch(speed):
     text = speed.table(rows, have_torch=False)
     assert "| MLP 64-128-128-10, batch 128 | 1.50 | 1.75 | PyTorch not installed |" in text
     assert "skipped: dlcore.nn has no Conv2d yet" in text
+
+
+STEP_TIMER = """
+import time, numpy as np, dlcore
+from dlcore import nn, optim
+dlcore.manual_seed(0)
+model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                      nn.Linear(256, 10))
+x = np.random.default_rng(0).standard_normal((128, 784)).astype(np.float32)
+y = np.arange(128) % 10
+loss_fn, opt = nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.01)
+def step():
+    opt.zero_grad(); loss_fn(model(x), y); model.backward(loss_fn.backward()); opt.step()
+for _ in range(5):
+    step()
+times = []
+for _ in range(5):
+    start = time.perf_counter()
+    for _ in range(10):
+        step()
+    times.append((time.perf_counter() - start) / 10)
+print(sorted(times)[2])
+"""
+
+
+def test_default_blas_threads_do_not_collapse_a_training_step():
+    """With NumPy's default BLAS threads a step must not be many times slower than on
+    one thread. A second BLAS library with its own thread pool (SciPy's OpenBLAS beside
+    NumPy's) once made an MLP step 10-20x slower on a 2-core machine: the two pools'
+    idle workers spun against each other. Healthy: about 0.8x; under a CPU hog: 1.5x."""
+    import os
+    import subprocess
+    import sys
+
+    def seconds(threads: str | None) -> float:
+        env = dict(os.environ)
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.pop(var, None)
+        if threads is not None:
+            env["OPENBLAS_NUM_THREADS"] = threads
+        out = subprocess.run([sys.executable, "-c", STEP_TIMER], env=env, check=True,
+                             capture_output=True, text=True, timeout=120).stdout
+        return float(out.split()[-1])
+
+    default, one = [], []
+    for _ in range(2):                   # alternate, so a busy moment hits both
+        default.append(seconds(None))
+        one.append(seconds("1"))
+    ratio = min(default) / min(one)
+    assert ratio < 4, (f"a training step takes {ratio:.1f}x longer with the default BLAS "
+                       f"threads ({min(default) * 1e3:.2f} ms) than with one "
+                       f"({min(one) * 1e3:.2f} ms): are two thread pools fighting?")
