@@ -11,7 +11,10 @@ plain ``backward(g)``, which does, is timed too ("full backward").
 
 dlcore and PyTorch run in alternation (A, B, C, then C, B, A, ...) and the table gives
 the medians, and the median of the per-round ratios, so a busy machine slows both
-alike. PyTorch gets as many threads as NumPy's BLAS uses. Rows whose layers dlcore does
+alike. Both sides get one thread unless ``--threads`` says otherwise: with more, NumPy's
+OpenBLAS pool and PyTorch's OpenMP pool share one process, and on a machine with few
+cores their idle threads spin against each other (on 2 cores with nothing else running,
+a 7x "ratio" that says nothing about either library). Rows whose layers dlcore does
 not have yet are skipped with a note; without PyTorch, dlcore's times are printed alone.
 """
 from __future__ import annotations
@@ -393,10 +396,11 @@ def machine(have_torch: bool, threads: int) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     parts.append(f"- load average at start: {load:.2f} (other work on the machine slows "
                  f"both sides; the ratio is the median of interleaved rounds)")
-    if threads > 1 and load > (os.cpu_count() or 1):
-        parts.append(f"- WARNING: the machine is busier than its {os.cpu_count()} CPUs; with "
-                     f"{threads} threads per side, BLAS and OpenMP threads wait on each other "
-                     f"and times can grow tenfold or more. `--threads 1` is steadier.")
+    if threads > 1:
+        parts.append(f"- WARNING: {threads} threads per side. NumPy's BLAS threads and "
+                     f"PyTorch's OpenMP threads share this process; with {os.cpu_count()} "
+                     f"CPUs their idle threads can spin against each other and times grow "
+                     f"several-fold. One thread (the default) gives ratios that hold.")
     return "\n".join(parts)
 
 
@@ -406,9 +410,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5 rounds per model")
     parser.add_argument("--out", type=Path, default=HERE / "speed.md",
                         help="where to write the markdown report ('-' for none)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for both sides (default: what NumPy's BLAS uses); "
-                             "1 gives steadier ratios on a busy machine")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for both sides (default 1; 0: what NumPy's BLAS "
+                             "uses by default). More than one can make two thread pools "
+                             "fight in this one process")
     parser.add_argument("--rss-child", nargs=2, metavar=("SIDE", "INDEX"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -417,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rounds = 5 if args.quick else args.rounds
     have_torch = importlib.util.find_spec("torch") is not None
-    if args.threads is not None:
+    if args.threads:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads, user_api="blas")
