@@ -66,8 +66,7 @@ class Sequential(Module):
         first = _first_trainable(children)
         for index in reversed(range(first, len(children))):
             name, module = children[index]
-            skip = index == first and takes_input_grad(module)
-            grad_out = _child_backward(name, module, grad_out, skip)
+            grad_out = _child_backward(name, module, grad_out, last=index == first)
         return None
 
     def __getitem__(self, index: int | slice) -> Module:
@@ -131,17 +130,28 @@ def takes_input_grad(module: Module) -> bool:
     return _backward_has_input_grad(type(module))
 
 
+def backward_to_weights(module: Module, grad_out: np.ndarray) -> None:
+    """``module.backward(grad_out)`` for a training step: with ``input_grad=False`` if
+    the module's backward takes it, so the gradient for its input is not computed;
+    plainly (and the input gradient dropped) otherwise. Returns None."""
+    if takes_input_grad(module):
+        module.backward(grad_out, input_grad=False)
+    else:
+        module.backward(grad_out)
+
+
 @functools.cache
 def _backward_has_input_grad(cls: type) -> bool:
     return "input_grad" in inspect.signature(cls.backward).parameters
 
 
 def _child_backward(name: str, module: Module, grad_out: np.ndarray,
-                    skip_input_grad: bool = False) -> np.ndarray | None:
-    """One child's backward, with the child named in any error it raises."""
+                    last: bool = False) -> np.ndarray | None:
+    """One child's backward, with the child named in any error it raises; ``last``:
+    nothing needs its input gradient (``backward_to_weights``)."""
     try:
-        if skip_input_grad:
-            return module.backward(grad_out, input_grad=False)
+        if last:
+            return backward_to_weights(module, grad_out)
         return module.backward(grad_out)
     except Exception as err:
         _add_note(err, f"  in Sequential child ({name}) backward: {module._short()}")

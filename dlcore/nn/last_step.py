@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .container import takes_input_grad
+from .container import backward_to_weights
 from .module import Module
 
 
@@ -47,6 +47,6 @@ class LastStep(Module):
         shape = self._saved()
         grad_output = np.zeros(shape, dtype=grad_out.dtype)
         grad_output[:, -1] = self.head.backward(grad_out)   # dL/dh_T; zero before
-        if not input_grad and takes_input_grad(self.recurrent):
-            return self.recurrent.backward(grad_output, input_grad=False)
-        return self.recurrent.backward(grad_output) if input_grad else None
+        if not input_grad:
+            return backward_to_weights(self.recurrent, grad_output)
+        return self.recurrent.backward(grad_output)

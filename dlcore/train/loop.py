@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.container import takes_input_grad
+from ..nn.container import backward_to_weights
 from ..nn.module import Module
 from ..optim.lr_scheduler import OneCycleLR
 from .history import EarlyStopping, History
@@ -92,15 +92,6 @@ def _lr(optimizer: Any) -> float | None:
     return float(groups[0]["lr"]) if groups else None
 
 
-def _weights_only_backward(model: Module) -> Callable[[np.ndarray], Any]:
-    """``model.backward`` as a training step needs it: nothing uses dL/d(data), so a
-    model whose backward takes ``input_grad`` (dlcore's layers and Sequential) is
-    asked to skip it, as PyTorch skips it for data that does not require grad."""
-    if takes_input_grad(model):
-        return lambda grad_out: model.backward(grad_out, input_grad=False)
-    return model.backward
-
-
 def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: int = 1,
         val_loader: Any = None, scheduler: Any = None, progress: bool = True,
         metrics: Mapping[str, Metric] | None = None,
@@ -127,7 +118,6 @@ def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: 
         raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got {interval!r}")
     callbacks = list(callbacks or [])
     steps = len(train_loader)
-    backward = _weights_only_backward(model)
     history = History()
     bar = _progress_bar(progress, epochs * steps, f"epoch 1/{epochs}")
     was_training = model.training
@@ -143,7 +133,7 @@ def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: 
                 loss = loss_fn(y_hat, y)
                 if not np.isfinite(loss):
                     raise NonFiniteLossError(epoch, step, steps, float(loss), _lr(optimizer))
-                backward(loss_fn.backward())
+                backward_to_weights(model, loss_fn.backward())   # dL/d(data) unused
                 if clip_grad_norm is not None:
                     clip_grad_norm_(model.parameters(), clip_grad_norm)
                 optimizer.step()
