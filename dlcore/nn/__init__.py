@@ -1,6 +1,7 @@
 """Layers, losses and initialisation, named and laid out as in ``torch.nn``."""
 from . import functional, init
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention
 from .container import ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
@@ -12,6 +13,7 @@ from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN
+from .transformer import TransformerEncoderLayer
 
 __all__ = [
     "functional", "init", "Module", "ModuleList", "Parameter", "Sequential",
@@ -20,4 +22,5 @@ __all__ = [
     "MSELoss", "CrossEntropyLoss", "BCEWithLogitsLoss",
     "Conv2d", "MaxPool2d", "AvgPool2d", "Dropout", "BatchNorm1d", "BatchNorm2d",
     "LayerNorm", "Embedding", "RNN", "LSTM", "GRU", "LastStep",
+    "MultiheadAttention", "TransformerEncoderLayer",
 ]
