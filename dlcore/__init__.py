@@ -4,7 +4,8 @@ explicit forward and backward passes, written to be read.
     from dlcore import nn, optim
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
 
-``dlcore.data``, ``dlcore.train``, ``dlcore.viz`` and ``dlcore.grading`` load
+``dlcore.data``, ``dlcore.train``, ``dlcore.viz``, ``dlcore.grading`` and
+``dlcore.autograd`` load
 on first use, so ``import dlcore`` stays fast.
 """
 from __future__ import annotations
@@ -18,9 +19,9 @@ from .serialization import load, save
 
 __version__ = "0.1.0"
 __all__ = ["nn", "optim", "manual_seed", "save", "load", "gradcheck",
-           "numerical_gradient", "rel_error", "data", "train", "viz", "grading"]
+           "numerical_gradient", "rel_error", "data", "train", "viz", "grading", "autograd"]
 
-_LAZY = ("data", "train", "viz", "grading")
+_LAZY = ("data", "train", "viz", "grading", "autograd")
 
 
 def __getattr__(name: str):
