@@ -176,8 +176,8 @@ def test_fine_tune_reference_passes_and_a_head_that_stays_put_is_named():
 def test_diagnosis_that_always_says_benign_is_told_it_did_not_learn():
     spec = get_spec("train_diagnosis")
     case = spec.cases()[0]
-    benign = {"predictions": np.ones(len(data.load_breast_cancer().y_test), dtype=np.int64)}
+    benign = {"predictions": np.ones(len(data.load_breast_cancer().y_val), dtype=np.int64)}
     outcome = spec.compare(benign, spec.reference(case), case)
-    assert not outcome.passed
-    assert "0 of 42 malignant tumours found" in outcome.message
+    assert not outcome.passed                  # the notebook's check scores validation
+    assert "0 of 21 malignant tumours found" in outcome.message
     assert "did not learn" in outcome.hint

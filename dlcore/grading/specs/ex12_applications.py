@@ -1,18 +1,28 @@
 """Exercise 12: an application from start to end, breast-cancer diagnosis: standardise
-with the training set's statistics, measure precision and recall, and train a network
-that reaches a stated accuracy and recall on held-out patients."""
+with the training set's statistics, measure precision and recall, train a network that
+reaches a stated accuracy and recall on held-out patients, and choose a decision
+threshold on the validation patients for a recall target.
+
+The learner's network is scored on the VALIDATION patients in the notebook's check (the
+public seed), so iterating until the check passes never tunes on the test patients; the
+class autograder (a hidden seed) scores the test patients, which the learner never sees
+a score on (lesson 06: choose on validation, report on test once)."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ... import data, nn, rng
-from ..spec import AnswerError, Case, Hint, Outcome, Spec, as_array, as_parts, learner
+from ..spec import (AnswerError, Case, Hint, Outcome, Spec, as_array, as_float, as_parts,
+                    learner)
 from ._common import call, gen, keep_rng, names, normal, reached, refuse
 
 ASSIGNMENT = "12_applications"
 MALIGNANT = 0                # load_breast_cancer: 0 = malignant, 1 = benign
 MIN_ACCURACY = 0.95
 MIN_RECALL = 0.95
+PUBLIC_SEEDS = (0,)          # the in-notebook check; any other seed is the autograder's
 
 
 # -- standardize(X_train, X_test) ------------------------------------------------------------
@@ -118,15 +128,31 @@ PRECISION_RECALL = Spec(
 
 
 # -- train_diagnosis(X_train, y_train) ------------------------------------------------------------
+def _split_for(seed: int) -> str:
+    """Which patients score the network: the validation ones for the notebook's public
+    seed, the test ones (never shown to the learner) for the autograder's hidden seed."""
+    return "val" if int(seed) in PUBLIC_SEEDS else "test"
+
+
+def _held_out(split: str) -> tuple[np.ndarray, np.ndarray]:
+    splits = data.load_breast_cancer()
+    return (splits.X_val, splits.y_val) if split == "val" else (splits.X_test, splits.y_test)
+
+
 def _train_cases(seed: int) -> list[Case]:
-    return [Case("breast-cancer table, the course's fixed split: 399 training patients, "
-                 f"113 held out; dlcore.manual_seed({int(seed)}) before your function",
-                 {"seed": int(seed)})]
+    split = _split_for(seed)
+    _, y = _held_out(split)
+    who = ("the 57 validation patients" if split == "val"
+           else f"the {len(y)} test patients, which the notebook never scores")
+    return [Case(f"breast-cancer table, the course's fixed split: 399 training patients; "
+                 f"dlcore.manual_seed({int(seed)}) before your function; scored on {who}",
+                 {"seed": int(seed), "split": split})]
 
 
 def _train_run(namespace, case: Case) -> dict:
     fn = learner(namespace, "train_diagnosis")
     splits = data.load_breast_cancer()
+    X_held, y_held = _held_out(case.inputs["split"])
     with keep_rng():
         rng.manual_seed(case.inputs["seed"])
         model = fn(splits.X_train.copy(), splits.y_train.copy())
@@ -134,22 +160,22 @@ def _train_run(namespace, case: Case) -> dict:
             raise AnswerError("`train_diagnosis` should return the trained model (an "
                               f"nn.Module), but it returned a {type(model).__name__}")
         model.eval()
-        scores = as_array(model(splits.X_test), "the model's output on the test patients")
-    if scores.ndim != 2 or scores.shape[0] != len(splits.y_test) or scores.shape[1] < 2:
+        scores = as_array(model(X_held), "the model's output on the held-out patients")
+    if scores.ndim != 2 or scores.shape[0] != len(y_held) or scores.shape[1] < 2:
         raise AnswerError(f"the model should give (N, 2) scores for N patients; for "
-                          f"{len(splits.y_test)} patients it gave {scores.shape}")
+                          f"{len(y_held)} patients it gave {scores.shape}")
     return {"predictions": scores.argmax(axis=1).astype(np.int64)}
 
 
 def _train_reference(case: Case) -> dict:
-    return {"y_test": data.load_breast_cancer().y_test}
+    return {"y": _held_out(case.inputs["split"])[1]}
 
 
 def _train_compare(spec: Spec, got, expected, case: Case) -> Outcome:
-    y = expected["y_test"]
+    y = expected["y"]
     pred = got.get("predictions") if isinstance(got, dict) else None
     if not isinstance(pred, np.ndarray) or pred.shape != y.shape:
-        return Outcome(case.label, False, f"expected one prediction per test patient "
+        return Outcome(case.label, False, f"expected one prediction per held-out patient "
                        f"({len(y)}), got {type(pred).__name__}")
     accuracy = float(np.mean(pred == y))
     found = int(np.sum((pred == MALIGNANT) & (y == MALIGNANT)))
@@ -175,16 +201,83 @@ def _train_compare(spec: Spec, got, expected, case: Case) -> Outcome:
 TRAIN_DIAGNOSIS = Spec(
     grade_id="train_diagnosis", assignment=ASSIGNMENT, name="train_diagnosis", points=4,
     task=f"build and train a network on (X_train (N, 30), y_train (N,)); return it; on the "
-         f"held-out patients it must get {MIN_ACCURACY:.0%} right and find {MIN_RECALL:.0%} "
-         "of the malignant tumours",
+         f"held-out patients (validation in the notebook, test in the class autograder) it "
+         f"must get {MIN_ACCURACY:.0%} right and find {MIN_RECALL:.0%} of the malignant "
+         "tumours",
     make_cases=_train_cases, run=_train_run, reference=_train_reference,
-    comparer=_train_compare, time_limit=30.0,
+    comparer=_train_compare, time_limit=30.0, public_seeds=PUBLIC_SEEDS,
     tips=("A Linear(30, H) -> ReLU -> Linear(H, 2) network with H around 16-32 is enough; "
           "the features are already standardised.",
           "Train with CrossEntropyLoss and Adam over shuffled mini-batches (data.DataLoader) "
           "for a few dozen epochs; it takes well under a second.",
-          "Return the model itself; the check switches it to eval() and scores the test "
-          "patients."),
+          "Return the model itself; the check switches it to eval() and scores the "
+          "validation patients."),
 )
 
-SPECS = [STANDARDIZE, PRECISION_RECALL, TRAIN_DIAGNOSIS]
+
+# -- choose_threshold(p_malignant, y_true, min_recall) -----------------------------------------
+def _needed(n_positive: int, min_recall: float) -> int:
+    """The fewest positives to find for a recall of at least ``min_recall``."""
+    return int(math.ceil(min_recall * n_positive - 1e-9))
+
+
+def _threshold_cases(seed: int) -> list[Case]:
+    g = gen(seed, 1204)
+    cases = []
+    for min_recall in (0.9, 0.8, 1.0):
+        n_pos = int(g.integers(8, 16))
+        while min_recall < 1 and abs(min_recall * n_pos - round(min_recall * n_pos)) < 0.05:
+            n_pos += 1                   # keep "how many cancers to find" unambiguous
+        n_neg = int(g.integers(10, 20))
+        y = np.concatenate([np.full(n_pos, MALIGNANT), np.full(n_neg, 1 - MALIGNANT)])
+        p = np.concatenate([g.beta(4, 2, n_pos), g.beta(2, 3, n_neg)])   # they overlap
+        order = g.permutation(len(y))
+        cases.append(Case(f"{n_pos} malignant and {n_neg} benign patients, min_recall "
+                          f"{min_recall:.0%}",
+                          {"p_malignant": np.round(p[order], 4),
+                           "y_true": y[order].astype(np.int64), "min_recall": min_recall}))
+    return cases
+
+
+def _threshold(case: Case, count=_needed, pool: str = "malignant") -> dict:
+    i = case.inputs
+    p, y = i["p_malignant"], i["y_true"]
+    positive = p[y == MALIGNANT]
+    ranked = np.sort(positive if pool == "malignant" else p)[::-1]
+    k = min(max(count(len(positive), i["min_recall"]), 1), len(ranked))
+    return {"threshold": float(ranked[k - 1])}
+
+
+CHOOSE_THRESHOLD = Spec(
+    grade_id="choose_threshold", assignment=ASSIGNMENT, name="choose_threshold", points=2,
+    task="the HIGHEST threshold t (one of the values in p_malignant) such that calling "
+         "'malignant' when p_malignant >= t finds at least min_recall of the malignant "
+         "patients (y_true == 0)",
+    make_cases=_threshold_cases,
+    run=lambda ns, case: {"threshold": as_float(
+        call(ns, case, "choose_threshold", "p_malignant", "y_true", "min_recall"),
+        "what `choose_threshold` returned")},
+    reference=_threshold,
+    hints=(
+        Hint("This threshold finds EVERY malignant patient, more than asked for: the "
+             "highest threshold that still reaches min_recall gives fewer false alarms.",
+             mistake=lambda c: _threshold(c, count=lambda n, r: n)),
+        Hint("Rounded down: with this threshold the recall falls just short of min_recall. "
+             "Find the smallest number k of malignant patients with k / (all malignant) >= "
+             "min_recall (round UP).",
+             mistake=lambda c: _threshold(c, count=lambda n, r: int(math.floor(r * n)))),
+        Hint("The threshold was ranked among ALL patients' probabilities: recall counts only "
+             "the malignant ones (y_true == 0), so rank their probabilities.",
+             mistake=lambda c: _threshold(c, pool="all")),
+    ),
+    tips=("Take the probabilities of the malignant patients only, p_malignant[y_true == 0], "
+          "and sort them from high to low.",
+          "To find k of them, the threshold can be as high as the k-th largest; k is the "
+          "smallest whole number with k / (number malignant) >= min_recall."),
+    shortcuts=refuse("choose_threshold", "sort the malignant patients' probabilities "
+                      "yourself",
+                      (names("precision_recall_curve", "roc_curve"),
+                       "scikit-learn's ready-made curves")),
+)
+
+SPECS = [STANDARDIZE, PRECISION_RECALL, TRAIN_DIAGNOSIS, CHOOSE_THRESHOLD]
