@@ -1,0 +1,371 @@
+"""Lesson 14's widget: type an expression, see its computation graph, and step
+through its backward pass node by node.
+
+``parse_expression`` reads text such as ``"tanh(a * b + c)"`` into a graph of
+``dlcore.autograd.Value``s. It never runs the text as Python: it walks the
+syntax tree that ``ast.parse`` gives and accepts only numbers, the variables
+of ``VARIABLES``, ``+ - * / **`` and the functions ``tanh exp log relu``;
+anything else is an ``ExpressionError`` that says what is not allowed.
+
+``backward_steps`` runs the backward pass one node at a time, in reverse
+topological order, exactly as ``Value.backward`` does, and records what each
+step adds to which gradient; ``draw_graph`` draws the graph after any step;
+``backward_stepper`` wraps them in a text box, a step slider and buttons.
+
+    from dlcore.viz import autograd as viz
+    out = viz.parse_expression("a * b + a")
+    steps = viz.backward_steps(out)
+    viz.draw_graph(out, steps, len(steps) - 1)
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, FancyBboxPatch
+
+from ..autograd import Value, topological_order
+from . import plots
+
+FORWARD_COLOR = "#1f77b4"
+BACKWARD_COLOR = "#d62728"
+VARIABLES = {"a": 2.0, "b": -3.0, "c": 10.0, "x": 0.5, "y": -1.5}
+FUNCTIONS = ("tanh", "exp", "log", "relu")
+EXAMPLES = ("a * b + c", "a * a", "tanh(x * y + x)", "(a + b) * (a - b)",
+            "exp(x) / (exp(x) + 1)", "relu(a * b + c) * x", "log(a ** 2 + 1)")
+MAX_LENGTH = 120
+MAX_NODES = 40
+_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_RULES = {"+": "∂(u+v)/∂u = 1", "*": "∂(u·v)/∂u = v", "tanh": "∂tanh(u)/∂u = 1 - tanh²(u)",
+          "exp": "∂eᵘ/∂u = eᵘ", "log": "∂ln(u)/∂u = 1/u", "relu": "∂relu(u)/∂u = 1 if u > 0"}
+
+
+class ExpressionError(ValueError):
+    """An expression the parser does not accept; the message says why in plain words."""
+
+
+ALLOWED = (f"use numbers, the variables {', '.join(VARIABLES)}, + - * / ** and "
+           f"{', '.join(FUNCTIONS)}( )")
+
+
+def parse_expression(text: str, variables: dict[str, float] | None = None) -> Value:
+    """The output ``Value`` of ``text``, its graph built by the autograd engine.
+
+    Leaves are labelled with their variable names (or the number), inner nodes
+    ``n1, n2, ...`` in the order they are computed, and the output ``out``.
+    A variable used twice is one leaf used twice, as in Python.
+    """
+    variables = VARIABLES if variables is None else variables
+    text = text.strip()
+    if not text:
+        raise ExpressionError(f"the expression is empty: {ALLOWED}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is {len(text)} characters long; keep it under "
+                              f"{MAX_LENGTH}")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        raise ExpressionError(f"not a formula Python can read (at character "
+                              f"{err.offset}): {ALLOWED}") from None
+    leaves = {name: Value(value, label=name) for name, value in variables.items()}
+    try:
+        out = _build(tree.body, leaves)
+    except (OverflowError, ZeroDivisionError) as err:
+        raise ExpressionError(f"the numbers get out of range ({err}): try smaller "
+                              "values") from None
+    if not isinstance(out, Value):
+        out = Value(out, label=_number(out))
+    order = topological_order(out)
+    if len(order) > MAX_NODES:
+        raise ExpressionError(f"the graph has {len(order)} nodes; keep it under {MAX_NODES} "
+                              "so it fits in the picture")
+    for node in order:                   # constants made inside an operation (the 1 in a - 1)
+        if not node.label:
+            node.label = _number(node.data)
+    inner = [node for node in order if node._prev]
+    for k, node in enumerate(inner, start=1):
+        node.label = f"n{k}"
+    out.label = "out"
+    return out
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _build(node: ast.AST, leaves: dict[str, Value]) -> Value | float:
+    """The Value (or plain number, for a constant) of one syntax-tree node."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise ExpressionError(f"{node.value!r} is not a number: {ALLOWED}")
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        if node.id not in leaves:
+            known = "a function" if node.id in FUNCTIONS else "not a variable"
+            raise ExpressionError(f"'{node.id}' is {known} here: {ALLOWED}")
+        return leaves[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _build(node.operand, leaves)
+        return -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left = _build(node.left, leaves)
+        right = _build(node.right, leaves)
+        symbol = _OPERATORS[type(node.op)]
+        if symbol == "**":
+            if isinstance(right, Value):
+                raise ExpressionError("the exponent of ** must be a number, as in a ** 2")
+            if abs(right) > 10:
+                raise ExpressionError(f"the exponent {right:g} is too large: use -10 to 10")
+        if not isinstance(left, Value) and not isinstance(right, Value):
+            return _constant(symbol, left, right)
+        if not isinstance(left, Value):
+            left = Value(left, label=_number(left))
+        if symbol == "+":
+            return left + right
+        if symbol == "-":
+            return left - right
+        if symbol == "*":
+            return left * right
+        if symbol == "/":
+            return left / right
+        return left ** right
+    if isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in FUNCTIONS:
+            raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} can be called: "
+                                  f"{ALLOWED}")
+        if len(node.args) != 1 or node.keywords:
+            raise ExpressionError(f"{name}( ) takes one argument, as in {name}(a * b)")
+        arg = _build(node.args[0], leaves)
+        if not isinstance(arg, Value):
+            arg = Value(arg, label=_number(arg))
+        if name == "log" and arg.data <= 0:
+            raise ExpressionError(f"log needs a positive number, but its argument is "
+                                  f"{arg.data:g}")
+        return getattr(arg, name)()
+    raise ExpressionError(f"'{ast.unparse(node)}' is not allowed: {ALLOWED}")
+
+
+def _constant(symbol: str, left: float, right: float) -> float:
+    if symbol == "+":
+        return left + right
+    if symbol == "-":
+        return left - right
+    if symbol == "*":
+        return left * right
+    if symbol == "/":
+        return left / right
+    return left ** right
+
+
+@dataclass
+class GraphStep:
+    """What the backward pass knows after one step.
+
+    Attributes:
+        node: the node whose ``_backward`` ran in this step (None before the seed).
+        title: one line naming the step.
+        formula: what was added to which gradient, with the numbers.
+        grads: ``id(node)`` -> its gradient so far, for every node reached.
+        done: ids of the nodes whose ``_backward`` has run.
+    """
+    node: Value | None
+    title: str
+    formula: str
+    grads: dict[int, float] = field(default_factory=dict)
+    done: frozenset[int] = frozenset()
+
+
+def _rule(op: str) -> str:
+    if op.startswith("**"):
+        k = op[2:]
+        return f"∂(u^{k})/∂u = {k}·u^({k}-1)"
+    return _RULES.get(op, "")
+
+
+def backward_steps(out: Value) -> list[GraphStep]:
+    """Run ``out``'s backward pass one node at a time and record each step:
+    step 0 the forward pass only, step 1 the seed dout/dout = 1, then one step
+    per inner node, in reverse topological order. Gradients are reset to 0
+    first; at the end every ``.grad`` holds what ``out.backward()`` gives."""
+    order = topological_order(out)
+    for node in order:
+        node.grad = 0.0
+    steps = [GraphStep(None, "Forward pass done: every value known, no gradient yet",
+                       "Next: seed the output's gradient.")]
+    out.grad = 1.0
+    reached = {id(out): 1.0}
+    steps.append(GraphStep(out, "Seed: ∂out/∂out = 1",
+                           "The output's gradient with respect to itself is 1: the chain "
+                           "rule starts here.", dict(reached)))
+    done: set[int] = set()
+    for node in reversed(order):
+        if not node._prev:
+            continue
+        before = {id(child): child.grad for child in node._prev}
+        node._backward()
+        done.add(id(node))
+        parts = []
+        for child in dict.fromkeys(node._prev):          # a child used twice, once
+            reached[id(child)] = child.grad
+            added = child.grad - before[id(child)]
+            uses = sum(c is child for c in node._prev)
+            twice = " (used twice: both shares add)" if uses > 1 else ""
+            parts.append(f"∂{child.label} += {added:+.4g}  →  {child.grad:+.4g}{twice}")
+        inputs = ", ".join(c.label for c in node._prev)
+        steps.append(GraphStep(node, f"Backward through {node.label} = {node._op}({inputs}), "
+                                     f"with ∂{node.label} = {node.grad:+.4g}",
+                               f"{_rule(node._op)};   " + ";   ".join(parts),
+                               dict(reached), frozenset(done)))
+    return steps
+
+
+def _layout(out: Value) -> dict[int, tuple[float, float]]:
+    """(x, y) of each node: x by depth (output right), y spread within a column.
+    An inner node sits one column right of its deepest input; a leaf sits just
+    left of its first user, so no edge passes under another box."""
+    order = topological_order(out)
+    depth: dict[int, int] = {}
+    users: dict[int, list[Value]] = {}
+    for node in order:
+        depth[id(node)] = 1 + max((depth[id(c)] for c in node._prev), default=-1)
+        for child in node._prev:
+            users.setdefault(id(child), []).append(node)
+    for node in order:
+        if not node._prev and id(node) in users:
+            depth[id(node)] = min(depth[id(u)] for u in users[id(node)]) - 1
+    columns: dict[int, list[Value]] = {}
+    for node in order:
+        columns.setdefault(depth[id(node)], []).append(node)
+    where = {}
+    for d, nodes in columns.items():
+        nodes.sort(key=lambda n: bool(n._prev), reverse=True)   # inner nodes on top
+        for i, node in enumerate(nodes):
+            where[id(node)] = (2.0 * d, (len(nodes) - 1) / 2 - i)
+    return where
+
+
+def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None = None
+               ) -> Figure:
+    """The computation graph of ``out``: a box per value (its name, value in black
+    and, once reached, gradient in red), a circle per operation. With ``steps``
+    and ``k``, the state after step ``k`` of ``backward_steps``, the node just
+    processed outlined in red."""
+    if steps is not None and not 0 <= (k or 0) < len(steps):
+        raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
+    step = steps[k or 0] if steps is not None else None
+    where = _layout(out)
+    order = topological_order(out)
+    width = max(x for x, _ in where.values())
+    height = max(abs(y) for _, y in where.values())
+    fig, ax = plt.subplots(dpi=plots.DPI, figsize=(11, 5.6))
+    ax.set_xlim(-1.0, width + 1.0)
+    ax.set_ylim(-max(height, 1.0) - 1.6, max(height, 1.0) + 0.8)
+    ax.axis("off")
+    box_w, box_h = 1.3, 0.72
+    for node in order:
+        x, y = where[id(node)]
+        if node._prev:
+            ox = x - 1.0
+            current = step is not None and step.node is node and k and k > 1
+            ax.add_patch(Circle((ox, y), 0.28, fc="#fdf3e1" if not current else "#fde2e2",
+                                ec=BACKWARD_COLOR if current else "0.4", lw=1.2, zorder=3))
+            ax.text(ox, y, node._op, ha="center", va="center", fontsize=9.5, zorder=4)
+            ax.plot([ox + 0.28, x - box_w / 2], [y, y], color="0.5", lw=1.1, zorder=1)
+            for child in dict.fromkeys(node._prev):
+                cx, cy = where[id(child)]
+                color = BACKWARD_COLOR if current else "0.6"
+                if x - cx < 2.5:             # from the column just left: a straight arrow
+                    ax.annotate("", xy=(ox - 0.26, y), xytext=(cx + box_w / 2, cy),
+                                arrowprops=dict(arrowstyle="-|>", color=color,
+                                                lw=2.0 if current else 1.0), zorder=2)
+                    continue
+                # From further left: leave level, arrive from above or below the circle,
+                # dashed and over the boxes it crosses so it can always be followed.
+                above = cy >= y
+                ax.annotate("", xy=(ox, y + (0.28 if above else -0.28)),
+                            xytext=(cx + box_w / 2, cy + (0.25 if above else -0.25)),
+                            arrowprops=dict(arrowstyle="-|>", color=color, ls="--",
+                                            connectionstyle=f"arc3,rad={-0.25 if above else 0.25}",
+                                            lw=2.0 if current else 1.0), zorder=3.5)
+    for node in order:
+        x, y = where[id(node)]
+        current = step is not None and step.node is node
+        done = step is not None and id(node) in step.done
+        ax.add_patch(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
+                                    boxstyle="round,pad=0.03",
+                                    fc="#eef4fb" if not done else "#f4f4f4",
+                                    ec=BACKWARD_COLOR if current else "0.3",
+                                    lw=2.5 if current else 1.1, zorder=3))
+        ax.text(x, y + 0.2, node.label, ha="center", va="center", fontsize=10,
+                weight="bold", zorder=4)
+        ax.text(x, y - 0.02, f"{node.data:.4g}", ha="center", va="center", fontsize=9.5,
+                zorder=4)
+        if step is not None and id(node) in step.grads:
+            ax.text(x, y - 0.23, f"∂ {step.grads[id(node)]:+.4g}", ha="center", va="center",
+                    fontsize=9, color=BACKWARD_COLOR, zorder=4)
+    bottom = -max(height, 1.0) - 0.7
+    if step is not None:
+        ax.text(-0.9, bottom, f"step {k} of {len(steps) - 1}: {step.title}", fontsize=11,
+                weight="bold", color=BACKWARD_COLOR if k else FORWARD_COLOR, va="top")
+        ax.text(-0.9, bottom - 0.45, step.formula, fontsize=10, va="top")
+    ax.text(width + 0.95, max(height, 1.0) + 0.7, "black: value (forward)\n"
+            "red ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top", color="0.25")
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    return plots.finish(fig)
+
+
+def backward_stepper(expression: str = EXAMPLES[0]):
+    """A widget: an expression (an example to pick, or your own text), a step
+    slider, ◀ / ▶ buttons; the graph redraws at each step of the backward pass."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    examples = widgets.Dropdown(options=EXAMPLES, value=expression if expression in EXAMPLES
+                                else EXAMPLES[0], description="example")
+    text = widgets.Text(value=expression, description="expression", continuous_update=False,
+                        layout=widgets.Layout(width="360px"))
+    status = widgets.HTML()
+    slider = widgets.IntSlider(value=0, min=0, max=1, description="step",
+                               layout=widgets.Layout(width="380px"))
+    back = widgets.Button(description="◀ back", layout=widgets.Layout(width="90px"))
+    forward = widgets.Button(description="next ▶", layout=widgets.Layout(width="90px"))
+    out_widget = widgets.Output(layout=widgets.Layout(height="520px", overflow="hidden"))
+    state: dict[str, object] = {}
+
+    def show(_change=None) -> None:
+        with out_widget:
+            out_widget.clear_output(wait=True)
+            if "steps" in state:
+                display(draw_graph(state["out"], state["steps"], slider.value))
+
+    def load(_change=None) -> None:
+        try:
+            out = parse_expression(text.value)
+        except ExpressionError as err:
+            status.value = f"<span style='color:{BACKWARD_COLOR}'>{err}</span>"
+            return
+        values = ", ".join(f"{k} = {v:g}" for k, v in VARIABLES.items())
+        status.value = f"out = {out.data:.6g}, with {values}"
+        state.update(out=out, steps=backward_steps(out))
+        slider.unobserve(show, "value")
+        slider.max = len(state["steps"]) - 1
+        slider.value = 0
+        slider.observe(show, "value")
+        show()
+
+    def move(delta: int):
+        def handler(_button):
+            slider.value = min(max(slider.value + delta, 0), slider.max)
+        return handler
+
+    examples.observe(lambda change: setattr(text, "value", change["new"]), "value")
+    text.observe(load, "value")
+    slider.observe(show, "value")
+    back.on_click(move(-1))
+    forward.on_click(move(+1))
+    load()
+    return widgets.VBox([widgets.HBox([examples, text]), status,
+                         widgets.HBox([back, slider, forward]), out_widget])

@@ -1,0 +1,119 @@
+"""Lesson 14's expression stepper: the parser accepts formulas and nothing else, the
+steps are Value.backward one node at a time, and the widget wires them up."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from dlcore.autograd import Value, topological_order  # noqa: E402
+from dlcore.viz import autograd as viz  # noqa: E402
+
+
+@pytest.mark.parametrize("text", viz.EXAMPLES)
+def test_examples_evaluate_like_python_and_step_to_value_backward(text):
+    out = viz.parse_expression(text)
+    env = {"tanh": math.tanh, "exp": math.exp, "log": math.log,
+           "relu": lambda v: max(v, 0.0), **viz.VARIABLES}
+    assert out.data == pytest.approx(eval(text, {"__builtins__": {}}, env))  # our own text
+    steps = viz.backward_steps(out)
+    stepped = {n.label: n.grad for n in topological_order(out)}
+    again = viz.parse_expression(text)
+    again.backward()
+    assert stepped == pytest.approx({n.label: n.grad for n in topological_order(again)})
+    inner = [n for n in topological_order(out) if n._prev]
+    assert len(steps) == 2 + len(inner)
+    assert [s.node for s in steps[2:]] == list(reversed(inner))
+    assert steps[-1].grads[id(out)] == 1.0
+
+
+def test_a_variable_used_twice_is_one_leaf_whose_gradient_adds_up():
+    out = viz.parse_expression("a * a")
+    leaves = [n for n in topological_order(out) if not n._prev]
+    assert [n.label for n in leaves] == ["a"]
+    steps = viz.backward_steps(out)
+    assert steps[-1].grads[id(leaves[0])] == 2 * viz.VARIABLES["a"]
+    assert "used twice" in steps[-1].formula
+
+
+def test_gradients_appear_in_reverse_topological_order():
+    out = viz.parse_expression("tanh(x * y + x)")
+    steps = viz.backward_steps(out)
+    assert steps[0].grads == {}
+    assert steps[1].grads == {id(out): 1.0}
+    known = [set(s.grads) for s in steps]
+    assert all(a <= b for a, b in zip(known, known[1:], strict=False))   # only ever grows
+    x = next(n for n in topological_order(out) if n.label == "x")
+    # x feeds + (step 3) and * (step 4): its gradient is complete only at the end
+    assert steps[3].grads[id(x)] != steps[4].grads[id(x)]
+    assert steps[4].grads[id(x)] == pytest.approx(
+        (1 - math.tanh(0.5 * -1.5 + 0.5) ** 2) * (-1.5 + 1))
+
+
+@pytest.mark.parametrize("text, words", [
+    ("__import__('os').system('ls')", "only the functions"),
+    ("open('x')", "only the functions"),
+    ("a.data", "not allowed"),
+    ("[a, b]", "not allowed"),
+    ("lambda: 1", "not allowed"),
+    ("a if b else c", "not allowed"),
+    ("'text'", "not a number"),
+    ("True * a", "not a number"),
+    ("q + 1", "'q' is not a variable"),
+    ("tanh + 1", "'tanh' is a function"),
+    ("a ** b", "must be a number"),
+    ("a ** 50", "too large"),
+    ("tanh(a, b)", "one argument"),
+    ("log(b)", "positive"),
+    ("exp(exp(exp(c)))", "out of range"),
+    ("a *", "not a formula"),
+    ("", "empty"),
+    ("a + " * 40 + "a", "characters long"),
+    ("+".join(["a*b"] * 20), "nodes"),
+])
+def test_anything_but_a_formula_is_refused_in_plain_words(text, words):
+    with pytest.raises(viz.ExpressionError, match=words):
+        viz.parse_expression(text)
+
+
+def test_constants_are_folded_or_labelled():
+    out = viz.parse_expression("2 * 3 * a - 1")
+    labels = {n.label for n in topological_order(out) if not n._prev}
+    assert "6" in labels and "a" in labels
+    assert out.data == pytest.approx(6 * 2.0 - 1)
+    assert isinstance(viz.parse_expression("2 + 3"), Value)
+
+
+def test_draw_graph_marks_the_current_node_and_rejects_a_bad_step():
+    out = viz.parse_expression("relu(a * b + c) * x")
+    steps = viz.backward_steps(out)
+    fig = viz.draw_graph(out, steps, 3)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("step 3 of 5") for t in texts)
+    assert any("relu" in t for t in texts)
+    assert sum(t.startswith("∂ ") for t in texts) == len(steps[3].grads)
+    plain = viz.draw_graph(out)
+    assert not any(t.startswith("∂ ") for t in (x.get_text() for x in plain.axes[0].texts))
+    with pytest.raises(ValueError, match="step must be in 0..5"):
+        viz.draw_graph(out, steps, 6)
+
+
+def test_stepper_widget_reparses_steps_and_reports_errors():
+    pytest.importorskip("ipywidgets")
+    box = viz.backward_stepper("a * b + c")
+    (examples, text), status, (back, slider, forward), _ = (
+        box.children[0].children, box.children[1], box.children[2].children, box.children[3])
+    assert slider.max == 3 and "out = 4" in status.value
+    forward.click()
+    forward.click()
+    assert slider.value == 2
+    back.click()
+    assert slider.value == 1
+    examples.value = "a * a"
+    assert text.value == "a * a" and slider.value == 0 and slider.max == 2
+    text.value = "import os"
+    assert "not a formula" in status.value and slider.max == 2
