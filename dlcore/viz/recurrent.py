@@ -72,15 +72,17 @@ def unrolled_figure(steps: int = 4, backward: bool = False) -> Figure:
         if backward:
             ax.text(xs[-1] + 0.3, 1.55, "loss $L$", color=BACKWARD_COLOR, fontsize=11)
             _arrow(ax, (xs[-1] + 0.55, 1.45), (xs[-1] + 0.15, 1.15), color=BACKWARD_COLOR)
-            ax.text(xs.mean(), -1.95, "backpropagation through time: dL/dh flows right to "
-                    "left, multiplied at every step by $W_{hh}^T$ and tanh'", ha="center",
-                    color=BACKWARD_COLOR, fontsize=10.5)
+            caption = ("backpropagation through time: dL/dh flows right to left,\n"
+                       "multiplied at every step by $W_{hh}^T$ and the tanh slopes")
         else:
-            ax.text(xs.mean(), -1.95, "the same weights $W_{ih}$, $W_{hh}$, $b$ at every "
-                    "step: $h_t = \\tanh(W_{ih} x_t + W_{hh} h_{t-1} + b)$", ha="center",
-                    fontsize=10.5)
+            caption = ("the same weights $W_{ih}$, $W_{hh}$, $b$ at every step:\n"
+                       "$h_t = \\tanh(W_{ih} x_t + W_{hh} h_{t-1} + b)$")
+        # Two short lines, centred on the unrolled cells: a one-line caption ran past the
+        # right edge of the axes and was cut off in the notebook's tight crop.
+        ax.text(xs.mean(), -2.05, caption, ha="center", va="center", fontsize=10.5,
+                color=BACKWARD_COLOR if backward else "black", linespacing=1.5)
         ax.set_xlim(-0.8, xs[-1] + 1.0)
-        ax.set_ylim(-2.2, 1.8)
+        ax.set_ylim(-2.55, 1.8)
         ax.set_aspect("equal")
         ax.axis("off")
         fig.tight_layout()
@@ -208,7 +210,7 @@ def sine_figure(model: nn.Module, steps: int = 60, wave: int = 0,
         ax.plot(t, series, color="#a0aec0", lw=1.5, label="the true wave")
         ax.plot(t[:window], series[:window], "o-", color=plots.CLASS_COLORS[0], ms=4,
                 label=f"given: {window} values")
-        ax.plot(t[window:window + steps], predicted, "o-", color=plots.CLASS_COLORS[1], ms=3,
+        ax.plot(t[window:window + steps], predicted, "s--", color=plots.CLASS_COLORS[1], ms=3,
                 label=f"predicted: {steps} steps, each fed back in")
         ax.axvspan(window - 0.5, window + steps - 0.5, color=plots.ACCENT, alpha=0.08)
         ax.set_ylim(-1.5, 1.5)
@@ -248,10 +250,15 @@ def vanishing_widget(length: int = 50):
 
     controls = {"scale": widgets.FloatSlider(value=0.8, min=0.3, max=2.5, step=0.1,
                                              description="scale of W_hh",
+                                             tooltip="W_hh is this number times a rotation: "
+                                                     "below 1 it shrinks the gradient at "
+                                                     "every step back, above 1 it stretches it",
                                              continuous_update=False,
                                              style=plots.slider_style()),
                 "length": widgets.IntSlider(value=length, min=10, max=100, step=10,
                                             description="sequence length T",
+                                            tooltip="how many steps the RNN reads; the loss "
+                                                    "reads only the last hidden state",
                                             continuous_update=False,
                                             style=plots.slider_style())}
     return plots.interactive_figure(gradient_figure, controls, height="420px", columns=2)
@@ -292,12 +299,19 @@ def sine_predictor(model: LastStep | None = None, history: train.History | None 
     state = {"model": model, "trained": trained, "loss": loss}
     style = plots.slider_style()
     steps = widgets.IntSlider(value=60, min=1, max=100, description="steps to predict",
+                              tooltip="how many values the RNN predicts, each fed back in "
+                                      "as its next input",
                               continuous_update=False, style=style)
     wave = widgets.IntSlider(value=0, min=0, max=7, description="test wave",
+                             tooltip="which of 8 waves the RNN never saw to forecast",
                              continuous_update=False, style=style)
     epochs = widgets.IntSlider(value=trained or 80, min=5, max=150, step=5,
-                               description="epochs", continuous_update=False, style=style)
-    button = widgets.Button(description="▶ Train a new RNN", button_style="success")
+                               description="epochs", continuous_update=False, style=style,
+                               tooltip="epochs of training for the next RNN (press Train); "
+                                       "moving it trains nothing")
+    button = widgets.Button(description="▶ Train a new RNN", button_style="success",
+                            tooltip="train a fresh RNN on the sine waves for the epochs on "
+                                    "the slider (a few seconds), then forecast with it")
     status = widgets.Label()
     out = widgets.Output(layout=widgets.Layout(height="420px", overflow="hidden"))
     waves = unseen_waves()
