@@ -1,11 +1,15 @@
-"""The command line: ``python -m dlcore exercises`` and ``python -m dlcore grade``.
+"""The command line: ``python -m dlcore exercises``, ``grade`` and ``gradebook``.
 
     python -m dlcore exercises [--check] [--execute-solutions] [--solutions DIR] [--out DIR]
     python -m dlcore grade SUBMISSIONS --assignment NN_topic --out OUT [--timeout S] [--workers N]
+        [--roster FILE] [--due WHEN] [--late-penalty P] [--extensions FILE]
+        [--overrides FILE] [--only STUDENT] [--seed N]
+    python -m dlcore gradebook OUT [OUT ...] --out FILE [--roster FILE] [--format csv|canvas|moodle]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -57,6 +61,35 @@ def exercises(argv: list[str]) -> int:
     return 0
 
 
+def gradebook(argv: list[str]) -> int:
+    from .grading.autograder.report import write_atomic
+    from .grading.course.lms import GradebookError, read_out, write_book
+    from .grading.course.roster import RosterError, read_roster
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dlcore gradebook",
+        description="Join graded assignments (folders `grade --out` wrote) into one row per "
+                    "learner, as CSV or an LMS import (Canvas gradebook, Moodle grade import).")
+    parser.add_argument("outs", nargs="+", metavar="OUT", help="graded folders, one per assignment")
+    parser.add_argument("--out", required=True, help="the file to write")
+    parser.add_argument("--roster", help="the class roster (CSV with a 'student' column): "
+                                         "everyone gets a row, in its order, with its columns")
+    parser.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv",
+                        help="csv (default), canvas (gradebook import) or moodle (CSV grade "
+                             "import)")
+    args = parser.parse_args(argv)
+    try:
+        roster = read_roster(args.roster) if args.roster else None
+        text = write_book([read_out(o) for o in args.outs], roster, args.format)
+    except (GradebookError, RosterError) as err:
+        print(f"dlcore gradebook: {err}", file=sys.stderr)
+        return 2
+    path = os.path.abspath(args.out)
+    write_atomic(path, text)
+    print(f"wrote {path} ({args.format}, {len(text.splitlines()) - 1} rows)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -68,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "grade":
         from .grading.autograder.cli import main as grade
         return grade(rest)
+    if command == "gradebook":
+        return gradebook(rest)
     print(f"unknown command {command!r}\nusage:\n{USAGE}", file=sys.stderr)
     return 2
 

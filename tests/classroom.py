@@ -82,7 +82,7 @@ def linear_backward(rng: np.random.Generator, w: Writer, mistake: bool) -> str:
         w.add(f"self.bias.grad += {g}[{n}]", 1)
         w.add(f"return {g} @ self.weight.data")
     elif style == 3:
-        dw_, db_ = f"self.weight.grad", "self.bias.grad"
+        dw_, db_ = "self.weight.grad", "self.bias.grad"
         w.add(f"{dw_}[...] = {dw_} + {x}.T.dot({g}).T" if rng.random() < 0.5
               else f"{dw_} += ({x}.T @ {g}).T")
         w.add(f"{db_} += {g}.sum(0)" if rng.random() < 0.5 else f"{db_} += {g}.sum(axis=0)")
@@ -178,9 +178,7 @@ def numerical_gradient(rng: np.random.Generator, w: Writer, mistake: bool) -> st
     old = _pick(rng, ["old", "orig", "saved", "tmp", "value"])
     plus, minus = _pick(rng, [("plus", "minus"), ("fp", "fm"), ("f_plus", "f_minus"),
                               ("up", "down"), ("fxph", "fxmh")])
-    step = _pick(rng, ["2 * eps", "2.0 * eps", "(2 * eps)", "eps * 2"])
-    if mistake:
-        step = "eps"
+    step = "eps" if mistake else _pick(rng, ["2 * eps", "2.0 * eps", "eps * 2"])
     w.add(f"{grad} = " + _pick(rng, ["np.zeros_like(x, dtype=float)", "np.zeros(x.shape)",
                                      "np.zeros(x.shape, dtype=float)",
                                      "np.zeros_like(x, dtype=np.float64)"]))
@@ -202,7 +200,7 @@ def numerical_gradient(rng: np.random.Generator, w: Writer, mistake: bool) -> st
         w.add(f"x[{i}] = {old} - eps", 1)
         w.add(f"{minus} = f(x)", 1)
         w.add(f"x[{i}] = {old}", 1)
-    elif how == 1:  # nudge up, down twice, up again
+    elif how == 1:  # nudge up, down twice, up again (x may come back off by rounding)
         w.add(f"x[{i}] += eps", 1)
         w.add(f"{plus} = {_pick(rng, ['f(x)', 'float(f(x))'])}", 1)
         w.add(f"x[{i}] -= 2 * eps", 1)
@@ -215,10 +213,10 @@ def numerical_gradient(rng: np.random.Generator, w: Writer, mistake: bool) -> st
         w.add(f"{xp}[{i}] += eps", 1)
         w.add(f"{xm}[{i}] -= eps", 1)
         w.add(f"{plus}, {minus} = f({xp}), f({xm})", 1)
-    if rng.random() < 0.5:
-        w.add(f"{grad}[{i}] = ({plus} - {minus}) / {step}", 1)
-    else:
+    if rng.random() < 0.7 or mistake:
         w.add(f"{grad}[{i}] = ({plus} - {minus}) / ({step})", 1)
+    else:
+        w.add(f"{grad}[{i}] = 0.5 * ({plus} - {minus}) / eps", 1)
     if loop == 1:
         w.add("it.iternext()", 1)
     w.add(f"return {grad}")

@@ -1,13 +1,20 @@
 """The class autograder's command line::
 
     python -m dlcore grade SUBMISSIONS --assignment NN_topic --out OUT [--timeout S] [--workers N]
+        [--roster FILE] [--due WHEN] [--late-penalty P] [--extensions FILE]
+        [--overrides FILE] [--only STUDENT ...] [--seed N]
 
 Grades a class: one sandboxed worker per submission, ``--workers`` at a time (a thread
 pool, each thread driving one worker process), a progress bar, a journal so a killed
-run resumes, then ``OUT/gradebook.csv`` and ``OUT/feedback/STUDENT.html``. Nothing
-outside OUT is written. Exit status 0 when every submission got its row, 2 for a
-usage problem (unknown assignment, no teacher's copy, OUT of another assignment), 3 when
-the sandboxed worker cannot start at all on this machine.
+run resumes. Then the course's side (``dlcore.grading.course``): the roster, the late
+policy and the teacher's overrides turn results into ``OUT/gradebook.csv`` and
+``OUT/feedback/STUDENT.html``; ``OUT/report.html``, ``OUT/parts.csv`` and
+``OUT/similarity.csv`` give the class statistics and similar answers; ``OUT/log.jsonl``
+records what each run did. Every input file is checked before anything is graded.
+Nothing outside OUT is written. Exit status 0 when every submission got its row, 2 for a
+usage problem (unknown assignment, no teacher's copy, OUT of another assignment or seed,
+a bad roster, due date, extension or override, points that disagree), 3 when the
+sandboxed worker cannot start at all on this machine.
 """
 from __future__ import annotations
 
@@ -15,11 +22,18 @@ import argparse
 import importlib
 import os
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from tqdm import tqdm
 
+from ..course import runlog
+from ..course.book import Policy, course_row
+from ..course.classreport import write_class_report
+from ..course.late import LateError, parse_when, read_extensions, submitted_at
+from ..course.overrides import OverrideError, check_students, read_overrides
+from ..course.roster import RosterError, match, read_roster
 from .discover import Submission, find_submissions
 from .grade import Assignment, digest_of, empty_result, grade_submission
 from .journal import Journal, JournalError
@@ -47,9 +61,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--solutions", default=os.path.join(PROJECT, "solutions"),
                    help="folder of the teacher's notebooks (default: the course's solutions/)")
     p.add_argument("--specs", default="dlcore.grading.registry", help=argparse.SUPPRESS)
+    course = p.add_argument_group("running a course")
+    course.add_argument("--roster", help="CSV with a 'student' column (the id submissions "
+                                         "are matched to) and any others (name, email, "
+                                         "sis_id, section) to keep; everyone on it gets a row")
+    course.add_argument("--due", help="due date, ISO 8601 with a time zone, e.g. "
+                                      "2026-12-01T23:59+01:00")
+    course.add_argument("--late-penalty", type=float, default=0.0, metavar="P",
+                        help="percent of the earned points taken per started day late "
+                             "(default 0)")
+    course.add_argument("--extensions", help="CSV student,due: learners' own due dates")
+    course.add_argument("--overrides", help="CSV student,part,points,comment: the teacher's "
+                                            "last word on a part (or 'total')")
+    course.add_argument("--only", action="append", default=[], metavar="STUDENT",
+                        help="regrade this learner even if the notebook did not change "
+                             "(repeatable); the others are taken from the journal")
+    course.add_argument("--seed", type=int, help="the hidden seed of a new OUT (default: "
+                                                 "drawn at random); must match a resumed OUT")
     args = p.parse_args(argv)
     if args.timeout <= 0 or args.workers < 1 or args.memory_mb < 256:
         p.error("--timeout must be > 0, --workers >= 1, --memory-mb >= 256")
+    if not 0 <= args.late_penalty <= 100:
+        p.error("--late-penalty is a percent per day: 0 to 100")
+    if (args.extensions or args.late_penalty) and not args.due:
+        p.error("--extensions and --late-penalty need --due")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        p.error("--seed must be between 0 and 2**32 - 1")
     return args
 
 
@@ -65,14 +102,27 @@ def _warn(message: str) -> None:
     print(f"dlcore grade: warning: {message}", file=sys.stderr)
 
 
-def _check_points(specs: list[Any], teacher: dict[str, Any]) -> None:
+class PointsError(Exception):
+    pass
+
+
+def _check_points(specs: list[Any], teacher: dict[str, Any], teacher_path: str) -> None:
+    """One source of truth for points: the spec. A teacher's notebook that says other
+    points would make the gradebook and the notebook disagree, so grading does not start
+    (learners are never told that *they* changed points)."""
     points = {grade_id_of(c): nbgrader_meta(c).get("points") for c in teacher["cells"]}
+    wrong = []
     for spec in specs:
         if spec.grade_id not in points:
             _warn(f"the teacher's notebook has no cell '{spec.grade_id}'")
         elif points[spec.grade_id] is not None and points[spec.grade_id] != spec.points:
-            _warn(f"'{spec.grade_id}' is worth {spec.points} points in its spec but "
-                  f"{points[spec.grade_id]} in the teacher's notebook; the spec counts")
+            wrong.append(f"'{spec.grade_id}' is worth {spec.points:g} in its spec "
+                         f"(dlcore/grading/specs/) but {points[spec.grade_id]} in the "
+                         f"nbgrader metadata of {teacher_path}")
+    if wrong:
+        raise PointsError("points disagree, so nothing was graded: " + "; ".join(wrong)
+                          + ". Make the notebook's nbgrader points match the spec (or the "
+                          "spec match the notebook), then run again.")
 
 
 class SandboxError(Exception):
@@ -121,6 +171,34 @@ def probe(sandbox: Sandbox, assignment: Assignment) -> None:
               "unprivileged user: learner imports will fail")
 
 
+def _policy(args: argparse.Namespace, specs: list[Any], subs: list[Submission]
+            ) -> tuple[Policy, list[Submission]]:
+    """Read and check every course input before anything is graded."""
+    policy = Policy(penalty_percent=args.late_penalty)
+    if args.roster:
+        policy.roster = read_roster(args.roster)
+        matched = match(policy.roster, subs)
+        subs, policy.unmatched = matched.submissions, set(matched.unmatched)
+        for name in matched.unmatched:
+            _warn(f"submission {name!r} matches nobody on the roster; it is graded and kept "
+                  "in the gradebook with on_roster = no")
+    if args.due:
+        policy.due = parse_when(args.due)
+    if args.extensions:
+        policy.extensions = read_extensions(args.extensions)
+    students = {s.student for s in subs}
+    if args.overrides:
+        max_points = {s.grade_id: float(s.points) for s in specs}
+        max_points["total"] = sum(max_points.values())
+        policy.overrides = read_overrides(args.overrides, max_points)
+        check_students(policy.overrides, students, args.overrides)
+    unknown = sorted(set(args.only) - students) + sorted(set(policy.extensions) - students)
+    if unknown:
+        raise RosterError(f"--only or --extensions names learners with no row in this class: "
+                          f"{', '.join(map(repr, unknown))}")
+    return policy, subs
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -128,17 +206,19 @@ def main(argv: list[str] | None = None) -> int:
         specs = registry.specs_for(args.assignment)
         teacher_path = os.path.join(args.solutions, f"{args.assignment}.ipynb")
         teacher = read_notebook(teacher_path)
+        _check_points(specs, teacher, teacher_path)
         out = os.path.abspath(args.out)
-        os.makedirs(out, exist_ok=True)
-        journal = Journal(out, args.assignment)
         subs = find_submissions(args.submissions, args.assignment, exclude=(out,))
-    except (KeyError, NotebookError, JournalError, FileNotFoundError) as err:
+        policy, subs = _policy(args, specs, subs)
+        os.makedirs(out, exist_ok=True)
+        journal = Journal(out, args.assignment, args.seed)
+    except (KeyError, NotebookError, JournalError, FileNotFoundError, PointsError,
+            RosterError, LateError, OverrideError) as err:
         message = err.args[0] if isinstance(err, KeyError) else str(err)
         if isinstance(err, NotebookError):
             message = f"the teacher's notebook {teacher_path}: {message}"
         print(f"dlcore grade: {message}", file=sys.stderr)
         return 2
-    _check_points(specs, teacher)
     assignment = Assignment.build(args.assignment, specs, args.specs, teacher,
                                   journal.seed, args.timeout)
     pythonpath = list(dict.fromkeys([PROJECT, _module_root(registry)]))
@@ -152,24 +232,52 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dlcore grade: {err}", file=sys.stderr)
         return 3
     try:
-        results = _grade_all(subs, assignment, sandbox, journal, args.workers)
+        results, graded_now = _grade_all(subs, assignment, sandbox, journal, args.workers,
+                                         set(args.only))
     finally:
         journal.close()
+    root = os.path.realpath(args.submissions)
+    rows = [course_row(r, submitted_at(s.path, s.path is not None and os.path.dirname(
+        os.path.realpath(s.path)) != root), policy) for r, s in zip(results, subs, strict=True)]
     grade_ids = [s.grade_id for s in specs]
-    write_report(out, results, grade_ids, args.assignment)
-    full = sum(1 for r in results if r["total"] >= r["max_total"])
-    print(f"graded {len(results)} submissions ({full} with full marks): "
-          f"{os.path.join(out, 'gradebook.csv')}", file=sys.stderr)
+    write_report(out, rows, grade_ids, args.assignment)
+    pairs = write_class_report(out, args.assignment, journal.seed, rows, subs, specs,
+                               teacher, sorted(policy.unmatched))
+    runlog.append(out, {
+        "assignment": args.assignment, "seed": journal.seed, "timeout": args.timeout,
+        "roster": args.roster, "due": args.due, "late_penalty": args.late_penalty,
+        "extensions": {k: v.isoformat() for k, v in policy.extensions.items()},
+        "only": args.only, "why": "--only: regrade these learners" if args.only else
+        ("first run" if graded_now == len(subs) else "resume or rerun: unchanged "
+         "notebooks taken from the journal"),
+        "graded": graded_now, "from_journal": len(subs) - graded_now, "rows": len(rows),
+        "missing": [r["student"] for r in rows if r["status"] == "missing"],
+        "unmatched": sorted(policy.unmatched),
+        "overrides": [vars(o) for o in policy.overrides],
+        "late": {r["student"]: r["late"]["late_by"] for r in rows
+                 if r.get("late", {}).get("days")},
+        "stand_out_pairs": [[p.a, p.b, round(p.score, 2)] for p in pairs if p.stands_out]})
+    full = sum(1 for r in rows if r["total"] >= r["max_total"])
+    print(f"graded {len(rows)} learners ({graded_now} graded now, {full} with full marks): "
+          f"{os.path.join(out, 'gradebook.csv')}, {os.path.join(out, 'report.html')}",
+          file=sys.stderr)
     return 0
 
 
+def _plain(result: Any) -> dict[str, Any]:
+    """A result as plain data (the grading core's typed result has ``to_dict``)."""
+    return result.to_dict() if hasattr(result, "to_dict") else result
+
+
 def _grade_one(sub: Submission, assignment: Assignment, sandbox: Sandbox,
-               journal: Journal) -> dict[str, Any]:
+               journal: Journal, force: bool) -> tuple[dict[str, Any], bool]:
+    """(result, graded now?); ``force`` regrades even an unchanged, finished notebook."""
     digest = digest_of(sub.path)
     done = journal.finished(sub.student, digest)
-    if done is not None:
-        return done
-    if journal.unfinished_starts(sub.student, digest) >= 2:
+    if done is not None and not force:
+        return done, False
+    started = time.monotonic()
+    if journal.unfinished_starts(sub.student, digest) >= 2 and not force:
         result = empty_result(sub, assignment, "crashed",
                               "the grader itself stopped twice while grading this "
                               "notebook; it was not tried again")
@@ -180,17 +288,24 @@ def _grade_one(sub: Submission, assignment: Assignment, sandbox: Sandbox,
         except Exception as err:  # a grader bug must not cost the other rows
             result = empty_result(sub, assignment, "error",
                                   f"internal grader error ({type(err).__name__}: {err})")
+    result = _plain(result)
+    if sub.path is not None:
+        result.setdefault("seconds", round(time.monotonic() - started, 3))
     journal.end(sub.student, digest, result)
-    return result
+    return result, True
 
 
 def _grade_all(subs: list[Submission], assignment: Assignment, sandbox: Sandbox,
-               journal: Journal, workers: int) -> list[dict[str, Any]]:
-    results: dict[int, dict[str, Any]] = {}
+               journal: Journal, workers: int, only: set[str]
+               ) -> tuple[list[dict[str, Any]], int]:
+    """Every submission's result in order, and how many were graded now (not taken
+    from the journal)."""
+    results: dict[int, tuple[dict[str, Any], bool]] = {}
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         with tqdm(total=len(subs), desc="grading", unit="notebook", file=sys.stderr) as bar:
-            futures = {pool.submit(_grade_one, sub, assignment, sandbox, journal): i
+            futures = {pool.submit(_grade_one, sub, assignment, sandbox, journal,
+                                   sub.student in only): i
                        for i, sub in enumerate(subs)}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
@@ -201,7 +316,8 @@ def _grade_all(subs: list[Submission], assignment: Assignment, sandbox: Sandbox,
               "(finished submissions are kept in the journal)", file=sys.stderr)
         os._exit(130)  # running workers die with the grader (PR_SET_PDEATHSIG)
     pool.shutdown()
-    return [results[i] for i in range(len(subs))]
+    ordered = [results[i] for i in range(len(subs))]
+    return [r for r, _ in ordered], sum(1 for _, now in ordered if now)
 
 
 if __name__ == "__main__":

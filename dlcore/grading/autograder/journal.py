@@ -2,14 +2,16 @@
 
 ``OUT/journal.jsonl``, one JSON object a line, each written with ``fsync``:
 
-* ``run``: the assignment and the hidden seed (drawn once from ``os.urandom``, so a
-  resumed run grades on the same hidden cases);
+* ``run``: the assignment and the hidden seed (``--seed``, or drawn once from
+  ``os.urandom``, so a resumed run grades on the same hidden cases; a resumed run given
+  another ``--seed`` is refused);
 * ``start``: a submission (learner name and the SHA-256 of the file) goes to a worker;
-* ``end``: its full result (row and feedback, plain data).
+* ``end``: its full result (row and feedback, plain data, with the ``seconds`` it took).
 
 On a new run into the same OUT, finished submissions whose file is unchanged are not
-graded again. A submission that was started twice and never finished (it was being
-graded each time the grader died) is not retried a third time: it gets a row saying so.
+graded again (unless named by ``--only``: then the newest ``end`` wins). A submission
+that was started twice and never finished (it was being graded each time the grader
+died) is not retried a third time: it gets a row saying so.
 A torn last line (the grader killed mid-write) is ignored.
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ class JournalError(Exception):
 
 
 class Journal:
-    def __init__(self, out_dir: str, assignment: str) -> None:
+    def __init__(self, out_dir: str, assignment: str, seed: int | None = None) -> None:
         self.path = os.path.join(out_dir, FILENAME)
         self._lock = threading.Lock()
         self._ends: dict[tuple[str, str], dict[str, Any]] = {}
@@ -48,11 +50,14 @@ class Journal:
                     self._starts[key] = self._starts.get(key, 0) + 1
                 elif isinstance(record.get("result"), dict):
                     self._ends[key] = record["result"]
+        if seed is not None and self.seed is not None and seed != self.seed:
+            raise JournalError(f"{out_dir} was graded with hidden seed {self.seed}, not "
+                               f"--seed {seed}: use a new --out, or the same seed")
         self._file = open(self.path, "a", encoding="utf-8")
         if self._file.tell() and not self._ends_with_newline():
             self._file.write("\n")
         if self.seed is None:
-            self.seed = int.from_bytes(os.urandom(4), "little")
+            self.seed = seed if seed is not None else int.from_bytes(os.urandom(4), "little")
             self._append({"kind": "run", "assignment": assignment, "seed": self.seed})
 
     def _read(self) -> list[dict[str, Any]]:

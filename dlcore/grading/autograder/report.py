@@ -4,19 +4,22 @@ Both are written from the results alone, at the end of a run, each file atomical
 (a temporary file inside OUT, ``fsync``, ``os.replace``), so a reader never sees half a
 gradebook. The CSV has one row per learner and nothing else (no totals row, no
 comments): ``student, status, reason, <grade_id>..., total, max_total``; a name or
-reason that a spreadsheet would take for a formula is quoted. Feedback says
+reason that a spreadsheet would take for a formula is quoted. A course run adds its
+columns after ``max_total`` (each row's ``course`` dict: submission time, lateness,
+overrides, the roster's columns). Feedback (a Jinja2 template with autoescaping) says
 what passed and what failed, why, and the hint, and never the hidden inputs or the
-reference code (the results hold neither). Every name and message is HTML-escaped.
+reference code (the results hold neither).
 """
 from __future__ import annotations
 
 import csv
-import html
 import io
 import os
 import re
 import tempfile
 from typing import Any
+
+from ..course.pages import feedback_page
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -35,7 +38,7 @@ def write_atomic(path: str, text: str) -> None:
 
 
 def _points(value: float) -> str:
-    return f"{value:g}"
+    return f"{round(float(value), 2):g}"
 
 
 def _text(value: str) -> str:
@@ -45,14 +48,17 @@ def _text(value: str) -> str:
 
 
 def gradebook_csv(results: list[dict[str, Any]], grade_ids: list[str]) -> str:
+    extra = list(dict.fromkeys(k for r in results for k in r.get("course", {})))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "status", "reason", *grade_ids, "total", "max_total"])
+    writer.writerow(["student", "status", "reason", *grade_ids, "total", "max_total", *extra])
     for r in results:
         scores = r.get("scores", {})
+        course = r.get("course", {})
         writer.writerow([_text(r["student"]), r["status"], _text(r["reason"]),
                          *(_points(scores.get(g, 0.0)) for g in grade_ids),
-                         _points(r["total"]), _points(r["max_total"])])
+                         _points(r["total"]), _points(r["max_total"]),
+                         *(_text(str(course.get(k, ""))) for k in extra)])
     return buffer.getvalue()
 
 
@@ -69,37 +75,9 @@ def feedback_name(student: str, taken: set[str]) -> str:
     return name + ".html"
 
 
-_STYLE = """body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.4}
-.pass{color:#17663a}.fail{color:#a11}.hint{color:#444;font-style:italic}
-table{border-collapse:collapse}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;
-text-align:left;vertical-align:top}"""
-
-
 def feedback_html(result: dict[str, Any], assignment: str) -> str:
-    e = html.escape
-    parts = [f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-             f"<title>{e(assignment)}: feedback for {e(result['student'])}</title>"
-             f"<style>{_STYLE}</style></head><body>",
-             f"<h1>{e(assignment)}</h1><p>Feedback for <b>{e(result['student'])}</b>: "
-             f"<b>{_points(result['total'])} / {_points(result['max_total'])}</b> points.</p>"]
-    if result["status"] != "graded" or result.get("notes"):
-        parts.append("<h2>About your notebook</h2><ul>")
-        parts += [f"<li>{e(note)}</li>" for note in result.get("notes", [])]
-        parts.append("</ul>")
-    for fn in result.get("functions", []):
-        ok = fn["earned"] >= fn["points"]
-        parts.append(f"<h2 class='{'pass' if ok else 'fail'}'>{e(fn['name'])}: "
-                     f"{_points(fn['earned'])} / {_points(fn['points'])}</h2>")
-        parts.append("<table><tr><th></th><th>case</th><th>what happened</th></tr>")
-        for case in fn["cases"]:
-            mark = "<span class='pass'>passed</span>" if case["passed"] else \
-                "<span class='fail'>failed</span>"
-            hint = f"<div class='hint'>Hint: {e(case['hint'])}</div>" if case["hint"] else ""
-            parts.append(f"<tr><td>{mark}</td><td>{e(case['case'])}</td>"
-                         f"<td>{e(case['message'])}{hint}</td></tr>")
-        parts.append("</table>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    """The learner's page, from the ``feedback.html.j2`` template (escaped by Jinja2)."""
+    return feedback_page(result, assignment)
 
 
 def write_report(out_dir: str, results: list[dict[str, Any]], grade_ids: list[str],

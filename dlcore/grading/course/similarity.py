@@ -18,12 +18,17 @@ So every piece of evidence is weighted by how rare it is in this class.
    ``log(N_p / df(h))``, where ``df`` is how many learners have it: what half the class
    writes weighs less than ``log 2``; what two learners alone share weighs most.
 4. **Identical wrong results**: a part both failed with the same messages (the same wrong
-   numbers, the same wrong shape) adds ``WRONG_WEIGHT * log(N_p / df)``; a common
-   mistake is again cheap, a rare one dear.
+   numbers, the same wrong shape) adds ``WRONG_WEIGHT * log(others / (df - 1))``, the
+   surprise of one classmate making exactly this mistake; a typical mistake (one a hint
+   names, which learners make independently) counts a quarter of that.
 
-A pair's ``score`` is the sum over parts; ``z`` says how far it stands above the class's
-pairs (robust: ``(score - median) / (1.4826 * MAD)``). The evidence (lines that share
-rare fingerprints, side by side) is kept for the report. Shapes: ``answers[student][part]``
+Per part, the code evidence is not the raw overlap but how unusual it is: ``-log`` of
+the share of classmates at least as close to each of the two (the rank of the one among
+the other's neighbours), so the answer everyone writes the same way is no evidence and a
+copy is the nearest neighbour in every part. A pair's ``score`` is the sum over parts;
+``z`` says how far it stands above the class's pairs (robust: ``(score - median) /
+(1.4826 * MAD)``). The evidence (lines that share rare fingerprints, side by side) is
+kept for the report. Shapes: ``answers[student][part]``
 is a cell's source; ``wrong[student][part]`` the failed messages of a part, or absent.
 """
 from __future__ import annotations
@@ -39,7 +44,8 @@ from keyword import iskeyword
 
 K = 5
 WINDOW = 4
-WRONG_WEIGHT = 5.0
+WRONG_WEIGHT = 2.0  # an unusual wrong result shared; a typical mistake (a hint fired) 0.5
+TYPICAL_WEIGHT = 0.5
 STANDS_OUT = 4.0  # a pair this many robust deviations above the class is shown
 
 _TOKEN = re.compile(r"""
@@ -116,7 +122,8 @@ class PartEvidence:
 
     part: str
     similarity: float  # weighted Jaccard of their fingerprints, 0..1
-    surprise: float  # -log of the share of classmates at least this close
+    surprise: float  # the evidence this part adds to the pair's score
+    closer_than: float = 0.0  # share of classmates less close to them than each other
     lines_a: list[int] = field(default_factory=list)
     lines_b: list[int] = field(default_factory=list)
     source_a: str = ""
@@ -217,7 +224,8 @@ def compare_class(answers: dict[str, dict[str, str]], stubs: dict[str, str],
         for key, surprise in _surprise(part).items():
             pair = total.setdefault(key, Pair(key[0], key[1], 0.0))
             pair.score += surprise
-            pair.parts.append(PartEvidence(name, part.similarity[key], surprise))
+            pair.parts.append(PartEvidence(name, part.similarity[key], surprise,
+                                           1 - math.exp(-surprise)))
         _add_same_wrong(total, name, wrong, answers)
     pairs = sorted(total.values(), key=lambda p: (-p.score, p.a, p.b))
     _robust_z(pairs, len(answers))
@@ -243,8 +251,9 @@ def _mark_lines(ev: PartEvidence, part: _Part, pair: Pair) -> None:
 def _add_same_wrong(total: dict[tuple[str, str], Pair], part: str,
                     wrong: dict[str, dict[str, str]],
                     answers: dict[str, dict[str, str]]) -> None:
-    """The same failure messages on a part: ``WRONG_WEIGHT * log(others / (df - 1))``,
-    the surprise of a classmate making exactly this mistake, times a weight."""
+    """The same failure messages on a part: the surprise of a classmate making exactly
+    this mistake, ``log(others / (df - 1))``, times ``WRONG_WEIGHT`` (``TYPICAL_WEIGHT``
+    when the message carries a hint: a mistake the course knows learners make)."""
     others = sum(1 for cells in answers.values() if part in cells) - 1
     by_message: dict[str, list[str]] = {}
     for student, failed in wrong.items():
@@ -253,7 +262,8 @@ def _add_same_wrong(total: dict[tuple[str, str], Pair], part: str,
     for message, who in by_message.items():
         if len(who) < 2 or (len(who) - 1) * 2 > others:
             continue
-        weight = WRONG_WEIGHT * math.log(others / (len(who) - 1))
+        factor = TYPICAL_WEIGHT if "Hint:" in message else WRONG_WEIGHT
+        weight = factor * math.log(others / (len(who) - 1))
         who = sorted(who)
         for i, a in enumerate(who):
             for b in who[i + 1:]:
