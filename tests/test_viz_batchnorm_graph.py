@@ -51,4 +51,4 @@ def test_the_printed_rules_give_the_engines_gradients():
     bn.bias.data = bn.bias.data.astype(np.float64)
     bn(x)
     np.testing.assert_allclose(bn.backward(dy), dx, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(bn.weight.grad, (dy * xhat).sum(0), rtol=1e-6)  # grad kept in float32
+    np.testing.assert_allclose(bn.weight.grad, (dy * xhat).sum(0), rtol=1e-6)  # .grad is float32

@@ -21,7 +21,8 @@ from . import plots
 NODES = (
     ("x", 0.0, 0.0, "$x_i$", "$dx_i = dd_i + d\\mu / m$"),
     ("mu", 2.3, 1.5, "$\\mu = \\frac{1}{m}\\sum_i x_i$", "$d\\mu = -\\sum_i dd_i$"),
-    ("d", 2.3, 0.0, "$d_i = x_i - \\mu$", "$dd_i = s\\,d\\hat x_i + \\frac{2}{m} d_i\\, d\\sigma^2$"),
+    ("d", 2.3, 0.0, "$d_i = x_i - \\mu$",
+     "$dd_i = s\\,d\\hat x_i + \\frac{2}{m} d_i\\, d\\sigma^2$"),
     ("var", 4.9, 1.5, "$\\sigma^2 = \\frac{1}{m}\\sum_i d_i^2$",
      "$d\\sigma^2 = -\\frac{1}{2} s^3\\, ds$"),
     ("s", 7.5, 1.5, "$s = 1/\\sqrt{\\sigma^2 + \\epsilon}$", "$ds = \\sum_i d_i\\, d\\hat x_i$"),
