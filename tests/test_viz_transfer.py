@@ -141,3 +141,16 @@ def test_idea_and_flip_figures_draw(images):
     fig = transfer.flip_figure(photo, images[:2, 0], [3, 7])
     np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), photo[:, ::-1])
     assert fig.axes[3].get_title() == "not a 3"
+
+
+def test_seed_comparison_draws_every_run_and_the_mean():
+    losses = {"plain": [[2.0, 1.0, 0.5], [2.0, 0.9, 0.4]], "shifted": [[2.0, 1.5, 1.2]] * 2}
+    accuracies = {"plain": [0.80, 0.78], "shifted": [0.92, 0.90]}
+    fig = transfer.seed_comparison_figure(losses, accuracies)
+    loss_ax, acc_ax = fig.axes[:2]
+    assert len(loss_ax.get_lines()) == 4                       # one line per run
+    assert {line.get_linestyle() for line in loss_ax.get_lines()} == {"-", "--"}
+    texts = " ".join(t.get_text() for t in acc_ax.texts)
+    assert "79.0%" in texts and "91.0%" in texts               # the means, written
+    with pytest.raises(ValueError, match="same settings"):
+        transfer.seed_comparison_figure(losses, {"plain": [0.8, 0.78]})

@@ -13,6 +13,7 @@ layers frozen (``requires_grad_(False)``: the optimizer skips them).
     sweep = transfer.label_sweep(make_model, pretrained.state_dict(), X_pool, y_pool,
                                  X_test, y_test, counts=(1, 2, 5, 10, 20), freeze_first=6)
     transfer.label_sweep_figure(sweep, count=5)                  # accuracy against labels
+    transfer.seed_comparison_figure(losses, accuracies)          # one experiment, several seeds
 
 Widgets: ``augmentation_explorer(images)`` and ``label_sweep_explorer(sweep)``.
 """
@@ -194,6 +195,54 @@ def train_on_few(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: int =
                      val_loader=val, progress=False)
 
 
+LINESTYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D")
+
+
+def seed_comparison_figure(losses: Mapping[str, Sequence[Sequence[float]]],
+                           accuracies: Mapping[str, Sequence[float]]) -> Figure:
+    """One experiment repeated over seeds. Left: the training loss of every run
+    (log scale), one colour and line style per setting, one line per seed.
+    Right: each seed's test accuracy as a marker, the mean as a black line,
+    the spread (min to max) as a vertical line. ``losses`` maps a setting to its runs'
+    per-epoch losses; ``accuracies`` the same setting to its runs' accuracies."""
+    names = list(accuracies)
+    if list(losses) != names:
+        raise ValueError(f"losses and accuracies must name the same settings, got "
+                         f"{list(losses)} and {names}")
+    with plots.style():
+        fig, (ax, bars) = plots.subplots("wide", 1, 2, width_ratios=[1.4, 1])
+        for i, name in enumerate(names):
+            color = plots.CLASS_COLORS[i % len(plots.CLASS_COLORS)]
+            for run, values in enumerate(losses[name]):
+                ax.plot(np.arange(1, len(values) + 1), values, color=color,
+                        ls=LINESTYLES[i % len(LINESTYLES)], lw=1.5, alpha=0.8,
+                        label=name if run == 0 else None)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("training loss (log scale)")
+        ax.set_title("training loss, every seed")
+        ax.legend(fontsize=9)
+        for i, name in enumerate(names):
+            color = plots.CLASS_COLORS[i % len(plots.CLASS_COLORS)]
+            values = 100 * np.asarray(accuracies[name], dtype=float)
+            bars.vlines(i, values.min(), values.max(), color=color, lw=2)
+            bars.hlines(values.mean(), i - 0.25, i + 0.25, color="black", lw=2.5)
+            bars.plot(np.full(len(values), i) + np.linspace(-0.12, 0.12, len(values)), values,
+                      MARKERS[i % len(MARKERS)], color=color, mec="black", ms=8)
+            bars.text(i + 0.3, values.mean(), f"mean\n{values.mean():.1f}%", va="center",
+                      fontsize=9)
+        bars.set_xticks(range(len(names)), [n.replace(" (", "\n(") for n in names],
+                        fontsize=8)
+        low = min(100 * min(a) for a in accuracies.values())
+        bars.set_ylim(max(0, low - 5), 100)
+        bars.grid(True, axis="y", alpha=0.3)
+        bars.set_xlim(-0.6, len(names) - 0.1)
+        bars.set_ylabel("test accuracy (%)")
+        bars.set_title("test accuracy per seed (black: the mean)")
+    return plots.finish(fig)
+
+
 SCRATCH, FROZEN, FINE_TUNED = "from scratch", "pretrained, features frozen", \
     "pretrained, all layers fine-tuned"
 
@@ -245,11 +294,14 @@ def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None
     k = int(np.flatnonzero(counts == count)[0])
     colors = {SCRATCH: "#718096", FROZEN: plots.CLASS_COLORS[0],
               FINE_TUNED: plots.CLASS_COLORS[1]}
+    styles = {SCRATCH: ":", FROZEN: "--", FINE_TUNED: "-"}
+    markers = {SCRATCH: "s", FROZEN: "^", FINE_TUNED: "o"}
     with plots.style():
         fig, (ax, bars) = plots.subplots("wide", 1, 2, width_ratios=[1.5, 1])
         for mode in modes:
-            ax.plot(counts, 100 * sweep[mode], "o-", color=colors[mode], label=mode,
-                    lw=2 if mode == FINE_TUNED else 1.5, ms=5)
+            ax.plot(counts, 100 * sweep[mode], color=colors[mode], label=mode,
+                    ls=styles[mode], marker=markers[mode],
+                    lw=2 if mode == FINE_TUNED else 1.5, ms=6)
         ax.axvspan(count / 1.25, count * 1.25, color=plots.ACCENT, alpha=0.25, lw=0)
         ax.set_xscale("log")
         ax.set_xticks(counts, [str(c) for c in counts])
