@@ -116,14 +116,14 @@ class RightAnswers:
     """A stand-in sandbox whose worker answers every case right, as a learner whose
     numbers are right (whatever their code) would."""
 
-    def run(self, job):
+    def run(self, job, total=None):
         events = [{"event": "ready"}]
         for grade_id, cases in job["cases"]:
             spec = next(s for s in fake_spec.SPECS if s.grade_id == grade_id)
             events += [{"event": "result", "grade_id": grade_id, "case": k,
                         "got": encode(spec.reference(decode_case(c)))}
                        for k, c in enumerate(cases)]
-        return WorkerRun(events=events + [{"event": "done"}], returncode=0)
+        return WorkerRun(events=events + [{"event": "done"}], returncode=0, done=True)
 
 
 def test_an_answer_cell_using_a_declared_shortcut_scores_zero_with_its_message(tmp_path):
@@ -137,7 +137,8 @@ def test_an_answer_cell_using_a_declared_shortcut_scores_zero_with_its_message(t
     assert result["reason"] == NP_ADD.message  # not also "failed: add_one"
     add_one = result["functions"][0]
     assert add_one["cases"] == [{"case": "your code", "passed": False,
-                                 "message": NP_ADD.message, "hint": ""}]
+                                 "message": NP_ADD.message, "hint": "",
+                                 "kind": "refused"}]
     page = report.feedback_html(result, "99_fake")
     assert "add_one: 0 / 1" in page and "<code>" not in page
     assert "`add_one` uses `np.add`: this exercise asks you to write x + 1 yourself." in page
@@ -229,7 +230,7 @@ def test_judge_reports_the_learners_error_in_plain_words():
     err = {"type": "NotImplementedError", "message": "", "line": 2, "code": "raise"}
     graded, _ = _judge([{"event": "result", "grade_id": "scaled_sum", "case": 0,
                          "error": err}])
-    assert "not implemented yet" in graded[1].outcomes[0].message
+    assert "still raises NotImplementedError" in graded[1].outcomes[0].message
 
 
 # -- journal -------------------------------------------------------------------

@@ -161,7 +161,13 @@ def test_every_submission_gets_its_row_and_exactly_what_it_earned(graded):
 
 
 @pytest.mark.parametrize("student, words", [
-    ("infinite loop", "time limit of 5 s while running cell 'add_one_answer'"),
+    ("infinite loop", "your answer for part 'add_one' ran out of its time (5 s) at line "),
+    ("infinite loop", "; it was left out and the rest graded without it"),
+    ("sleeps forever", "`time.sleep(10**6)`"),
+    ("kills parent", "flag: sent signal 9 to"),
+    ("connects to loopback", "flag: tried to reach the network (connect ('127.0.0.1'"),
+    ("writes everywhere", "flag: tried to write "),
+    ("forks and daemon", "flag: left "),
     ("segfault", "segmentation fault"),
     ("os exit", "ended the worker early"),
     ("sys exit", "sys.exit()"),
@@ -195,7 +201,7 @@ def test_nothing_outside_out_changes(graded):
     assert not [p for p in graded["pwned"] if os.path.exists(p)]
     assert os.listdir(graded["tmpdir"]) == []  # every scratch folder removed
     out = graded["out"]
-    assert sorted(os.listdir(out)) == ["feedback", "gradebook.csv", "journal.jsonl"]
+    assert {"feedback", "gradebook.csv", "journal.jsonl"} <= set(os.listdir(out))
     with pytest.raises(BlockingIOError):
         graded["listener"].accept()  # nobody connected
 
@@ -209,7 +215,7 @@ def test_feedback_for_everyone_escaped_and_without_the_solutions(graded):
         assert "BEGIN SOLUTION" not in page and "np.sum(x)" not in page
         assert "<img" not in page and "<script" not in page
     with open(os.path.join(folder, "untouched.html"), encoding="utf-8") as f:
-        assert "not implemented yet" in f.read()
+        assert "`add_one` still raises NotImplementedError" in f.read()
     with open(os.path.join(folder, "half right.html"), encoding="utf-8") as f:
         page = f.read()
     assert "add_one: 0 / 1" in page and "scaled_sum: 2 / 2" in page
@@ -264,7 +270,7 @@ def test_a_killed_grader_resumes_without_losing_rows(tmp_path):
         with open(os.path.join(out, "gradebook.csv"), newline="", encoding="utf-8") as f:
             rows = {r["student"]: (r["status"], float(r["total"])) for r in csv.DictReader(f)}
         assert rows == {"a1": ("graded", 3.0), "a2": ("graded", 3.0), "a3": ("graded", 3.0),
-                        "b sleeps": ("timeout", 0.0), "c1": ("graded", 3.0)}
+                        "b sleeps": ("timeout", 2.0), "c1": ("graded", 3.0)}
         records = _journal_records(out)
         assert sum('"kind": "run"' in line for line in records) == 1  # same hidden seed
         assert sum('"a1"' in line and '"start"' in line for line in records) == 1

@@ -19,9 +19,8 @@ from typing import Any
 from .registry import get_spec
 from .report import Report, Tip
 from .shortcut import answer_source
-from .spec import AnswerError, Outcome, Spec, decode, describe_exception, encode
-
-SHORTCUT_CASE = "your code"
+from .spec import Spec, decode, encode, learner_error
+from .verdict import verdict
 
 
 class CheckFailed(Exception):
@@ -33,35 +32,22 @@ class CheckFailed(Exception):
 
 def run_check(spec: Spec, namespace: Mapping[str, Any],
               seeds: tuple[int, ...] | None = None) -> Report:
-    """Run ``spec`` on the learner's ``namespace`` (in this process) and judge it.
-    A declared engine shortcut in the learner's code fails it before any case runs."""
+    """Run ``spec`` on the learner's ``namespace`` (in this process) and judge it with
+    the autograder's core (``Spec.judge``, ``verdict.verdict``). A declared engine
+    shortcut in the learner's code fails it before any case runs."""
     if spec.shortcuts and spec.name in namespace:
         refusal = spec.refusal(answer_source(namespace[spec.name], spec.name))
         if refusal:
-            return Report(spec, [Outcome(SHORTCUT_CASE, False, refusal)], refusal)
+            return Report(verdict(spec, [], refusal))
     outcomes = []
     for case in spec.cases(seeds):
         try:
-            expected = spec.reference(case)
-        except Exception as err:  # a bug in the spec, not the learner's fault
-            outcomes.append(Outcome(case.label, False, "the checker could not compute the "
-                                    f"right answer ({type(err).__name__}: {err}); please "
-                                    "report this"))
-            continue
-        try:
             got = decode(encode(spec.run(namespace, case)))
-        except AnswerError as err:
-            outcomes.append(Outcome(case.label, False, str(err)))
-            continue
         except Exception as err:
-            outcomes.append(spec.error_outcome(describe_exception(err), case))
+            outcomes.append(spec.judge(case, error=learner_error(err)))
             continue
-        try:
-            outcomes.append(spec.compare(got, expected, case))
-        except Exception as err:  # a bug in the checker, not the learner's fault
-            outcomes.append(Outcome(case.label, False, "the checker could not compare your "
-                                    f"answer ({type(err).__name__}: {err}); please report this"))
-    return Report(spec, outcomes)
+        outcomes.append(spec.judge(case, got))
+    return Report(verdict(spec, outcomes))
 
 
 def check(grade_id: str, answer: Any = None) -> None:

@@ -54,6 +54,44 @@ def compare_plain(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-
     raise TypeError(f"compare_plain: unexpected reference type {type(expected).__name__}")
 
 
+NEAR = 100.0  # a near miss: every entry within this many times its tolerance
+
+
+def near_miss(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-8) -> float | None:
+    """The largest difference when ``got`` has ``expected``'s structure and shapes and
+    every entry is within ``NEAR`` times its tolerance (a forgotten ``eps``, a float32
+    step): a near miss. ``None`` otherwise, and when nothing differs at all."""
+    diffs = _near(got, expected, rtol, atol)
+    return max(diffs) if diffs and max(diffs) > 0 else None
+
+
+def _near(got: Any, expected: Any, rtol: float, atol: float) -> list[float] | None:
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            return None
+        parts = [_near(got[k], v, rtol, atol) for k, v in expected.items()]
+    elif isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            return None
+        parts = [_near(g, e, rtol, atol) for g, e in zip(got, expected, strict=True)]
+    elif isinstance(expected, (np.ndarray, int, float)) and not isinstance(expected, bool):
+        if isinstance(got, bool) or not isinstance(got, (np.ndarray, int, float)):
+            return None
+        g = np.asarray(got, dtype=np.float64)
+        e = np.asarray(expected, dtype=np.float64)
+        if g.shape != e.shape or not np.isfinite(g).all() or not np.isfinite(e).all():
+            return None
+        diff = np.abs(g - e)
+        if np.any(diff > NEAR * (atol + rtol * np.abs(e))):
+            return None
+        return [float(diff.max()) if diff.size else 0.0]
+    else:
+        return [0.0] if type(got) is type(expected) and got == expected else None
+    if any(p is None for p in parts):
+        return None
+    return [d for p in parts for d in p]
+
+
 def _compare_arrays(got: Any, expected: np.ndarray, rtol: float, atol: float,
                     prefix: str) -> list[str]:
     if isinstance(got, (int, float)) and not isinstance(got, bool):

@@ -5,24 +5,35 @@ import html
 import re
 from dataclasses import dataclass
 
-from .spec import Outcome, Spec
+from .verdict import Credit, Kind, Outcome, Verdict
 
 
 @dataclass
 class Report:
-    """The outcomes of every case of one spec. Points are all or nothing.
+    """A check's ``Verdict`` on one graded function, shown to the learner at work.
 
-    ``refusal`` is set when the learner's code uses an engine shortcut that the
-    part declares (``Spec.shortcuts``): then it is the only outcome, and the part
-    fails whatever the numbers."""
+    Its points follow the part's credit rule (``Spec.credit``), exactly as the class
+    autograder's. ``refusal`` is set when the learner's code uses an engine shortcut
+    that the part declares (``Spec.shortcuts``): then the part fails whatever the
+    numbers."""
 
-    spec: Spec
-    outcomes: list[Outcome]
-    refusal: str = ""
+    verdict: Verdict
+
+    @property
+    def spec_name(self) -> str:
+        return self.verdict.name
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return self.verdict.outcomes
+
+    @property
+    def refusal(self) -> str:
+        return self.verdict.refusal
 
     @property
     def passed(self) -> bool:
-        return bool(self.outcomes) and all(o.passed for o in self.outcomes)
+        return self.verdict.passed
 
     @property
     def wrong(self) -> int:
@@ -30,37 +41,40 @@ class Report:
 
     @property
     def points(self) -> float:
-        return float(self.spec.points) if self.passed else 0.0
+        return self.verdict.earned
 
     @property
     def not_implemented(self) -> bool:
-        return bool(self.outcomes) and all(
-            o.message.startswith("not implemented yet") for o in self.outcomes)
+        return self.verdict.not_implemented
 
     def failure(self) -> str:
         """The one line that the failing cell ends with."""
         if self.refusal:
             return self.refusal
         if self.not_implemented:
-            return f"{self.spec.name} is not implemented yet, see above"
+            return f"{self.verdict.name} is not implemented yet, see above"
         if len(self.outcomes) == 1:
-            return f"{self.spec.name} is not right yet, see above"
+            return f"{self.verdict.name} is not right yet, see above"
         return f"{self.wrong} of {len(self.outcomes)} cases wrong, see above"
 
     def summary(self) -> str:
         n = len(self.outcomes)
-        pts = _points(self.spec.points)
+        pts = _points(self.verdict.points)
         if self.refusal:
-            return (f"{self.spec.name}: not accepted yet, it hands the work to ready-made "
+            return (f"{self.verdict.name}: not accepted yet, it hands the work to ready-made "
                     f"code ({pts} when you write it yourself).")
         if self.not_implemented:
-            return f"{self.spec.name}: not done yet ({pts} when its checks pass)."
+            return f"{self.verdict.name}: not done yet ({pts} when its checks pass)."
         if self.passed:
             cases = "the case is" if n == 1 else f"all {n} cases are"
-            return f"{self.spec.name}: {cases} right. {pts}."
+            return f"{self.verdict.name}: {cases} right. {pts}."
+        if self.verdict.credit is not Credit.ALL and self.verdict.earned > 0:
+            return (f"{self.verdict.name}: {_points(self.verdict.earned)} of {pts} so far "
+                    f"(points {self.verdict.credit.value}: "
+                    f"{'; '.join(self.verdict.earned_by)}).")
         if n == 1:
-            return f"{self.spec.name}: not right yet ({pts} when it is)."
-        return (f"{self.spec.name}: {n - self.wrong} of {n} cases right, not yet "
+            return f"{self.verdict.name}: not right yet ({pts} when it is)."
+        return (f"{self.verdict.name}: {n - self.wrong} of {n} cases right, not yet "
                 f"({pts} when all are).")
 
     def lines(self) -> list[tuple[str, str, str]]:
@@ -70,7 +84,7 @@ class Report:
         failed = [o for o in self.outcomes if not o.passed]
         if len(failed) == len(self.outcomes) > 1 and len({o.message for o in failed}) == 1:
             message = failed[0].message
-            if not message.startswith("not implemented yet"):
+            if failed[0].kind is not Kind.NOT_IMPLEMENTED:
                 message = f"every case: {message}"
             return [("wrong", message, failed[0].hint)]
         return [("right" if o.passed else "wrong",
@@ -84,7 +98,7 @@ class Report:
             if hint:
                 out.append(f"         hint: {hint}")
         if not self.passed:
-            out.append(f'Stuck? hint("{self.spec.grade_id}") gives a tip.')
+            out.append(f'Stuck? hint("{self.verdict.grade_id}") gives a tip.')
         return "\n".join(out)
 
     def html(self) -> str:
@@ -98,7 +112,7 @@ class Report:
                 item += f'<br><span style="color:#555"><b>hint:</b> {_inline(hint)}</span>'
             items.append(item + "</li>")
         stuck = "" if self.passed else (
-            f'<div style="color:#555">Stuck? <code>hint("{self.spec.grade_id}")</code> '
+            f'<div style="color:#555">Stuck? <code>hint("{self.verdict.grade_id}")</code> '
             "gives a tip.</div>")
         return (f'<div style="border-left:4px solid {colour};padding:4px 10px">'
                 f'<b style="color:{colour}">{_inline(self.summary())}</b>'
@@ -132,7 +146,7 @@ class Tip:
 
 
 def _points(points: float) -> str:
-    p = int(points) if float(points).is_integer() else points
+    p = int(points) if float(points).is_integer() else round(points, 2)
     return f"{p} point" + ("" if p == 1 else "s")
 
 

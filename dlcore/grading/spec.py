@@ -27,6 +27,7 @@ import copy
 import linecache
 import math
 import os
+import re
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ from typing import Any
 import numpy as np
 
 from .shortcut import Shortcut, first_shortcut
+from .verdict import Credit, Kind, Outcome
+
+__all__ = ["AnswerError", "Case", "Credit", "Hint", "Kind", "LearnerError", "MissingName",
+           "Outcome", "Spec", "as_array", "as_float", "as_parts", "decode", "decode_case",
+           "describe_exception", "encode", "encode_case", "learner", "learner_error"]
 
 MARK_BEGIN = "### BEGIN SOLUTION"
 MARK_END = "### END SOLUTION"
@@ -53,16 +59,6 @@ class Case:
     def copy_inputs(self) -> dict[str, Any]:
         """Fresh copies, so a learner who changes an input in place changes nothing."""
         return copy.deepcopy(self.inputs)
-
-
-@dataclass
-class Outcome:
-    """The verdict on one case: ``passed``, what happened in plain words, a hint."""
-
-    case: str
-    passed: bool
-    message: str
-    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +81,15 @@ class AnswerError(Exception):
     Its message is plain words for the learner, shown as it is."""
 
 
+class MissingName(AnswerError):
+    """The function the part asks for is not defined in the learner's namespace."""
+
+
+# The type names a ``LearnerError`` carries for what is not an exception of the
+# learner's own: the worker's per-case alarm, and the two kinds of ``AnswerError``.
+CASE_TIMEOUT = "CaseTimeout"
+
+
 @dataclass
 class LearnerError:
     """An exception raised by the learner's code, as plain data: its type name,
@@ -94,20 +99,28 @@ class LearnerError:
     message: str
     line: int | None = None
     code: str | None = None
+    cell: int | None = None  # the autograder's cell index, from the file name "<cell N>"
 
     def to_plain(self) -> dict[str, Any]:
         return {"type": self.type, "message": self.message, "line": self.line,
-                "code": self.code}
+                "code": self.code, "cell": self.cell}
 
     @classmethod
     def from_plain(cls, data: Any) -> LearnerError:
         if not isinstance(data, dict):
             raise ValueError("a learner error must be a dict")
-        line = data.get("line")
+        line, cell = data.get("line"), data.get("cell")
         return cls(type=_short_text(data.get("type"), 80) or "Exception",
                    message=_short_text(data.get("message"), 500),
                    line=line if isinstance(line, int) and not isinstance(line, bool) else None,
-                   code=_short_text(data.get("code"), 200) or None)
+                   code=_short_text(data.get("code"), 200) or None,
+                   cell=cell if isinstance(cell, int) and not isinstance(cell, bool) else None)
+
+    @property
+    def kind(self) -> Kind:
+        return {"NotImplementedError": Kind.NOT_IMPLEMENTED, "MissingName": Kind.MISSING,
+                "AnswerError": Kind.UNREADABLE, CASE_TIMEOUT: Kind.TIMEOUT,
+                }.get(self.type, Kind.RAISED)
 
 
 def _short_text(value: Any, limit: int) -> str:
@@ -127,20 +140,32 @@ def describe_exception(err: BaseException) -> LearnerError:
         message = str(err)
     except Exception:  # a hostile __str__
         message = ""
-    line = code = None
+    line = code = cell = None
     for frame in traceback.extract_tb(err.__traceback__):
         if frame.filename.startswith(_NOT_LEARNER):
             continue
         line = frame.lineno
         code = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
-    return LearnerError(type(err).__name__, _short_text(message, 500), line, code or None)
+        found = re.fullmatch(r"<cell (\d+)>", frame.filename)
+        cell = int(found[1]) if found else None
+    return LearnerError(type(err).__name__, _short_text(message, 500), line, code or None,
+                        cell)
+
+
+def learner_error(err: BaseException) -> LearnerError:
+    """Any exception from running the learner's answer, as plain data: an
+    ``AnswerError`` (or ``MissingName``) keeps its plain-words message as it is."""
+    if isinstance(err, AnswerError):
+        return LearnerError(type(err).__name__ if isinstance(err, MissingName)
+                            else "AnswerError", str(err))
+    return describe_exception(err)
 
 
 # -- what run() uses to read the learner's answer as plain data -------------
 def learner(namespace: Mapping[str, Any], name: str) -> Any:
     """The learner's object called ``name``, or a plain-words ``AnswerError``."""
     if name not in namespace:
-        raise AnswerError(f"`{name}` is not defined: run the cell where you write it, "
+        raise MissingName(f"`{name}` is not defined: run the cell where you write it, "
                           "then run this check again.")
     obj = namespace[name]
     if not callable(obj):
@@ -195,7 +220,9 @@ class Spec:
 
     ``grade_id`` is the nbgrader id of the graded test cell (unique across the
     course); the answer cell has the id ``answer_id`` (``<grade_id>_answer``).
-    Points are earned all or nothing: every case must pass.
+    ``credit`` says how points are earned (``verdict.Credit``): all or nothing unless
+    the spec declares its cases (``PER_CASE``) or its outputs (``PER_OUTPUT``: the
+    reference is a dict such as ``{"loss": ..., "dW": ...}``) independent.
     """
 
     grade_id: str
@@ -214,6 +241,7 @@ class Spec:
     time_limit: float = 10.0
     comparer: Comparer | None = field(default=None, compare=False)
     shortcuts: tuple[Shortcut, ...] = ()
+    credit: Credit = Credit.ALL
 
     @property
     def answer_id(self) -> str:
@@ -235,14 +263,27 @@ class Spec:
         return found.message if found is not None else ""
 
     def compare(self, got: Any, expected: Any, case: Case) -> Outcome:
-        """Judge plain data ``got`` against ``expected``; never calls learner code."""
+        """Judge plain data ``got`` against ``expected``; never calls learner code.
+        A near miss (every entry within 100 times the tolerance) is ``Kind.CLOSE`` and
+        says so in words; under ``Credit.PER_OUTPUT`` each output is judged apart."""
         if self.comparer is not None:
             return self.comparer(self, got, expected, case)
-        from .compare import compare_plain
+        from .compare import compare_plain, near_miss
+        outputs: dict[str, bool] = {}
+        if self.credit is Credit.PER_OUTPUT and isinstance(expected, dict):
+            outputs = {key: isinstance(got, dict) and key in got
+                       and not compare_plain(got[key], value, self.rtol, self.atol)
+                       for key, value in expected.items()}
         problems = compare_plain(got, expected, self.rtol, self.atol)
         if not problems:
-            return Outcome(case.label, True, "right")
-        return Outcome(case.label, False, "; ".join(problems), self.hint_for(got, case))
+            return Outcome(case.label, True, "right", outputs=outputs)
+        off = near_miss(got, expected, self.rtol, self.atol)
+        if off is not None:
+            message = f"close: off by {off:.2g}{_size_of_eps(off, case)}; " + "; ".join(problems)
+            return Outcome(case.label, False, message, self.hint_for(got, case),
+                           Kind.CLOSE, outputs)
+        return Outcome(case.label, False, "; ".join(problems), self.hint_for(got, case),
+                       outputs=outputs)
 
     def hint_for(self, got: Any, case: Case) -> str:
         """The text of the first hint whose mistaken answer ``got`` matches."""
@@ -258,29 +299,71 @@ class Spec:
                 return hint.text
         return ""
 
-    def error_outcome(self, error: LearnerError, case: Case) -> Outcome:
-        """The verdict when the learner's code raised (or its answer was unreadable)."""
-        if error.type == "NotImplementedError":
-            return Outcome(case.label, False,
-                           "not implemented yet: in the cell that defines "
-                           f"`{self.name}`, replace the line `raise NotImplementedError(...)` "
-                           "with your code, run that cell, then run this check again.")
-        if error.type == "AnswerError":
-            return Outcome(case.label, False, error.message)
+    def error_outcome(self, error: LearnerError, case: Case, graded: bool = False,
+                      place: str = "") -> Outcome:
+        """The verdict when the learner's code raised (or its answer was unreadable).
+
+        ``graded``: written for the class autograder's feedback, read after the
+        deadline ("your `f` raised ..."), not for the learner at work ("run this check
+        again"). ``place`` names where the line is ("your answer to part 'f'")."""
+        kind = error.kind
+        if kind is Kind.NOT_IMPLEMENTED:
+            message = (f"`{self.name}` still raises NotImplementedError: the handed-out "
+                       "stub was not replaced with code" if graded else
+                       "not implemented yet: in the cell that defines "
+                       f"`{self.name}`, replace the line `raise NotImplementedError(...)` "
+                       "with your code, run that cell, then run this check again.")
+            return Outcome(case.label, False, message, kind=kind)
+        if kind is Kind.MISSING:
+            message = (f"`{self.name}` is not defined in your notebook" if graded
+                       else error.message)
+            return Outcome(case.label, False, message, kind=kind)
+        if kind is Kind.UNREADABLE:
+            return Outcome(case.label, False, error.message, kind=kind)
+        if kind is Kind.TIMEOUT:
+            return Outcome(case.label, False, f"your `{self.name}` {error.message}",
+                           kind=kind)
         where = ""
         if error.line is not None:
-            where = f" at line {error.line}" + (f": `{error.code}`" if error.code else "")
+            where = f" at line {error.line}" + (f" of {place}" if place else "") + \
+                (f": `{error.code}`" if error.code else "")
         hint = next((h.text for h in self.hints if error.type in h.errors), "")
-        message = f"your code raised {error.type}{where}"
+        who = f"your `{self.name}`" if graded else "your code"
+        message = f"{who} raised {error.type}{where}"
         if error.message:
             message += f" ({error.message})"
-        return Outcome(case.label, False, message, hint)
+        return Outcome(case.label, False, message, hint, kind)
 
-    def judge(self, case: Case, got: Any = None, error: LearnerError | None = None) -> Outcome:
-        """Grader side, after ``run``: the outcome from a result or an error."""
+    def judge(self, case: Case, got: Any = None, error: LearnerError | None = None,
+              expected: Any = ..., graded: bool = False, place: str = "") -> Outcome:
+        """THE way a case is judged, in the notebook and in the autograder alike: from
+        the learner's plain answer ``got`` or ``error``, against ``expected`` (the
+        reference, computed here when not given: ``...``). A failure of the checker itself is
+        ``Kind.CHECKER``, never the learner's fault."""
         if error is not None:
-            return self.error_outcome(error, case)
-        return self.compare(got, self.reference(case), case)
+            return self.error_outcome(error, case, graded, place)
+        try:
+            if expected is ...:
+                expected = self.reference(case)
+        except Exception as err:
+            return Outcome(case.label, False, "the checker could not compute the right "
+                           f"answer ({type(err).__name__}: {err}); please report this",
+                           kind=Kind.CHECKER)
+        try:
+            return self.compare(got, expected, case)
+        except Exception as err:  # a well-formed answer of a shape compare did not foresee
+            return Outcome(case.label, False, "the checker could not compare your answer "
+                           f"({type(err).__name__}: {err}); please report this",
+                           kind=Kind.CHECKER)
+
+
+def _size_of_eps(off: float, case: Case) -> str:
+    """", about the size of eps" when a scalar input named like eps explains ``off``."""
+    for key, value in case.inputs.items():
+        if "eps" in key.lower() and isinstance(value, (int, float)) \
+                and not isinstance(value, bool) and value > 0 and 0.2 <= off / value <= 5:
+            return f", about the size of {key} ({value:g})"
+    return ""
 
 
 # -- plain data across the process boundary ----------------------------------

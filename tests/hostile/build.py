@@ -204,7 +204,9 @@ def _read_solutions(teacher_path: str) -> str:
             "        exec(''.join(cell['source']), globals())\n")
 
 
-# name -> (points expected, status expected); names also test csv/html/file-name quoting
+# name -> (points expected, status expected); names also test csv/html/file-name quoting.
+# A cell that loops, sleeps or kills its worker costs only its own part: the other part
+# (scaled_sum, right in all of these) keeps its 2 points.
 EXPECTED: dict[str, tuple[float, str]] = {
     "honest": (3, "graded"),
     "O'Brien, Séan": (3, "graded"),
@@ -213,15 +215,15 @@ EXPECTED: dict[str, tuple[float, str]] = {
     "<img src=x onerror=alert(1)>": (3, "graded"),
     "untouched": (0, "graded"),
     "half right": (2, "graded"),
-    "infinite loop": (0, "timeout"),
-    "ignores signals": (0, "timeout"),
-    "sleeps forever": (0, "timeout"),
+    "infinite loop": (2, "timeout"),
+    "ignores signals": (2, "timeout"),
+    "sleeps forever": (2, "timeout"),
     "sys exit": (2, "graded"),
-    "os exit": (0, "crashed"),
-    "segfault": (0, "crashed"),
+    "os exit": (2, "crashed"),
+    "segfault": (2, "crashed"),
     "kills parent": (3, "graded"),
     "forks and daemon": (3, "graded"),
-    "fork bomb": (0, "timeout"),
+    "fork bomb": (2, "timeout"),
     "memory flood": (3, "graded"),
     "output flood": (2, "graded"),
     "eq always true": (0, "graded"),

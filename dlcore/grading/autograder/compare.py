@@ -2,26 +2,19 @@
 
 The worker's lines are untrusted (see ``worker.py``): each answer is decoded strictly
 (``spec.decode``), checked to belong to a case the grader asked for, and judged by the
-spec against the reference the grader computed itself. A missing, repeated, malformed
-or forged line earns nothing. Points are all or nothing per graded function.
+spec against the reference the grader computed itself, with the in-notebook check's
+core (``Spec.judge``; ``verdict.verdict`` gives the points under the part's credit
+rule). A missing, repeated, malformed or forged line earns nothing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-from ..spec import Case, LearnerError, Outcome, Spec, decode
+from ..spec import Case, LearnerError, Spec, decode
+from ..verdict import Kind, Outcome, Verdict, verdict
 
-
-@dataclass
-class Graded:
-    """One graded function's verdict: points earned and an outcome per hidden case."""
-
-    grade_id: str
-    name: str
-    points: float
-    earned: float
-    outcomes: list[Outcome] = field(default_factory=list)
+Graded = Verdict  # the name the first grader used
 
 
 def answers_from(events: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -43,38 +36,41 @@ def answers_from(events: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str
 
 
 def judge_case(spec: Spec, case: Case, expected: Any, answer: dict[str, Any] | None,
-               unanswered: str) -> Outcome:
+               unanswered: str, kind: Kind = Kind.NO_ANSWER,
+               place: Callable[[LearnerError], str] | None = None) -> Outcome:
     """The outcome of one hidden case from the worker's line for it (or its absence)."""
     if answer is None:
-        return Outcome(case.label, False, unanswered)
+        return Outcome(case.label, False, unanswered, kind=kind)
     if "error" in answer:
         try:
             error = LearnerError.from_plain(answer["error"])
         except ValueError:
-            return Outcome(case.label, False, "the answer could not be read")
-        return spec.error_outcome(error, case)
+            return Outcome(case.label, False, "the answer could not be read",
+                           kind=Kind.UNREADABLE)
+        return spec.judge(case, error=error, graded=True,
+                          place=place(error) if place else "")
     try:
         got = decode(answer.get("got"))
     except (ValueError, TypeError, RecursionError):
         return Outcome(case.label, False, "the answer was not plain data (numbers, arrays, "
-                                          "lists); nothing else can be graded")
-    try:
-        return spec.compare(got, expected, case)
-    except Exception as err:  # a well-formed answer of a shape compare did not foresee
-        return Outcome(case.label, False,
-                       f"the answer could not be compared ({type(err).__name__})")
+                                          "lists); nothing else can be graded",
+                       kind=Kind.UNREADABLE)
+    return spec.judge(case, got, expected=expected, graded=True)
+
+
+def judge_part(spec: Spec, cases: list[Case], expected: list[Any],
+               events: list[dict[str, Any]], unanswered: str,
+               kind: Kind = Kind.NO_ANSWER,
+               place: Callable[[LearnerError], str] | None = None) -> Verdict:
+    """One part's ``Verdict`` from a worker's lines."""
+    answers = answers_from(events)
+    outcomes = [judge_case(spec, case, expected[k], answers.get((spec.grade_id, k)),
+                           unanswered, kind, place) for k, case in enumerate(cases)]
+    return verdict(spec, outcomes)
 
 
 def judge(specs: list[Spec], cases: dict[str, list[Case]], expected: dict[str, list[Any]],
-          events: list[dict[str, Any]], unanswered: str) -> list[Graded]:
-    """A ``Graded`` per spec, in order."""
-    answers = answers_from(events)
-    out = []
-    for spec in specs:
-        outcomes = [judge_case(spec, case, expected[spec.grade_id][k],
-                               answers.get((spec.grade_id, k)), unanswered)
-                    for k, case in enumerate(cases[spec.grade_id])]
-        passed = bool(outcomes) and all(o.passed for o in outcomes)
-        out.append(Graded(spec.grade_id, spec.name, float(spec.points),
-                          float(spec.points) if passed else 0.0, outcomes))
-    return out
+          events: list[dict[str, Any]], unanswered: str) -> list[Verdict]:
+    """A ``Verdict`` per spec, in order, from one worker's lines."""
+    return [judge_part(spec, cases[spec.grade_id], expected[spec.grade_id], events,
+                       unanswered) for spec in specs]

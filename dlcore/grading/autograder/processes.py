@@ -38,6 +38,28 @@ def uid_of(pid: str) -> int | None:
     return None
 
 
+def innermost_pid(pid: int) -> int | None:
+    """The pid of a process inside its innermost pid namespace (``NSpid``'s last)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def command_of(pid: int) -> str:
+    """A short description of a process: its pid and program name."""
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as f:
+            name = f.read(64).decode(errors="replace").strip()
+    except OSError:
+        name = ""
+    return f"pid {pid} ({name or 'gone'})"
+
+
 def processes() -> dict[int, tuple[int, str]]:
     out = {}
     for name in os.listdir("/proc"):

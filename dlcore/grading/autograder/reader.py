@@ -12,6 +12,7 @@ retyped answer cells, and edited test cells or points, are noted in plain words.
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
 import stat
@@ -30,17 +31,24 @@ class Cell:
     """One code cell to run: its source and where it comes from."""
 
     source: str
-    origin: str  # "teacher" or "learner"
+    origin: str  # "teacher", "learner" (an answer cell), "helper" (a cell the learner added)
     grade_id: str | None = None
     number: int = 0  # its place among the teacher's cells, from 1
 
 
 @dataclass
 class Plan:
-    """What the worker runs for one submission, and what was noticed on the way."""
+    """What the worker runs for one submission, and what was noticed on the way.
+
+    ``notes`` are about the whole notebook; ``part_notes`` about one part (by the
+    grade_id of its test cell), both in words for the learner."""
 
     cells: list[Cell]
     notes: list[str] = field(default_factory=list)
+    part_notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def note_part(self, answer_id: str, text: str) -> None:
+        self.part_notes.setdefault(answer_id.removesuffix("_answer"), []).append(text)
 
 
 def read_notebook(path: str, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict[str, Any]:
@@ -124,13 +132,25 @@ def _is_test(meta: dict[str, Any]) -> bool:
     return meta.get("grade") is True and meta.get("solution") is not True
 
 
-def plan_cells(teacher: dict[str, Any], learner: dict[str, Any]) -> Plan:
-    """The cells to run for ``learner``, in the teacher's order (see the module doc)."""
+def plan_cells(teacher: dict[str, Any], learner: dict[str, Any],
+               names: dict[str, str] | None = None) -> Plan:
+    """The cells to run for ``learner``, in the teacher's order (see the module doc).
+
+    ``names`` ({answer grade_id: function name}) lets an answer cell whose grading
+    metadata is gone (code pasted into a fresh notebook) be found by the function it
+    defines. Cells the learner added that define functions or classes (helpers) run
+    after the notebook's cells, their ``def``, ``class`` and ``import`` statements only,
+    as the learner's own kernel had them when the in-notebook check ran."""
+    names = names or {}
     by_id: dict[str, list[dict[str, Any]]] = {}
     for cell in learner["cells"]:
         grade_id = grade_id_of(cell)
         if grade_id is not None:
             by_id.setdefault(grade_id, []).append(cell)
+    teacher_sources = {source_of(c).strip() for c in teacher["cells"]}
+    loose = [c for c in learner["cells"] if c.get("cell_type") == "code"
+             and grade_id_of(c) is None and source_of(c).strip() not in teacher_sources]
+    claimed: set[int] = set()
     plan = Plan(cells=[])
     for number, cell in enumerate(teacher["cells"], 1):
         meta = nbgrader_meta(cell)
@@ -142,6 +162,17 @@ def plan_cells(teacher: dict[str, Any], learner: dict[str, Any]) -> Plan:
             if cell.get("cell_type") != "code":
                 continue  # a written answer: nothing to run
             mine = by_id.get(grade_id, [])
+            if not mine and grade_id in names:
+                found = [c for c in loose if names[grade_id] in defined_names(source_of(c))]
+                if found:
+                    claimed.add(id(found[-1]))
+                    plan.cells.append(Cell(source_of(found[-1]), "learner", grade_id, number))
+                    plan.note_part(grade_id, f"your answer was found by the function it "
+                                   f"defines (`{names[grade_id]}`): its cell had no "
+                                   "grading metadata (code pasted into a fresh notebook?)"
+                                   + (f"; {len(found)} cells define it, the last one was "
+                                      "graded" if len(found) > 1 else ""))
+                    continue
             if not mine:
                 plan.notes.append(f"answer cell '{grade_id}' is missing (deleted?)")
             elif len(mine) > 1:
@@ -154,7 +185,52 @@ def plan_cells(teacher: dict[str, Any], learner: dict[str, Any]) -> Plan:
             continue
         if cell.get("cell_type") == "code":
             plan.cells.append(Cell(source_of(cell), "teacher", grade_id, number))
+    for cell in loose:
+        if id(cell) in claimed:
+            continue
+        source, kept = definitions_only(source_of(cell))
+        if kept:
+            plan.cells.append(Cell(source, "helper"))
+            plan.notes.append("a cell you added (defining " + ", ".join(
+                f"`{n}`" for n in kept[:5]) + ") was run after the notebook's cells, "
+                "its def, class and import statements only")
     return plan
+
+
+def defined_names(source: str) -> list[str]:
+    """The functions and classes a cell defines at its top level (none if it does not
+    parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [n.name for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+def definitions_only(source: str) -> tuple[str, list[str]]:
+    """``source`` with every top-level statement but def, class and import blanked
+    (lines kept, so line numbers still point into the learner's cell), and the names
+    it defines; ("", []) when it defines no function or class."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "", []
+    lines = source.splitlines()
+    keep = [False] * len(lines)
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        for i in range(first - 1, (node.end_lineno or node.lineno)):
+            keep[i] = True
+    if not names:
+        return "", []
+    return "\n".join(line if k else "" for line, k in zip(lines, keep, strict=True)) + "\n", \
+        names
 
 
 def _note_test_edits(plan: Plan, teacher_cell: dict[str, Any],

@@ -38,7 +38,9 @@ from typing import Any
 from .processes import (
     can_switch_uid,
     claim_uids,
+    command_of,
     count_user_processes,
+    innermost_pid,
     kill,
     killpg,
     processes,
@@ -49,11 +51,13 @@ from .processes import (
 PR_SET_CHILD_SUBREAPER = 36
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 SCRATCH_PREFIX = "dlcore-grade-"  # then the grader's pid
+STARTUP_SECONDS = 60.0  # to import NumPy and the specs and confine, on a loaded machine
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-worker limits. ``timeout`` is wall-clock seconds for the whole submission."""
+    """Per-worker limits. ``timeout`` is wall-clock seconds for each phase: each cell
+    of the notebook, and each graded part's hidden cases (see ``worker.py``)."""
 
     timeout: float = 60.0
     memory_mb: int = 1024
@@ -65,7 +69,12 @@ class Limits:
 
 @dataclass
 class WorkerRun:
-    """What one worker did, as the grader saw it from outside."""
+    """What one worker did, as the grader saw it from outside.
+
+    ``phase`` is the last phase the worker said it started (``None``: none yet);
+    ``timed_out`` says the phase ran out of its time (or the run out of its total),
+    ``trace`` holds the stack ``faulthandler`` wrote just before, ``leftovers`` the
+    processes the learner's code left running when the worker said ``done``."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     returncode: int | None = None
@@ -73,6 +82,10 @@ class WorkerRun:
     too_much: bool = False
     output_tail: str = ""
     seconds: float = 0.0
+    phase: int | None = None
+    done: bool = False
+    trace: str = ""
+    leftovers: list[str] = field(default_factory=list)
 
 
 class Sandbox:
@@ -102,51 +115,57 @@ class Sandbox:
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                 "MKL_NUM_THREADS": "1"}
 
-    def _config(self, uid: int, scratch: str, hold: str) -> dict[str, Any]:
+    def _config(self, uid: int, scratch: str, hold: str, total: float) -> dict[str, Any]:
         lim = self.limits
         return {"uid": uid, "drop_uid": self.root, "scratch": scratch, "hold": hold,
                 "hide": self.hide,
-                "grader_pid": os.getpid(), "cpu_seconds": max(1, int(lim.timeout + 1)),
+                "grader_pid": os.getpid(), "cpu_seconds": max(1, int(total + 5)),
                 "memory_bytes": lim.memory_mb * 2**20, "nproc": lim.nproc,
                 "nofile": lim.nofile, "fsize_bytes": lim.output_mb * 2**20,
                 "scratch_bytes": lim.scratch_mb * 2**20,
                 "user_procs": 0 if self.root else count_user_processes()}
 
-    def run(self, job: dict[str, Any]) -> WorkerRun:
-        """Run one worker on ``job`` (see ``worker.py``) and clean up after it."""
+    def run(self, job: dict[str, Any], total: float | None = None) -> WorkerRun:
+        """Run one worker on ``job`` (see ``worker.py``) and clean up after it. Each
+        phase gets ``limits.timeout`` seconds; the whole run at most ``total``
+        (default: the time of one phase)."""
         uid = self._uids.get()
         base = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        total = float(total if total is not None else self.limits.timeout)
         try:
-            return self._run(job, uid, base)
+            return self._run({**job, "budget": self.limits.timeout}, uid, base, total)
         finally:
             shutil.rmtree(base, ignore_errors=True)
             self._uids.put(uid)
 
-    def _run(self, job: dict[str, Any], uid: int, base: str) -> WorkerRun:
+    def _run(self, job: dict[str, Any], uid: int, base: str, total: float) -> WorkerRun:
         os.chmod(base, 0o711)
         scratch, hold = os.path.join(base, "work"), os.path.join(base, "hold")
         os.mkdir(scratch, 0o700)
         os.mkdir(hold, 0o700)
         if self.root:
             os.chown(scratch, uid, uid)
-        job = {**job, "sandbox": self._config(uid, scratch, hold)}
+        job = {**job, "sandbox": self._config(uid, scratch, hold, total)}
         run = WorkerRun()
         start = time.monotonic()
         read_end, write_end = os.pipe()
+        trace_read, trace_write = os.pipe()
+        os.set_blocking(trace_read, False)
         output_fd = os.open(os.path.join(base, "output"), os.O_RDWR | os.O_CREAT, 0o600)
         with open(output_fd, "w+b") as output:
             with self._lock:
                 proc = subprocess.Popen(
                     [sys.executable, "-s", "-P", "-m", "dlcore.grading.autograder.worker",
-                     str(write_end)],
+                     str(write_end), str(trace_write)],
                     stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT,
-                    pass_fds=(write_end,), cwd=scratch, env=self._env(scratch),
+                    pass_fds=(write_end, trace_write), cwd=scratch, env=self._env(scratch),
                     start_new_session=True)
                 self._active.add(proc.pid)
             os.close(write_end)
+            os.close(trace_write)
             try:
                 self._feed(proc, job)
-                data = self._collect(proc, read_end, start + self.limits.timeout, run)
+                self._collect(proc, read_end, start, total, run, uid)
             finally:
                 os.close(read_end)
                 killpg(proc.pid)
@@ -155,10 +174,11 @@ class Sandbox:
                 with self._lock:
                     self._active.discard(proc.pid)
                     self.sweep(uid, proc.pid)
+                run.trace = _read_all(trace_read, 64 * 1024)
+                os.close(trace_read)
             run.seconds = time.monotonic() - start
             output.seek(max(0, output.seek(0, os.SEEK_END) - 2000))
             run.output_tail = output.read().decode("utf-8", errors="replace")
-        run.events = _parse_lines(data)
         return run
 
     @staticmethod
@@ -169,35 +189,76 @@ class Sandbox:
         except OSError:
             pass  # the worker died early; its exit status says why
 
-    def _collect(self, proc: subprocess.Popen, fd: int, deadline: float,
-                 run: WorkerRun) -> bytes:
-        chunks, size = [], 0
+    def _collect(self, proc: subprocess.Popen, fd: int, start: float, total: float,
+                 run: WorkerRun, uid: int) -> None:
+        """Read the worker's lines until it is done, dies, or runs out of time.
+
+        The start-up (no learner code yet) has ``STARTUP_SECONDS``; from the ``ready``
+        line on, the clock restarts at each ``phase`` line, but only for a phase later
+        than the last one (a forged line cannot buy time twice), and never past
+        ``total`` after ``ready``."""
+        budget = self.limits.timeout
+        end_of_all = start + STARTUP_SECONDS + total
+        deadline = start + STARTUP_SECONDS  # trusted start-up: imports, confinement
+        pending, size = b"", 0
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 run.timed_out = True
-                break
-            ready, _, _ = select.select([fd], [], [], min(left, 0.2))
+                return
+            ready, _, _ = select.select([fd], [], [], min(deadline - now, 0.2))
             if ready:
                 chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_RESULT_BYTES:
-                    run.too_much = True
-                    break
             elif proc.poll() is not None:
                 # Exited, and the pipe was empty a moment ago; take what it wrote since
                 # (a left-behind child may hold the pipe open, so EOF may never come).
-                while size <= MAX_RESULT_BYTES and select.select([fd], [], [], 0)[0]:
-                    chunk = os.read(fd, 1 << 16)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                    size += len(chunk)
-                break
-        return b"".join(chunks)
+                chunk = os.read(fd, 1 << 16) if select.select([fd], [], [], 0)[0] else b""
+            else:
+                continue
+            if not chunk:
+                return
+            size += len(chunk)
+            if size > MAX_RESULT_BYTES:
+                run.too_much = True
+                return
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            for event in _parse_lines(b"\n".join(lines) + b"\n" if lines else b""):
+                run.events.append(event)
+                kind = event.get("event")
+                index = event.get("index")
+                if kind == "ready" and len(run.events) == 1:
+                    end_of_all = time.monotonic() + total
+                    deadline = min(time.monotonic() + budget, end_of_all)
+                elif kind == "phase" and type(index) is int and \
+                        (run.phase is None or index > run.phase):
+                    run.phase = index
+                    deadline = min(time.monotonic() + budget, end_of_all)
+                elif kind == "done":
+                    run.done = True
+                    ready_line = next((e for e in run.events if e.get("event") == "ready"), {})
+                    own_pids = bool((ready_line.get("sandbox") or {}).get("pid_namespace"))
+                    run.leftovers = self._leftovers(uid, proc.pid, own_pids)
+                    return
+
+    def _leftovers(self, uid: int, worker_pid: int, own_pids: bool) -> list[str]:
+        """Processes the learner's code left running, while the worker waits after
+        ``done``: of the worker's uid (root) or descended from it, less the worker
+        itself and, in its pid namespace, that namespace's init (pid 1) and worker (2)."""
+        if self.root:
+            found = [int(p) for p in os.listdir("/proc") if p.isdigit() and uid_of(p) == uid]
+        else:
+            found = self._orphans(worker_pid)
+        procs = processes()
+        out = []
+        for pid in found:
+            if pid == worker_pid or procs.get(pid, (0, "Z"))[1] == "Z":
+                continue
+            inner = innermost_pid(pid)
+            if own_pids and inner is not None and inner <= 2:
+                continue
+            out.append(command_of(pid))
+        return out[:10]
 
     def sweep(self, uid: int, worker_pid: int) -> None:
         """Kill everything the worker left behind, then reap the orphans we inherited.
@@ -263,6 +324,21 @@ def remove_stale_scratch() -> None:
             alive = False
         if not alive:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _read_all(fd: int, limit: int) -> str:
+    """What a non-blocking pipe holds now, up to ``limit`` bytes."""
+    chunks, size = [], 0
+    while size < limit:
+        try:
+            chunk = os.read(fd, 1 << 14)
+        except (BlockingIOError, OSError):
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:limit].decode("utf-8", errors="replace")
 
 
 def _parse_lines(data: bytes) -> list[dict[str, Any]]:

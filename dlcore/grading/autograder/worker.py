@@ -1,16 +1,23 @@
 """The code that runs inside the sandboxed worker process, one per submission.
 
-    python -s -P -m dlcore.grading.autograder.worker RESULT_FD  < job.json
+    python -s -P -m dlcore.grading.autograder.worker RESULT_FD TRACE_FD  < job.json
 
 Order matters, and is the whole security argument:
 
 1. trusted: read the job from stdin (cells to run, grade_ids, the hidden cases already
-   encoded by the grader, the sandbox settings); import the specs; confine the process
-   (``confine.confine``); write a ``ready`` line with what the sandbox achieved;
+   encoded by the grader, the sandbox settings, the phases to skip); import the specs;
+   confine the process (``confine.confine``); install the audit hook that reports what
+   the learner's code tries beyond its sandbox (``audit.py``); write a ``ready`` line
+   with what the sandbox achieved;
 2. untrusted: ``exec`` the cells (the teacher's setup cells and the learner's answer
-   cells) in one namespace;
-3. ``spec.run(namespace, case)`` for every hidden case, each answer written as one JSON
-   line of plain data (``spec.encode``) to the result pipe, then ``done``.
+   cells) in one namespace, each a phase of its own (a ``phase`` line first);
+3. ``spec.run(namespace, case)`` for every hidden case, each part a phase, each answer
+   written as one JSON line of plain data (``spec.encode``) to the result pipe, then
+   ``done``; then it waits to be killed, so the grader sees any process left running.
+
+The grader times each phase apart and ends the worker when one runs out; it then starts
+a new worker that skips that phase (and the parts already answered), so a loop in one
+cell or part costs only that one (see ``grade.py``).
 
 After step 2 the learner may have patched anything in this process (``json``, NumPy,
 the specs, ``os.write``), so nothing written after it can be trusted, and the grader
@@ -30,15 +37,18 @@ the wall clock and the grader's own view of the process decide timeouts and cras
 """
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import json
 import linecache
 import os
 import signal
 import sys
+import time
 from typing import Any
 
-from ..spec import AnswerError, LearnerError, decode_case, describe_exception, encode
+from ..spec import CASE_TIMEOUT, decode_case, encode, learner_error
+from .audit import install_audit
 from .confine import confine
 
 MAX_LINE = 8 * 1024 * 1024
@@ -73,12 +83,6 @@ def _strip_magics(source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _error(err: BaseException) -> dict[str, Any]:
-    if isinstance(err, AnswerError):
-        return LearnerError("AnswerError", str(err)).to_plain()
-    return describe_exception(err).to_plain()
-
-
 class _CaseTimeout(Exception):
     pass
 
@@ -87,50 +91,93 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _CaseTimeout("took too long on this case")
 
 
-def run_job(job: dict[str, Any], pipe: _Pipe) -> None:
+class _Phase:
+    """Tells the grader where the worker is, so each cell and each part's cases are
+    timed apart (the grader keeps the clock, see ``sandbox.py``), and arms
+    ``faulthandler`` to write the stack to the trace pipe shortly before that phase's
+    time is up, so the grader can say which line was running."""
+
+    def __init__(self, pipe: _Pipe, trace_fd: int | None, budget: float) -> None:
+        self.pipe, self.trace_fd, self.budget = pipe, trace_fd, budget
+        self._later, self._cancel = faulthandler.dump_traceback_later, \
+            faulthandler.cancel_dump_traceback_later
+
+    def start(self, index: int) -> None:
+        self.pipe.send({"event": "phase", "index": index})
+        if self.trace_fd is not None:
+            self._later(max(self.budget - 0.5, self.budget * 0.8), file=self.trace_fd)
+
+    def end(self) -> None:
+        if self.trace_fd is not None:
+            self._cancel()
+
+
+def run_job(job: dict[str, Any], pipe: _Pipe, trace_fd: int | None = None) -> None:
+    """Phases in order: every cell (index ``i``), then every part's cases (index
+    ``len(cells) + j``); the phases in ``job["skip"]`` are left out (a cell that ran out
+    of time or killed an earlier worker, a part answered by an earlier worker)."""
     registry = importlib.import_module(job["specs_module"])
     specs = {s.grade_id: s for s in registry.specs_for(job["assignment"])}
     graded = [(specs[g], [decode_case(c) for c in cases]) for g, cases in job["cases"]]
-    pipe.send({"event": "ready", "sandbox": confine(job["sandbox"])})
+    skip = set(job.get("skip", ()))
+    budget = float(job.get("budget", 60.0))
+    scratch = job["sandbox"]["scratch"]
+    report = confine(job["sandbox"])
+    report["audit"] = install_audit(pipe, scratch, bool(report.get("pid_namespace")))
+    pipe.send({"event": "ready", "sandbox": report})
     sys.stdin = open(os.devnull)
+    phase = _Phase(pipe, trace_fd, budget)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
-    for index, cell in enumerate(job["cells"]):
-        pipe.send({"event": "cell", "index": index})
-        name = f"<cell {cell.get('grade_id') or index}>"
+    cells = job["cells"]
+    for index, cell in enumerate(cells):
+        if index in skip:
+            continue
+        phase.start(index)
+        name = f"<cell {index}>"
         source = _strip_magics(cell["source"])
         linecache.cache[name] = (len(source), None, source.splitlines(True), name)
         try:
             exec(compile(source, name, "exec"), namespace)
         except BaseException as err:  # SystemExit and KeyboardInterrupt included
-            pipe.send({"event": "cell_error", "index": index, "error": _error(err)})
-    for spec, cases in graded:
+            pipe.send({"event": "cell_error", "index": index,
+                       "error": learner_error(err).to_plain()})
+        phase.end()
+    for j, (spec, cases) in enumerate(graded):
+        if len(cells) + j in skip:
+            continue
+        phase.start(len(cells) + j)
+        limit = min(float(spec.time_limit), budget)
         for k, case in enumerate(cases):
-            pipe.send({"event": "case", "grade_id": spec.grade_id, "case": k})
             record: dict[str, Any] = {"event": "result", "grade_id": spec.grade_id, "case": k}
             try:
                 signal.signal(signal.SIGALRM, _on_alarm)
-                signal.setitimer(signal.ITIMER_REAL, float(spec.time_limit))
+                signal.setitimer(signal.ITIMER_REAL, limit)
                 try:
                     record["got"] = encode(spec.run(namespace, case))
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
             except _CaseTimeout:
-                record["error"] = {"type": "TimeoutError",
-                                   "message": f"took longer than {spec.time_limit:g} s"}
+                record["error"] = {"type": CASE_TIMEOUT,
+                                   "message": f"took longer than {limit:g} s on this case"}
             except BaseException as err:
-                record["error"] = _error(err)
+                record["error"] = learner_error(err).to_plain()
             pipe.send(record)
+        phase.end()
     pipe.send({"event": "done"})
+    # The grader looks for processes the learner left running, then ends this one.
+    while True:
+        time.sleep(60)
 
 
 def main() -> None:
     pipe = _Pipe(int(sys.argv[1]))
+    trace_fd = int(sys.argv[2]) if len(sys.argv) > 2 else None
     job = json.loads(sys.stdin.buffer.read())
     try:
-        run_job(job, pipe)
+        run_job(job, pipe, trace_fd)
     except BaseException as err:  # anything above that escaped, learner-made or not
         try:
-            pipe.send({"event": "worker_error", "error": _error(err)})
+            pipe.send({"event": "worker_error", "error": learner_error(err).to_plain()})
         except BaseException:
             pass
     try:
