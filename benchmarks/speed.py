@@ -5,9 +5,10 @@
 
 One step = zero_grad, forward, cross-entropy loss, backward, SGD update, on the same
 shapes in float32, with PyTorch's model starting from dlcore's weights (copied through
-``state_dict``). dlcore's backward is the one ``fit`` runs, ``backward(g,
-input_grad=False)``: like PyTorch, it does not compute the gradient for the data. The
-plain ``backward(g)``, which does, is timed too ("full backward").
+``state_dict``). dlcore's backward is the one ``fit(..., input_grad=False)`` runs,
+``backward(g, input_grad=False)``: like PyTorch, it does not compute the gradient for
+the data. The plain ``backward(g)`` (``fit``'s default), which does, is timed too
+("full backward").
 
 dlcore and PyTorch run in alternation (A, B, C, then C, B, A, ...) and the table gives
 the medians, and the median of the per-round ratios, so a busy machine slows both
@@ -125,7 +126,8 @@ def data(case: Case) -> tuple[np.ndarray, np.ndarray]:
 # -- one training step on each side ------------------------------------------------------
 def dlcore_step_fn(model, x: np.ndarray, y: np.ndarray,
                    input_grad: bool = False) -> Callable[[], float]:
-    """A training step; ``input_grad=False`` is what ``fit`` passes to backward."""
+    """A training step; ``input_grad=False`` is what ``fit(..., input_grad=False)``
+    passes to backward."""
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.SGD(model.parameters(), lr=LR)
 
@@ -451,11 +453,11 @@ def main(argv: list[str] | None = None) -> int:
             f"same weights. Median of {rounds} interleaved rounds; the ratio is the "
             "median of the per-round ratios (lower is better for dlcore).",
             "",
-            "dlcore's backward is the one `fit` runs, `model.backward(g, "
-            "input_grad=False)`: like PyTorch, whose data does not require grad, it "
-            "skips the gradient for the data (the first layer's input product). The "
-            "last column times the plain `model.backward(g)` of the lessons, which "
-            "computes that gradient too.",
+            "dlcore's backward is the one `fit(..., input_grad=False)` runs, "
+            "`model.backward(g, input_grad=False)`: like PyTorch, whose data does not "
+            "require grad, it skips the gradient for the data (the first layer's input "
+            "product). The last column times the plain `model.backward(g)` of the lessons "
+            "(and of `fit`'s default), which computes that gradient too.",
             "",
             header, "", body, "",
             "Memory of one warmed-up step over what was resident before it. Peak RSS: "

@@ -293,3 +293,56 @@ def test_history_plot_draws_learning_curves():
     from dlcore.viz.curves import compare_curves
     fig = compare_curves({"a": h, "b": h}, key="val_loss")
     assert len(fig.axes[0].get_lines()) == 2
+
+
+class BackwardFlags(nn.Sequential):
+    """A Sequential that records the input_grad each backward call was given."""
+
+    def backward(self, grad_out, input_grad=True):
+        self.flags = [*getattr(self, "flags", []), input_grad]
+        return super().backward(grad_out, input_grad=input_grad)
+
+
+class LearnersModel(nn.Module):
+    """A learner's model: its backward takes grad_out and nothing else."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = mlp()
+
+    def forward(self, x):
+        return self.body(x)
+
+    def backward(self, grad_out):
+        return self.body.backward(grad_out)
+
+
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_fit_calls_backward_plainly_unless_told_to_skip_the_data_gradient(input_grad):
+    train_loader, _ = moons_loaders(n=64, batch_size=16)
+    model = BackwardFlags(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train_loader,
+        epochs=2, progress=False, input_grad=input_grad)
+    assert model.flags == [input_grad] * 8
+
+
+def test_fit_trains_a_model_whose_backward_takes_only_the_gradient():
+    train_loader, _ = moons_loaders()
+    model = LearnersModel()
+    history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.02),
+                  train_loader, epochs=5, progress=False)
+    assert history["loss"][-1] < history["loss"][0]
+
+
+def test_skipping_the_data_gradient_changes_no_weight():
+    """input_grad=False is a shortcut, not another algorithm: the same weights after."""
+    trained = []
+    for input_grad in (True, False):
+        train_loader, _ = moons_loaders(n=128)            # the same batches both times
+        dlcore.manual_seed(3)
+        model = mlp()
+        fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.02),
+            train_loader, epochs=3, progress=False, input_grad=input_grad)
+        trained.append(model.state_dict())
+    for name, value in trained[0].items():
+        np.testing.assert_allclose(trained[1][name], value, rtol=1e-6, atol=1e-7, err_msg=name)

@@ -149,16 +149,70 @@ def test_interactive_figure_wires_controls_to_an_output_of_fixed_height():
 
 def test_show_source_gives_the_engines_code_with_its_file():
     import inspect
+    import textwrap
 
     shown = plots.show_source(nn.Linear.forward)
     text = shown.data
-    assert text.startswith("from `dlcore/nn/linear.py`:")
-    assert "```python\n    def forward(self, x" in text
-    assert inspect.getsource(nn.Linear.forward).rstrip() in text
+    assert text.startswith("`Linear.forward`, from `dlcore/nn/linear.py`:")
+    assert "```python\ndef forward(self, x" in text              # dedented
+    assert textwrap.dedent(inspect.getsource(nn.Linear.forward)).rstrip() in text
     assert repr(shown).startswith("<IPython.core.display.Markdown object")
+
+
+def test_show_source_names_where_an_inherited_method_lives_and_shows_classes():
+    text = plots.show_source(nn.BatchNorm1d.forward).data
+    assert text.startswith("`BatchNorm.forward`, from `dlcore/nn/normalization.py`:")
+    assert "x_hat = " in text
+    assert plots.show_source(nn.Sigmoid).data.startswith("`Sigmoid`, from `dlcore/nn/")
+    assert "class Sigmoid(" in plots.show_source(nn.Sigmoid).data
+
+
+def test_show_source_says_what_it_cannot_show():
+    with pytest.raises(TypeError, match="show_source: no Python source to show for"):
+        plots.show_source(len)
 
 
 def test_decision_boundary_can_leave_out_the_legend():
     X, y = _blobs()
     fig = plots.decision_boundary(lambda p: p[:, 0], X, y, legend=False)
     assert fig.axes[0].get_legend() is None
+
+
+# Machado, Oliveira & Fernandes (2009): deuteranopia (severity 1) on linear RGB.
+_DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968],
+                          [0.280085, 0.672501, 0.047413],
+                          [-0.011820, 0.042940, 0.968881]])
+
+
+def _as_deuteranope_sees(color: str) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+
+    c = np.array(to_rgb(color))
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(_DEUTERANOPIA @ linear, 0, 1)
+    return np.where(seen <= 0.0031308, 12.92 * seen, 1.055 * seen ** (1 / 2.4) - 0.055)
+
+
+def test_the_first_class_colours_stay_apart_for_a_deuteranope():
+    """Classes 0 and 1 (and each pair of the first three) stay far apart when red and
+    green collapse; the pair the course used before, #c53030 red and #2f855a green,
+    comes out only 0.20 apart in this simulation, the same olive."""
+    def distance(a, b):
+        return float(np.linalg.norm(_as_deuteranope_sees(a) - _as_deuteranope_sees(b)))
+
+    assert distance("#c53030", "#2f855a") < 0.25                 # the old red-green pair
+    assert distance(*plots.CLASS_COLORS[:2]) > 0.75
+    first = plots.CLASS_COLORS[:3]
+    pairs = [(a, b) for i, a in enumerate(first) for b in first[i + 1:]]
+    assert min(distance(a, b) for a, b in pairs) > 0.4
+    assert len(set(plots.CLASS_COLORS)) == len(plots.CLASS_COLORS) == 10
+    assert (plots.FORWARD_COLOR, plots.BACKWARD_COLOR) == plots.CLASS_COLORS[:2]
+
+
+def test_the_surface_runs_from_class_0_through_white_to_class_1():
+    from matplotlib.colors import to_hex
+
+    cmap = plots.SURFACE_CMAP
+    assert to_hex(cmap(0.0)).lower() == plots.CLASS_COLORS[0].lower()
+    assert to_hex(cmap(1.0)).lower() == plots.CLASS_COLORS[1].lower()
+    assert min(cmap(0.5)[:3]) > 0.98                               # white in the middle

@@ -30,7 +30,11 @@ def _normalize_backward(g_hat: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarra
     return (g_hat - mean_g - x_hat * mean_gx) * inv_std
 
 
-class _BatchNorm(Module):
+class BatchNorm(Module):
+    """Batch normalisation over every axis but the channel axis C (axis 1): the base
+    of ``BatchNorm1d`` and ``BatchNorm2d``, which differ only in the input shapes
+    they accept. Arguments as ``BatchNorm1d``."""
+
     _ranks: tuple[int, ...] = ()
     _layout = ""
 
@@ -79,44 +83,55 @@ class _BatchNorm(Module):
         self.running_var += momentum * unbiased.astype(self.running_var.dtype)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = as_array(x, self)
-        if x.ndim not in self._ranks or x.shape[1] != self.num_features:
-            raise ValueError(f"{self._short()} expected input "
-                             f"{self._layout.format(C=self.num_features)}, got {x.shape}")
-        axes = (0,) + tuple(range(2, x.ndim))            # all but the channel axis
-        shape = (1, -1) + (1,) * (x.ndim - 2)            # broadcast a (C,) vector
-        m = x.size // self.num_features
+        """x (N, C, *) -> y of the same shape, per channel c:
+
+            x_hat = (x - mean) / sqrt(var + eps)        y = gamma * x_hat + beta
+
+        In training, mean and var are the batch's (over N and *), and the running
+        statistics move towards them; in ``eval()``, the running statistics are used.
+        """
+        x = self._check_input(x)
+        axes = (0,) + tuple(range(2, x.ndim))            # every axis but the channels C
+        shape = (1, -1) + (1,) * (x.ndim - 2)            # a (C,) vector, broadcast over x
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            if m < 2 and self.training:
-                raise ValueError(f"{self._short()} needs more than one value per channel "
-                                 f"in training mode, got input {x.shape}")
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)                       # biased, used to normalise
+            mean, var = x.mean(axis=axes), x.var(axis=axes)   # (C,), the variance biased
             if self.training and self.track_running_stats:
-                self._update_running_stats(mean, var, m)
+                self._update_running_stats(mean, var, m=x.size // self.num_features)
         else:
             mean, var = self.running_mean, self.running_var
-        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype).reshape(shape)
+        inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype).reshape(shape)
         x_hat = (x - mean.astype(x.dtype).reshape(shape)) * inv_std
         self._cache = (x_hat, inv_std, axes if use_batch else None)
         if not self.affine:
             return x_hat
-        return x_hat * self.weight.data.reshape(shape) + self.bias.data.reshape(shape)
+        return self.weight.data.reshape(shape) * x_hat + self.bias.data.reshape(shape)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """dy (N, C, *) -> dx, the module docstring's formulas; dgamma and dbeta are
+        added to ``weight.grad`` and ``bias.grad``. In ``eval()`` mean and var are
+        constants: dx = dx_hat / sqrt(var + eps)."""
         x_hat, inv_std, axes = self._saved()
         grad_out = self._check_grad_out(grad_out, x_hat.shape)
         sum_axes = (0,) + tuple(range(2, x_hat.ndim))
-        shape = inv_std.shape
-        g_hat = grad_out
+        g_hat = grad_out                                 # dL/dx_hat
         if self.affine:
             self.weight.grad += (grad_out * x_hat).sum(axis=sum_axes)
             self.bias.grad += grad_out.sum(axis=sum_axes)
-            g_hat = grad_out * self.weight.data.reshape(shape)
-        if axes is None:      # eval mode: mean and var are constants
+            g_hat = grad_out * self.weight.data.reshape(inv_std.shape)
+        if axes is None:
             return g_hat * inv_std
         return _normalize_backward(g_hat, x_hat, inv_std, axes)
+
+    def _check_input(self, x: np.ndarray) -> np.ndarray:
+        x = as_array(x, self)
+        if x.ndim not in self._ranks or x.shape[1] != self.num_features:
+            raise ValueError(f"{self._short()} expected input "
+                             f"{self._layout.format(C=self.num_features)}, got {x.shape}")
+        if self.training and x.size // self.num_features < 2:
+            raise ValueError(f"{self._short()} needs more than one value per channel "
+                             f"in training mode, got input {x.shape}")
+        return x
 
     def _short(self) -> str:
         return f"{type(self).__name__}({self.num_features})"
@@ -126,7 +141,7 @@ class _BatchNorm(Module):
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
-class BatchNorm1d(_BatchNorm):
+class BatchNorm1d(BatchNorm):
     """Batch normalisation of (N, C) features or (N, C, L) sequences, per channel C.
 
     Args:
@@ -149,7 +164,7 @@ class BatchNorm1d(_BatchNorm):
     _layout = "(N, {C}) or (N, {C}, L)"
 
 
-class BatchNorm2d(_BatchNorm):
+class BatchNorm2d(BatchNorm):
     """Batch normalisation of images, one mean and variance per channel over N, H, W.
 
     Arguments and behaviour as ``BatchNorm1d``.

@@ -1,15 +1,19 @@
 """``RNN``, ``LSTM`` and ``GRU``, with backpropagation through time written out.
 
 Each layer reads a sequence x_1..x_T and carries a hidden state h_t (the LSTM
-also a cell state c_t) from step to step; the equations are in each class.
+also a cell state c_t) from step to step; the equations are in each class, and
+each class writes its recurrence twice, side by side: ``forward_steps`` (the loop
+over t = 1..T) and ``backward_steps`` (the same loop run backwards, t = T..1).
 Weights stack the gates in PyTorch's order and carry its names.
 
-Speed, against the textbook loop that does everything at every step: the input
-projection W_ih x_t is one matrix product for all T steps before the loop; in the
-loop one product serves all gates, h_{t-1} W_hh^T; the backward loop only carries
-the gradient back in time, keeping dL/d(gates), so each weight gradient is one
-product after the loop. Dropout between layers and bidirectional layers are not
-implemented (the arguments exist and must stay 0 / False).
+What stays outside the loops, because it does not depend on h_{t-1}: the input
+projection x_t W_ih^T + b_ih is one matrix product for all T steps before the loop
+(``input_projection``), and each weight gradient is one product after the backward
+loop, from the pre-activation gradients of all steps at once. Dropout between
+layers and bidirectional layers are not implemented (the arguments exist and must
+stay 0 / False).
+
+Shapes: T steps, N sequences, D input features, H hidden units, L layers.
 """
 from __future__ import annotations
 
@@ -22,7 +26,22 @@ from .linear import as_array
 from .module import Module, Parameter
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """sigma(z) = 1 / (1 + exp(-z)), the gates' squashing function, into (0, 1).
+
+    For z below about -88 (float32) exp(-z) overflows to inf and 1 / (1 + inf) is 0,
+    the right limit: only the overflow warning is silenced, no value is changed.
+    """
+    with np.errstate(over="ignore"):
+        e = np.exp(-z)
+    e += 1                                # in place: one array for exp, sum and quotient
+    return np.reciprocal(e, out=e)
+
+
 class _RNNBase(Module):
+    """What the three layers share: parameters, layouts, layers stacked, errors.
+    Each subclass gives ``forward_steps`` and ``backward_steps`` for one layer."""
+
     _gates = 1           # weight rows per hidden unit: RNN 1, LSTM 4 (i,f,g,o), GRU 3 (r,z,n)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -57,6 +76,16 @@ class _RNNBase(Module):
         return tuple(getattr(self, f"{kind}_l{layer}", None)
                      for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
+    def input_projection(self, x: np.ndarray, layer: int = 0) -> np.ndarray:
+        """x_t W_ih^T + b_ih for every step of ``layer``'s input x (T, N, D), in one
+        product: (T, N, gates * H). ``forward_steps`` adds the recurrent part."""
+        W_ih, _, b_ih, _ = self._weights(layer)
+        T, N = x.shape[:2]
+        xw = (x.reshape(T * N, -1) @ W_ih.data.T).reshape(T, N, -1)
+        if b_ih is not None:
+            xw += b_ih.data
+        return xw
+
     def forward(self, x: np.ndarray, hx: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
         """(output, h_n); LSTM overrides it for its two states."""
@@ -67,7 +96,7 @@ class _RNNBase(Module):
                  input_grad: bool = True) -> np.ndarray | None:
         return self._backward(grad_output, (grad_h_n,), input_grad)
 
-    # -- the two passes, shared; the per-step recurrence is in each subclass ----
+    # -- the two passes through all layers; the recurrence is each subclass's -----------
     def _time_major(self, a: np.ndarray, unbatched: bool) -> np.ndarray:
         """(T, N, .) from the caller's layout, (T, .) or (N, T, .); a view."""
         return a[:, None] if unbatched else a.transpose(1, 0, 2) if self.batch_first else a
@@ -99,18 +128,15 @@ class _RNNBase(Module):
                              f"unbatched, got {x.shape}")
         unbatched = x.ndim == 2
         layer_in = self._time_major(x, unbatched)
-        T, N = layer_in.shape[:2]
+        N = layer_in.shape[1]
         hx = self._states(hx, N, unbatched, "initial states", layer_in.dtype)
         caches, finals = [], []
         for layer in range(self.num_layers):
-            W_ih, W_hh, b_ih, b_hh = self._weights(layer)
-            xp = (layer_in.reshape(T * N, -1) @ W_ih.data.T).reshape(T, N, -1)
-            if b_ih is not None:
-                xp += b_ih.data
-            state0 = tuple(p[layer] for p in hx)
-            hs, final, cache = self._recur(xp, W_hh.data, None if b_hh is None else b_hh.data,
-                                           state0)
-            caches.append((layer_in, state0, hs, cache))
+            _, W_hh, _, b_hh = self._weights(layer)
+            state0 = tuple(s[layer] for s in hx)
+            hs, final, steps = self.forward_steps(self.input_projection(layer_in, layer),
+                                                  W_hh.data, _data(b_hh), *state0)
+            caches.append((layer_in, state0[0], hs, steps))
             finals.append(final)
             layer_in = hs
         self._cache = (caches, unbatched)
@@ -121,7 +147,7 @@ class _RNNBase(Module):
                   input_grad: bool = True) -> np.ndarray | None:
         caches, unbatched = self._saved()
         T, N = caches[0][0].shape[:2]
-        dhs = None                                    # dL/d(this layer's outputs), (T, N, .)
+        dhs = None                                    # dL/d(this layer's outputs), (T, N, H)
         if grad_output is not None:
             g = np.asarray(grad_output)
             want = self._caller_layout(caches[-1][2], unbatched).shape
@@ -132,12 +158,12 @@ class _RNNBase(Module):
         finals = self._states(grads_n, N, unbatched, "final-state gradients", caches[0][2].dtype)
         grad_states0 = []
         for layer in reversed(range(self.num_layers)):
-            layer_in, state0, hs, cache = caches[layer]
+            layer_in, h0, hs, steps = caches[layer]
             W_ih, W_hh, b_ih, b_hh = self._weights(layer)
-            d_final = tuple(f[layer].copy() for f in finals)
-            h_prev = np.concatenate([state0[0][None], hs[:-1]])
-            dzx, dzh, d_state0 = self._recur_back(W_hh.data, cache, h_prev, dhs, d_final)
-            # dL/d(pre-activations) of all steps are known: one product per weight.
+            h_prev = np.concatenate([h0[None], hs[:-1]])          # h_{t-1} for t = 1..T
+            dzx, dzh, d_state0 = self.backward_steps(dhs, *(f[layer] for f in finals),
+                                                     W_hh=W_hh.data, h_prev=h_prev, steps=steps)
+            # dL/d(pre-activations) of every step is known: one product per weight.
             dzx2, dzh2 = dzx.reshape(T * N, -1), dzh.reshape(T * N, -1)
             W_ih.grad += dzx2.T @ layer_in.reshape(T * N, -1)
             W_hh.grad += dzh2.T @ h_prev.reshape(T * N, -1)
@@ -163,6 +189,10 @@ class _RNNBase(Module):
         if not self.bias:
             text += ", bias=False"
         return text + (", batch_first=True" if self.batch_first else "")
+
+
+def _data(p: Parameter | None) -> np.ndarray | None:
+    return None if p is None else p.data
 
 
 class RNN(_RNNBase):
@@ -195,29 +225,39 @@ class RNN(_RNNBase):
                          bidirectional)
         self.nonlinearity = nonlinearity
 
-    def _recur(self, xp, W_hh, b_hh, state0):
-        if b_hh is not None:
-            xp += b_hh
-        h, W_hh_T = state0[0], np.ascontiguousarray(W_hh.T)
-        for t in range(len(xp)):
-            z = xp[t]                      # the activations overwrite the pre-activations
-            z += h @ W_hh_T
-            if self.nonlinearity == "tanh":
-                np.tanh(z, out=z)
-            else:
-                np.maximum(z, 0, out=z)
-            h = z
-        return xp, (h,), xp
+    def forward_steps(self, xw: np.ndarray, W_hh: np.ndarray, b_hh: np.ndarray | None,
+                      h: np.ndarray) -> tuple[np.ndarray, tuple, np.ndarray]:
+        """One layer over T steps:  h_t = tanh(xw_t + h_{t-1} W_hh^T + b_hh) (or relu).
 
-    def _recur_back(self, W_hh, hs, h_prev, dhs, d_final):
-        slope = 1 - hs * hs if self.nonlinearity == "tanh" else (hs > 0).astype(hs.dtype)
+        xw (T, N, H): x_t W_ih^T + b_ih of every step; W_hh (H, H); h (N, H): h_0.
+        Returns hs (T, N, H), every h_t; the final state (h_T,); and what
+        ``backward_steps`` needs (hs again).
+        """
+        if b_hh is not None:
+            xw = xw + b_hh                # the same at every step: added once, before the loop
+        hs = np.empty_like(xw)
+        for t in range(len(xw)):
+            z = xw[t] + h @ W_hh.T                      # (N, H): the pre-activation
+            h = np.tanh(z) if self.nonlinearity == "tanh" else np.maximum(z, 0)
+            hs[t] = h
+        return hs, (h,), hs
+
+    def backward_steps(self, dhs: np.ndarray | None, dh: np.ndarray, *, W_hh: np.ndarray,
+                       h_prev: np.ndarray, steps: np.ndarray) -> tuple:
+        """Backpropagation through time for one layer, t = T..1.
+
+        dhs (T, N, H): dL/dh_t from above (None if only h_T fed the loss); dh (N, H):
+        dL/dh_T from the final state. Returns dz (T, N, H), dL/d(pre-activation) of
+        every step (twice: it serves W_ih and W_hh alike), and (dL/dh_0,).
+        """
+        hs = steps
         dz = np.empty_like(hs)
-        dh = d_final[0]
         for t in reversed(range(len(hs))):
             if dhs is not None:
-                dh = dh + dhs[t]
-            np.multiply(dh, slope[t], out=dz[t])   # through the nonlinearity
-            dh = dz[t] @ W_hh                       # back to h_{t-1}
+                dh = dh + dhs[t]                        # from the output and from step t + 1
+            slope = 1 - hs[t] * hs[t] if self.nonlinearity == "tanh" else hs[t] > 0
+            dz[t] = dh * slope                          # tanh' = 1 - tanh^2; relu' = 1 where h > 0
+            dh = dz[t] @ W_hh                           # back to h_{t-1}
         return dz, dz, (dh,)
 
     def extra_repr(self) -> str:
@@ -226,13 +266,17 @@ class RNN(_RNNBase):
 
 
 class LSTM(_RNNBase):
-    """Long short-term memory (Hochreiter & Schmidhuber, 1997), PyTorch's form:
+    """Long short-term memory, PyTorch's form (Hochreiter & Schmidhuber, 1997, with
+    the forget gate of Gers, Schmidhuber & Cummins, 2000):
 
-        i, f, g, o = sigma, sigma, tanh, sigma of (x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
+        i = sigma(x_t W_ii^T + b_ii + h_{t-1} W_hi^T + b_hi)     input gate
+        f = sigma(x_t W_if^T + b_if + h_{t-1} W_hf^T + b_hf)     forget gate
+        g = tanh (x_t W_ig^T + b_ig + h_{t-1} W_hg^T + b_hg)     candidate values
+        o = sigma(x_t W_io^T + b_io + h_{t-1} W_ho^T + b_ho)     output gate
         c_t = f * c_{t-1} + i * g        h_t = o * tanh(c_t)
 
-    The cell state c_t carries memory forward through additions, so its
-    gradient is scaled by f at each step instead of repeatedly squashed.
+    The cell state c_t carries memory forward through additions: along that path
+    its gradient is scaled by f at each step instead of repeatedly squashed.
 
     Args and attributes as ``RNN`` (no nonlinearity); weights stack the gates
     i, f, g, o: ``weight_ih_l{k}`` (4H, D or H), ``weight_hh_l{k}`` (4H, H).
@@ -255,70 +299,71 @@ class LSTM(_RNNBase):
                  ) -> np.ndarray | None:
         return self._backward(grad_output, (grad_h_n, grad_c_n), input_grad)
 
-    def _recur(self, xp, W_hh, b_hh, state0):
-        T, N, H = xp.shape[0], xp.shape[1], self.hidden_size
-        # Fast path: sigma(a) = (1 + tanh(a / 2)) / 2, so with the rows of the sigmoid
-        # gates (i, f, o) halved, one tanh, a product and a sum give all four gates at
-        # once (the textbook form calls sigma and tanh gate by gate; np.tanh is ~10x
-        # faster than scipy's expit here, and never overflows).
-        scale = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], xp.dtype), H)
-        shift = 1 - scale                         # 0.5 on sigmoid gates, 0 on g
-        if b_hh is not None:
-            xp += b_hh
-        xp *= scale
-        W_hs_T = np.ascontiguousarray((W_hh * scale[:, None]).T)   # BLAS is faster on it
-        hs, cs, tanh_cs = (np.empty((T, N, H), xp.dtype) for _ in range(3))
-        h, c = state0
-        for t in range(T):
-            z = xp[t]                             # the gates overwrite the pre-activations
-            z += h @ W_hs_T                       # one product for all four gates
-            np.tanh(z, out=z)
-            z *= scale
-            z += shift
-            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
-            np.multiply(f, c, out=cs[t])
-            cs[t] += i * g
-            c = cs[t]
-            np.tanh(c, out=tanh_cs[t])
-            np.multiply(o, tanh_cs[t], out=hs[t])
-            h = hs[t]
-        return hs, (h, c), (xp, cs, tanh_cs, state0[1])
+    def forward_steps(self, xw: np.ndarray, W_hh: np.ndarray, b_hh: np.ndarray | None,
+                      h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, tuple, tuple]:
+        """One layer over T steps, the equations of the class docstring.
 
-    def _recur_back(self, W_hh, cache, h_prev, dhs, d_final):
-        gates, cs, tanh_cs, c0 = cache
+        xw (T, N, 4H): x_t W_ih^T + b_ih of every step; W_hh (4H, H); h, c (N, H):
+        h_0 and c_0. Returns hs (T, N, H), every h_t; the final states (h_T, c_T);
+        and what ``backward_steps`` needs: (cs (T, N, H), every c_t; the gates
+        (i, f, g, o) of every step, each (N, H); c_0).
+        """
+        T, N, H = xw.shape[0], xw.shape[1], self.hidden_size
+        if b_hh is not None:
+            xw = xw + b_hh                # the same at every step: added once, before the loop
+        hs, cs = np.empty((T, N, H), xw.dtype), np.empty((T, N, H), xw.dtype)
+        gates = []                                      # (i, f, g, o) of every step
+        c0, W_hh_T = c, np.ascontiguousarray(W_hh.T)    # W_hh^T laid out for a faster product
+        for t in range(T):
+            z = xw[t] + h @ W_hh_T                      # (N, 4H): the four gates' inputs
+            i = sigmoid(z[:, :H])                       # input gate
+            f = sigmoid(z[:, H:2 * H])                  # forget gate
+            g = np.tanh(z[:, 2 * H:3 * H])              # candidate values
+            o = sigmoid(z[:, 3 * H:])                   # output gate
+            c = f * c + i * g
+            h = o * np.tanh(c)
+            gates.append((i, f, g, o))
+            hs[t], cs[t] = h, c
+        return hs, (h, c), (cs, gates, c0)
+
+    def backward_steps(self, dhs: np.ndarray | None, dh: np.ndarray, dc: np.ndarray, *,
+                       W_hh: np.ndarray, h_prev: np.ndarray, steps: tuple) -> tuple:
+        """Backpropagation through time for one layer, t = T..1, with
+        sigma' = sigma (1 - sigma) and tanh' = 1 - tanh^2.
+
+        dhs (T, N, H): dL/dh_t from above (None if only the final states fed the
+        loss); dh, dc (N, H): dL/dh_T and dL/dc_T. Returns dz (T, N, 4H), dL/d(the
+        four gates' inputs) of every step (twice: it serves W_ih and W_hh alike),
+        and (dL/dh_0, dL/dc_0).
+        """
+        cs, gates, c0 = steps
         T, N, H = cs.shape
-        dz = np.empty((T, N, 4 * H), gates.dtype)         # dL/d(pre-activations)
-        # Fast path: each step's gates are copied gate by gate into (4, N, H) arrays,
-        # and dz back, so the dozen products below run on contiguous (N, H) blocks
-        # instead of column slices of (N, 4H) rows (~5% of a training step).
-        gates_t, dz_t = np.empty((4, N, H), gates.dtype), np.empty((4, N, H), gates.dtype)
-        dh, dc = d_final
+        dz = np.empty((T, N, 4 * H), cs.dtype)
         for t in reversed(range(T)):
             if dhs is not None:
-                dh += dhs[t]                              # dh is always our own array
-            gates_t[...] = gates[t].reshape(N, 4, H).transpose(1, 0, 2)
-            i, f, g, o = gates_t
-            dz_i, dz_f, dz_g, dz_o = dz_t
-            tanh_c, c_prev = tanh_cs[t], cs[t - 1] if t else c0
-            # h_t = o * tanh(c_t), with sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2
-            np.multiply(dh, tanh_c, out=dz_o)
-            dz_o *= o * (1 - o)
-            dc += dh * o * (1 - tanh_c * tanh_c)
+                dh = dh + dhs[t]                        # from the output and from step t + 1
+            i, f, g, o = gates[t]
+            c_prev = cs[t - 1] if t else c0
+            tanh_c = np.tanh(cs[t])
+            # h_t = o * tanh(c_t)
+            do = dh * tanh_c
+            dc = dc + dh * o * (1 - tanh_c * tanh_c)
             # c_t = f * c_{t-1} + i * g
-            np.multiply(dc, g * i * (1 - i), out=dz_i)
-            np.multiply(dc, c_prev * f * (1 - f), out=dz_f)
-            np.multiply(dc, i * (1 - g * g), out=dz_g)
-            dc *= f                                       # back to c_{t-1}
-            dz[t].reshape(N, 4, H)[...] = dz_t.transpose(1, 0, 2)
-            dh = dz[t] @ W_hh                             # back to h_{t-1}, all gates at once
+            di, df, dg = dc * g, dc * c_prev, dc * i
+            dc = dc * f                                 # back to c_{t-1}
+            # through each gate's nonlinearity to its input
+            np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g),
+                            do * o * (1 - o)], axis=1, out=dz[t])
+            dh = dz[t] @ W_hh                           # back to h_{t-1}, all gates at once
         return dz, dz, (dh, dc)
 
 
 class GRU(_RNNBase):
     """Gated recurrent unit (Cho et al., 2014), PyTorch's form:
 
-        r = sigma(W_ir x + b_ir + W_hr h + b_hr)     z = sigma(W_iz x + b_iz + W_hz h + b_hz)
-        n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+        r = sigma(x_t W_ir^T + b_ir + h_{t-1} W_hr^T + b_hr)     reset gate
+        z = sigma(x_t W_iz^T + b_iz + h_{t-1} W_hz^T + b_hz)     update gate
+        n = tanh (x_t W_in^T + b_in + r * (h_{t-1} W_hn^T + b_hn))
         h_t = (1 - z) * n + z * h_{t-1}
 
     Args, attributes, ``forward`` and ``backward`` as ``RNN`` (no nonlinearity);
@@ -327,46 +372,53 @@ class GRU(_RNNBase):
 
     _gates = 3
 
-    def _recur(self, xp, W_hh, b_hh, state0):
-        T, N, H = xp.shape[0], xp.shape[1], self.hidden_size
-        hs, hp_n = np.empty((T, N, H), xp.dtype), np.empty((T, N, H), xp.dtype)
-        h, W_hh_T = state0[0], np.ascontiguousarray(W_hh.T)
-        for t in range(T):
-            hp = h @ W_hh_T                       # one product for all three gates
-            if b_hh is not None:
-                hp += b_hh
-            rz = xp[t, :, :2 * H]                 # the gates overwrite the pre-activations
-            rz += hp[:, :2 * H]
-            rz *= 0.5                             # sigma(a) = (1 + tanh(a / 2)) / 2
-            np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
-            r, z, n = rz[:, :H], rz[:, H:], xp[t, :, 2 * H:]
-            hp_n[t] = hp[:, 2 * H:]
-            n += r * hp_n[t]
-            np.tanh(n, out=n)
-            np.subtract(h, n, out=hs[t])
-            hs[t] *= z
-            hs[t] += n
-            h = hs[t]
-        return hs, (h,), (xp, hp_n)
+    def forward_steps(self, xw: np.ndarray, W_hh: np.ndarray, b_hh: np.ndarray | None,
+                      h: np.ndarray) -> tuple[np.ndarray, tuple, tuple]:
+        """One layer over T steps, the equations of the class docstring.
 
-    def _recur_back(self, W_hh, cache, h_prev, dhs, d_final):
-        gates, hp_n = cache
-        T, N, H = hp_n.shape
-        dzx = np.empty((T, N, 3 * H), gates.dtype)        # dL/d(input pre-activations)
-        dzh = np.empty((T, N, 3 * H), gates.dtype)        # dL/d(h_{t-1} W_hh^T + b_hh)
-        dh = d_final[0]
+        xw (T, N, 3H): x_t W_ih^T + b_ih of every step; W_hh (3H, H); h (N, H):
+        h_0. Returns hs (T, N, H); the final state (h_T,); and what
+        ``backward_steps`` needs: (gates (T, 3, N, H), every r, z, n; hn
+        (T, N, H), every h_{t-1} W_hn^T + b_hn).
+        """
+        T, N, H = xw.shape[0], xw.shape[1], self.hidden_size
+        hs, hn = np.empty((T, N, H), xw.dtype), np.empty((T, N, H), xw.dtype)
+        gates = np.empty((T, 3, N, H), xw.dtype)
+        for t in range(T):
+            hw = h @ W_hh.T                             # (N, 3H): the three gates' h part
+            if b_hh is not None:
+                hw += b_hh
+            r = sigmoid(xw[t, :, :H] + hw[:, :H])
+            z = sigmoid(xw[t, :, H:2 * H] + hw[:, H:2 * H])
+            n = np.tanh(xw[t, :, 2 * H:] + r * hw[:, 2 * H:])
+            h = (1 - z) * n + z * h
+            gates[t] = r, z, n
+            hs[t], hn[t] = h, hw[:, 2 * H:]
+        return hs, (h,), (gates, hn)
+
+    def backward_steps(self, dhs: np.ndarray | None, dh: np.ndarray, *, W_hh: np.ndarray,
+                       h_prev: np.ndarray, steps: tuple) -> tuple:
+        """Backpropagation through time for one layer, t = T..1.
+
+        dhs (T, N, H): dL/dh_t from above (None if only h_T fed the loss); dh (N, H):
+        dL/dh_T. Returns dzx (T, N, 3H), dL/d(x_t W_ih^T + b_ih); dzh (T, N, 3H),
+        dL/d(h_{t-1} W_hh^T + b_hh) (they differ on n, where r multiplies the h part);
+        and (dL/dh_0,).
+        """
+        gates, hn = steps
+        T, N, H = hn.shape
+        dzx, dzh = np.empty((T, N, 3 * H), hn.dtype), np.empty((T, N, 3 * H), hn.dtype)
         for t in reversed(range(T)):
             if dhs is not None:
-                dh += dhs[t]                              # dh is always our own array
-            r, z, n = (gates[t, :, k * H:(k + 1) * H] for k in range(3))
-            dzx_r, dzx_z, dzx_n = (dzx[t, :, k * H:(k + 1) * H] for k in range(3))
-            # h_t = (1 - z) * n + z * h_{t-1}, n = tanh(. + r * (W_hn h_{t-1} + b_hn))
-            np.multiply(dh, (1 - z) * (1 - n * n), out=dzx_n)
-            np.multiply(dh, (h_prev[t] - n) * z * (1 - z), out=dzx_z)
-            np.multiply(dzx_n, hp_n[t] * r * (1 - r), out=dzx_r)
-            dzh[t] = dzx[t]
-            dzh[t, :, 2 * H:] *= r                        # W_hn h + b_hn sits inside r * (.)
-            dh = dh * z + dzh[t] @ W_hh                   # back to h_{t-1}
+                dh = dh + dhs[t]                        # from the output and from step t + 1
+            r, z, n = gates[t]
+            # h_t = (1 - z) * n + z * h_{t-1}
+            dn, dz = dh * (1 - z), dh * (h_prev[t] - n)
+            # through the nonlinearities: n = tanh(.), z = sigma(.), r = sigma(.)
+            dn_in = dn * (1 - n * n)
+            dz_in = dz * z * (1 - z)
+            dr_in = dn_in * hn[t] * r * (1 - r)         # r multiplies h_{t-1} W_hn^T + b_hn
+            np.concatenate([dr_in, dz_in, dn_in], axis=1, out=dzx[t])
+            np.concatenate([dr_in, dz_in, dn_in * r], axis=1, out=dzh[t])
+            dh = dh * z + dzh[t] @ W_hh                 # back to h_{t-1}: directly and via W_hh
         return dzx, dzh, (dh,)

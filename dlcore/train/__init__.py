@@ -14,7 +14,8 @@ API::
 
     fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None,
         scheduler=None, progress=True, metrics=None, early_stopping=None,
-        scheduler_interval=None, clip_grad_norm=None, callbacks=None) -> History
+        scheduler_interval=None, clip_grad_norm=None, callbacks=None,
+        input_grad=True) -> History
         # metrics: dict name -> fn(y_hat, y) -> float; None = accuracy for
         #   CrossEntropyLoss / BCEWithLogitsLoss, nothing for MSELoss ({} for none)
         # early_stopping: EarlyStopping(...) or an int patience on 'val_loss'
@@ -22,6 +23,8 @@ API::
         #   (scheduler_interval='epoch' | 'batch' overrides)
         # clip_grad_norm: rescale all gradients to at most this global L2 norm
         # callbacks: functions f(history) called after every epoch; True stops
+        # input_grad=False: model.backward(g, input_grad=False), which skips the
+        #   gradient for the data (dlcore's layers and Sequential take it)
     evaluate(model, loader, loss_fn=None, metrics=None) -> dict  # {'loss', 'accuracy', ...}
         # without loss_fn: accuracy alone when y holds integer class labels
     predict(model, X_or_loader, batch_size=256) -> np.ndarray    # outputs, eval mode

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.container import backward_to_weights
 from ..nn.module import Module
 from ..optim.lr_scheduler import OneCycleLR
 from .history import EarlyStopping, History
@@ -97,9 +96,17 @@ def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: 
         metrics: Mapping[str, Metric] | None = None,
         early_stopping: EarlyStopping | int | None = None,
         scheduler_interval: str | None = None, clip_grad_norm: float | None = None,
-        callbacks: Iterable[Callable[[History], bool | None]] | None = None) -> History:
+        callbacks: Iterable[Callable[[History], bool | None]] | None = None,
+        input_grad: bool = True) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; see the module
     docstring for every argument. Returns the ``History``.
+
+    Each step calls ``model.backward(loss_fn.backward())``, the whole backward pass.
+    ``input_grad=False`` calls ``model.backward(grad, input_grad=False)`` instead:
+    dlcore's layers and ``Sequential`` then skip the gradient for the data, which
+    nothing uses (PyTorch skips it too, as the data does not require grad), for a
+    faster step and the same parameter gradients. A model of your own takes that
+    argument only if its ``backward`` does.
 
     Raises ``NonFiniteLossError`` at the first NaN or infinite loss, naming the
     epoch and step, before that loss touches the weights.
@@ -133,7 +140,10 @@ def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: 
                 loss = loss_fn(y_hat, y)
                 if not np.isfinite(loss):
                     raise NonFiniteLossError(epoch, step, steps, float(loss), _lr(optimizer))
-                backward_to_weights(model, loss_fn.backward())   # dL/d(data) unused
+                if input_grad:
+                    model.backward(loss_fn.backward())
+                else:                                        # dL/d(data) is never used
+                    model.backward(loss_fn.backward(), input_grad=False)
                 if clip_grad_norm is not None:
                     clip_grad_norm_(model.parameters(), clip_grad_norm)
                 optimizer.step()

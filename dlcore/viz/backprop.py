@@ -3,7 +3,7 @@
 ``backprop_steps`` runs the engine's own layers one at a time (forward, then
 the loss, then ``backward`` in reverse) and records what each step computes;
 ``draw_backprop_step`` draws the network as a computation graph with every
-value known so far (black) and every gradient known so far (red);
+value known so far (black) and every gradient known so far (vermillion);
 ``backprop_stepper`` wraps both in a slider and two buttons.
 
     from dlcore.viz import backprop
@@ -24,8 +24,7 @@ from .. import nn
 from ..rng import manual_seed
 from . import plots
 
-FORWARD_COLOR = "#1f77b4"
-BACKWARD_COLOR = "#d62728"
+FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 
 
 @dataclass
@@ -162,7 +161,7 @@ def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figur
     """The computation graph of ``model`` after step ``k`` of ``steps``.
 
     Nodes hold values (black) and, once the backward pass reached them,
-    gradients dL/d(node) (red). Edges of a Linear layer carry their weight and,
+    gradients dL/d(node) (vermillion). Edges of a Linear layer carry their weight and,
     after its backward step, the weight's gradient; each node's bias sits above it.
     """
     if not 0 <= k < len(steps):
@@ -235,7 +234,7 @@ def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figur
     ax.text(xs[0] - 1.3, -3.05, f"step {k} of {len(steps) - 1} ({step.phase}): {step.title}",
             fontsize=11.5, weight="bold", color=color, va="top")
     ax.text(xs[0] - 1.3, -3.55, step.formula, fontsize=10.5, va="top", family="DejaVu Sans")
-    ax.text(xs[-1] + 1.35, -3.05, "black: value (forward)\nred ∂: gradient dL/d· (backward)",
+    ax.text(xs[-1] + 1.35, -3.05, "black: value (forward)\nvermillion ∂: gradient dL/d· (backward)",
             fontsize=9.5, ha="right", va="top", color="0.25")
     fig.tight_layout()
     return plots.finish(fig)

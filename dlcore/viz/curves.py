@@ -4,7 +4,8 @@
     fig = compare_curves({"SGD": h1, "Adam": h2}, key="val_loss")
     fig = plot_curves({"train": losses}, ylabel="loss")   # any lists of numbers
 
-Training figures are solid lines, validation dashed in the same colour; the
+Training curves are solid blue lines with round markers, validation dashed
+vermillion with square ones (told apart without colour too); the
 best validation epoch of an early-stopped run is marked. Each function returns
 a closed ``Figure`` (see ``dlcore.viz.plots``); pass ``axes`` to draw into
 existing ones instead (then the figure is left open to its owner).
@@ -62,7 +63,8 @@ def plot_history(history: Any, keys: Iterable[str] | None = None, axes: Any = No
                     x = epochs or list(range(1, len(values) + 1))
                     ax.plot(x, values, dashes, color=plots.CLASS_COLORS[0 if dashes == "-"
                                                                         else 1],
-                            marker="o" if len(values) < 30 else None, ms=3, label=label)
+                            marker=("o" if dashes == "-" else "s") if len(values) < 30
+                            else None, ms=3, label=label)
             if best is not None:
                 ax.axvline(best, color=plots.ACCENT, lw=1, ls=":", label=f"best epoch {best}")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -76,7 +78,8 @@ def plot_history(history: Any, keys: Iterable[str] | None = None, axes: Any = No
 def plot_curves(curves: Mapping[str, Sequence[float]], ylabel: str = "loss",
                 xlabel: str = "epoch", title: str | None = None, log: bool = False,
                 ax: Any = None) -> Any:
-    """Several named sequences of numbers on one set of axes (x counts from 1)."""
+    """Several named sequences of numbers on one set of axes (x counts from 1),
+    each in its own colour, line style and marker."""
     with plots.style():
         own = ax is None
         if own:
@@ -84,8 +87,12 @@ def plot_curves(curves: Mapping[str, Sequence[float]], ylabel: str = "loss",
         else:
             fig = ax.figure
         for i, (label, values) in enumerate(curves.items()):
+            # colour, line style and marker all differ, so no curve needs colour alone
             ax.plot(range(1, len(values) + 1), values,
-                    color=plots.CLASS_COLORS[i % len(plots.CLASS_COLORS)], label=label)
+                    color=plots.CLASS_COLORS[i % len(plots.CLASS_COLORS)],
+                    ls=plots.LINESTYLES[i % len(plots.LINESTYLES)],
+                    marker=plots.MARKERS[i % len(plots.MARKERS)], ms=4,
+                    markevery=max(1, len(values) // 10), label=label)
         if log:
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)

@@ -110,7 +110,7 @@ def softmax_figure(logits, target: int = 0, class_names=None) -> Figure:
         ax_l.axhline(np.log(num_classes), color="#718096", lw=1.2, ls=":",
                      label=f"blind guess: log {num_classes} = {np.log(num_classes):.2f}")
         ax_l.plot([p[target]], [loss], "o", color=plots.CLASS_COLORS[1], ms=10,
-                  label="true class (red bar)")
+                  label="true class (coloured bar)")
         ax_l.legend(loc="upper right", framealpha=0.9)
         ax_l.set_xlim(0, 1.02)
         ax_l.set_ylim(0, 5.5)

@@ -6,9 +6,8 @@
     lv.lengths_figure(results, 20)                     # test error and predictions
     lv.gate_figure(results[20].models["LSTM"], X[0])   # i, f, o and c over one sequence
 
-``lstm_gates`` recomputes one layer's gates in the textbook form (a sigmoid and
-a tanh per gate, one step at a time), from the layer's own weights; a test
-checks it against ``nn.LSTM`` (the engine computes all gates with one tanh).
+``lstm_gates`` records one layer's gates step by step through the engine's own
+loop, ``nn.LSTM.forward_steps`` (one copy of the LSTM's equations: the engine's).
 """
 from __future__ import annotations
 
@@ -32,13 +31,9 @@ KIND_COLORS = {"RNN": plots.CLASS_COLORS[0], "LSTM": plots.CLASS_COLORS[1],
                "GRU": plots.CLASS_COLORS[2]}
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
-
-
 def lstm_gates(lstm: nn.LSTM, x: np.ndarray) -> dict[str, np.ndarray]:
     """The gates and states of the first layer of ``lstm`` over one sequence
-    x (T, D), from h_0 = c_0 = 0, one step at a time in the textbook form:
+    x (T, D), from h_0 = c_0 = 0, by the engine's own loop, ``nn.LSTM.forward_steps``:
 
         i = sigma(W_ii x + b_ii + W_hi h + b_hi)     input gate
         f = sigma(W_if x + b_if + W_hf h + b_hf)     forget gate
@@ -48,20 +43,13 @@ def lstm_gates(lstm: nn.LSTM, x: np.ndarray) -> dict[str, np.ndarray]:
 
     Returns a dict of (T, H) arrays: 'i', 'f', 'g', 'o', 'c', 'h'.
     """
-    H = lstm.hidden_size
-    W_ih, W_hh = lstm.weight_ih_l0.data.astype(np.float64), lstm.weight_hh_l0.data
-    b = (lstm.bias_ih_l0.data + lstm.bias_hh_l0.data) if lstm.bias else np.zeros(4 * H)
-    h, c = np.zeros(H), np.zeros(H)
-    record: dict[str, list[np.ndarray]] = {k: [] for k in "ifgoch"}
-    for x_t in np.asarray(x, np.float64):
-        z = W_ih @ x_t + W_hh @ h + b                       # (4H,): the gates' inputs, stacked
-        i, f = _sigmoid(z[:H]), _sigmoid(z[H:2 * H])
-        g, o = np.tanh(z[2 * H:3 * H]), _sigmoid(z[3 * H:])
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        for name, value in zip("ifgoch", (i, f, g, o, c, h), strict=True):
-            record[name].append(value)
-    return {name: np.array(values) for name, values in record.items()}
+    x = np.asarray(x, lstm.weight_ih_l0.dtype)[:, None]         # (T, 1, D): a batch of one
+    h0 = np.zeros((1, lstm.hidden_size), x.dtype)
+    b_hh = lstm.bias_hh_l0.data if lstm.bias else None
+    hs, _, (cs, gates, _) = lstm.forward_steps(lstm.input_projection(x), lstm.weight_hh_l0.data,
+                                               b_hh, h0, h0)
+    record = {name: np.array([step[k][0] for step in gates]) for k, name in enumerate("ifgo")}
+    return record | {"c": cs[:, 0], "h": hs[:, 0]}
 
 
 # -- the picture of the cell -------------------------------------------------------------

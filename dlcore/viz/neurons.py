@@ -62,14 +62,16 @@ def decision_line(w1: float, w2: float, b: float,
 
 def draw_neuron(ax, w1: float, w2: float, b: float, activation_name: str) -> None:
     """A neuron as a diagram: inputs, weighted edges, the sum with its bias,
-    the activation, the output."""
-    blue, red, green = plots.CLASS_COLORS[:3]
+    the activation, the output. A negative weight's edge is vermillion and dashed, a
+    positive one's green and solid (told apart without colour too)."""
+    blue, vermillion, green = plots.CLASS_COLORS[:3]
     for y, name, w in ((1.0, "$x_1$", w1), (-1.0, "$x_2$", w2)):
         ax.add_patch(Circle((0, y), 0.32, color=blue))
         ax.text(0, y, name, ha="center", va="center", color="white", fontsize=13)
         ax.annotate("", (1.62, 0.12 * np.sign(y)), (0.34, y),
                     arrowprops={"arrowstyle": "->", "lw": 1 + 2.5 * min(abs(w), 3) / 3,
-                                "color": red if w < 0 else green})
+                                "color": vermillion if w < 0 else green,
+                                "linestyle": "--" if w < 0 else "-"})
         ax.text(0.75, 1.3 * y, f"$w_{1 if y > 0 else 2}$ = {w:.1f}", ha="left", va="center",
                 fontsize=11)
     ax.add_patch(Circle((2.0, 0), 0.42, facecolor="white", edgecolor="#2d3748", lw=2))

@@ -11,19 +11,28 @@ ending a cell with it, or with ``display(fig)``; a test reads its axes.
 
 Style: ``with plots.style():`` sets the course's fonts and sizes; ``subplots``
 makes a figure of one of the fixed ``SIZES``; ``finish`` closes it.
-``CLASS_COLORS`` colour class 0, 1, 2, ... the same way in every lesson; a
-model's output surface uses ``SURFACE_CMAP``, blue (low, class 0) to red
-(high, class 1), matching the first two class colours.
+Colours: ``CLASS_COLORS`` colour class 0, 1, 2, ... the same way in every lesson.
+They are Okabe and Ito's palette for colour-blind readers (Okabe & Ito, "Color
+Universal Design", 2008): blue, vermillion, bluish green, orange, reddish purple,
+sky blue, yellow, black, then grey and wine for the 9th and 10th digit classes.
+Blue and vermillion, classes 0 and 1, differ in lightness and in hue for the
+1 in 12 men with red-green colour blindness, where a red and a green turn the
+same olive. A model's output surface uses ``SURFACE_CMAP``, blue (low, class 0)
+through white to vermillion (high, class 1); ``ACCENT`` (orange) marks the one
+thing a figure points at; ``FORWARD_COLOR`` and ``BACKWARD_COLOR`` draw the two
+passes of backpropagation; ``LINESTYLES`` and ``MARKERS`` tell compared lines
+apart without colour.
 """
 from __future__ import annotations
 
 import contextlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import CenteredNorm, ListedColormap
+from matplotlib.colors import CenteredNorm, LinearSegmentedColormap, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -34,10 +43,16 @@ SIZES = {
     "square": (5.2, 5.0),
 }
 DPI = 90
-CLASS_COLORS = ("#2b6cb0", "#c53030", "#2f855a", "#d69e2e", "#6b46c1",
-                "#dd6b20", "#319795", "#b83280", "#4a5568", "#975a16")
-SURFACE_CMAP = "RdBu_r"
-ACCENT = "#d69e2e"
+BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, YELLOW, BLACK = (
+    "#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+CLASS_COLORS = (BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, YELLOW, BLACK,
+                "#999999", "#882255")
+SURFACE_CMAP = LinearSegmentedColormap.from_list("dlcore_surface",
+                                                 [BLUE, "#ffffff", VERMILLION])
+ACCENT = ORANGE
+FORWARD_COLOR, BACKWARD_COLOR = BLUE, VERMILLION
+LINESTYLES = ("-", "--", ":", "-.")          # the i-th of several compared lines ...
+MARKERS = ("o", "s", "^", "D", "v", "P")     # ... and its marker, so colour is not needed
 RC = {
     "font.size": 11,
     "axes.titlesize": 12,
@@ -138,7 +153,7 @@ def decision_boundary(model: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
                       legend: bool = True) -> Figure:
     """What a model does to every point of the plane around the data X (N, 2).
 
-    One output (a score or a probability): its value as a blue-to-red surface
+    One output (a score or a probability): its value as a blue-to-vermillion surface
     and the decision line where it crosses ``threshold`` (0.5 when every value
     lies in [0, 1], else 0; ``boundary=False`` leaves it out). C outputs:
     each point coloured by its argmax class. The data are drawn on top,
@@ -157,7 +172,7 @@ def decision_boundary(model: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
             if low >= 0 and high <= 1:
                 low, high = 0.0, 1.0
             high = max(high, low + 1e-6)
-            # The threshold is white, so the two sides read blue and red.
+            # The threshold is white, so the two sides read blue and vermillion.
             norm = CenteredNorm(vcenter=threshold,
                                 halfrange=max(threshold - low, high - threshold))
             filled = ax.contourf(xx, yy, zz, levels=np.linspace(low, high, 21), norm=norm,
@@ -213,23 +228,34 @@ def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
     return widgets.VBox([*rows, out])
 
 
-def show_source(obj):
-    """The source of an engine function or class as a highlighted code block,
-    headed by its file: how a lesson shows the one true copy of the code.
+def show_source(obj: Any):
+    """The source of a function, method or class as a highlighted code block,
+    headed by its name and file: how every lesson shows the one true copy of the
+    engine's code. ``plots.show_source(nn.Linear.backward)``.
 
-    Returns an ``IPython.display.Markdown`` that JupyterLab renders. (No line
-    numbers: they would change with every edit above the function.)
+    Returns an ``IPython.display.Markdown``: JupyterLab renders it as Python with
+    syntax colours, and its plain-text form is the same fixed line in every run
+    (so nbval, which compares text, never sees a difference). A method inherited
+    from a base class is shown with the base's name (``nn.BatchNorm1d.forward``
+    is ``BatchNorm.forward``), where its code really is. No line numbers: they
+    would change with every edit above the code.
     """
     import inspect
+    import textwrap
     from pathlib import Path
 
     from IPython.display import Markdown
 
-    path = Path(inspect.getsourcefile(obj)).resolve()
+    try:
+        path = Path(inspect.getsourcefile(obj)).resolve()
+        code = textwrap.dedent(inspect.getsource(obj)).rstrip()
+    except (TypeError, OSError) as err:
+        raise TypeError(f"show_source: no Python source to show for {obj!r} (a function, "
+                        "method or class defined in a .py file is needed)") from err
     package = Path(__file__).resolve().parents[1]          # .../dlcore
     where = (path.relative_to(package.parent) if package in path.parents else path).as_posix()
-    code = inspect.getsource(obj).rstrip()
-    return Markdown(f"from `{where}`:\n\n```python\n{code}\n```")
+    name = getattr(obj, "__qualname__", getattr(obj, "__name__", ""))
+    return Markdown(f"`{name}`, from `{where}`:\n\n```python\n{code}\n```")
 
 
 def slider_style() -> dict:

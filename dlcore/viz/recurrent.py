@@ -24,8 +24,7 @@ from ..rng import manual_seed
 from . import plots
 
 SCALES = (0.5, 0.8, 1.0, 1.2, 1.5, 2.0)   # the reference curves of the gradient figure
-FORWARD_COLOR = "#1f77b4"
-BACKWARD_COLOR = "#d62728"
+FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 
 
 # -- pictures --------------------------------------------------------------------------
@@ -44,7 +43,7 @@ def _arrow(ax, a, b, color="0.35", rad=0.0, lw=1.6, style="-|>"):
 def unrolled_figure(steps: int = 4, backward: bool = False) -> Figure:
     """Left: an RNN cell with its loop (h feeds back). Right: the same cell
     unrolled over ``steps`` time steps, one copy per step, sharing its weights.
-    ``backward=True`` adds the gradient flowing back through time (red)."""
+    ``backward=True`` adds the gradient flowing back through time (vermillion)."""
     with plots.style():
         fig, ax = plt.subplots(figsize=(11, 3.9), dpi=plots.DPI)
         color = plots.CLASS_COLORS[2]
