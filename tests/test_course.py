@@ -273,3 +273,42 @@ def test_shared_stub_and_the_obvious_answer_are_no_evidence():
     pairs = similarity.compare_class(answers, {"relu": stub},
                                      keep=frozenset({"relu_backward"}))
     assert all(p.score == 0 for p in pairs) and not any(p.stands_out for p in pairs)
+
+
+# -- refused before anything is graded (the real command) --------------------------------
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _grade(tmp_path, *extra):
+    import subprocess
+    import sys
+    (tmp_path / "submitted").mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-m", "dlcore", "grade", str(tmp_path / "submitted"),
+                           "--assignment", "01_neurons_and_layers", "--out",
+                           str(tmp_path / "out"), *map(str, extra)],
+                          cwd=PROJECT, capture_output=True, text=True, timeout=120)
+
+
+def test_a_naive_due_date_stops_the_run_before_grading(tmp_path):
+    proc = _grade(tmp_path, "--due", "2026-12-01T23:59")
+    assert proc.returncode == 2 and "has no time zone" in proc.stderr
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_points_that_disagree_with_the_spec_stop_the_run_and_name_the_cell(tmp_path):
+    import json
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    with open(os.path.join(PROJECT, "solutions", "01_neurons_and_layers.ipynb"),
+              encoding="utf-8") as f:
+        nb = json.load(f)
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("grade_id") == "dense_forward":
+            meta["points"] = 5
+    (solutions / "01_neurons_and_layers.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    proc = _grade(tmp_path, "--solutions", solutions)
+    assert proc.returncode == 2
+    assert "points disagree, so nothing was graded" in proc.stderr
+    assert "'dense_forward' is worth 2 in its spec" in proc.stderr and "but 5" in proc.stderr
+    assert "learner" not in proc.stderr.lower()  # the teacher's problem, said to the teacher

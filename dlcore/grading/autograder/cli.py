@@ -53,7 +53,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--assignment", required=True, help="exercise name, e.g. 01_neurons_and_layers")
     p.add_argument("--out", required=True, help="output folder (gradebook.csv, feedback/)")
     p.add_argument("--timeout", type=float, default=60.0,
-                   help="wall-clock seconds per submission (default 60)")
+                   help="wall-clock seconds for each cell of a notebook and for each "
+                        "graded part's hidden cases (default 60); a cell or part that "
+                        "runs out costs only its own part (a teacher's ungraded cell "
+                        "costs none) and the rest is graded without it")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="submissions graded at once (default: 2, or 1 on one core)")
     p.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
@@ -248,8 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         "roster": args.roster, "due": args.due, "late_penalty": args.late_penalty,
         "extensions": {k: v.isoformat() for k, v in policy.extensions.items()},
         "only": args.only, "why": "--only: regrade these learners" if args.only else
-        ("first run" if graded_now == len(subs) else "resume or rerun: unchanged "
-         "notebooks taken from the journal"),
+        ("first run" if graded_now == sum(1 for s in subs if s.path) else "resume or "
+         "rerun: unchanged notebooks taken from the journal"),
         "graded": graded_now, "from_journal": len(subs) - graded_now, "rows": len(rows),
         "missing": [r["student"] for r in rows if r["status"] == "missing"],
         "unmatched": sorted(policy.unmatched),
@@ -298,8 +301,8 @@ def _grade_one(sub: Submission, assignment: Assignment, sandbox: Sandbox,
 def _grade_all(subs: list[Submission], assignment: Assignment, sandbox: Sandbox,
                journal: Journal, workers: int, only: set[str]
                ) -> tuple[list[dict[str, Any]], int]:
-    """Every submission's result in order, and how many were graded now (not taken
-    from the journal)."""
+    """Every submission's result in order, and how many notebooks were graded now (not
+    taken from the journal)."""
     results: dict[int, tuple[dict[str, Any], bool]] = {}
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
@@ -317,7 +320,9 @@ def _grade_all(subs: list[Submission], assignment: Assignment, sandbox: Sandbox,
         os._exit(130)  # running workers die with the grader (PR_SET_PDEATHSIG)
     pool.shutdown()
     ordered = [results[i] for i in range(len(subs))]
-    return [r for r, _ in ordered], sum(1 for _, now in ordered if now)
+    graded_now = sum(1 for (_, now), sub in zip(ordered, subs, strict=True)
+                     if now and sub.path is not None)
+    return [r for r, _ in ordered], graded_now
 
 
 if __name__ == "__main__":
