@@ -61,6 +61,15 @@ Text::
     zen_of_python() -> str                    # PEP 20, decoded from `this`, no printing
     CharVocab(text): .chars .stoi len() .encode(str) -> int64 ids .decode(ids) .one_hot(ids)
     char_windows(text, seq_len=32, vocab=None, step=1) -> (X (N, T), Y (N, T), vocab)
+    python_docs(ascii=True) -> str            # Python's help topics (pydoc_data), ~465k chars
+
+Generated data for lesson 12's applications::
+
+    make_clips(n=600, frames=6, size=12, square=3, speed=1, noise=0.1, seed=0)
+        -> X (n, T, 1, H, W) float32, y (n,) int64: a moving square, label = DIRECTIONS
+    make_transactions(n=20000, fraud_rate=0.01, seed=0) -> X (n, 6) float32 (FEATURES),
+        y (n,) int64: 1 fraud (rare), 0 legitimate
+    tictactoe: winner, legal_moves, random_player, play, self_play_positions, match
 
 Augmentation (augment.py; on a batch (N, C, H, W) or (N, H, W), shape and dtype
 kept; each takes ``generator=None``, meaning ``dlcore.rng.generator()``)::
@@ -83,13 +92,16 @@ from .augment import (
     hflip,
     vflip,
 )
+from . import tictactoe
+from .clips import DIRECTIONS, make_clips
 from .dataset import TensorDataset
 from .loader import DataLoader
 from .printed import FONTS, load_printed_digits, printed_digits
 from .real import load_breast_cancer, load_digits, load_sample_images, sample_image
 from .sequences import adding_problem, copy_task, sine_waves
 from .split import Splits, Standardizer, split_indices, standardize, train_val_test_split
-from .text import CharVocab, char_windows, zen_of_python
+from .text import CharVocab, char_windows, python_docs, zen_of_python
+from .transactions import FEATURES, make_transactions
 from .toy import make_blobs, make_circles, make_moons, make_spirals, make_xor
 
 __all__ = [
@@ -98,8 +110,9 @@ __all__ = [
     "make_moons", "make_circles", "make_spirals", "make_xor", "make_blobs",
     "load_digits", "load_breast_cancer", "load_sample_images", "sample_image",
     "adding_problem", "copy_task", "sine_waves",
-    "zen_of_python", "CharVocab", "char_windows",
+    "zen_of_python", "python_docs", "CharVocab", "char_windows",
     "printed_digits", "load_printed_digits", "FONTS",
+    "make_clips", "DIRECTIONS", "make_transactions", "FEATURES", "tictactoe",
     "augment", "Compose", "GaussianNoise", "RandomCrop", "RandomHorizontalFlip",
     "RandomRotation", "RandomShift", "RandomVerticalFlip", "hflip", "vflip",
 ]

@@ -1,0 +1,40 @@
+"""Lesson 12's video, game and fraud figures draw what they say."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlcore.data.clips import make_clips  # noqa: E402
+from dlcore.viz import fraud, games, video  # noqa: E402
+
+
+def test_clips_figure_has_a_frame_per_cell_and_marks_mistakes():
+    X, y = make_clips(3, frames=4, seed=0)
+    wrong = (y + 1) % 4
+    fig = video.clips_figure(X, y, predicted=[y[0], wrong[1], y[2]])
+    assert len(fig.axes) == 12
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert sum("✗" in label for label in labels) == 1
+    with pytest.raises(ValueError, match="N, T, 1, H, W"):
+        video.clips_figure(X[:, :, 0], y)
+
+
+def test_board_figure_writes_the_values_of_empty_squares():
+    board = np.array([1, 0, -1, 0, 1, 0, 0, 0, -1])
+    values = np.where(board == 0, np.linspace(-1, 1, 9), np.nan)
+    fig = games.board_figure(board, values, player=1)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts.count("X") == 2 and texts.count("O") == 2
+    assert f"{values[7]:+.2f}" in texts
+
+
+def test_match_figure_and_precision_recall():
+    fig = games.match_figure({"a": {"win": 0.5, "draw": 0.2, "loss": 0.3}})
+    assert len(fig.axes[0].patches) == 3
+    p = np.array([0.9, 0.6, 0.4, 0.1])
+    y = np.array([1, 0, 1, 0])
+    precision, recall = fraud.precision_recall_at(p, y, np.array([0.05, 0.5, 0.95]))
+    assert np.allclose(precision, [0.5, 0.5, 1.0]) and np.allclose(recall, [1.0, 0.5, 0.0])
+    assert len(fraud.threshold_curves(p, y, chosen=0.5).axes) == 2
