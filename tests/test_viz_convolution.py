@@ -162,3 +162,15 @@ def test_widgets_build_and_the_window_slider_follows_the_sizes():
     images = np.zeros((3, 1, 8, 8), np.float32)
     explorer = cv.feature_map_explorer(model, images, np.array([0, 1, 2]))
     assert explorer.children[0].children[0].max == 2
+
+
+def test_seed_comparison_figure_shows_each_seed_and_the_mean():
+    accuracies = {"MLP": [0.967, 0.967, 0.969], "CNN": [0.981, 0.975, 0.972]}
+    fig = cv.seed_comparison_figure(accuracies, n_test=359)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    cnn = 100 * np.array(accuracies["CNN"])
+    assert labels[1] == f"CNN: {cnn.mean():.1f}% ± {cnn.std(ddof=1):.1f}"
+    markers = [ln for ln in ax.get_lines() if ln.get_label() == labels[1]][0]
+    np.testing.assert_allclose(markers.get_xdata(), cnn)
+    assert "0.28 points" in ax.get_xlabel()

@@ -194,3 +194,52 @@ def test_widgets_build():
     pytest.importorskip("ipywidgets")
     assert vo.learning_rate_explorer().children
     assert vo.optimizer_race().children
+
+
+def test_rmsprop_lands_on_the_aligned_ravine_but_not_the_turned_one():
+    # Per-weight step sizes fit the axes: turned by 45 degrees, the ravine is no longer fixed.
+    rms = partial(optim.RMSprop, lr=0.3)
+    aligned = vo.run_optimizer(vo.RAVINE, rms, steps=100)
+    turned = vo.run_optimizer(vo.ROTATED_RAVINE, rms, steps=100)
+    assert vo.distance_to_minimum(vo.RAVINE, aligned) < 1e-6
+    assert vo.distance_to_minimum(vo.ROTATED_RAVINE, turned) > 0.1
+    # SGD has no favourite axes: the same distance on both.
+    sgd = partial(optim.SGD, lr=0.9)
+    assert vo.distance_to_minimum(vo.RAVINE, vo.run_optimizer(vo.RAVINE, sgd, 100)) == \
+        pytest.approx(vo.distance_to_minimum(vo.ROTATED_RAVINE,
+                                             vo.run_optimizer(vo.ROTATED_RAVINE, sgd, 100)))
+
+
+def test_the_turned_ravine_is_the_ravine_turned():
+    turn = np.deg2rad(45)
+    R = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    p = np.array([-3.0, 0.7])
+    q = R @ p
+    assert vo.ROTATED_RAVINE.f(*q) == pytest.approx(vo.RAVINE.f(*p))
+    np.testing.assert_allclose(vo.ROTATED_RAVINE.grad(q), R @ vo.RAVINE.grad(p))
+    np.testing.assert_allclose(vo.ROTATED_RAVINE.start, R @ np.array(vo.RAVINE.start))
+
+
+def test_rmsprop_first_step_is_lr_over_root_one_minus_alpha():
+    # No bias correction: the lesson's explanation of RMSprop's spike on Rosenbrock.
+    s = vo.ROSENBROCK
+    path = vo.run_optimizer(s, partial(optim.RMSprop, lr=s.lr_adaptive), steps=1)
+    np.testing.assert_allclose(np.abs(path[1] - path[0]), s.lr_adaptive / np.sqrt(1 - 0.99))
+    adam = vo.run_optimizer(s, partial(optim.Adam, lr=s.lr_adaptive), steps=1)
+    np.testing.assert_allclose(np.abs(adam[1] - adam[0]), s.lr_adaptive, rtol=1e-6)
+
+
+def test_ravines_figure_labels_each_path_with_its_distance():
+    paths = {s.name: vo.race(s, {"SGD": partial(optim.SGD, lr=0.9)}, steps=20)
+             for s in (vo.RAVINE, vo.ROTATED_RAVINE)}
+    fig = vo.ravines_figure(paths)
+    assert len(fig.axes) == 2
+    label = fig.axes[1].get_legend().get_texts()[0].get_text()
+    d = vo.distance_to_minimum(vo.ROTATED_RAVINE, paths[vo.ROTATED_RAVINE.name]["SGD"])
+    assert label == f"SGD: {d:.2g} from the minimum after 20 steps"
+    plt.close(fig)
+
+
+def test_racers_differ_by_line_style_and_marker_not_only_colour():
+    styles = {(vo.LINES[name]) for name in vo.racers(0.1, 0.1)}
+    assert len(styles) == 4

@@ -412,3 +412,27 @@ def feature_map_explorer(model: nn.Sequential, images: np.ndarray, labels: np.nd
                     pixels=None if pixels is None else pixels[index])
 
     return plots.interactive_figure(show, {"index": index}, height="520px", columns=1)
+
+
+def seed_comparison_figure(accuracies: dict[str, list[float]], n_test: int) -> Figure:
+    """One row per model: the test accuracy of each seed (a marker each), their
+    mean (a bar) and one test digit's worth of accuracy (1 / ``n_test``) for scale."""
+    names = list(accuracies)
+    markers = ("o", "s", "^", "D")
+    with plots.style():
+        fig, ax = plt.subplots(figsize=(8.0, 1.3 + 0.6 * len(names)), dpi=plots.DPI,
+                               layout="constrained")
+        for k, name in enumerate(names):
+            values = 100 * np.asarray(accuracies[name])
+            color = plots.CLASS_COLORS[k % len(plots.CLASS_COLORS)]
+            ax.plot(values, np.full(len(values), k), markers[k % len(markers)], ms=9,
+                    color=color, alpha=0.8, mec="k", mew=0.6,
+                    label=f"{name}: {values.mean():.1f}% ± {values.std(ddof=1):.1f}")
+            ax.plot([values.mean()] * 2, [k - 0.3, k + 0.3], color=color, lw=3)
+        ax.set_yticks(range(len(names)), names)
+        ax.set_ylim(-0.6, len(names) - 0.4)
+        ax.set_xlabel(f"test accuracy (%), one marker per seed; one test digit = "
+                      f"{100 / n_test:.2f} points")
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    return plots.finish(fig)

@@ -23,8 +23,12 @@ from .. import nn, optim
 from . import plots
 
 MakeOptimizer = Callable[[list], optim.Optimizer]
-COLORS = {"SGD": "#7f7f7f", "SGD + momentum": "#1f77b4", "RMSprop": "#2ca02c",
-          "Adam": "#d62728"}
+# Each racer has a colour of the course's colour-blind-safe palette AND its own line
+# style and marker, so the paths can be told apart without colour too.
+COLORS = {"SGD": "0.35", "SGD + momentum": plots.CLASS_COLORS[0],
+          "RMSprop": plots.CLASS_COLORS[1], "Adam": plots.CLASS_COLORS[2]}
+LINES = {"SGD": ("-", "o"), "SGD + momentum": ("--", "s"), "RMSprop": ("-.", "^"),
+         "Adam": (":", "D")}
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,26 @@ ROSENBROCK = Surface("Rosenbrock: (1 - w1)² + 100 (w2 - w1²)²", _rosenbrock_f
 SADDLE = Surface("a saddle: w1² + w2⁴/4 - w2²/2", _saddle_f, _saddle_grad, (-2.0, 1e-3),
                  (0.0, 1.0), (-2.5, 2.5), (-1.8, 1.8), lr_sgd=0.05, lr_adaptive=0.05, steps=150,
                  lr_sgd_max=2.0)
-SURFACES = (RAVINE, ROSENBROCK, SADDLE)
+# The same ravine turned by 45 degrees: its long axis is no longer a weight's axis.
+_TURN = np.deg2rad(45.0)
+_COS, _SIN = float(np.cos(_TURN)), float(np.sin(_TURN))
+
+
+def _rotated_ravine_f(x, y):
+    return _ravine_f(_COS * x + _SIN * y, -_SIN * x + _COS * y)
+
+
+def _rotated_ravine_grad(p):
+    g = _ravine_grad(np.array([_COS * p[0] + _SIN * p[1], -_SIN * p[0] + _COS * p[1]]))
+    return np.array([_COS * g[0] - _SIN * g[1], _SIN * g[0] + _COS * g[1]])
+
+
+ROTATED_RAVINE = Surface(
+    "the same ravine turned by 45°", _rotated_ravine_f, _rotated_ravine_grad,
+    (_COS * RAVINE.start[0] - _SIN * RAVINE.start[1],
+     _SIN * RAVINE.start[0] + _COS * RAVINE.start[1]),
+    (0.0, 0.0), (-10.0, 10.0), (-8.0, 8.0), lr_sgd=0.9, lr_adaptive=0.3, steps=100, lr_sgd_max=2.0)
+SURFACES = (RAVINE, ROTATED_RAVINE, ROSENBROCK, SADDLE)
 
 
 def run_optimizer(surface: Surface, make_optimizer: MakeOptimizer, steps: int,
@@ -162,6 +185,8 @@ def draw_race(surface: Surface, paths: dict[str, np.ndarray]) -> Figure:
     # Drawn last to first, so plain SGD (often the slowest) stays on top.
     for name, path in reversed(paths.items()):
         color = COLORS.get(name)
+        linestyle, marker = LINES.get(name, ("-", None))
+        every = max(1, (len(path) - 1) // 12)
         diverged = len(path) > 1 and (not np.all(np.isfinite(path[-1]))
                                       or np.abs(path[-1]).max() > 10 * max(
                                           map(abs, surface.xlim + surface.ylim)))
@@ -169,12 +194,14 @@ def draw_race(surface: Surface, paths: dict[str, np.ndarray]) -> Figure:
         label = f"{name}: diverged at step {len(path) - 1}" if diverged else (
             f"{name}: {distance:.2g} from the minimum" if distance >= 1e-3 else
             f"{name}: at the minimum")
-        ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.8, label=label)
-        ax.plot(path[-1, 0], path[-1, 1], "o", color=color, ms=6)
+        ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker, markevery=every,
+                ms=5, color=color, lw=1.8, label=label)
+        ax.plot(path[-1, 0], path[-1, 1], marker or "o", color=color, ms=8, mec="k")
         with np.errstate(over="ignore", invalid="ignore"):
             losses = surface.f(path[:, 0], path[:, 1]) - f_min
         ax_loss.semilogy(np.arange(len(path)), np.maximum(losses, 1e-12), color=color,
-                         lw=1.8, label=name)
+                         linestyle=linestyle, marker=marker, markevery=every, ms=5, lw=1.8,
+                         label=name)
     ax.plot(*surface.start, "ks", ms=7, label="start")
     ax.plot(*surface.minimum, "*", color="gold", mec="k", ms=16, label="minimum")
     ax.set_title(surface.name, fontsize=11)
@@ -189,6 +216,28 @@ def draw_race(surface: Surface, paths: dict[str, np.ndarray]) -> Figure:
     ax_loss.set_title("how fast each one gets down", fontsize=11)
     ax_loss.set_ylim(1e-8, None)
     ax_loss.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    return plots.finish(fig)
+
+
+def ravines_figure(paths: dict[str, dict[str, np.ndarray]]) -> Figure:
+    """The ravine and the turned ravine side by side: ``paths`` maps each surface's
+    name (``RAVINE.name``, ``ROTATED_RAVINE.name``) to {optimizer name: path}."""
+    surfaces = [s for s in (RAVINE, ROTATED_RAVINE) if s.name in paths]
+    fig, axes = plt.subplots(1, len(surfaces), dpi=plots.DPI, figsize=(6 * len(surfaces), 4.2),
+                             squeeze=False)
+    for ax, surface in zip(axes[0], surfaces, strict=True):
+        _contours(ax, surface)
+        for name, path in paths[surface.name].items():
+            linestyle, marker = LINES.get(name, ("-", None))
+            ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker, ms=4,
+                    markevery=max(1, (len(path) - 1) // 20), color=COLORS.get(name), lw=1.6,
+                    label=f"{name}: {distance_to_minimum(surface, path):.2g} from the minimum "
+                          f"after {len(path) - 1} steps")
+        ax.plot(*surface.start, "ks", ms=7)
+        ax.plot(*surface.minimum, "*", color="gold", mec="k", ms=14)
+        ax.set_title(surface.name.split(":")[0], fontsize=11)
+        ax.legend(loc="lower right", fontsize=8.5, framealpha=0.9)
     fig.tight_layout()
     return plots.finish(fig)
 
@@ -240,7 +289,9 @@ def draw_learning_rates(lrs: tuple[float, ...] = (0.05, 0.3, 0.9, 1.05),
         path = gd_on_parabola(lr, steps)
         shown = path[np.abs(path) < 3.2]
         ax.plot(w, w**2, color="0.6", lw=1.5)
-        ax.plot(shown, shown**2, "-", color=f"C{k}", lw=1.2, alpha=0.8)
+        color = plots.CLASS_COLORS[k % len(plots.CLASS_COLORS)]
+        linestyle, marker = tuple(LINES.values())[k % len(LINES)]
+        ax.plot(shown, shown**2, linestyle, color=color, lw=1.2, alpha=0.8)
         ax.scatter(shown, shown**2, c=np.arange(len(shown)), cmap=cmap, s=28, zorder=3,
                    vmin=0, vmax=steps)
         ax.set_ylim(-0.5, 9.5)
@@ -249,8 +300,8 @@ def draw_learning_rates(lrs: tuple[float, ...] = (0.05, 0.3, 0.9, 1.05),
         ax.set_xlabel("w")
         if k == 0:
             ax.set_ylabel("loss f(w) = w²")
-        axes[-1].semilogy(np.arange(len(path)), np.maximum(path**2, 1e-12), "o-", ms=3,
-                          label=f"lr = {lr:g}")
+        axes[-1].semilogy(np.arange(len(path)), np.maximum(path**2, 1e-12), color=color,
+                          linestyle=linestyle, marker=marker, ms=4, label=f"lr = {lr:g}")
     axes[-1].set_title("loss at each step", fontsize=10.5)
     axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1].set_xlabel("step")
@@ -319,10 +370,13 @@ def draw_minibatch_paths(paths: dict[int, np.ndarray], seed: int = 0) -> Figure:
         label = "full batch (gradient descent)" if batch_size >= n else (
             f"batch size {batch_size}")
         steps_per_epoch = -(-n // batch_size)
-        ax.plot(path[:, 0], path[:, 1], "-", color=f"C{k}", lw=1.2 if batch_size > 1 else 0.7,
+        color = plots.CLASS_COLORS[k % len(plots.CLASS_COLORS)]
+        linestyle = tuple(LINES.values())[k % len(LINES)][0]
+        ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.2 if batch_size > 1 else 0.7,
                 label=f"{label}: {len(path) - 1} steps")
         epochs = np.arange(len(path)) / steps_per_epoch
-        ax_loss.semilogy(epochs, regression_loss(path[:, 0], path[:, 1], seed), color=f"C{k}",
+        ax_loss.semilogy(epochs, regression_loss(path[:, 0], path[:, 1], seed), color=color,
+                         linestyle=linestyle,
                          lw=1.2, label=label)
     ax.plot(-2, -2, "ks", ms=7, label="start")
     ax.plot(2, 1, "*", color="gold", mec="k", ms=15, label="the true line y = 2x + 1")
@@ -350,8 +404,9 @@ def learning_rate_explorer():
     """A widget: one learning-rate slider; gradient descent on w² redrawn on release."""
     import ipywidgets as widgets
 
-    lr = widgets.FloatSlider(value=0.3, min=0.01, max=1.1, step=0.01, description="lr",
-                             continuous_update=False, readout_format=".2f",
+    lr = widgets.FloatSlider(value=0.3, min=0.01, max=1.1, step=0.01,
+                             description="learning rate lr", continuous_update=False,
+                             readout_format=".2f", style=plots.slider_style(),
                              layout=widgets.Layout(width="450px"))
     out = widgets.interactive_output(lambda lr: _show(draw_learning_rates((lr,))), {"lr": lr})
     out.layout = widgets.Layout(height="380px")
@@ -365,26 +420,30 @@ def optimizer_race():
 
     def slider(cls, description, **kwargs):
         return cls(description=description, continuous_update=False,
-                   style={"description_width": "120px"},
-                   layout=widgets.Layout(width="380px"), **kwargs)
+                   style={"description_width": "210px"},
+                   layout=widgets.Layout(width="470px"), **kwargs)
 
     surface = widgets.Dropdown(options=[(s.name, s) for s in SURFACES], value=ROSENBROCK,
-                               description="surface", layout=widgets.Layout(width="420px"))
-    lr_sgd = slider(widgets.FloatLogSlider, "lr SGD, momentum", value=ROSENBROCK.lr_sgd,
+                               description="loss surface", style={"description_width": "210px"},
+                               layout=widgets.Layout(width="470px"))
+    lr_sgd = slider(widgets.FloatLogSlider, "learning rate: SGD, SGD + momentum",
+                    value=ROSENBROCK.lr_sgd,
                     base=10, min=-4, max=float(np.log10(ROSENBROCK.lr_sgd_max)), step=0.1,
                     readout_format=".1e")
-    lr_adaptive = slider(widgets.FloatLogSlider, "lr RMSprop, Adam",
+    lr_adaptive = slider(widgets.FloatLogSlider, "learning rate: RMSprop, Adam",
                          value=ROSENBROCK.lr_adaptive, base=10, min=-3, max=0, step=0.1,
                          readout_format=".1e")
-    momentum = slider(widgets.FloatSlider, "momentum", value=0.9, min=0, max=0.99,
-                      step=0.01)
-    beta1 = slider(widgets.FloatSlider, "Adam beta1", value=0.9, min=0, max=0.99, step=0.01)
-    beta2 = slider(widgets.FloatSlider, "Adam beta2", value=0.999, min=0.5,
+    momentum = slider(widgets.FloatSlider, "momentum μ (SGD + momentum)", value=0.9, min=0,
+                      max=0.99, step=0.01)
+    beta1 = slider(widgets.FloatSlider, "Adam β1 (averages gradients)", value=0.9, min=0,
+                   max=0.99, step=0.01)
+    beta2 = slider(widgets.FloatSlider, "Adam β2 (averages squares)", value=0.999, min=0.5,
                    max=0.999, step=0.001, readout_format=".3f")
-    steps = slider(widgets.IntSlider, "steps", value=ROSENBROCK.steps, min=10, max=1000,
+    steps = slider(widgets.IntSlider, "steps per optimizer", value=ROSENBROCK.steps, min=10,
+                   max=1000,
                    step=10)
-    noise = slider(widgets.FloatSlider, "gradient noise", value=0.0, min=0.0, max=2.0,
-                   step=0.1)
+    noise = slider(widgets.FloatSlider, "gradient noise (as a mini-batch)", value=0.0,
+                   min=0.0, max=2.0, step=0.1)
 
     sliders = dict(lr_sgd=lr_sgd, lr_adaptive=lr_adaptive, momentum=momentum, beta1=beta1,
                    beta2=beta2, steps=steps, noise=noise)

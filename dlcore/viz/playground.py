@@ -337,11 +337,11 @@ def draw_lr_sweep(sweep: dict[str, np.ndarray], config: PlaygroundConfig | None 
 
 # -- widgets -------------------------------------------------------------------------
 
-def _dropdown(options: dict, value, description: str):
+def _dropdown(options: dict, value, description: str, tooltip: str = ""):
     import ipywidgets as widgets
     return widgets.Dropdown(options=list(options.items()), value=value,
-                            description=description, style=plots.slider_style(),
-                            layout=widgets.Layout(width="230px"))
+                            description=description, tooltip=tooltip or None,
+                            style=plots.slider_style(), layout=widgets.Layout(width="300px"))
 
 
 def playground(config: PlaygroundConfig | None = None):
@@ -353,30 +353,38 @@ def playground(config: PlaygroundConfig | None = None):
 
     c = config or PlaygroundConfig()
     style = plots.slider_style()
-    small = widgets.Layout(width="230px")
+    small = widgets.Layout(width="300px")
     controls = {
-        "dataset": _dropdown(DATASETS, c.dataset, "data"),
+        "dataset": _dropdown(DATASETS, c.dataset, "data set", "the points to separate"),
         "noise": widgets.FloatSlider(value=c.noise, min=0.0, max=0.5, step=0.05,
-                                     description="noise", continuous_update=False,
+                                     description="noise in the data", continuous_update=False,
+                                     tooltip="how far the points scatter from their pattern",
                                      style=style, layout=small),
         "hidden_layers": widgets.IntSlider(value=c.hidden_layers, min=0, max=4,
                                            description="hidden layers",
+                                           tooltip="0: a linear model",
                                            continuous_update=False, style=style, layout=small),
-        "width": widgets.IntSlider(value=c.width, min=1, max=16, description="width",
+        "width": widgets.IntSlider(value=c.width, min=1, max=16,
+                                   description="units per hidden layer",
                                    continuous_update=False, style=style, layout=small),
-        "activation": _dropdown(ACTIVATIONS, c.activation, "activation"),
+        "activation": _dropdown(ACTIVATIONS, c.activation, "activation",
+                                "the nonlinearity of every hidden layer"),
         "optimizer": _dropdown(OPTIMIZERS, c.optimizer, "optimizer"),
         "lr": widgets.FloatLogSlider(value=c.lr, base=10, min=-4, max=1, step=0.25,
                                      description="learning rate", readout_format=".1e",
                                      continuous_update=False, style=style, layout=small),
         "batch_size": widgets.Dropdown(options=[1, 4, 8, 16, 32, 64, 256], value=c.batch_size,
-                                       description="batch size", style=style, layout=small),
+                                       description="batch size",
+                                       tooltip="training points per step", style=style,
+                                       layout=small),
         "epochs": widgets.IntSlider(value=c.epochs, min=10, max=300, step=10,
-                                    description="epochs", continuous_update=False,
+                                    description="epochs to train", continuous_update=False,
+                                    tooltip="passes over the training points when you press Train",
                                     style=style, layout=small),
     }
     button = widgets.Button(description="▶ Train", button_style="success",
-                            layout=widgets.Layout(width="230px"))
+                            tooltip="train the network shown, for the chosen epochs",
+                            layout=widgets.Layout(width="300px"))
     out = widgets.Output(layout=widgets.Layout(height="440px", overflow="hidden"))
 
     def current() -> PlaygroundConfig:
@@ -418,10 +426,11 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
 
     c = config or PlaygroundConfig(epochs=20)
     lrs = np.logspace(-4, 1, num_lrs)
-    optimizer = _dropdown(OPTIMIZERS, c.optimizer, "optimizer")
-    epochs = widgets.IntSlider(value=c.epochs, min=5, max=60, step=5, description="epochs",
-                               continuous_update=False, style=plots.slider_style())
-    dataset = _dropdown(DATASETS, c.dataset, "data")
+    optimizer = _dropdown(OPTIMIZERS, c.optimizer, "optimizer", "used for every learning rate")
+    epochs = widgets.IntSlider(value=c.epochs, min=5, max=60, step=5,
+                               description="epochs per learning rate", continuous_update=False,
+                               style=plots.slider_style(), layout=widgets.Layout(width="340px"))
+    dataset = _dropdown(DATASETS, c.dataset, "data set", "the points to separate")
     # Sweeps already run in this widget, so going back to a setting is instant.
     done: dict[PlaygroundConfig, dict[str, np.ndarray]] = {}
     if sweep is not None and np.allclose(sweep["lr"], lrs):

@@ -1,0 +1,72 @@
+"""Lesson 05's schedule pictures and widget show what the engine's schedulers do."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlcore.optim import lr_scheduler  # noqa: E402
+from dlcore.viz import schedules as vs  # noqa: E402
+
+SCHEDULES = {
+    "constant": None,
+    "step": lambda opt, total: lr_scheduler.StepLR(opt, step_size=total // 3 + 1, gamma=0.1),
+    "cosine": lambda opt, total: lr_scheduler.CosineAnnealingLR(opt, T_max=total),
+    "one-cycle": lambda opt, total: lr_scheduler.OneCycleLR(
+        opt, max_lr=opt.param_groups[0]["lr"], total_steps=total),
+}
+
+
+def test_lr_per_step_follows_each_schedule():
+    total = 90
+    constant = vs.lr_per_step(None, total, lr=0.1)
+    np.testing.assert_allclose(constant, 0.1)
+    step = vs.lr_per_step(SCHEDULES["step"], total, lr=0.1)
+    np.testing.assert_allclose(step[[0, 30, 31, 62, 89]], [0.1, 0.1, 0.01, 0.001, 0.001],
+                               rtol=1e-12)
+    cosine = vs.lr_per_step(SCHEDULES["cosine"], total, lr=0.1)
+    assert cosine[0] == pytest.approx(0.1) and cosine[-1] < 1e-3
+    assert np.all(np.diff(cosine) <= 0)
+    cycle = vs.lr_per_step(SCHEDULES["one-cycle"], total, lr=0.1)
+    assert cycle[0] == pytest.approx(0.1 / 25)                 # starts at max_lr / div_factor
+    assert int(np.argmax(cycle)) == pytest.approx(0.3 * total, abs=1)
+    assert cycle.max() == pytest.approx(0.1) and cycle[-1] < 1e-4
+
+
+def test_schedules_figure_has_one_titled_panel_per_schedule():
+    fig = vs.schedules_figure(SCHEDULES, total_steps=60, lr=0.1)
+    assert [ax.get_title() for ax in fig.axes] == list(SCHEDULES)
+    drawn = fig.axes[2].get_lines()[0].get_ydata()
+    np.testing.assert_allclose(drawn, vs.lr_per_step(SCHEDULES["cosine"], 60, 0.1))
+
+
+def test_schedule_run_trains_with_the_schedule_it_draws():
+    lrs, history = vs.schedule_run(SCHEDULES["cosine"], lr=0.1, epochs=2)
+    assert len(history) == 2 and len(lrs) == 2 * 40      # 40 batches of 32 per epoch
+    assert lrs[0] == pytest.approx(0.1) and lrs[-1] < 1e-3
+    assert history["loss"][-1] < history["loss"][0]
+    fig = vs.schedule_run_figure("cosine", lrs, history)
+    assert "cosine" in fig.axes[0].get_title()
+    assert f"{history['val_accuracy'][-1]:.1%}" in fig.axes[2].get_title()
+
+
+def test_the_widget_retrains_with_the_chosen_schedule(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    calls = []
+
+    def fake_run(make, lr, epochs, seed=0):
+        calls.append((make, lr, epochs))
+        return vs.lr_per_step(make, 10, lr), None
+
+    monkeypatch.setattr(vs, "schedule_run", fake_run)
+    monkeypatch.setattr(vs, "schedule_run_figure", lambda name, lrs, history: None)
+    box = vs.schedule_explorer(SCHEDULES, lr=0.1, epochs=4)
+    dropdown, lr, epochs = (row.children[0] for row in box.children[:3])
+    assert dropdown.description == "schedule" and "learning rate" in lr.description
+    dropdown.value = "cosine"
+    assert calls[-1] == (SCHEDULES["cosine"], 0.1, 4)
+    epochs.value = 6
+    assert calls[-1][2] == 6
