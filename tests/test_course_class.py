@@ -165,6 +165,7 @@ def test_the_copied_pair_tops_similarity_csv(course):
     assert "1. " + " &amp; ".join(sorted(top[0])) in report
 
 
+@pytest.mark.browser
 def test_the_report_opens_in_chromium_without_errors(course):
     playwright = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):

@@ -46,6 +46,7 @@ K = 5
 WINDOW = 4
 WRONG_WEIGHT = 2.0  # an unusual wrong result shared; a typical mistake (a hint fired) 0.5
 TYPICAL_WEIGHT = 0.5
+WEIGHT_FLOOR = 0.05  # what (nearly) everyone writes still weighs a little
 STANDS_OUT = 4.0  # a pair this many robust deviations above the class is shown
 
 _TOKEN = re.compile(r"""
@@ -177,7 +178,7 @@ def _part(answers: dict[str, dict[str, str]], part: str, stub: str,
         for h in found:
             holders.setdefault(h, []).append(student)
     # log(n / df), with a floor so that an answer only common grams make up is not empty
-    weight = {h: max(math.log(n / len(who)), 0.05) for h, who in holders.items()}
+    weight = {h: max(math.log(n / len(who)), WEIGHT_FLOOR) for h, who in holders.items()}
     shared: dict[tuple[str, str], float] = {}
     for h, who in holders.items():
         who = sorted(who)
@@ -196,16 +197,16 @@ def _surprise(part: _Part) -> dict[tuple[str, str], float]:
     others = len(part.prints) - 1
     if others < 2:
         return {}
-    near: dict[str, list[float]] = {s: [] for s in part.prints}
+    near: dict[str, list[float]] = {s: [] for s in part.prints}  # -similarity, sorted
     for (a, b), sim in part.similarity.items():
-        near[a].append(sim)
-        near[b].append(sim)
+        near[a].append(-sim)
+        near[b].append(-sim)
     for sims in near.values():
-        sims.sort(reverse=True)
+        sims.sort()
     out = {}
     for (a, b), sim in part.similarity.items():
-        rank_a = sum(1 for s in near[a] if s >= sim)  # counts b itself
-        rank_b = sum(1 for s in near[b] if s >= sim)
+        rank_a = bisect_right(near[a], -sim)  # classmates at least this close, b included
+        rank_b = bisect_right(near[b], -sim)
         out[(a, b)] = -0.5 * (math.log(rank_a / others) + math.log(rank_b / others))
     return out
 
@@ -239,11 +240,11 @@ def compare_class(answers: dict[str, dict[str, str]], stubs: dict[str, str],
 
 
 def _mark_lines(ev: PartEvidence, part: _Part, pair: Pair) -> None:
-    """The lines of each answer that hold fingerprints the two share and fewer than
-    half the class has."""
+    """The lines of each answer that hold fingerprints the two share and not nearly
+    everyone has (weight above the floor)."""
     a, b = part.prints.get(pair.a, {}), part.prints.get(pair.b, {})
     for h in a.keys() & b.keys():
-        if part.weight[h] > math.log(2):
+        if part.weight[h] > WEIGHT_FLOOR:
             ev.lines_a = sorted(set(ev.lines_a) | a[h])
             ev.lines_b = sorted(set(ev.lines_b) | b[h])
 
