@@ -53,7 +53,7 @@ def residual_figure(signal: Mapping[str, Sequence[float]],
             _line(axes[2], names.index(name), np.arange(1, len(values) + 1), values, name,
                   log=False)
         axes[2].axhline(np.log(10), color="0.5", lw=1, ls=":")
-        axes[2].annotate("ln 10 = 2.30: guessing among 10 classes", (1, np.log(10)),
+        axes[2].annotate("ln 10 = 2.30: guessing", (1, np.log(10)),
                          xytext=(0, 6), textcoords="offset points", fontsize=8.5, color="0.35")
         top = max([np.log(10)] + [max(values) for values in losses.values()])
         axes[2].set_ylim(0, 1.12 * top)
