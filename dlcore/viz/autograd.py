@@ -29,8 +29,7 @@ from matplotlib.patches import Circle, FancyBboxPatch
 from ..autograd import Value, topological_order
 from . import plots
 
-FORWARD_COLOR = "#1f77b4"
-BACKWARD_COLOR = "#d62728"
+FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 VARIABLES = {"a": 2.0, "b": -3.0, "c": 10.0, "x": 0.5, "y": -1.5}
 FUNCTIONS = ("tanh", "exp", "log", "relu")
 EXAMPLES = ("a * b + c", "a * a", "tanh(x * y + x)", "(a + b) * (a - b)",
@@ -250,9 +249,9 @@ def _layout(out: Value) -> dict[int, tuple[float, float]]:
 def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None = None
                ) -> Figure:
     """The computation graph of ``out``: a box per value (its name, value in black
-    and, once reached, gradient in red), a circle per operation. With ``steps``
+    and, once reached, gradient in vermillion), a circle per operation. With ``steps``
     and ``k``, the state after step ``k`` of ``backward_steps``, the node just
-    processed outlined in red."""
+    processed outlined in vermillion."""
     if steps is not None and not 0 <= (k or 0) < len(steps):
         raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
     step = steps[k or 0] if steps is not None else None
@@ -312,7 +311,7 @@ def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None =
                 weight="bold", color=BACKWARD_COLOR if k else FORWARD_COLOR, va="top")
         ax.text(-0.9, bottom - 0.45, step.formula, fontsize=10, va="top")
     ax.text(width + 0.95, max(height, 1.0) + 0.7, "black: value (forward)\n"
-            "red ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top", color="0.25")
+            "vermillion ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top", color="0.25")
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     return plots.finish(fig)
 
