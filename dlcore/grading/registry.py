@@ -19,13 +19,14 @@ from .specs import (
     ex10_dropout_and_batch_norm,
     ex11_augmentation_and_transfer,
     ex12_applications,
+    ex13_attention_and_transformers,
     ex14_autograd,
 )
 
 _MODULES = (ex01_neurons_and_layers, ex02_forward_pass, ex03_loss_functions, ex04_backward_pass,
             ex05_optimizers, ex06_training, ex07_convolutional_networks, ex08_recurrent_networks,
             ex09_lstm, ex10_dropout_and_batch_norm, ex11_augmentation_and_transfer,
-            ex12_applications, ex14_autograd)
+            ex12_applications, ex13_attention_and_transformers, ex14_autograd)
 
 
 def _collect() -> dict[str, Spec]:
