@@ -29,6 +29,7 @@ LAST_ONLY_MSE = 1 / 12        # answer (second value + 0.5): forget the first ma
 KINDS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
 KIND_COLORS = {"RNN": plots.CLASS_COLORS[0], "LSTM": plots.CLASS_COLORS[1],
                "GRU": plots.CLASS_COLORS[2]}
+KIND_STYLES = {"RNN": ("o", "-"), "LSTM": ("s", "--"), "GRU": ("^", ":")}   # marker, line
 
 
 def lstm_gates(lstm: nn.LSTM, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -157,7 +158,7 @@ def train_adding(kind: str, length: int, hidden: int = 16, epochs: int = 25, n: 
     loader = data.DataLoader(data.TensorDataset(X, y), batch_size=32, shuffle=True,
                              seed=seed)
     train.fit(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=lr), loader,
-              epochs=epochs, progress=False)
+              epochs=epochs, progress=False, input_grad=False)   # no gradient for the data
     return model
 
 
@@ -189,8 +190,9 @@ def lengths_figure(results: dict[int, LengthResult], length: int | None = None) 
     with plots.style():
         fig, (ax, ax2) = plots.subplots("wide", 1, 2)
         for kind in kinds:
-            ax.plot(lengths, [results[n].mse[kind] for n in lengths], "o-", lw=2,
-                    color=KIND_COLORS[kind], label=kind)
+            marker, line = KIND_STYLES[kind]
+            ax.plot(lengths, [results[n].mse[kind] for n in lengths], marker=marker, ls=line,
+                    lw=2, color=KIND_COLORS[kind], label=kind)
         ax.axhline(BASELINE_MSE, color="black", ls="--", lw=1)
         ax.text(lengths[0], BASELINE_MSE * 1.15, "always answer 1.0: 0.167", fontsize=9)
         ax.axhline(LAST_ONLY_MSE, color="0.5", ls=":", lw=1)
@@ -205,8 +207,8 @@ def lengths_figure(results: dict[int, LengthResult], length: int | None = None) 
         ax.legend(loc="lower right")
         y = chosen.y_test[:, 0]
         for kind in kinds:
-            ax2.scatter(y, chosen.predictions[kind], s=8, alpha=0.6, color=KIND_COLORS[kind],
-                        label=f"{kind}: MSE {chosen.mse[kind]:.3f}")
+            ax2.scatter(y, chosen.predictions[kind], s=9, alpha=0.6, color=KIND_COLORS[kind],
+                        marker=KIND_STYLES[kind][0], label=f"{kind}: MSE {chosen.mse[kind]:.3f}")
         ax2.plot([0, 2], [0, 2], color="black", lw=1, label="perfect")
         ax2.set_xlim(0, 2)
         ax2.set_ylim(-0.2, 2.2)
@@ -266,6 +268,8 @@ def gate_explorer(model: LastStep, X: np.ndarray):
     import ipywidgets as widgets
 
     index = widgets.IntSlider(value=0, min=0, max=len(X) - 1, description="test sequence",
+                              tooltip="which test sequence the trained LSTM reads; the gates "
+                                      "and cell state below are for that one",
                               continuous_update=False, style=plots.slider_style())
 
     def show(index: int) -> Figure:
@@ -281,6 +285,8 @@ def length_explorer(results: dict[int, LengthResult]):
     lengths = sorted(results)
     length = widgets.SelectionSlider(options=lengths, value=lengths[-1],
                                      description="sequence length T",
+                                     tooltip="the length whose models' predictions are shown "
+                                             "on the right (marked on the left)",
                                      continuous_update=False, style=plots.slider_style())
 
     def show(length: int) -> Figure:

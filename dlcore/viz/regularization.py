@@ -57,7 +57,7 @@ def dropout_mlp(p: float, width: int = 256, depth: int = 2) -> nn.Sequential:
 
 def train_dropout(p: float, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
                   y_val: np.ndarray, epochs: int = 100, lr: float = 1e-3,
-                  batch_size: int = 25, seed: int = 0) -> train.History:
+                  batch_size: int = 50, seed: int = 0) -> train.History:
     """Train ``dropout_mlp(p)`` with Adam from the initial weights of
     ``manual_seed(seed)`` (the same for every p) and return its History
     (training loss in train mode, validation loss and accuracy in eval mode)."""
@@ -159,8 +159,12 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
 
     done = dict(runs or {})          # this widget's own runs, so going back is instant
     slider = widgets.FloatSlider(value=0.5, min=0.0, max=0.9, step=0.1, description="dropout p",
+                                 tooltip="the probability that dropout zeroes a hidden unit at "
+                                         "a training step: redraws the thinned network",
                                  continuous_update=False, style=plots.slider_style())
-    button = widgets.Button(description="▶ Train", button_style="success")
+    button = widgets.Button(description="▶ Train", button_style="success",
+                            tooltip="train the MLP with dropout p (a few seconds) and add "
+                                    "its curves to the right-hand plot")
     out = widgets.Output(layout=widgets.Layout(height="380px", overflow="hidden"))
 
     def show(_change=None) -> None:
@@ -296,6 +300,8 @@ def batchnorm_explorer(sweep: Mapping):
     options = [(f"{lr:g}", float(lr)) for lr in sweep["lr"]]
     controls = {"lr": widgets.SelectionSlider(options=options, value=options[len(options) // 2][1],
                                               description="learning rate",
+                                              tooltip="the learning rate of the runs shown on "
+                                                      "the left, marked on the right",
                                               style=plots.slider_style())}
     return plots.interactive_figure(lambda lr: batchnorm_figure(sweep, lr), controls,
                                     height="400px")
@@ -358,6 +364,8 @@ def activation_explorer(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarra
     import ipywidgets as widgets
 
     controls = {"layer": widgets.IntSlider(value=1, min=1, max=len(plain), description="layer",
+                                           tooltip="which hidden layer's inputs to its ReLU "
+                                                   "the histograms show",
                                            style=plots.slider_style())}
     return plots.interactive_figure(lambda layer: activation_figure(plain, with_bn, layer),
                                     controls, height="360px")
