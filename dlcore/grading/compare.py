@@ -54,13 +54,15 @@ def compare_plain(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-
     raise TypeError(f"compare_plain: unexpected reference type {type(expected).__name__}")
 
 
-NEAR = 100.0  # a near miss: every entry within this many times its tolerance
+NEAR = 100.0  # a near miss: every entry within this many times its tolerance,
+CLOSE_RTOL = 1e-3  # or within this relative difference
 
 
 def near_miss(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-8) -> float | None:
     """The largest difference when ``got`` has ``expected``'s structure and shapes and
-    every entry is within ``NEAR`` times its tolerance (a forgotten ``eps``, a float32
-    step): a near miss. ``None`` otherwise, and when nothing differs at all."""
+    every entry is within ``NEAR`` times its tolerance or ``CLOSE_RTOL`` of its value (a
+    forgotten ``eps``, a float32 step): a near miss. ``None`` otherwise, and when nothing
+    differs at all."""
     diffs = _near(got, expected, rtol, atol)
     return max(diffs) if diffs and max(diffs) > 0 else None
 
@@ -82,7 +84,7 @@ def _near(got: Any, expected: Any, rtol: float, atol: float) -> list[float] | No
         if g.shape != e.shape or not np.isfinite(g).all() or not np.isfinite(e).all():
             return None
         diff = np.abs(g - e)
-        if np.any(diff > NEAR * (atol + rtol * np.abs(e))):
+        if np.any(diff > np.maximum(NEAR * (atol + rtol * np.abs(e)), CLOSE_RTOL * np.abs(e))):
             return None
         return [float(diff.max()) if diff.size else 0.0]
     else:

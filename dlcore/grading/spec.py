@@ -264,7 +264,8 @@ class Spec:
 
     def compare(self, got: Any, expected: Any, case: Case) -> Outcome:
         """Judge plain data ``got`` against ``expected``; never calls learner code.
-        A near miss (every entry within 100 times the tolerance) is ``Kind.CLOSE`` and
+        A near miss (``compare.near_miss``: every entry within 100 times the tolerance,
+        or 0.1% of its value) is ``Kind.CLOSE`` and
         says so in words; under ``Credit.PER_OUTPUT`` each output is judged apart."""
         if self.comparer is not None:
             return self.comparer(self, got, expected, case)

@@ -31,7 +31,7 @@ class Kind(str, enum.Enum):
 
     RIGHT = "right"
     WRONG = "wrong"                      # an answer came back and it is wrong
-    CLOSE = "close"                      # wrong, but within 100 x the tolerance
+    CLOSE = "close"                      # wrong, but a near miss (compare.near_miss)
     RAISED = "raised"                    # the learner's code raised an exception
     NOT_IMPLEMENTED = "not implemented"  # the stub's NotImplementedError, untouched
     MISSING = "missing"                  # the function is not defined at all

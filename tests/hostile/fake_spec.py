@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcore.grading.spec import Case, Hint, Spec, as_array, as_float, learner
+from dlcore.grading.spec import Case, Credit, Hint, Spec, as_array, as_float, as_parts, learner
 
 ASSIGNMENT = "99_fake"
+PARTS_ASSIGNMENT = "98_parts"  # one part whose two outputs earn their points apart
 
 
 def _add_one_cases(seed: int) -> list[Case]:
@@ -45,8 +46,27 @@ SCALED_SUM = Spec(
 SPECS = [ADD_ONE, SCALED_SUM]
 
 
+def _moments_cases(seed: int) -> list[Case]:
+    g = np.random.default_rng([seed, 3])
+    return [Case(f"{n} numbers", {"x": np.round(g.standard_normal(n), 3), "eps": 1e-5})
+            for n in (4, 6)]
+
+
+MOMENTS = Spec(
+    grade_id="moments", assignment=PARTS_ASSIGNMENT, name="moments", points=2,
+    task="x (N,), eps -> (mean, std) with std = sqrt(var + eps)",
+    make_cases=_moments_cases,
+    run=lambda ns, c: as_parts(learner(ns, "moments")(**c.copy_inputs()), ("mean", "std")),
+    reference=lambda c: {"mean": np.array(c.inputs["x"].mean()),
+                         "std": np.array(np.sqrt(c.inputs["x"].var() + c.inputs["eps"]))},
+    rtol=1e-7, atol=1e-9, credit=Credit.PER_OUTPUT, time_limit=3.0,
+)
+
+
 def specs_for(assignment: str) -> list[Spec]:
+    if assignment == PARTS_ASSIGNMENT:
+        return [MOMENTS]
     if assignment != ASSIGNMENT:
         raise KeyError(f"no exercise notebook is called {assignment!r}; known ones: "
-                       f"{ASSIGNMENT}")
+                       f"{ASSIGNMENT}, {PARTS_ASSIGNMENT}")
     return list(SPECS)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import nn
 from ...gradcheck import numerical_gradient as engine_numerical_gradient
-from ..spec import AnswerError, Case, Hint, Spec, as_array, as_parts, learner
+from ..spec import AnswerError, Case, Credit, Hint, Spec, as_array, as_parts, learner
 from ._common import call, call_array, gen, keep_rng, linear, names, normal, reached, refuse
 
 ASSIGNMENT = "04_backward_pass"
@@ -182,6 +182,7 @@ def _scaled(case: Case, factor: float) -> dict:
 
 TWO_LAYER_BACKWARD = Spec(
     grade_id="two_layer_backward", assignment=ASSIGNMENT, name="two_layer_backward", points=3,
+    credit=Credit.PER_OUTPUT,  # the loss and each gradient earn a fifth apart
     task="loss and gradients (loss, dW1, db1, dW2, db2) of Linear -> ReLU -> Linear -> "
          "cross-entropy",
     make_cases=_two_layer_cases,

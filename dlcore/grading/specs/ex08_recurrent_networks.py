@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import nn
-from ..spec import Case, Hint, Spec, as_parts
+from ..spec import Case, Credit, Hint, Spec, as_parts
 from ._common import call, call_array, gen, keep_rng, names, normal, refuse
 
 ASSIGNMENT = "08_recurrent_networks"
@@ -124,6 +124,7 @@ def _square(case: Case) -> dict | None:
 
 RNN_STEP_BACKWARD = Spec(
     grade_id="rnn_step_backward", assignment=ASSIGNMENT, name="rnn_step_backward", points=3,
+    credit=Credit.PER_OUTPUT,  # each of the five gradients earns a fifth apart
     task="given dL/dh_next (N, H), return (dx, dh_prev, dW_ih, dW_hh, db) of one RNN step; "
          "db is the gradient of b_ih (and of b_hh, the same)",
     make_cases=lambda seed: _step_cases(seed, 802),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import nn
-from ..spec import Case, Hint, Spec, as_parts
+from ..spec import Case, Credit, Hint, Spec, as_parts
 from ._common import call, gen, names, normal, refuse
 from .ex08_recurrent_networks import engine_layer
 
@@ -134,6 +134,7 @@ def _by_hand(i: dict, dh_into_cell: bool = True, forget_in_dc: bool = True) -> d
 
 LSTM_STEP_BACKWARD = Spec(
     grade_id="lstm_step_backward", assignment=ASSIGNMENT, name="lstm_step_backward", points=4,
+    credit=Credit.PER_OUTPUT,  # each of the six gradients earns a sixth apart
     task="given dL/dh_next and dL/dc_next (N, H), return (dx, dh_prev, dc_prev, dW_ih, "
          "dW_hh, db) of one LSTM step, as nn.LSTM's backward",
     make_cases=lambda seed: _step_cases(seed, 902),

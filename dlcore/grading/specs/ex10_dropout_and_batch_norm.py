@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import nn, rng
-from ..spec import Case, Hint, Spec, as_parts
+from ..spec import Case, Credit, Hint, Spec, as_parts
 from ._common import call, call_array, gen, keep_rng, names, normal, refuse
 
 ASSIGNMENT = "10_dropout_and_batch_norm"
@@ -248,6 +248,7 @@ def _times_n(case: Case) -> dict:
 
 BATCHNORM_BACKWARD = Spec(
     grade_id="batchnorm_backward", assignment=ASSIGNMENT, name="batchnorm_backward", points=3,
+    credit=Credit.PER_OUTPUT,  # dx, dgamma and dbeta earn a point each
     task="(dx (N, D), dgamma (D,), dbeta (D,)) of batch norm in training, where the mean and "
          "variance are the batch's and so depend on x",
     make_cases=_bn_back_cases,
