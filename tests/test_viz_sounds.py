@@ -44,3 +44,13 @@ def test_cnn_hears_the_kinds_and_the_figure_shows_it():
     heights = [p.get_height() for p in ax_bar.patches]
     assert len(heights) == 4
     np.testing.assert_allclose(sum(heights), 1, rtol=1e-5)
+
+
+def test_spectrogram_grid_draws_each_with_time_and_frequency_axes():
+    S = np.stack([sounds.spectrogram(sounds.make_sound(kind, seed=0)) for kind in sounds.KINDS])
+    fig = sounds.spectrogram_grid(S, list(sounds.KINDS))
+    panels = [ax for ax in fig.axes if ax.get_images()]
+    assert len(panels) == 4 and panels[0].get_ylabel() == "frequency (Hz)"
+    assert panels[0].get_ylim()[1] == sounds.RATE / 2
+    with pytest.raises(ValueError, match="titles"):
+        sounds.spectrogram_grid(S, ["only one"])

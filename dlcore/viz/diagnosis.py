@@ -97,8 +97,8 @@ def threshold_figure(p_malignant: np.ndarray, y_true: np.ndarray, threshold: flo
         grid = np.linspace(0, 1, 101)
         sens = [counts(p, y, t)["sensitivity"] for t in grid]
         spec = [counts(p, y, t)["specificity"] for t in grid]
-        ax_curve.plot(grid, sens, color=plots.CLASS_COLORS[0], label="sensitivity")
-        ax_curve.plot(grid, spec, color=plots.CLASS_COLORS[1], label="specificity")
+        ax_curve.plot(grid, sens, color=plots.CLASS_COLORS[0], ls="-", label="sensitivity")
+        ax_curve.plot(grid, spec, color=plots.CLASS_COLORS[1], ls="--", label="specificity")
         ax_curve.axvline(threshold, color=plots.ACCENT, lw=2.5)
         ax_curve.set_xlabel("threshold")
         ax_curve.set_ylim(0, 1.05)

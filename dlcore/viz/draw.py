@@ -134,9 +134,10 @@ def digit_pad(model: nn.Module, start: str = "3"):
     from IPython.display import display
 
     style = plots.slider_style()
-    cells = [widgets.ToggleButton(value=False, layout=widgets.Layout(width="30px",
-                                                                     height="30px"))
-             for _ in range(64)]
+    cells = [widgets.ToggleButton(value=False, tooltip=f"row {k // 8 + 1}, column {k % 8 + 1}: "
+                                  "click to add or remove ink",
+                                  layout=widgets.Layout(width="30px", height="30px"))
+             for k in range(64)]
     grid = widgets.GridBox(cells, layout=widgets.Layout(
         grid_template_columns="repeat(8, 32px)", grid_gap="1px", width="265px"))
     intensity = widgets.FloatSlider(value=1.0, min=0.1, max=1.0, step=0.05,
@@ -146,7 +147,7 @@ def digit_pad(model: nn.Module, start: str = "3"):
                                 continuous_update=False, style=style)
     start_from = widgets.Dropdown(options=["blank", *TEMPLATES], value=start,
                                   description="start from", style=style)
-    clear = widgets.Button(description="clear")
+    clear = widgets.Button(description="clear", tooltip="remove all the ink from the grid")
     out = widgets.Output(layout=widgets.Layout(height="400px", overflow="hidden"))
     state = {"loading": False}
 

@@ -6,11 +6,14 @@
     X, y = sounds.make_sounds(n=600, seed=0)              # (600, 1, 32, 32), 4 classes
     model, scores = sounds.train_sound_cnn()
     sounds.sound_figure(model, "rising", noise=0.2)
+    sounds.spectrogram_grid(S_stack, titles)              # several, large, with axes
     sounds.sound_explorer(model)                          # the widget
 
-Speech recognisers do not read the raw wave: they read a **spectrogram**, the
-loudness of each frequency in short overlapping windows of time (a Fourier
-transform per window, ``scipy.signal.spectrogram``). It turns a sound into an
+Most speech recognisers do not read the raw wave directly: they read a
+**spectrogram** (often mel-scaled), the loudness of each frequency in short
+overlapping windows of time (a Fourier transform per window,
+``scipy.signal.spectrogram``); some, such as wav2vec 2.0, learn their own
+features from the raw wave with convolutions. It turns a sound into an
 image, and a CNN reads images. The sounds here are synthetic "voices" (a
 fundamental and two harmonics) whose pitch rises (as in a question), falls
 (a statement), stays steady (a hum) or comes in beeps, at random pitches,
@@ -64,6 +67,27 @@ def spectrogram(x: np.ndarray) -> np.ndarray:
                                       noverlap=WINDOW // 2)
     db = 10 * np.log10(power + 1e-12)
     return np.clip((db - db.max() + 30) / 30, 0, 1).astype(np.float32)
+
+
+def spectrogram_grid(spectrograms: np.ndarray, titles: list[str]) -> Figure:
+    """Spectrograms (N, 32, 32) side by side, large enough to read, with time
+    (s) along x and frequency (Hz) up the y axis, low pitch at the bottom."""
+    spectrograms = np.asarray(spectrograms)
+    if spectrograms.ndim != 3 or len(titles) != len(spectrograms):
+        raise ValueError(f"spectrogram_grid expects (N, F, T) spectrograms and N titles, got "
+                         f"{spectrograms.shape} and {len(titles)} titles")
+    extent = (0, SAMPLES / RATE, 0, RATE / 2)
+    with plots.style():
+        fig, axes = plots.subplots("wide", 1, len(spectrograms), sharey=True)
+        axes = np.atleast_1d(axes)
+        for ax, S, title in zip(axes, spectrograms, titles, strict=True):
+            image = ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap="magma",
+                              vmin=0, vmax=1)
+            ax.set_title(title)
+            ax.set_xlabel("time (s)")
+        axes[0].set_ylabel("frequency (Hz)")
+        fig.colorbar(image, ax=axes, shrink=0.85, label="loudness (top 30 dB, scaled 0-1)")
+    return plots.finish(fig)
 
 
 def make_sounds(n: int = 600, max_noise: float = 1.0, seed: int = 0
