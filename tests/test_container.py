@@ -8,7 +8,6 @@ import pytest
 
 from dlcore import nn, optim, train
 from dlcore.data import DataLoader, TensorDataset
-from dlcore.nn.container import takes_input_grad
 
 
 def grads(model: nn.Module) -> dict[str, np.ndarray]:
@@ -107,7 +106,7 @@ def test_children_in_front_of_the_first_trainable_one_are_not_called(rng):
 
 def test_a_first_layer_without_input_grad_is_called_the_plain_way(rng):
     own = OwnLinear(4, 3)
-    assert not takes_input_grad(own) and takes_input_grad(nn.Linear(4, 3))
+    assert not own.skips_input_grad and nn.Linear(4, 3).skips_input_grad
     model = nn.Sequential(own, nn.ReLU(), nn.Linear(3, 2))
     full, skipped, returned = both_ways(model, rng.standard_normal((5, 4)).astype(np.float32),
                                         rng)
@@ -125,6 +124,8 @@ def test_errors_still_name_the_child_when_the_input_gradient_is_skipped():
 
 class Recorder(nn.Sequential):
     """A Sequential that records how fit calls its backward."""
+
+    skips_input_grad = True       # its own backward still takes input_grad
 
     def backward(self, grad_out, input_grad=True):
         self.flags = [*getattr(self, "flags", []), input_grad]
@@ -146,7 +147,7 @@ class Plain(nn.Module):
 
 
 @pytest.mark.parametrize("kind", ["dlcore", "learner"])
-def test_fit_skips_the_data_gradient_where_the_model_allows_it(kind, rng):
+def test_fit_input_grad_false_skips_the_data_gradient_where_the_model_allows_it(kind, rng):
     X = rng.standard_normal((64, 2)).astype(np.float32)
     y = (X[:, 0] > X[:, 1]).astype(np.int64)
     loader = DataLoader(TensorDataset(X, y), 16)
@@ -155,7 +156,33 @@ def test_fit_skips_the_data_gradient_where_the_model_allows_it(kind, rng):
     else:
         model = Plain()
     history = train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.5),
-                        loader, epochs=5, progress=False)
+                        loader, epochs=5, progress=False, input_grad=False)
     assert history["loss"][-1] < history["loss"][0]
     if kind == "dlcore":
         assert model.flags == [False] * 20
+
+
+def test_fit_calls_backward_plainly_by_default(rng):
+    X = rng.standard_normal((32, 2)).astype(np.float32)
+    y = (X[:, 0] > X[:, 1]).astype(np.int64)
+    model = Recorder(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.5),
+              DataLoader(TensorDataset(X, y), 16), epochs=1, progress=False)
+    assert model.flags == [True, True]
+
+
+def test_a_subclass_that_writes_its_own_backward_is_called_plainly_unless_it_says_so():
+    class Own(nn.Linear):
+        def backward(self, grad_out):
+            return super().backward(grad_out)
+
+    class Declared(nn.Linear):
+        skips_input_grad = True
+
+        def backward(self, grad_out, input_grad=True):
+            return super().backward(grad_out, input_grad)
+
+    assert not Own(2, 3).skips_input_grad and Declared(2, 3).skips_input_grad
+    assert all(m.skips_input_grad for m in (nn.Linear(2, 3), nn.Conv2d(1, 2, 3), nn.RNN(2, 3),
+                                            nn.LSTM(2, 3), nn.GRU(2, 3), nn.Sequential()))
+    assert not any(m.skips_input_grad for m in (nn.ReLU(), nn.Module(), nn.BatchNorm1d(3)))

@@ -298,6 +298,8 @@ def test_history_plot_draws_learning_curves():
 class BackwardFlags(nn.Sequential):
     """A Sequential that records the input_grad each backward call was given."""
 
+    skips_input_grad = True       # its own backward still takes input_grad
+
     def backward(self, grad_out, input_grad=True):
         self.flags = [*getattr(self, "flags", []), input_grad]
         return super().backward(grad_out, input_grad=input_grad)

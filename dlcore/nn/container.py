@@ -6,8 +6,6 @@ output gradient of the child before it.
 """
 from __future__ import annotations
 
-import functools
-import inspect
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -24,6 +22,8 @@ class Sequential(Module):
     children ``0``, ``1``, ``2`` (so the state dict has ``0.weight``...), or
     takes an ``OrderedDict`` of names.
     """
+
+    skips_input_grad = True                 # backward(g, input_grad=False)
 
     def __init__(self, *modules: Module | Mapping[str, Module]):
         super().__init__()
@@ -59,8 +59,8 @@ class Sequential(Module):
         PyTorch skips that gradient because the data does not require grad; here
         ``backward(g, input_grad=False)`` asks for the same: the children in front of
         the first one with trainable parameters are not called (their gradient would
-        flow only into the data), and that child skips its input product if its
-        backward takes ``input_grad``. ``fit`` does this; ``backward(g)`` does it all.
+        flow only into the data), and that child skips its input product if it
+        declares ``skips_input_grad``. ``fit`` does this; ``backward(g)`` does it all.
         """
         children = list(self._modules.items())
         first = _first_trainable(children)
@@ -124,25 +124,14 @@ def _first_trainable(children: list[tuple[str, Module]]) -> int:
     return len(children)
 
 
-def takes_input_grad(module: Module) -> bool:
-    """Whether ``module.backward`` accepts ``input_grad=`` (dlcore's layers with weights
-    and Sequential do; a learner's own Module need not)."""
-    return _backward_has_input_grad(type(module))
-
-
 def backward_to_weights(module: Module, grad_out: np.ndarray) -> None:
     """``module.backward(grad_out)`` for a training step: with ``input_grad=False`` if
-    the module's backward takes it, so the gradient for its input is not computed;
-    plainly (and the input gradient dropped) otherwise. Returns None."""
-    if takes_input_grad(module):
+    the module declares it (``skips_input_grad``), so the gradient for its input is not
+    computed; plainly (and the input gradient dropped) otherwise. Returns None."""
+    if module.skips_input_grad:
         module.backward(grad_out, input_grad=False)
     else:
         module.backward(grad_out)
-
-
-@functools.cache
-def _backward_has_input_grad(cls: type) -> bool:
-    return "input_grad" in inspect.signature(cls.backward).parameters
 
 
 def _child_backward(name: str, module: Module, grad_out: np.ndarray,

@@ -104,6 +104,8 @@ class Conv2d(Module):
         Initialised as PyTorch: U(-1/sqrt(C kh kw), 1/sqrt(C kh kw)).
     """
 
+    skips_input_grad = True                 # backward(g, input_grad=False)
+
     def __init__(self, in_channels: int, out_channels: int,
                  kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
                  padding: int | tuple[int, int] = 0, bias: bool = True):

@@ -30,6 +30,8 @@ class LastStep(Module):
         x: (N, T, D) -> y_hat: what ``head`` makes of (N, H).
     """
 
+    skips_input_grad = True                 # backward(g, input_grad=False)
+
     def __init__(self, recurrent: Module, head: Module):
         super().__init__()
         if not getattr(recurrent, "batch_first", True):

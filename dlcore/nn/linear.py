@@ -42,6 +42,8 @@ class Linear(Module):
     Both start as PyTorch's: U(-1/sqrt(in_features), 1/sqrt(in_features)).
     """
 
+    skips_input_grad = True                 # backward(g, input_grad=False)
+
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
         super().__init__()
         if in_features < 1 or out_features < 1:

@@ -75,6 +75,18 @@ class Module:
     """
 
     training: bool
+    #: True where ``backward(grad_out, input_grad=False)`` is implemented: it fills the
+    #: parameters' ``.grad`` but skips the gradient for the input (a training step never
+    #: needs dL/d(data)). Linear, Conv2d, the recurrent layers, Sequential and LastStep
+    #: declare it; a learner's own Module need not.
+    skips_input_grad: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A class that writes its own backward skips the input gradient only if it says
+        # so: a learner's subclass of Linear with backward(grad_out) is called plainly.
+        if "backward" in cls.__dict__ and "skips_input_grad" not in cls.__dict__:
+            cls.skips_input_grad = False
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())

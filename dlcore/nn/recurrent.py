@@ -42,6 +42,7 @@ class _RNNBase(Module):
     """What the three layers share: parameters, layouts, layers stacked, errors.
     Each subclass gives ``forward_steps`` and ``backward_steps`` for one layer."""
 
+
     _gates = 1           # weight rows per hidden unit: RNN 1, LSTM 4 (i,f,g,o), GRU 3 (r,z,n)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -216,6 +217,8 @@ class RNN(_RNNBase):
     the last product, dL/dx for the data, is skipped and None returned.
     """
 
+    skips_input_grad = True                 # backward(g, input_grad=False)
+
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False):
@@ -229,12 +232,13 @@ class RNN(_RNNBase):
                       h: np.ndarray) -> tuple[np.ndarray, tuple, np.ndarray]:
         """One layer over T steps:  h_t = tanh(xw_t + h_{t-1} W_hh^T + b_hh) (or relu).
 
-        xw (T, N, H): x_t W_ih^T + b_ih of every step; W_hh (H, H); h (N, H): h_0.
+        xw (T, N, H): x_t W_ih^T + b_ih of every step (``input_projection``; b_hh is
+        added into it in place); W_hh (H, H); h (N, H): h_0.
         Returns hs (T, N, H), every h_t; the final state (h_T,); and what
         ``backward_steps`` needs (hs again).
         """
         if b_hh is not None:
-            xw = xw + b_hh                # the same at every step: added once, before the loop
+            xw += b_hh                    # the same at every step: added once, before the loop
         hs = np.empty_like(xw)
         for t in range(len(xw)):
             z = xw[t] + h @ W_hh.T                      # (N, H): the pre-activation
@@ -286,6 +290,8 @@ class LSTM(_RNNBase):
     grad_c_n=None)`` returns dL/dx; dL/d(h_0, c_0) is left in ``self.grad_hx``.
     """
 
+    skips_input_grad = True                 # backward(g, input_grad=False)
+
     _gates = 4
 
     def forward(self, x: np.ndarray, hx: tuple[np.ndarray, np.ndarray] | None = None
@@ -303,14 +309,14 @@ class LSTM(_RNNBase):
                       h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, tuple, tuple]:
         """One layer over T steps, the equations of the class docstring.
 
-        xw (T, N, 4H): x_t W_ih^T + b_ih of every step; W_hh (4H, H); h, c (N, H):
-        h_0 and c_0. Returns hs (T, N, H), every h_t; the final states (h_T, c_T);
+        xw (T, N, 4H): x_t W_ih^T + b_ih of every step (``input_projection``; b_hh is
+        added into it in place); W_hh (4H, H); h, c (N, H): h_0 and c_0. Returns hs (T, N, H), every h_t; the final states (h_T, c_T);
         and what ``backward_steps`` needs: (cs (T, N, H), every c_t; the gates
         (i, f, g, o) of every step, each (N, H); c_0).
         """
         T, N, H = xw.shape[0], xw.shape[1], self.hidden_size
         if b_hh is not None:
-            xw = xw + b_hh                # the same at every step: added once, before the loop
+            xw += b_hh                    # the same at every step: added once, before the loop
         hs, cs = np.empty((T, N, H), xw.dtype), np.empty((T, N, H), xw.dtype)
         gates = []                                      # (i, f, g, o) of every step
         c0, W_hh_T = c, np.ascontiguousarray(W_hh.T)    # W_hh^T laid out for a faster product
@@ -369,6 +375,8 @@ class GRU(_RNNBase):
     Args, attributes, ``forward`` and ``backward`` as ``RNN`` (no nonlinearity);
     weights stack the gates r, z, n: ``weight_ih_l{k}`` (3H, D or H).
     """
+
+    skips_input_grad = True                 # backward(g, input_grad=False)
 
     _gates = 3
 

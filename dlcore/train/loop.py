@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.container import backward_to_weights
 from ..nn.module import Module
 from ..optim.lr_scheduler import OneCycleLR
 from .history import EarlyStopping, History
@@ -102,11 +103,11 @@ def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: 
     docstring for every argument. Returns the ``History``.
 
     Each step calls ``model.backward(loss_fn.backward())``, the whole backward pass.
-    ``input_grad=False`` calls ``model.backward(grad, input_grad=False)`` instead:
-    dlcore's layers and ``Sequential`` then skip the gradient for the data, which
-    nothing uses (PyTorch skips it too, as the data does not require grad), for a
-    faster step and the same parameter gradients. A model of your own takes that
-    argument only if its ``backward`` does.
+    ``input_grad=False`` calls ``model.backward(grad, input_grad=False)`` instead,
+    where the model declares ``skips_input_grad`` (dlcore's layers and ``Sequential``
+    do): it then skips the gradient for the data, which nothing uses (PyTorch skips it
+    too, as the data does not require grad), for a faster step and the same parameter
+    gradients. A model of your own that does not declare it is called plainly.
 
     Raises ``NonFiniteLossError`` at the first NaN or infinite loss, naming the
     epoch and step, before that loss touches the weights.
@@ -143,7 +144,7 @@ def fit(model: Module, loss_fn: Any, optimizer: Any, train_loader: Any, epochs: 
                 if input_grad:
                     model.backward(loss_fn.backward())
                 else:                                        # dL/d(data) is never used
-                    model.backward(loss_fn.backward(), input_grad=False)
+                    backward_to_weights(model, loss_fn.backward())
                 if clip_grad_norm is not None:
                     clip_grad_norm_(model.parameters(), clip_grad_norm)
                 optimizer.step()
