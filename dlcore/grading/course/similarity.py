@@ -20,7 +20,8 @@ So every piece of evidence is weighted by how rare it is in this class.
 4. **Identical wrong results**: a part both failed with the same messages (the same wrong
    numbers, the same wrong shape) adds ``WRONG_WEIGHT * log(others / (df - 1))``, the
    surprise of one classmate making exactly this mistake; a typical mistake (one a hint
-   names, which learners make independently) counts a quarter of that.
+   names, which learners make independently) counts a quarter of that, and one that more
+   than a tenth of the class makes counts nothing.
 
 Per part, the code evidence is not the raw overlap but how unusual it is: ``-log`` of
 the share of classmates at least as close to each of the two (the rank of the one among
@@ -44,9 +45,10 @@ from keyword import iskeyword
 
 K = 5
 WINDOW = 4
-WRONG_WEIGHT = 2.0  # an unusual wrong result shared; a typical mistake (a hint fired) 0.5
+WRONG_WEIGHT = 1.0  # -log of a share of the class, the same units as a part of code
 TYPICAL_WEIGHT = 0.5
 WEIGHT_FLOOR = 0.05  # what (nearly) everyone writes still weighs a little
+COMMON_MISTAKE = 0.1  # a wrong result more than this share of the class has is no evidence
 STANDS_OUT = 4.0  # a pair this many robust deviations above the class is shown
 
 _TOKEN = re.compile(r"""
@@ -261,8 +263,8 @@ def _add_same_wrong(total: dict[tuple[str, str], Pair], part: str,
         if part in failed and student in answers:
             by_message.setdefault(failed[part], []).append(student)
     for message, who in by_message.items():
-        if len(who) < 2 or (len(who) - 1) * 2 > others:
-            continue
+        if len(who) < 2 or len(who) - 1 > max(1.0, COMMON_MISTAKE * others):
+            continue  # nobody to share it with, or a mistake many make on their own
         factor = TYPICAL_WEIGHT if "Hint:" in message else WRONG_WEIGHT
         weight = factor * math.log(others / (len(who) - 1))
         who = sorted(who)
