@@ -260,8 +260,17 @@ def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None =
     width = max(x for x, _ in where.values())
     height = max(abs(y) for _, y in where.values())
     fig, ax = plt.subplots(dpi=plots.DPI, figsize=(11, 5.6))
-    ax.set_xlim(-1.0, width + 1.0)
-    ax.set_ylim(-max(height, 1.0) - 1.6, max(height, 1.0) + 0.8)
+    # Limits in the figure's proportions, so circles stay round and a small graph small.
+    left, right = -1.0, max(width, 8.0) + 1.0
+    bottom, top = -max(height, 1.0) - 1.6, max(height, 1.0) + 0.8
+    ratio = 5.6 / 11
+    if top - bottom < ratio * (right - left):
+        pad = (ratio * (right - left) - (top - bottom)) / 2
+        bottom, top = bottom - pad, top + pad
+    else:
+        right = left + (top - bottom) / ratio
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
     ax.axis("off")
     box_w, box_h = 1.3, 0.72
     for node in order:
@@ -310,7 +319,7 @@ def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None =
         ax.text(-0.9, bottom, f"step {k} of {len(steps) - 1}: {step.title}", fontsize=11,
                 weight="bold", color=BACKWARD_COLOR if k else FORWARD_COLOR, va="top")
         ax.text(-0.9, bottom - 0.45, step.formula, fontsize=10, va="top")
-    ax.text(width + 0.95, max(height, 1.0) + 0.7, "black: value (forward)\n"
+    ax.text(right - 0.05, top - 0.1, "black: value (forward)\n"
             "vermillion ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top", color="0.25")
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     return plots.finish(fig)
