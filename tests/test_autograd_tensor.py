@@ -247,3 +247,32 @@ def test_float32_stays_float32():
     assert out.dtype == np.float32
     out.backward()
     assert w.grad.dtype == np.float32
+
+
+def test_no_grad_nests_and_is_restored_after_an_error():
+    from dlcore.autograd import is_grad_enabled
+    with no_grad():
+        with no_grad():
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    with pytest.raises(ValueError, match="do not broadcast"):
+        with no_grad():
+            Tensor(np.ones(2)) + Tensor(np.ones(3))
+    assert is_grad_enabled()
+
+
+def test_numpy_arrays_on_the_left_defer_to_the_tensor():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    out = np.array([3.0, 4.0]) * w + np.array([1.0, 1.0])
+    assert isinstance(out, Tensor) and out.requires_grad
+    out.sum().backward()
+    assert w.grad.tolist() == [3.0, 4.0]
+
+
+def test_a_freed_intermediate_reused_in_a_new_graph_is_an_error_not_a_silent_zero():
+    w = Tensor(np.ones(2), requires_grad=True)
+    h = w * 2.0
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="released"):
+        (h * 3.0).sum().backward()
