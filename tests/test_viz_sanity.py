@@ -29,4 +29,16 @@ def test_histograms_one_column_per_layer_and_stds_in_the_legend():
     assert fig.axes[1].get_title() == "layer 2: output"
     assert fig.axes[3].get_title() == "layer 2: weight gradient"
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert labels[1] == f"narrow: std {acts['narrow']['layer 2'].std():.2g}"
+    assert labels[1] == f"narrow: std {acts['narrow']['layer 2'].std():.2g}, 0% zero"
+    # Drawn as log10 |value|: a run 100 times smaller sits 2 units to the left.
+    patches = fig.axes[1].patches
+    centre = [np.average(p.get_path().vertices[:, 0], weights=p.get_path().vertices[:, 1])
+              for p in patches]
+    assert centre[0] - centre[1] > 1.5
+
+
+def test_exact_zeros_are_counted_not_drawn():
+    relu = np.maximum(np.random.default_rng(1).normal(size=1000), 0)
+    fig = sanity.layer_histograms_figure({"run": {"l": relu}}, {"run": {"l": relu + 1}})
+    label = fig.axes[0].get_legend().get_texts()[0].get_text()
+    assert label.endswith(f"{np.mean(relu == 0):.0%} zero")
