@@ -85,8 +85,8 @@ def test_plan_notes_deleted_duplicated_retyped_cells_and_changed_points():
     plan = reader.plan_cells(build.teacher(), nb)
     assert [c.origin for c in plan.cells] == ["teacher"]  # neither answer is usable
     text = " | ".join(plan.notes)
-    assert "'add_one_answer' is missing" in text
-    assert "'scaled_sum_answer' appears 2 times" in text
+    assert "the answer cell for part 'add_one' is missing" in text
+    assert "the answer cell for part 'scaled_sum' appears 2 times" in text
     assert "points of 'scaled_sum' were changed" in text
 
     nb = build.learner()

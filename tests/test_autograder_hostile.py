@@ -175,7 +175,7 @@ def test_every_submission_gets_its_row_and_exactly_what_it_earned(graded):
     ("60 MB", "over the 20 MB limit"),
     ("nested deep", "nested too deeply"),
     ("nbformat 3", "only format 4"),
-    ("deletes answer cell", "'add_one_answer' is missing"),
+    ("deletes answer cell", "the answer cell for part 'add_one' is missing"),
     ("duplicates answer cell", "appears 2 times"),
     ("edits test cell", "test cell 'add_one' was edited"),
     ("reads solutions", "No such file"),

@@ -173,13 +173,14 @@ def plan_cells(teacher: dict[str, Any], learner: dict[str, Any],
                                    + (f"; {len(found)} cells define it, the last one was "
                                       "graded" if len(found) > 1 else ""))
                     continue
+            part = f"the answer cell for part '{grade_id.removesuffix('_answer')}'"
             if not mine:
-                plan.notes.append(f"answer cell '{grade_id}' is missing (deleted?)")
+                plan.notes.append(f"{part} is missing (deleted?)")
             elif len(mine) > 1:
-                plan.notes.append(f"answer cell '{grade_id}' appears {len(mine)} times; "
-                                  "none of the copies is graded")
+                plan.notes.append(f"{part} appears {len(mine)} times; none of the copies "
+                                  "is graded")
             elif mine[0].get("cell_type") != "code":
-                plan.notes.append(f"answer cell '{grade_id}' is no longer a code cell")
+                plan.notes.append(f"{part} is no longer a code cell")
             else:
                 plan.cells.append(Cell(source_of(mine[0]), "learner", grade_id, number))
             continue
