@@ -27,6 +27,7 @@ from . import plots
 from .transfer import per_class
 
 PLAIN, BATCH_NORM = "without batch norm", "with batch norm"
+STYLES = {PLAIN: ("o", "-"), BATCH_NORM: ("s", "--")}     # marker and line of each network
 _GREY = "#718096"
 SKETCH_WIDTHS = (6, 9, 9, 4)          # the network the dropout pictures draw
 SKETCH_HIDDEN = sum(SKETCH_WIDTHS[1:-1])
@@ -267,7 +268,7 @@ def batchnorm_figure(sweep: Mapping, lr: float) -> Figure:
             losses = sweep[key][k]
             finite = np.isfinite(losses) & (losses < top)
             ax.plot(np.arange(1, len(losses) + 1)[finite], losses[finite], color=colors[key],
-                    lw=1.2, label=key)
+                    ls=STYLES[key][1], lw=1.2, label=key)
             if len(losses) < steps or not finite[-1]:
                 ax.plot(len(losses), top * 0.95, "x", color=colors[key], ms=12, mew=3,
                         label=f"{key}: diverged at step {len(losses)}")
@@ -280,7 +281,8 @@ def batchnorm_figure(sweep: Mapping, lr: float) -> Figure:
         for key in (PLAIN, BATCH_NORM):
             finals = np.array([final_loss(r, steps) for r in sweep[key]])
             ok = np.isfinite(finals)
-            ax_lr.plot(lrs[ok], finals[ok], "o-", color=colors[key], label=key)
+            ax_lr.plot(lrs[ok], finals[ok], marker=STYLES[key][0], ls=STYLES[key][1],
+                       color=colors[key], label=key)
             ax_lr.plot(lrs[~ok], np.full((~ok).sum(), 3.0), "x", color=colors[key], ms=10,
                        mew=2.5)
         ax_lr.axvspan(lrs[k] / 1.3, lrs[k] * 1.3, color=plots.ACCENT, alpha=0.3, lw=0)
@@ -348,7 +350,8 @@ def activation_figure(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarray]
         ax_a.set_ylabel("count")
         depth = np.arange(1, len(plain) + 1)
         for key, values in ((PLAIN, plain), (BATCH_NORM, with_bn)):
-            ax_std.plot(depth, [v.std() for v in values], "o-", color=colors[key], label=key)
+            ax_std.plot(depth, [v.std() for v in values], marker=STYLES[key][0],
+                        ls=STYLES[key][1], color=colors[key], label=key)
         ax_std.axvspan(layer - 0.3, layer + 0.3, color=plots.ACCENT, alpha=0.3, lw=0)
         ax_std.set_yscale("log")
         ax_std.set_xticks(depth)
