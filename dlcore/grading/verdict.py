@@ -157,7 +157,8 @@ def verdict(spec: Spec, outcomes: list[Outcome], refusal: str = "") -> Verdict:
                  f"({_points(share(points, 1, n))} each)"]
         return Verdict(spec.grade_id, spec.name, points, earned, credit, outcomes, lines)
     earned = points if n and right == n else 0.0
-    lines = [f"all {n} cases right: {_points(points)}" if earned else
+    every = f"all {n} cases right" if n > 1 else "the case is right"
+    lines = [f"{every}: {_points(points)}" if earned else
              f"{right} of {n} cases right: 0 of {_points(points)} (every case must be right)"]
     return Verdict(spec.grade_id, spec.name, points, earned, Credit(spec.credit), outcomes, lines)
 
