@@ -37,6 +37,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def add(a, b) -> Tensor:
+    """a + b; a and b broadcast together (shapes A and B -> their broadcast shape)."""
     a, b = as_tensor(a), as_tensor(b)
     check_broadcast("add", a, b)
     data = a.data + b.data
@@ -48,6 +49,7 @@ def add(a, b) -> Tensor:
 
 
 def sub(a, b) -> Tensor:
+    """a - b, broadcasting as ``add``."""
     a, b = as_tensor(a), as_tensor(b)
     check_broadcast("sub", a, b)
     data = a.data - b.data
@@ -59,6 +61,7 @@ def sub(a, b) -> Tensor:
 
 
 def neg(a) -> Tensor:
+    """-a, same shape."""
     a = as_tensor(a)
     data = -a.data
 
@@ -68,6 +71,7 @@ def neg(a) -> Tensor:
 
 
 def mul(a, b) -> Tensor:
+    """a * b elementwise, broadcasting as ``add``."""
     a, b = as_tensor(a), as_tensor(b)
     check_broadcast("mul", a, b)
     data = a.data * b.data
@@ -79,6 +83,7 @@ def mul(a, b) -> Tensor:
 
 
 def div(a, b) -> Tensor:
+    """a / b elementwise, broadcasting as ``add``."""
     a, b = as_tensor(a), as_tensor(b)
     check_broadcast("div", a, b)
     data = a.data / b.data
@@ -90,6 +95,7 @@ def div(a, b) -> Tensor:
 
 
 def pow(a, k: float) -> Tensor:  # noqa: A001 (torch.pow)
+    """a ** k for a constant number k, same shape."""
     if not isinstance(k, (int, float)):
         raise TypeError(f"pow: the exponent must be a constant number, got {type(k).__name__}")
     a = as_tensor(a)
@@ -101,6 +107,7 @@ def pow(a, k: float) -> Tensor:  # noqa: A001 (torch.pow)
 
 
 def exp(a) -> Tensor:
+    """e ** a, same shape."""
     a = as_tensor(a)
     data = np.exp(a.data)
 
@@ -110,6 +117,7 @@ def exp(a) -> Tensor:
 
 
 def log(a) -> Tensor:
+    """The natural logarithm of a (> 0), same shape."""
     a = as_tensor(a)
     data = np.log(a.data)
 
@@ -119,6 +127,7 @@ def log(a) -> Tensor:
 
 
 def tanh(a) -> Tensor:
+    """tanh(a), same shape."""
     a = as_tensor(a)
     data = np.tanh(a.data)
 
@@ -128,6 +137,7 @@ def tanh(a) -> Tensor:
 
 
 def relu(a) -> Tensor:
+    """max(a, 0), same shape."""
     a = as_tensor(a)
     data = np.maximum(a.data, 0)
 

@@ -18,6 +18,7 @@ from .tensor import Tensor, as_tensor, result
 
 
 def matmul(a, b) -> Tensor:
+    """a (..., N, K) @ b (..., K, M) -> (..., N, M), batch axes broadcast."""
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError(f"matmul: both inputs need at least 2 dimensions (..., N, K) and "
