@@ -15,12 +15,12 @@ from . import plots
 def precision_recall_at(p_fraud: np.ndarray, y: np.ndarray, thresholds: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Precision and recall of "fraud when p_fraud >= t" for every t in
-    ``thresholds`` (precision 1 where nothing is flagged)."""
+    ``thresholds``; precision is NaN (undefined) where nothing is flagged."""
     p, fraud = np.asarray(p_fraud)[None, :], np.asarray(y)[None, :] == 1
     flagged = p >= np.asarray(thresholds)[:, None]
     caught = (flagged & fraud).sum(axis=1)
     precision = np.where(flagged.sum(axis=1) > 0, caught / np.maximum(flagged.sum(axis=1), 1),
-                         1.0)
+                         np.nan)
     return precision, caught / max(int(fraud.sum()), 1)
 
 
@@ -28,7 +28,8 @@ def threshold_curves(p_fraud: np.ndarray, y: np.ndarray, chosen: float | None = 
                      ) -> Figure:
     """Left: histograms of P(fraud) for legitimate and fraudulent transactions
     (log counts: the fraud is rare). Right: precision and recall against the
-    threshold (log scale), with ``chosen`` marked."""
+    threshold (log scale), with ``chosen`` marked; precision stops where
+    nothing is flagged any more."""
     p, y = np.asarray(p_fraud), np.asarray(y)
     thresholds = np.logspace(-3, 0, 200)
     precision, recall = precision_recall_at(p, y, thresholds)

@@ -186,13 +186,14 @@ def train_on_few(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: int =
                  seed: int = 0) -> train.History:
     """Adam on (X, y) for about ``steps`` updates (whole epochs of batches of
     ``batch_size``), with ``transform`` applied to every batch (augmentation).
-    Frozen parameters stay as they are: the optimizer skips them."""
+    Frozen parameters stay as they are: the optimizer skips them, and the
+    backward stops at the first trainable layer (``fit(..., input_grad=False)``)."""
     loader = data.DataLoader(data.TensorDataset(X, y), batch_size=min(batch_size, len(X)),
                              shuffle=True, seed=seed, transform=transform)
     epochs = max(1, math.ceil(steps / len(loader)))
     optimizer = optim.Adam(model.parameters(), lr=lr)
     return train.fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=epochs,
-                     val_loader=val, progress=False)
+                     val_loader=val, progress=False, input_grad=False)
 
 
 LINESTYLES = ("-", "--", ":", "-.")
