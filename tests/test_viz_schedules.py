@@ -44,8 +44,9 @@ def test_schedules_figure_has_one_titled_panel_per_schedule():
 
 
 def test_schedule_run_trains_with_the_schedule_it_draws():
-    lrs, history = vs.schedule_run(SCHEDULES["cosine"], lr=0.1, epochs=2)
-    assert len(history) == 2 and len(lrs) == 2 * 40      # 40 batches of 32 per epoch
+    lrs, history, diverged = vs.schedule_run(SCHEDULES["cosine"], lr=0.1, epochs=2)
+    assert diverged is None and len(history) == 2
+    assert len(lrs) == 2 * 40                           # 40 batches of 32 per epoch
     assert lrs[0] == pytest.approx(0.1) and lrs[-1] < 1e-3
     assert history["loss"][-1] < history["loss"][0]
     fig = vs.schedule_run_figure("cosine", lrs, history)
@@ -59,10 +60,10 @@ def test_the_widget_retrains_with_the_chosen_schedule(monkeypatch):
 
     def fake_run(make, lr, epochs, seed=0):
         calls.append((make, lr, epochs))
-        return vs.lr_per_step(make, 10, lr), None
+        return vs.lr_per_step(make, 10, lr), None, None
 
     monkeypatch.setattr(vs, "schedule_run", fake_run)
-    monkeypatch.setattr(vs, "schedule_run_figure", lambda name, lrs, history: None)
+    monkeypatch.setattr(vs, "schedule_run_figure", lambda name, lrs, history, diverged: None)
     box = vs.schedule_explorer(SCHEDULES, lr=0.1, epochs=4)
     dropdown, lr, epochs = (row.children[0] for row in box.children[:3])
     assert dropdown.description == "schedule" and "learning rate" in lr.description
@@ -70,3 +71,12 @@ def test_the_widget_retrains_with_the_chosen_schedule(monkeypatch):
     assert calls[-1] == (SCHEDULES["cosine"], 0.1, 4)
     epochs.value = 6
     assert calls[-1][2] == 6
+
+
+def test_a_diverging_run_is_drawn_with_what_happened_not_raised():
+    lrs, history, diverged = vs.schedule_run(None, lr=100.0, epochs=2)
+    assert diverged.startswith("the loss became inf at epoch 1, step")
+    assert history is None                              # no epoch finished
+    fig = vs.schedule_run_figure("constant", lrs, history, diverged)
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    assert texts and texts[0].startswith("training stopped:")

@@ -60,8 +60,10 @@ def schedules_figure(schedules: Mapping[str, MakeSchedule], total_steps: int,
 
 def schedule_run(make: MakeSchedule, lr: float = 0.1, epochs: int = 8, seed: int = 0):
     """Train lesson 06's MLP (64 -> 128 -> 10) on the 8x8 digits with SGD (momentum
-    0.9, batches of 32) under the schedule ``make``; return (learning rate per
-    step, the ``History``)."""
+    0.9, batches of 32) under the schedule ``make``. Returns (learning rate per
+    step, the ``History``, None), or, if the loss became NaN or infinite, (the
+    learning rates, the ``History`` of the finished epochs or None, what
+    happened: "the loss became nan at epoch E, step S of N")."""
     digits = standardize(load_digits())
     manual_seed(seed)
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
@@ -70,23 +72,40 @@ def schedule_run(make: MakeSchedule, lr: float = 0.1, epochs: int = 8, seed: int
     total = epochs * len(train_loader)
     scheduler = None if make is None else make(optimizer, total)
     lrs = lr_per_step(make, total, lr)
-    history = train.fit(model, nn.CrossEntropyLoss(), optimizer, train_loader, epochs=epochs,
-                        val_loader=val_loader, scheduler=scheduler,
-                        scheduler_interval="batch" if scheduler is not None else None,
-                        progress=False)
-    return lrs, history
+    finished = []                               # the History after each finished epoch
+    try:
+        history = train.fit(model, nn.CrossEntropyLoss(), optimizer, train_loader,
+                            epochs=epochs, val_loader=val_loader, scheduler=scheduler,
+                            scheduler_interval="batch" if scheduler is not None else None,
+                            progress=False, callbacks=[finished.append])
+    except train.NonFiniteLossError as err:
+        return lrs, (finished[-1] if finished else None), str(err).split(";")[0]
+    return lrs, history, None
 
 
-def schedule_run_figure(name: str, lrs: np.ndarray, history) -> Figure:
+def schedule_run_figure(name: str, lrs: np.ndarray, history,
+                        diverged: str | None = None) -> Figure:
     """Left: the learning rate per step. Middle: the training and validation loss
-    per epoch. Right: the validation accuracy per epoch."""
-    epochs = np.arange(1, len(history) + 1)
+    per epoch. Right: the validation accuracy per epoch. ``diverged`` (what
+    ``schedule_run`` says when the loss became NaN) is written over the panels."""
     with plots.style():
         fig, (ax_lr, ax_loss, ax_acc) = plots.subplots("wide", 1, 3)
         ax_lr.plot(lrs, color=plots.CLASS_COLORS[0], lw=2)
         ax_lr.set_ylim(0, None)
         ax_lr.set_title(f"learning rate: {name}", fontsize=10.5)
         ax_lr.set_xlabel("step")
+        for ax in (ax_lr, ax_loss, ax_acc):
+            ax.grid(True, alpha=0.3)
+        if diverged:
+            for ax in (ax_loss, ax_acc):
+                ax.text(0.5, 0.5, f"training stopped:\n{diverged}".replace(" at ", "\nat "),
+                        transform=ax.transAxes, ha="center", va="center", fontsize=10,
+                        color=plots.CLASS_COLORS[1])
+        if history is None or len(history) == 0:
+            ax_loss.set_title("loss (log scale)", fontsize=10.5)
+            ax_acc.set_title("validation accuracy", fontsize=10.5)
+            return plots.finish(fig)
+        epochs = np.arange(1, len(history) + 1)
         ax_loss.semilogy(epochs, history["loss"], "-o", color=plots.CLASS_COLORS[0], ms=4,
                          label="training")
         ax_loss.semilogy(epochs, history["val_loss"], "--s", color=plots.CLASS_COLORS[1],
@@ -100,8 +119,6 @@ def schedule_run_figure(name: str, lrs: np.ndarray, history) -> Figure:
         ax_acc.set_title(f"validation accuracy: last {history['val_accuracy'][-1]:.1%}",
                          fontsize=10.5)
         ax_acc.set_xlabel("epoch")
-        for ax in (ax_lr, ax_loss, ax_acc):
-            ax.grid(True, alpha=0.3)
     return plots.finish(fig)
 
 
@@ -125,7 +142,6 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
     }
 
     def draw(name: str, lr: float, epochs: int) -> Figure:
-        lrs, history = schedule_run(schedules[name], lr, epochs)
-        return schedule_run_figure(name, lrs, history)
+        return schedule_run_figure(name, *schedule_run(schedules[name], lr, epochs))
 
     return plots.interactive_figure(draw, controls, height="420px", columns=1)
