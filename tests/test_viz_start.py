@@ -9,11 +9,12 @@ from dlcore.viz import start
 matplotlib.use("Agg")
 
 
-def test_course_lists_the_thirteen_lessons_in_order():
+def test_course_lists_the_fifteen_lessons_in_order():
     names = [name for name, _, _ in start.COURSE]
-    assert len(names) == 13
+    assert len(names) == 15
     assert names == sorted(names)
-    assert [int(n[:2]) for n in names] == list(range(13))
+    assert [int(n[:2]) for n in names] == list(range(15))
+    assert names[13:] == ["13_attention_and_transformers", "14_autograd"]
     assert {part for _, _, part in start.COURSE} == set(start.PARTS)
 
 
@@ -24,7 +25,8 @@ def test_course_map_draws_every_lesson_and_highlights_the_current_one():
     for name, title, _ in start.COURSE:
         assert f"{name[:2]}  {title}" in texts
     filled = [p for p in ax.patches if p.get_facecolor()[:3] != (1.0, 1.0, 1.0)]
-    assert len(ax.patches) == 13 and len(filled) == 1
+    assert len(ax.patches) == 15 and len(filled) == 1
+    assert ax.get_title().startswith("The course: 15 lessons")
 
 
 def test_line_figure_draws_the_line_it_is_given():

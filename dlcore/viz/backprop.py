@@ -250,7 +250,9 @@ def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | No
     if model is None:
         model, loss_fn, x, y = tiny_network()
     steps = backprop_steps(model, loss_fn, x, y)
-    slider = widgets.IntSlider(value=0, min=0, max=len(steps) - 1, description="step",
+    slider = widgets.IntSlider(value=0, min=0, max=len(steps) - 1,
+                               description="step (forward, then backward)",
+                               style=plots.slider_style(),
                                continuous_update=True,
                                layout=widgets.Layout(width="420px"))
     back = widgets.Button(description="◀ back", layout=widgets.Layout(width="90px"))
@@ -264,7 +266,7 @@ def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | No
     back.on_click(move(-1))
     forward.on_click(move(+1))
     play = widgets.Play(value=0, min=0, max=len(steps) - 1, interval=1500,
-                        description="play", layout=widgets.Layout(width="110px"))
+                        description="play all steps", layout=widgets.Layout(width="110px"))
     widgets.jslink((play, "value"), (slider, "value"))
 
     def show(step: int) -> None:

@@ -86,11 +86,12 @@ def activation_explorer():
 
     controls = {
         "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=nn.Sigmoid,
-                                       description="activation"),
+                                       description="activation function",
+                                       style=plots.slider_style()),
         "x0": widgets.FloatSlider(value=1.0, min=-8.0, max=8.0, step=0.25,
-                                  description="marker at x", style=plots.slider_style()),
+                                  description="marker at input x", style=plots.slider_style()),
         "x_range": widgets.FloatRangeSlider(value=(-6.0, 6.0), min=-12.0, max=12.0, step=1.0,
-                                            description="input range",
+                                            description="input range shown",
                                             style=plots.slider_style()),
     }
     return plots.interactive_figure(activation_figure, controls, height="400px")

@@ -142,11 +142,12 @@ def neuron_explorer(X: np.ndarray, y: np.ndarray):
                                    style=plots.slider_style())
 
     controls = {
-        "w1": slider(1.0, -3.0, 3.0, "weight w1"),
-        "w2": slider(0.5, -3.0, 3.0, "weight w2"),
-        "b": slider(0.0, -4.0, 4.0, "bias b"),
+        "w1": slider(1.0, -3.0, 3.0, "weight w1 (on x1)"),
+        "w2": slider(0.5, -3.0, 3.0, "weight w2 (on x2)"),
+        "b": slider(0.0, -4.0, 4.0, "bias b (slides the line)"),
         "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=nn.Sigmoid,
-                                       description="activation f"),
+                                       description="activation f(z)",
+                                       style=plots.slider_style()),
     }
 
     def draw(w1, w2, b, activation):
@@ -187,11 +188,12 @@ def network_builder():
                                  style=plots.slider_style())
 
     controls = {
-        "num_inputs": slider(2, 1, 8, "inputs"),
+        "num_inputs": slider(2, 1, 8, "input units"),
         "num_hidden_layers": slider(1, 0, 4, "hidden layers"),
         "width": slider(4, 1, 12, "units per hidden layer"),
-        "num_outputs": slider(1, 1, 10, "outputs"),
+        "num_outputs": slider(1, 1, 10, "output units"),
         "activation": widgets.Dropdown(options=list(ACTIVATIONS[:3]), value=nn.ReLU,
-                                       description="activation"),
+                                       description="hidden activation",
+                                       style=plots.slider_style()),
     }
     return plots.interactive_figure(network_figure, controls, height="400px", columns=3)

@@ -14,7 +14,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from . import plots
 
-# (notebook name, title, part): the 13 lessons in order.
+# (notebook name, title, part): the 15 lessons in order.
 COURSE = (
     ("00_start_here", "Start here", "Foundations"),
     ("01_neurons_and_layers", "Neurons and layers", "Foundations"),
@@ -29,8 +29,10 @@ COURSE = (
     ("10_dropout_and_batch_norm", "Dropout and batch norm", "Techniques"),
     ("11_augmentation_and_transfer", "Augmentation and transfer", "Techniques"),
     ("12_applications", "Applications", "Techniques"),
+    ("13_attention_and_transformers", "Attention, transformers", "Beyond"),
+    ("14_autograd", "Autograd", "Beyond"),
 )
-PARTS = ("Foundations", "Learning", "Architectures", "Techniques")
+PARTS = ("Foundations", "Learning", "Architectures", "Techniques", "Beyond")
 
 
 def course_map(current: str | None = None) -> Figure:
@@ -40,7 +42,7 @@ def course_map(current: str | None = None) -> Figure:
     """
     with plots.style():
         fig, ax = plots.subplots("wide")
-        fig.set_size_inches(10.0, 4.6)
+        fig.set_size_inches(10.0, 5.4)
         rows = {part: [c for c in COURSE if c[2] == part] for part in PARTS}
         box_w, box_h, step = 2.5, 0.62, 2.75
         centres = []
@@ -64,9 +66,10 @@ def course_map(current: str | None = None) -> Figure:
                 ax.annotate("", (x1, y1), (x0 + box_w, y0),
                             arrowprops={"arrowstyle": "->", "color": "#718096"})
         ax.set_xlim(-1.9, 3 * step + box_w + 0.05)
-        ax.set_ylim(-3.5, 0.5)
+        ax.set_ylim(-len(PARTS) + 0.5, 0.5)
         ax.axis("off")
-        ax.set_title("The course: 13 lessons, each with an exercise notebook of the same name")
+        ax.set_title(f"The course: {len(COURSE)} lessons, each with an exercise notebook of the "
+                     "same name")
     return plots.finish(fig)
 
 
