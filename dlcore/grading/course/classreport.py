@@ -12,7 +12,6 @@ from typing import Any
 from ..autograder.discover import Submission
 from ..autograder.reader import NotebookError, plan_cells, read_notebook
 from ..autograder.report import write_atomic
-from ..generate import MarkerError, clear_cell_source
 from .pages import report_page
 from .similarity import Pair, compare_class
 from .stats import class_stats, part_stats, parts_csv, parts_of
@@ -35,10 +34,25 @@ def answer_cells(subs: list[Submission], teacher: dict[str, Any],
     return out
 
 
+def handed_out(source: str) -> str:
+    """A teacher's answer cell without its solution blocks: what the learner was given
+    (``exercises/`` has a ``raise NotImplementedError`` line in each block's place). Not
+    ``dlcore.grading.generate``, whose nbformat import costs seconds."""
+    out, inside = [], False
+    for line in source.split("\n"):
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
 def stubs_and_names(teacher: dict[str, Any], specs: list[Any]) -> tuple[dict[str, str],
                                                                        frozenset[str]]:
-    """The handed-out answer cells (solutions taken out, as ``exercises/`` has them) and
-    the names the task itself defines (which every learner uses)."""
+    """The handed-out answer cells and the names the task itself defines (which every
+    learner uses)."""
     part_of = {s.answer_id: s.grade_id for s in specs}
     stubs: dict[str, str] = {}
     names = {s.name for s in specs}
@@ -46,10 +60,7 @@ def stubs_and_names(teacher: dict[str, Any], specs: list[Any]) -> tuple[dict[str
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in part_of:
             source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            try:
-                stubs[part_of[grade_id]] = clear_cell_source(source, grade_id)[0]
-            except MarkerError:
-                stubs[part_of[grade_id]] = ""
+            stubs[part_of[grade_id]] = handed_out(source)
             names.update(re.findall(r"\b(?:def|class)\s+(\w+)", source))
     return stubs, frozenset(names)
 

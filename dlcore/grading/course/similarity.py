@@ -43,6 +43,8 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from keyword import iskeyword
 
+import numpy as np
+
 K = 5
 WINDOW = 4
 WRONG_WEIGHT = 1.0  # -log of a share of the class, the same units as a part of code
@@ -181,15 +183,22 @@ def _part(answers: dict[str, dict[str, str]], part: str, stub: str,
             holders.setdefault(h, []).append(student)
     # log(n / df), with a floor so that an answer only common grams make up is not empty
     weight = {h: max(math.log(n / len(who)), WEIGHT_FLOOR) for h, who in holders.items()}
-    shared: dict[tuple[str, str], float] = {}
-    for h, who in holders.items():
-        who = sorted(who)
-        for i, a in enumerate(who):
-            for b in who[i + 1:]:
-                shared[(a, b)] = shared.get((a, b), 0.0) + weight[h]
-    totals = {s: sum(weight[h] for h in found) for s, found in prints.items()}
-    similarity = {key: value / (totals[key[0]] + totals[key[1]] - value)
-                  for key, value in shared.items()}
+    # shared[a, b] = the weight of the fingerprints a and b both have: one matrix product
+    # of the (learners, fingerprints) incidence matrix with its weighted transpose
+    students = sorted(prints)
+    column = {h: j for j, h in enumerate(weight)}
+    has = np.zeros((len(students), len(column)))
+    for i, s in enumerate(students):
+        has[i, [column[h] for h in prints[s]]] = 1.0
+    w = np.array(list(weight.values()))
+    shared = (has * w) @ has.T
+    totals = np.diag(shared)
+    similarity = {}
+    for i, j in zip(*np.nonzero(np.triu(shared, k=1)), strict=True):
+        value = shared[i, j]
+        # rounded, so that equal answers tie exactly whatever the order of summation
+        similarity[(students[i], students[j])] = round(
+            float(value / (totals[i] + totals[j] - value)), 9)
     return _Part(prints, weight, similarity)
 
 
