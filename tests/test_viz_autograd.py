@@ -1,4 +1,4 @@
-"""Lesson 14's expression stepper: the parser accepts formulas and nothing else, the
+"""Lesson 14's expression stepper: the examples evaluate as Python would, the
 steps are Value.backward one node at a time, and the widget wires them up."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from dlcore.autograd import Value, topological_order  # noqa: E402
+from dlcore.autograd import topological_order  # noqa: E402
 from dlcore.viz import autograd as viz  # noqa: E402
 
 
@@ -52,40 +52,6 @@ def test_gradients_appear_in_reverse_topological_order():
     assert steps[3].grads[id(x)] != steps[4].grads[id(x)]
     assert steps[4].grads[id(x)] == pytest.approx(
         (1 - math.tanh(0.5 * -1.5 + 0.5) ** 2) * (-1.5 + 1))
-
-
-@pytest.mark.parametrize("text, words", [
-    ("__import__('os').system('ls')", "only the functions"),
-    ("open('x')", "only the functions"),
-    ("a.data", "not allowed"),
-    ("[a, b]", "not allowed"),
-    ("lambda: 1", "not allowed"),
-    ("a if b else c", "not allowed"),
-    ("'text'", "not a number"),
-    ("True * a", "not a number"),
-    ("q + 1", "'q' is not a variable"),
-    ("tanh + 1", "'tanh' is a function"),
-    ("a ** b", "must be a number"),
-    ("a ** 50", "too large"),
-    ("tanh(a, b)", "one argument"),
-    ("log(b)", "positive"),
-    ("exp(exp(exp(c)))", "out of range"),
-    ("a *", "not a formula"),
-    ("", "empty"),
-    ("a + " * 40 + "a", "characters long"),
-    ("+".join(["a*b"] * 20), "nodes"),
-])
-def test_anything_but_a_formula_is_refused_in_plain_words(text, words):
-    with pytest.raises(viz.ExpressionError, match=words):
-        viz.parse_expression(text)
-
-
-def test_constants_are_folded_or_labelled():
-    out = viz.parse_expression("2 * 3 * a - 1")
-    labels = {n.label for n in topological_order(out) if not n._prev}
-    assert "6" in labels and "a" in labels
-    assert out.data == pytest.approx(6 * 2.0 - 1)
-    assert isinstance(viz.parse_expression("2 + 3"), Value)
 
 
 def test_draw_graph_marks_the_current_node_and_rejects_a_bad_step():

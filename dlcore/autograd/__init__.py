@@ -9,7 +9,9 @@ backward passes of the rest of dlcore (lesson 14).
   (add, sub, neg, mul, div, pow, exp, log, tanh, relu, with broadcasting),
   ``reduction.py`` (sum, mean), ``matmul.py``, ``shape.py`` (reshape,
   transpose, indexing), ``loss.py`` (log_softmax, cross_entropy);
-* ``graph.py``: the topological order the backward pass walks, and ``no_grad``.
+* ``graph.py``: the topological order the backward pass walks, and ``no_grad``;
+* ``expression.py``: a formula typed as text read into ``Value``s, safely (no
+  ``eval``), for lesson 14's stepper.
 
     from dlcore.autograd import Tensor, cross_entropy
     W = Tensor(weights, requires_grad=True)
