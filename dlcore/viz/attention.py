@@ -1,0 +1,453 @@
+"""Lesson 13's experiments, figures and widgets: attention and transformers.
+
+    from dlcore.viz import attention as av
+    results = av.compare_on_reversal()            # LSTM against attention, a few seconds
+    av.bottleneck_figure(results)
+    av.scaling_figure()                           # why scores are divided by sqrt(E)
+    av.mask_figure("the cat sat")                 # no mask, padding, causal
+    av.block_figure()                             # the transformer block, post- and pre-norm
+    av.attention_explorer(model, vocab)           # heatmaps of a GPT, layer by layer, head by head
+    av.sampling_explorer(model, vocab)            # temperature and top-k
+
+Every widget is a thin layer over a plain function that returns a figure.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from .. import nn, optim
+from ..nn.attention import attention_forward, causal_mask, mask_to_bias, masked_softmax
+from ..rng import manual_seed
+from . import gpt, plots
+
+MODEL_COLORS = {"LSTM": "#d08c2c", "attention": "#3a7bbf", "attention, no positions": "#9aa5b1"}
+
+
+# -- 1. the bottleneck: reversing a sequence ---------------------------------------------
+def reverse_task(n: int, length: int = 12, n_symbols: int = 8, seed: int = 0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Read ``length`` random symbols, then write them backwards.
+
+    Returns ids int64 (n, 2 * length): the symbols (0 .. n_symbols - 1), then
+    ``length`` copies of the marker ``n_symbols`` ("your turn"), and targets int64
+    (n, length): the symbols reversed, to be written at the marker positions.
+    """
+    g = np.random.default_rng(seed)
+    symbols = g.integers(0, n_symbols, size=(n, length))
+    ids = np.concatenate([symbols, np.full((n, length), n_symbols)], axis=1)
+    return ids, symbols[:, ::-1].copy()
+
+
+class ReverseLSTM(nn.Module):
+    """ids (N, 2L) -> Embedding -> LSTM -> Linear on the last L steps -> (N, L, symbols).
+
+    When it must start writing, everything it read is squeezed into one state (h, c)."""
+
+    def __init__(self, n_symbols: int = 8, length: int = 12, embed: int = 8, hidden: int = 32):
+        super().__init__()
+        self.length = length
+        self.embed = nn.Embedding(n_symbols + 1, embed)
+        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, n_symbols)
+
+    def forward(self, ids):
+        output, _ = self.lstm(self.embed(ids))                 # (N, 2L, H)
+        self._cache = output.shape
+        return self.head(output[:, self.length:])              # the writing half
+
+    def backward(self, grad):
+        shape = self._saved()
+        grad_output = np.zeros(shape, grad.dtype)
+        grad_output[:, self.length:] = self.head.backward(grad)
+        self.embed.backward(self.lstm.backward(grad_output))
+
+
+class ReverseAttention(nn.Module):
+    """ids (N, 2L) -> token (+ position) embeddings x -> x + MultiheadAttention(x, x, x)
+    -> Linear on the last L positions -> (N, L, symbols).
+
+    Each writing position can look straight back at any reading position."""
+
+    def __init__(self, n_symbols: int = 8, length: int = 12, d_model: int = 32,
+                 num_heads: int = 1, positions: bool = True):
+        super().__init__()
+        self.length = length
+        self.embed = nn.Embedding(n_symbols + 1, d_model)
+        self.pos = nn.Embedding(2 * length, d_model) if positions else None
+        self.attn = nn.MultiheadAttention(d_model, num_heads, batch_first=True)
+        self.head = nn.Linear(d_model, n_symbols)
+
+    def forward(self, ids):
+        x = self.embed(ids)
+        if self.pos is not None:
+            x = x + self.pos(np.arange(ids.shape[1]))
+        attended, weights = self.attn(x, x, x)
+        y = x + attended                                       # a residual connection
+        self._cache = y.shape
+        self.last_weights = weights                            # (N, 2L, 2L), to look at
+        return self.head(y[:, self.length:])
+
+    def backward(self, grad):
+        shape = self._saved()
+        grad_y = np.zeros(shape, grad.dtype)
+        grad_y[:, self.length:] = self.head.backward(grad)
+        grad_x = grad_y + self.attn.backward(grad_y)           # both paths of the residual
+        self.embed.backward(grad_x)
+        if self.pos is not None:
+            self.pos.backward(grad_x.sum(axis=0))
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def train_reverse(model: nn.Module, steps: int = 250, batch_size: int = 32, lr: float = 1e-2,
+                  n_symbols: int = 8, length: int = 12, seed: int = 0) -> list[float]:
+    """Adam on fresh batches of ``reverse_task`` (batch k uses seed 1000 + k); returns
+    the loss of every step."""
+    manual_seed(seed)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for step in range(steps):
+        ids, targets = reverse_task(batch_size, length, n_symbols, seed=1000 + step)
+        scores = model(ids)
+        losses.append(loss_fn(scores.reshape(-1, n_symbols), targets.reshape(-1)))
+        model.backward(loss_fn.backward().reshape(scores.shape))
+        optimizer.step()
+        optimizer.zero_grad()
+    return losses
+
+
+def position_accuracy(model: nn.Module, ids: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The fraction right at each output position (L,): position i recalls input L-1-i."""
+    return (model(ids).argmax(-1) == targets).mean(axis=0)
+
+
+@dataclass
+class ReversalResults:
+    length: int
+    n_symbols: int
+    steps: int
+    models: dict = field(default_factory=dict)       # name -> trained model
+    losses: dict = field(default_factory=dict)       # name -> loss per step
+    accuracy: dict = field(default_factory=dict)     # name -> accuracy per output position
+    parameters: dict = field(default_factory=dict)   # name -> parameter count
+
+
+def compare_on_reversal(length: int = 12, n_symbols: int = 8, steps: int = 250,
+                        hidden: int = 32, d_model: int = 32, seed: int = 0) -> ReversalResults:
+    """Train an LSTM, an attention model and the attention model without positions
+    on the same batches; test each on 500 fresh sequences (seed 99)."""
+    manual_seed(seed)
+    builders = {
+        "LSTM": lambda: ReverseLSTM(n_symbols, length, hidden=hidden),
+        "attention": lambda: ReverseAttention(n_symbols, length, d_model),
+        "attention, no positions": lambda: ReverseAttention(n_symbols, length, d_model,
+                                                            positions=False),
+    }
+    results = ReversalResults(length, n_symbols, steps)
+    ids, targets = reverse_task(500, length, n_symbols, seed=99)
+    for name, build in builders.items():
+        manual_seed(seed)
+        model = build()
+        results.parameters[name] = count_parameters(model)
+        results.losses[name] = train_reverse(model, steps, n_symbols=n_symbols, length=length,
+                                             seed=seed)
+        model.eval()
+        results.accuracy[name] = position_accuracy(model, ids, targets)
+        results.models[name] = model
+    return results
+
+
+def bottleneck_figure(results: ReversalResults) -> Figure:
+    """Left: the training loss of each model. Right: accuracy by how far back the
+    symbol to write was read (1 = the last symbol read)."""
+    with plots.style():
+        fig, (ax_loss, ax_acc) = plots.subplots("wide", 1, 2)
+        distance = np.arange(1, results.length + 1)
+        for name, losses in results.losses.items():
+            color = MODEL_COLORS.get(name)
+            label = f"{name} ({results.parameters[name]:,} parameters)"
+            ax_loss.plot(np.arange(1, len(losses) + 1), losses, color=color, label=label)
+            ax_acc.plot(distance, results.accuracy[name], "o-", color=color, label=name)
+        ax_loss.axhline(np.log(results.n_symbols), color="#555", ls=":", lw=1)
+        ax_loss.set(xlabel="training step", ylabel="cross-entropy",
+                    title="training loss (dotted: guessing)")
+        ax_loss.legend(fontsize=8)
+        ax_acc.axhline(1 / results.n_symbols, color="#555", ls=":", lw=1)
+        ax_acc.set(xlabel="output position (1 = the last symbol read, "
+                          f"{results.length} = the first)",
+                   ylabel="fraction right", ylim=(0, 1.05),
+                   title="accuracy on 500 new sequences (dotted: chance)")
+        ax_acc.legend(fontsize=8)
+    return plots.finish(fig)
+
+
+# -- 2. scores, scaling, masks ---------------------------------------------------------------
+def scaling_stats(dims=(4, 16, 64, 256, 1024), keys: int = 16, trials: int = 500,
+                  seed: int = 0) -> dict:
+    """For random q and k with N(0, 1) entries: the spread of the scores q.k, and the
+    largest softmax weight among ``keys`` keys, without and with division by sqrt(E);
+    also the size of the softmax's gradient (the Frobenius norm of its Jacobian
+    diag(p) - p p^T), which is 0 when one weight is 1 and the rest 0."""
+    g = np.random.default_rng(seed)
+    out = {"dims": np.array(dims), "std": [], "max_raw": [], "max_scaled": [],
+           "grad_raw": [], "grad_scaled": []}
+    for d in dims:
+        q = g.standard_normal((trials, 1, d))
+        k = g.standard_normal((trials, keys, d))
+        scores = (q @ k.transpose(0, 2, 1))[:, 0]                  # (trials, keys)
+        out["std"].append(scores.std())
+        for tag, s in (("raw", scores), ("scaled", scores / np.sqrt(d))):
+            p = masked_softmax(s)
+            out[f"max_{tag}"].append(p.max(-1).mean())
+            jac = p[:, :, None] * (np.eye(keys) - p[:, None, :])  # (trials, keys, keys)
+            out[f"grad_{tag}"].append(np.sqrt((jac ** 2).sum((1, 2))).mean())
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def scaling_figure(dims=(4, 16, 64, 256, 1024), keys: int = 16, seed: int = 0) -> Figure:
+    """The three panels of ``scaling_stats`` against E, the size of q and k."""
+    s = scaling_stats(dims, keys, seed=seed)
+    with plots.style():
+        fig, axes = plots.subplots("wide", 1, 3)
+        axes[0].plot(s["dims"], s["std"], "o-", color="#c44e52", label="q . k")
+        axes[0].plot(s["dims"], np.sqrt(s["dims"]), ":", color="#555", label="sqrt(E)")
+        axes[0].plot(s["dims"], s["std"] / np.sqrt(s["dims"]), "o-", color="#3a7bbf",
+                     label="q . k / sqrt(E)")
+        axes[0].set(title="spread (std) of the scores", xlabel="E")
+        for ax, key, title in ((axes[1], "max", f"largest of {keys} weights"),
+                               (axes[2], "grad", "size of the softmax's gradient")):
+            ax.plot(s["dims"], s[f"{key}_raw"], "o-", color="#c44e52", label="unscaled")
+            ax.plot(s["dims"], s[f"{key}_scaled"], "o-", color="#3a7bbf",
+                    label="divided by sqrt(E)")
+            ax.set(title=title, xlabel="E", ylim=(0, None))
+        for ax in axes:
+            ax.set_xscale("log", base=2)
+            ax.legend(fontsize=8)
+    return plots.finish(fig)
+
+
+def toy_qkv(words: list[str], dim: int = 8, seed: int = 0):
+    """Made-up embeddings for a few words, and x W_q, x W_k, x W_v with random W:
+    (x, q, k, v), each (T, dim)."""
+    g = np.random.default_rng(seed)
+    x = g.standard_normal((len(words), dim))
+    w_q, w_k, w_v = (g.standard_normal((dim, dim)) / np.sqrt(dim) for _ in range(3))
+    return x, x @ w_q, x @ w_k, x @ w_v
+
+
+def heatmap(ax, weights: np.ndarray, rows: list[str], cols: list[str], title: str = "",
+            numbers: bool = True) -> None:
+    """Attention weights (T, S) as a grid: row i = query i, column j = key j."""
+    ax.imshow(weights, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(cols)), [_shown(c) for c in cols], rotation=0)
+    ax.set_yticks(range(len(rows)), [_shown(r) for r in rows])
+    ax.set_xlabel("key (looked at)")
+    ax.set_ylabel("query (looking)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(False)
+    if numbers and weights.size <= 100:
+        for (i, j), w in np.ndenumerate(weights):
+            ax.text(j, i, f"{w:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if w > 0.6 else "#222")
+
+
+def mask_figure(words: list[str], pad: int = 2, seed: int = 0) -> Figure:
+    """The same toy scores three ways: no mask, the last ``pad`` words marked as
+    padding (key_padding_mask), and a causal mask. Masked weights are exactly 0."""
+    _, q, k, v = toy_qkv(words, seed=seed)
+    T = len(words)
+    padding = np.zeros(T, bool)
+    padding[T - pad:] = True
+    cases = [("no mask", None),
+             (f"padding mask (last {pad} are padding)", np.where(padding, -np.inf, 0.0)[None]),
+             ("causal mask (no peeking ahead)", mask_to_bias(causal_mask(T), np.float64))]
+    with plots.style():
+        fig, axes = plots.subplots("wide", 1, 3)
+        fig.set_size_inches(12, 4)
+        for ax, (title, bias) in zip(axes, cases, strict=True):
+            _, weights, _ = attention_forward(q, k, v, bias)
+            heatmap(ax, weights, words, words, title)
+    return plots.finish(fig)
+
+
+# -- 3. the transformer block ---------------------------------------------------------------
+def block_figure() -> Figure:
+    """The encoder layer drawn both ways: post-norm (2017, PyTorch's default) and
+    pre-norm (GPT-2 and most models since, ``norm_first=True``)."""
+    colors = {"attn": "#cfe0f3", "mlp": "#f6dfbf", "norm": "#e4e4e4", "add": "#ffffff"}
+
+    def box(ax, y, text, kind, x=0.5, w=0.56, h=0.075):
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.01",
+                                    fc=colors[kind], ec="#333", lw=1))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+
+    def arrow(ax, y0, y1, x=0.5):
+        ax.annotate("", (x, y1), (x, y0), arrowprops=dict(arrowstyle="->", color="#333"))
+
+    def skip(ax, y0, y1):
+        """The residual path: from the split at y0, round the right side, into the + at y1."""
+        ax.plot([0.5, 0.88, 0.88], [y0, y0, y1], color="#c44e52", lw=1.2)
+        ax.annotate("", (0.5 + 0.07, y1), (0.88, y1),
+                    arrowprops=dict(arrowstyle="->", color="#c44e52", lw=1.2))
+
+    layouts = {
+        "post-norm (norm_first=False)": [("x", None), ("self-attention", "attn"),
+                                         ("+", "add"), ("LayerNorm  norm1", "norm"),
+                                         ("MLP: linear1, activation, linear2", "mlp"),
+                                         ("+", "add"), ("LayerNorm  norm2", "norm")],
+        "pre-norm (norm_first=True)": [("x", None), ("LayerNorm  norm1", "norm"),
+                                       ("self-attention", "attn"), ("+", "add"),
+                                       ("LayerNorm  norm2", "norm"),
+                                       ("MLP: linear1, activation, linear2", "mlp"),
+                                       ("+", "add")],
+    }
+    with plots.style():
+        fig, axes = plots.subplots("wide", 1, 2)
+        fig.set_size_inches(10, 5)
+        for ax, (title, items) in zip(axes, layouts.items(), strict=True):
+            ys = np.linspace(0.06, 0.9, len(items) + 1)
+            plus = [i for i, (text, _) in enumerate(items) if text == "+"]
+            for i, (text, kind) in enumerate(items):
+                if kind is None:
+                    ax.text(0.5, ys[i], "input x (N, L, E)", ha="center", va="center")
+                else:
+                    box(ax, ys[i], text, kind, w=0.12 if kind == "add" else 0.56)
+                arrow(ax, ys[i] + 0.04, ys[i + 1] - 0.04)
+            ax.text(0.5, ys[-1], "output (N, L, E)", ha="center", va="center")
+            # Each residual splits off below its branch: after the input, and after the
+            # third item (norm1 in post-norm, the first + in pre-norm).
+            for start, end in zip((0, 3), plus, strict=True):
+                skip(ax, (ys[start] + ys[start + 1]) / 2, ys[end])
+            ax.text(0.9, 0.5, "residual\nconnections", color="#c44e52", ha="left",
+                    fontsize=8)
+            ax.set(xlim=(0, 1), ylim=(0, 1), title=title)
+            ax.axis("off")
+    return plots.finish(fig)
+
+
+# -- 4. the GPT's attention and sampling widgets -------------------------------------------
+def _shown(ch: str) -> str:
+    return {" ": "␣", "\n": "↵"}.get(ch, ch)
+
+
+def attention_map_figure(model: gpt.TinyGPT, vocab, text: str, layer: int = 0,
+                         head: int | str = "all") -> Figure:
+    """The GPT's attention weights for ``text``: one head of one layer, or every head
+    of that layer side by side (``head="all"``). Row i: what character i looked at."""
+    maps = gpt.attention_maps(model, vocab, text)              # (layers, heads, T, T)
+    chars = list(gpt.clean_prompt(text, vocab)[-model.context:])
+    heads = range(maps.shape[1]) if head == "all" else [int(head)]
+    with plots.style():
+        # A fixed layout: constrained layout would redraw the many tick labels twice more.
+        fig, axes = plots.subplots("wide", 1, len(heads), layout=None)
+        fig.set_size_inches(min(3.6 * len(heads) + 0.6, 14), 4.2)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.14, top=0.92, wspace=0.3)
+        for i, (ax, h) in enumerate(zip(np.atleast_1d(axes), heads, strict=True)):
+            heatmap(ax, maps[layer, h], chars, chars, f"layer {layer + 1}, head {h + 1}",
+                    numbers=False)
+            ax.tick_params(labelsize=7 if len(chars) > 20 else 9)
+            if i:
+                ax.set_ylabel("")
+    return plots.finish(fig)
+
+
+def attention_explorer(model: gpt.TinyGPT, vocab, text: str = "def area(r):\n    return 3.14*r*r"):
+    """The widget: a text box, a layer slider and a head dropdown over
+    ``attention_map_figure``."""
+    import ipywidgets as widgets
+
+    layers = len(model.blocks)
+    heads = model.blocks[0].self_attn.num_heads
+    controls = {
+        "text": widgets.Text(value=text, description="text", continuous_update=False),
+        "layer": widgets.IntSlider(value=1, min=1, max=layers, description="layer",
+                                   style=plots.slider_style()),
+        "head": widgets.Dropdown(options=[("all heads", "all")] + [
+            (f"head {h + 1}", h) for h in range(heads)], value="all", description="head"),
+    }
+
+    def draw(text: str, layer: int, head) -> Figure:
+        return attention_map_figure(model, vocab, text, layer - 1, head)
+
+    return plots.interactive_figure(draw, controls, height="470px")
+
+
+def sampling_figure(model: gpt.TinyGPT, vocab, prompt: str = "The ", temperature: float = 0.8,
+                    top_k: int = 0, length: int = 200, seed: int = 0, top: int = 15) -> Figure:
+    """Top: P(next character) after the prompt at temperature 1, and what sampling
+    draws from at this temperature and top-k (0 = all characters). Bottom: text."""
+    k = top_k or None
+    prompt = gpt.clean_prompt(prompt, vocab)
+    scores = model(vocab.encode(prompt[-model.context:])[None])[0, -1]
+    p1 = gpt.next_char_probs(scores, 1.0)
+    pt = gpt.next_char_probs(scores, temperature, k)
+    order = np.argsort(-p1, kind="stable")[:top]
+    text = gpt.sample(model, vocab, prompt, length, temperature, k, seed)
+    with plots.style():
+        fig, (ax, ax_text) = plots.subplots("wide", 2, 1, height_ratios=[1.2, 1])
+        fig.set_size_inches(10.0, 5.4)
+        x = np.arange(len(order))
+        ax.bar(x - 0.2, p1[order], 0.4, color="#a0aec0", label="temperature 1, all")
+        ax.bar(x + 0.2, pt[order], 0.4, color="#3a7bbf",
+               label=f"temperature {temperature:.2f}, " + (f"top {k}" if k else "all"))
+        ax.set_xticks(x, [_shown(vocab.chars[i]) for i in order], fontsize=11)
+        ax.set(ylim=(0, 1.05), ylabel="probability",
+               title=f"the next character after “{_shown(prompt[-20:])}”")
+        ax.legend(loc="upper right", fontsize=8)
+        lines = [textwrap.fill(line, 100) or " " for line in text.split("\n")]
+        ax_text.text(0, 1, "\n".join(lines[:12]), family="monospace", fontsize=8.5, va="top")
+        ax_text.axis("off")
+        ax_text.set_title(f"sampled (seed {seed})", loc="left", fontsize=10)
+    return plots.finish(fig)
+
+
+def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The "):
+    """The widget: temperature, top-k and seed sliders and a prompt box."""
+    import ipywidgets as widgets
+
+    style = plots.slider_style()
+    controls = {
+        "temperature": widgets.FloatSlider(value=0.8, min=0.1, max=2.0, step=0.05,
+                                           description="temperature", style=style),
+        "top_k": widgets.IntSlider(value=0, min=0, max=len(vocab), description="top-k (0: all)",
+                                   style=style),
+        "seed": widgets.IntSlider(value=0, min=0, max=20, description="seed", style=style),
+        "prompt": widgets.Text(value=prompt, description="prompt", continuous_update=False),
+    }
+
+    def draw(temperature: float, top_k: int, seed: int, prompt: str) -> Figure:
+        return sampling_figure(model, vocab, prompt, temperature, top_k, seed=seed)
+
+    return plots.interactive_figure(draw, controls, height="520px", columns=2)
+
+
+def loss_curves_figure(info: dict, smooth: int = 50) -> Figure:
+    """The shipped GPT's and LSTM's training loss (a running mean of ``smooth``
+    steps) and validation loss, in nats per character."""
+    names = {"gpt": "tiny GPT", "lstm": "LSTM (lesson 12's CharLSTM)"}
+    colors = {"gpt": "#3a7bbf", "lstm": "#d08c2c"}
+    with plots.style():
+        fig, ax = plots.subplots("medium")
+        for key, label in names.items():
+            part = info[key]
+            train = np.asarray(part["train"], np.float64)
+            smooth = min(smooth, len(train))
+            kernel = np.ones(smooth) / smooth
+            smoothed = np.convolve(train, kernel, mode="valid")
+            ax.plot(np.arange(smooth, len(train) + 1), smoothed, color=colors[key], alpha=0.45,
+                    label=f"{label}, training")
+            ax.plot(part["val_steps"], part["val"], "o-", ms=3, color=colors[key],
+                    label=f"{label}, validation ({part['parameters']:,} parameters)")
+        ax.set(xlabel="training step (32 windows of 64 characters)",
+               ylabel="cross-entropy (nats per character)", ylim=(1.0, 3.5),
+               title="Python's documentation, character by character")
+        ax.legend(fontsize=8)
+    return plots.finish(fig)

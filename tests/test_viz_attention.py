@@ -1,0 +1,88 @@
+"""Lesson 13's experiments and figures: the reversal task and its models (gradients,
+learning), the scaling statistics, the figures and the widgets' plain functions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import dlcore
+from dlcore import data, nn
+from dlcore.gradcheck import numerical_gradient
+from dlcore.viz import attention as av
+from dlcore.viz import gpt
+
+
+def test_reverse_task_writes_the_symbols_backwards():
+    ids, targets = av.reverse_task(3, length=5, n_symbols=4, seed=2)
+    assert ids.shape == (3, 10) and targets.shape == (3, 5)
+    assert np.all(ids[:, 5:] == 4) and ids[:, :5].max() < 4
+    np.testing.assert_array_equal(targets, ids[:, 4::-1])
+
+
+@pytest.mark.parametrize("build", [lambda: av.ReverseLSTM(4, 3, embed=3, hidden=4),
+                                   lambda: av.ReverseAttention(4, 3, d_model=4, num_heads=2),
+                                   lambda: av.ReverseAttention(4, 3, 4, positions=False)])
+def test_reversal_models_backward_matches_central_differences(build):
+    dlcore.manual_seed(0)
+    model = build().double()
+    ids, targets = av.reverse_task(2, length=3, n_symbols=4, seed=0)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def loss():
+        return loss_fn(model(ids).reshape(-1, 4), targets.reshape(-1))
+
+    model.zero_grad()
+    scores = model(ids)
+    loss_fn(scores.reshape(-1, 4), targets.reshape(-1))
+    model.backward(loss_fn.backward().reshape(scores.shape))
+    for name, p in model.named_parameters():
+        numeric = numerical_gradient(loss, p.data)
+        assert np.abs(p.grad - numeric).max() < 1e-6 * np.abs(numeric).max(), name
+
+
+def test_attention_solves_the_reversal_and_the_lstm_does_not_at_the_same_budget():
+    results = av.compare_on_reversal(length=8, steps=120)
+    sizes = results.parameters
+    assert abs(sizes["LSTM"] - sizes["attention"]) < 0.1 * sizes["LSTM"]
+    assert results.accuracy["attention"].mean() > 0.95
+    assert results.accuracy["LSTM"].mean() < 0.8
+    assert results.accuracy["attention, no positions"].mean() < 0.5
+    assert isinstance(av.bottleneck_figure(results), Figure)
+
+
+def test_scaling_keeps_the_spread_and_the_gradient():
+    s = av.scaling_stats(dims=(4, 64, 1024), trials=300)
+    np.testing.assert_allclose(s["std"], np.sqrt(s["dims"]), rtol=0.15)
+    assert s["max_raw"][-1] > 0.9 and np.ptp(s["max_scaled"]) < 0.05
+    assert s["grad_raw"][-1] < 0.25 * s["grad_raw"][0]
+    assert np.ptp(s["grad_scaled"]) < 0.05
+
+
+def test_figures():
+    assert len(av.scaling_figure(dims=(4, 16)).axes) == 3
+    assert len(av.mask_figure(["a", "b", "c", "<pad>"], pad=1).axes) == 3
+    assert len(av.block_figure().axes) == 2
+
+
+def test_gpt_figures_and_widgets():
+    import ipywidgets as widgets
+
+    vocab = data.CharVocab("abcdefghij (): ")
+    dlcore.manual_seed(0)
+    model = gpt.TinyGPT(len(vocab), context=16, d_model=8, nhead=2, num_layers=2,
+                        dim_feedforward=16).eval()
+    assert len(av.attention_map_figure(model, vocab, "ab(c)", 1, "all").axes) == 2
+    assert len(av.attention_map_figure(model, vocab, "ab(c)", 0, 1).axes) == 1
+    fig = av.sampling_figure(model, vocab, "ab", temperature=1.5, top_k=3, length=30)
+    assert "top 3" in fig.axes[0].get_legend().get_texts()[1].get_text()
+    for widget in (av.attention_explorer(model, vocab, "abc"),
+                   av.sampling_explorer(model, vocab, "ab")):
+        assert isinstance(widget, widgets.VBox)
+        assert isinstance(widget.children[-1], widgets.Output)
+
+
+def test_loss_curves_figure_reads_the_shipped_file():
+    _, _, info = gpt.load_pretrained()
+    ax = av.loss_curves_figure(info).axes[0]
+    assert len(ax.lines) == 4 and "116,318 parameters" in ax.get_legend_handles_labels()[1][1]
