@@ -136,7 +136,7 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
         "lr": widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.25,
                                      description="peak learning rate (SGD)",
                                      readout_format=".3g", style=style, layout=layout),
-        "epochs": widgets.IntSlider(value=epochs, min=2, max=20,
+        "epochs": widgets.IntSlider(value=epochs, min=2, max=12,
                                     description="epochs of training", style=style,
                                     layout=layout),
     }
