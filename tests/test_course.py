@@ -164,6 +164,11 @@ def test_feedback_shows_lateness_and_overrides_escaped():
     assert "1 started day late, 5% of your 3 points" in page
     assert "add_one: 0 &rarr; 1 points: &lt;b&gt;see me&lt;/b&gt;" in page
     assert "<b>see me</b>" not in page
+    row["functions"] = [{"grade_id": "add_one", "name": "add_one", "points": 1, "earned": 0,
+                         "cases": [{"case": "c", "passed": False, "message": "m", "hint": ""}]}]
+    page = feedback_html(row, "99_fake")
+    assert "add_one: 1 / 1" in page  # the teacher's points, not the graded 0
+    assert "Your teacher changed these points from 0 to 1: &lt;b&gt;see me" in page
 
 
 # -- statistics ---------------------------------------------------------------------------

@@ -34,12 +34,23 @@ def _as_attrs(part: dict[str, Any]) -> dict[str, Any]:
 
 
 def feedback_page(row: dict[str, Any], assignment: str) -> str:
-    """One learner's feedback: points, lateness, overrides, notes, each part's cases."""
+    """One learner's feedback: points, lateness, overrides, notes, each part's cases
+    (a part the teacher overrode shows the teacher's points and says so)."""
     full = {"late": None, "overrides": [], "raw_total": row.get("total", 0.0)}
     full.update(row)
+    changed = {o["part"]: o for o in full["overrides"]}
+    parts = []
+    for part in parts_of(row):
+        shown = _as_attrs(part)
+        if shown.get("grade_id") in changed:
+            o = changed[shown["grade_id"]]
+            shown["earned"] = o["points"]
+            shown["notes"] = [f"Your teacher changed these points from {points(o['was'])} "
+                              f"to {points(o['points'])}"
+                              + (f": {o['comment']}" if o["comment"] else ".")] + shown["notes"]
+        parts.append(shown)
     return _ENV.get_template("feedback.html.j2").render(
-        row=full, assignment=assignment, notes=row.get("notes", []),
-        parts=[_as_attrs(p) for p in parts_of(row)])
+        row=full, assignment=assignment, notes=row.get("notes", []), parts=parts)
 
 
 def report_page(assignment: str, seed: int | None, rows: list[dict[str, Any]],
