@@ -294,12 +294,14 @@ def _grade(tmp_path, *extra):
                           cwd=PROJECT, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # a real command: seconds of imports
 def test_a_naive_due_date_stops_the_run_before_grading(tmp_path):
     proc = _grade(tmp_path, "--due", "2026-12-01T23:59")
     assert proc.returncode == 2 and "has no time zone" in proc.stderr
     assert not (tmp_path / "out").exists()  # nothing written
 
 
+@pytest.mark.slow
 def test_points_that_disagree_with_the_spec_stop_the_run_and_name_the_cell(tmp_path):
     import json
     solutions = tmp_path / "solutions"
