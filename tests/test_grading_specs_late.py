@@ -150,7 +150,7 @@ def train_diagnosis_untrained(X_train, y_train):
 def test_typical_mistakes_get_their_hint(grade_id, answer, words):
     spec = get_spec(grade_id)
     report = run_check(spec, {spec.name: answer})
-    assert not report.passed and report.points == 0
+    assert not report.passed and report.points < spec.points
     assert words in " ".join(o.hint for o in report.outcomes), report.text()
 
 
