@@ -36,13 +36,14 @@ def part_bars(names: list[str], full: list[int], partial: list[int], zero: list[
     """Per part, how many learners earned all, some or none of its points."""
     fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.45 * len(names)), layout="constrained")
     rows = list(range(len(names)))[::-1]
-    ax.barh(rows, full, color="#2e8b57", label="all points")
-    ax.barh(rows, partial, left=full, color="#e0a800", label="some")
+    # Okabe-Ito blue, orange and vermillion (as dlcore.viz.plots): never a red-green pair
+    ax.barh(rows, full, color="#0072B2", label="all points")
+    ax.barh(rows, partial, left=full, color="#E69F00", label="some")
     ax.barh(rows, zero, left=[f + p for f, p in zip(full, partial, strict=True)],
-            color="#c0392b", label="none")
+            color="#D55E00", label="none", hatch="//", edgecolor="white")
     ax.set_yticks(rows, names)
     ax.set_xlabel("learners")
-    ax.legend(loc="lower right", fontsize="small", ncols=3)
+    fig.legend(loc="outside upper center", fontsize="small", ncols=3, frameon=False)
     return _data_url(fig)
 
 
