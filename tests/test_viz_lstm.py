@@ -109,3 +109,14 @@ def test_widgets_build(tiny_results):
     assert explorer.children[0].children[0].options == (3, 6)
     gates = lv.gate_explorer(tiny_results[3].models["LSTM"], tiny_results[3].X_test)
     assert gates.children[0].children[0].max == 39
+
+
+def test_every_control_says_what_it_does(tiny_results):
+    pytest.importorskip("ipywidgets")
+    from test_viz_recurrent import controls_of
+    for box in (lv.length_explorer(tiny_results),
+                lv.gate_explorer(tiny_results[3].models["LSTM"], tiny_results[3].X_test)):
+        controls = controls_of(box)
+        assert controls
+        for control in controls:
+            assert control.description and len(control.tooltip or "") > 20, control

@@ -155,3 +155,21 @@ def test_sine_predictor_epochs_slider_shows_what_train_will_do_without_training(
     assert len(trained) == 1 and trained[0][1] == 120 and trained[0][0] is not first
     assert drawn[-1] is trained[0][0]
     assert status.value == "shown: an RNN trained for 120 epochs (training loss 0.5)"
+
+
+def controls_of(widget) -> list:
+    """Every slider and button inside a widget box, depth first."""
+    import ipywidgets as widgets
+    if isinstance(widget, widgets.Box):
+        return [c for child in widget.children for c in controls_of(child)]
+    return [widget] if isinstance(widget, (widgets.ValueWidget, widgets.Button)) and \
+        not isinstance(widget, (widgets.Label, widgets.HTML)) else []
+
+
+def test_every_control_says_what_it_does():
+    pytest.importorskip("ipywidgets")
+    for box in (rv.vanishing_widget(length=20), rv.sine_predictor(rv.sine_model(hidden=4))):
+        controls = controls_of(box)
+        assert controls
+        for control in controls:
+            assert control.description and len(control.tooltip or "") > 20, control

@@ -136,3 +136,17 @@ def test_train_steps_records_every_step_and_repeats():
         runs.append(reg.train_steps(reg.deep_mlp(2, 16), X, y, lr=0.05, steps=10))
     assert runs[0].shape == (10,)
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_every_widget_control_says_what_it_does(few):
+    pytest.importorskip("ipywidgets")
+    from test_viz_recurrent import controls_of
+    X, y, X_val, y_val = few
+    sweep = reg.batchnorm_lr_sweep(X[:64], y[:64], lrs=(0.1, 1.0), steps=2)
+    layers = [np.zeros(4), np.ones(4)]
+    for box in (reg.dropout_explorer(X, y, X_val, y_val, runs={}),
+                reg.batchnorm_explorer(sweep), reg.activation_explorer(layers, layers)):
+        controls = controls_of(box)
+        assert controls
+        for control in controls:
+            assert control.description and len(control.tooltip or "") > 20, control
