@@ -3,6 +3,7 @@
     python -m dlcore grade SUBMISSIONS --assignment NN_topic --out OUT [--timeout S] [--workers N]
         [--roster FILE] [--due WHEN] [--late-penalty P] [--extensions FILE]
         [--overrides FILE] [--only STUDENT ...] [--seed N]
+        [--cluster local[:N] | --scheduler tcp://HOST:PORT | tls://HOST:PORT]
 
 Grades a class: one sandboxed worker per submission, ``--workers`` at a time (a thread
 pool, each thread driving one worker process), a progress bar, a journal so a killed
@@ -10,10 +11,13 @@ run resumes. Then the course's side (``dlcore.grading.course``): the roster, the
 policy and the teacher's overrides turn results into ``OUT/gradebook.csv`` and
 ``OUT/feedback/STUDENT.html``; ``OUT/report.html``, ``OUT/parts.csv`` and
 ``OUT/similarity.csv`` give the class statistics and similar answers; ``OUT/log.jsonl``
-records what each run did. Every input file is checked before anything is graded.
+records what each run did. With ``--cluster`` or ``--scheduler`` the submissions are
+graded as Dask tasks instead (``cluster.py``); everything else is the same, and without
+them nothing imports Dask. Every input file is checked before anything is graded.
 Nothing outside OUT is written. Exit status 0 when every submission got its row, 2 for a
 usage problem (unknown assignment, no teacher's copy, OUT of another assignment or seed,
-a bad roster, due date, extension or override, points that disagree), 3 when the
+a bad roster, due date, extension or override, points that disagree; no Dask scheduler
+or no worker with the client's versions), 130 after Ctrl-C, 3 when the
 sandboxed worker cannot start at all on this machine.
 """
 from __future__ import annotations
@@ -81,7 +85,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "(repeatable); the others are taken from the journal")
     course.add_argument("--seed", type=int, help="the hidden seed of a new OUT (default: "
                                                  "drawn at random); must match a resumed OUT")
+    where = p.add_argument_group("grading on a Dask cluster (pip install 'dlcore[cluster]')")
+    place = where.add_mutually_exclusive_group()
+    place.add_argument("--cluster", metavar="local[:N]",
+                       help="start a Dask LocalCluster of N worker processes on this "
+                            "machine for this run (local: one per core)")
+    place.add_argument("--scheduler", metavar="ADDRESS",
+                       help="join a running Dask scheduler, tcp://HOST:PORT or "
+                            "tls://HOST:PORT (certificates from Dask's configuration)")
     args = p.parse_args(argv)
+    if args.cluster is not None:
+        name, _, count = args.cluster.partition(":")
+        if name != "local" or (count and (not count.isdigit() or int(count) < 1)):
+            p.error(f"--cluster takes local or local:N with N >= 1, not {args.cluster!r}")
+    if args.scheduler is not None and not args.scheduler.startswith(("tcp://", "tls://")):
+        p.error(f"--scheduler takes tcp://HOST:PORT or tls://HOST:PORT, not "
+                f"{args.scheduler!r}")
     if args.timeout <= 0 or args.workers < 1 or args.memory_mb < 256:
         p.error("--timeout must be > 0, --workers >= 1, --memory-mb >= 256")
     if not 0 <= args.late_penalty <= 100:
@@ -135,14 +154,26 @@ class SandboxError(Exception):
 PROBE_CELL = "import math, json, collections, itertools, random, re\nimport numpy\n"
 
 
-def probe(sandbox: Sandbox, assignment: Assignment) -> None:
-    """Start one worker with no learner code and say what the sandbox does not cover."""
+def probe_report(sandbox: Sandbox, assignment: Assignment) -> dict[str, Any]:
+    """Start one worker with no learner code: its own report of what it confined
+    (``confine.py``), plus ``imports_fail`` when it cannot import the standard library
+    and NumPy."""
     run = sandbox.run({"assignment": assignment.name, "specs_module": assignment.specs_module,
                        "cells": [{"source": PROBE_CELL, "grade_id": None}], "cases": []})
     ready = [e for e in run.events if e.get("event") == "ready"]
     if not ready:
-        raise SandboxError("the sandboxed worker does not start:\n" + run.output_tail)
-    report = ready[0].get("sandbox", {})
+        raise SandboxError(f"the sandboxed worker does not start (exit status "
+                           f"{run.returncode}, {run.seconds:.1f} s"
+                           + (", out of time" if run.timed_out else "") + "):\n"
+                           + run.output_tail)
+    return {**ready[0].get("sandbox", {}),
+            "imports_fail": any(e.get("event") == "cell_error" for e in run.events)}
+
+
+def probe(sandbox: Sandbox, assignment: Assignment) -> dict[str, Any]:
+    """Start one worker with no learner code and say what the sandbox does not cover;
+    the worker's report (``probe_report``)."""
+    report = probe_report(sandbox, assignment)
     if sandbox.root:
         uids = f"{sandbox.uids[0]}-{sandbox.uids[-1]}" if len(sandbox.uids) > 1 \
             else str(sandbox.uids[0])
@@ -169,9 +200,10 @@ def probe(sandbox: Sandbox, assignment: Assignment) -> None:
     if not sandbox.subreaper:
         _warn("cannot become a child subreaper: a daemon started by learner code may "
               "outlive its worker")
-    if any(e.get("event") == "cell_error" for e in run.events):
+    if report["imports_fail"]:
         _warn("the worker cannot import the standard library and NumPy as its "
               "unprivileged user: learner imports will fail")
+    return report
 
 
 def _policy(args: argparse.Namespace, specs: list[Any], subs: list[Submission]
@@ -229,14 +261,26 @@ def main(argv: list[str] | None = None) -> int:
         args.solutions, os.path.dirname(teacher_path), args.submissions, out)))
     sandbox = Sandbox(Limits(timeout=args.timeout, memory_mb=args.memory_mb), hide,
                       pythonpath, args.workers)
+    on_cluster = args.cluster is not None or args.scheduler is not None
     try:
-        probe(sandbox, assignment)
+        report: dict[str, Any] | None = probe(sandbox, assignment)
     except SandboxError as err:
-        print(f"dlcore grade: {err}", file=sys.stderr)
-        return 3
+        if not on_cluster:
+            print(f"dlcore grade: {err}", file=sys.stderr)
+            return 3
+        _warn(f"this machine cannot start the sandbox ({err}); each worker's rows say "
+              "which protections its own sandbox lacks")
+        report = None
     try:
-        results, graded_now = _grade_all(subs, assignment, sandbox, journal, args.workers,
-                                         set(args.only))
+        if on_cluster:
+            status = _grade_on_cluster(args, subs, assignment, journal, teacher, hide,
+                                       sandbox, report)
+            if isinstance(status, int):
+                return status
+            results, graded_now = status
+        else:
+            results, graded_now = _grade_all(subs, assignment, sandbox, journal,
+                                             args.workers, set(args.only))
     finally:
         journal.close()
     root = os.path.realpath(args.submissions)
@@ -265,6 +309,35 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.path.join(out, 'gradebook.csv')}, {os.path.join(out, 'report.html')}",
           file=sys.stderr)
     return 0
+
+
+def _grade_on_cluster(args: argparse.Namespace, subs: list[Submission],
+                      assignment: Assignment, journal: Journal, teacher: dict[str, Any],
+                      hide: list[str], sandbox: Sandbox, report: dict[str, Any] | None
+                      ) -> tuple[list[dict[str, Any]], int] | int:
+    """The seam to ``cluster.py``, the only module that imports Dask: results as
+    ``_grade_all``'s, or an exit status."""
+    try:
+        from . import cluster
+    except ImportError as err:
+        print(f"dlcore grade: --cluster and --scheduler need Dask ({err}): "
+              "pip install 'dlcore[cluster]'", file=sys.stderr)
+        return 2
+    client_isolation = None if report is None else cluster.isolation(sandbox, report)
+    run = {"assignment": assignment.name, "specs_module": assignment.specs_module,
+           "teacher": teacher, "seed": journal.seed, "timeout": args.timeout,
+           "memory_mb": args.memory_mb, "hide": hide, "client_isolation": client_isolation}
+    try:
+        return cluster.grade_on_cluster(subs, assignment, journal, set(args.only), run,
+                                        args.cluster, args.scheduler, _warn)
+    except cluster.ClusterError as err:
+        print(f"dlcore grade: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ndlcore grade: interrupted; the cluster's tasks were cancelled and its "
+              "sandboxed processes stopped; run the same command again to finish "
+              "(finished submissions are kept in the journal)", file=sys.stderr)
+        return 130
 
 
 def _plain(result: Any) -> dict[str, Any]:
