@@ -35,3 +35,16 @@ def test_char_windows_are_shifted_by_one():
     assert np.array_equal(X[:, 1:], Y[:, :-1])
     with pytest.raises(ValueError, match="too short"):
         char_windows("abc", seq_len=5)
+
+
+def test_python_docs_is_the_help_text_in_ascii():
+    from dlcore.data import python_docs
+
+    text = python_docs()
+    assert len(text) > 300_000 and text.isascii()
+    assert 'The "if" statement' in text and "Assert statements" in text
+    assert text == python_docs()                                  # the same every call
+    raw = python_docs(ascii=False)
+    assert not raw.isascii() and "\u201c" not in text and "\u2014" not in text
+    vocab = CharVocab(text)
+    assert vocab.decode(vocab.encode(text[:1000])) == text[:1000]
