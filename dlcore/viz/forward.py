@@ -105,8 +105,9 @@ def activations_overview(x_range: tuple[float, float] = (-5.0, 5.0)) -> Figure:
         fig, (ax_f, ax_d) = plots.subplots("wide", ncols=2)
         for k, (label, make) in enumerate(ACTIVATIONS[:3]):
             y, dy = activation_and_derivative(make(), x)
-            ax_f.plot(x, y, lw=2.5, color=plots.CLASS_COLORS[k], label=label)
-            ax_d.plot(x, dy, lw=2.5, color=plots.CLASS_COLORS[k], label=label)
+            style = dict(lw=2.5, color=plots.CLASS_COLORS[k], ls=plots.LINESTYLES[k], label=label)
+            ax_f.plot(x, y, **style)
+            ax_d.plot(x, dy, **style)
         for ax, title in ((ax_f, "activation functions f(x)"),
                           (ax_d, "their derivatives f'(x)")):
             ax.axhline(0, color="#cbd5e0", lw=1)

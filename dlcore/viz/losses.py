@@ -28,7 +28,7 @@ def mse_figure(w: float, b: float, x: np.ndarray, y: np.ndarray,
     y_hat = w * x + b
     loss = nn.MSELoss()(y_hat, y)
     slopes = np.linspace(min(w_range[0], w), max(w_range[1], w), 121)
-    curve = ((slopes[:, None] * x + b - y) ** 2).mean(axis=1)
+    curve = np.array([nn.MSELoss()(s * x + b, y) for s in slopes])   # the engine's MSE
     with plots.style():
         fig, (ax, ax_l) = plots.subplots("wide", ncols=2)
         for xi, yi, pi in zip(x, y, y_hat, strict=True):
