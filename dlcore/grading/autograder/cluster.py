@@ -37,9 +37,10 @@ Security argument, beyond the local path's (``sandbox.py``, ``confine.py``):
   other's notebooks.
 * The hidden cases never leave the machines: each worker computes them from the seed,
   and the client and workers must run the same dlcore (version and source digest),
-  NumPy and Python: a worker that differs is refused, with the versions named, and no
-  task of this run is placed on it (``check_versions``; a task that lands on one that
-  joined later refuses to grade and is sent elsewhere).
+  NumPy and Python: a worker that differs is refused, with the versions named, and the
+  run's tasks go only to the workers that agree (``check_versions``); a task that lands
+  on a worker that joined later with other versions refuses to grade
+  (``VersionRefused``) and is sent to the workers that agree at that moment.
 * A worker whose sandbox gives less isolation than the client's own (no separate uid,
   no network or process namespace, no read-only file system) says so in every row it
   grades (a teacher's note and a flag in the reason) and on the command line, never
@@ -183,10 +184,11 @@ class _WorkerState:
         specs = registry.specs_for(run["assignment"])
         self.assignment = Assignment.build(run["assignment"], specs, run["specs_module"],
                                            run["teacher"], run["seed"], run["timeout"])
-        self.folder = tempfile.mkdtemp(prefix=f"dlcore-cluster-{os.getpid()}-")
         worker = get_worker()
-        hide = list(dict.fromkeys([*run["hide"], self.folder,
-                                   os.path.realpath(worker.local_directory)]))
+        # Inside the worker's Dask folder, which Dask removes when the worker closes.
+        local = os.path.realpath(worker.local_directory)
+        self.folder = tempfile.mkdtemp(prefix="dlcore-notebooks-", dir=local)
+        hide = list(dict.fromkeys([*run["hide"], local]))
         pythonpath = list(dict.fromkeys([PROJECT, _module_root(registry)]))
         slots = max(1, int(getattr(worker.state, "nthreads", 1)))
         self.sandbox = Sandbox(Limits(timeout=run["timeout"], memory_mb=run["memory_mb"]),
@@ -351,14 +353,15 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
             raise ClusterError("no worker runs the client's versions "
                                f"({', '.join(f'{k} {v}' for k, v in mine.items())}); "
                                "nothing was graded")
-        allowed = set(ok)
+        # Restrict placement only when a worker was refused: otherwise a worker that a
+        # nanny restarts (a new address) may take the tasks of the one it replaces.
+        allowed = set(ok) if refused else set()
         [run_future] = client.scatter([run], broadcast=True, hash=False)
         by_key = {}
         for sub, data in todo:
             future = client.submit(grade_task, run_future, sub.student, data,
                                    key=f"dlcore-grade-{run['id']}-{len(by_key)}",
-                                   workers=sorted(allowed), allow_other_workers=False,
-                                   pure=False)
+                                   workers=sorted(allowed) or None, pure=False)
             by_key[future.key] = sub
             futures.append(future)
         told: set[str] = set()
@@ -372,7 +375,8 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                     answer = future.result()
                 except VersionRefused as err:  # a worker that joined after the check
                     warn(str(err))
-                    allowed.discard(str(err).split()[1])
+                    allowed, _ = check_versions(client, mine)
+                    allowed = set(allowed)
                     if not allowed:
                         raise ClusterError("no worker with the client's versions is left"
                                            ) from err
@@ -380,8 +384,7 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                     again = client.submit(grade_task, run_future, sub.student,
                                           _bytes(todo, sub),
                                           key=f"{future.key}-again{retries}",
-                                          workers=sorted(allowed), allow_other_workers=False,
-                                          pure=False)
+                                          workers=sorted(allowed), pure=False)
                     by_key[again.key] = sub
                     futures.append(again)
                     pending.add(again)
