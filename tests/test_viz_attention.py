@@ -60,7 +60,7 @@ def test_scaling_keeps_the_spread_and_the_gradient():
 
 
 def test_figures():
-    assert len(av.scaling_figure(dims=(4, 16)).axes) == 3
+    assert len(av.scaling_figure(av.scaling_stats(dims=(4, 16), trials=50)).axes) == 3
     assert len(av.mask_figure(["a", "b", "c", "<pad>"], pad=1).axes) == 3
     assert len(av.block_figure().axes) == 2
 

@@ -212,9 +212,10 @@ def scaling_stats(dims=(4, 16, 64, 256, 1024), keys: int = 16, trials: int = 500
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def scaling_figure(dims=(4, 16, 64, 256, 1024), keys: int = 16, seed: int = 0) -> Figure:
-    """The three panels of ``scaling_stats`` against E, the size of q and k."""
-    s = scaling_stats(dims, keys, seed=seed)
+def scaling_figure(stats: dict | None = None, keys: int = 16) -> Figure:
+    """The three panels of ``scaling_stats`` (computed with defaults if not given)
+    against E, the size of q and k."""
+    s = scaling_stats(keys=keys) if stats is None else stats
     with plots.style():
         fig, axes = plots.subplots("wide", 1, 3)
         axes[0].plot(s["dims"], s["std"], "o-", color="#c44e52", label="q . k")
