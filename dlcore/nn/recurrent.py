@@ -42,7 +42,6 @@ class _RNNBase(Module):
     """What the three layers share: parameters, layouts, layers stacked, errors.
     Each subclass gives ``forward_steps`` and ``backward_steps`` for one layer."""
 
-
     _gates = 1           # weight rows per hidden unit: RNN 1, LSTM 4 (i,f,g,o), GRU 3 (r,z,n)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -312,7 +311,7 @@ class LSTM(_RNNBase):
         xw (T, N, 4H): x_t W_ih^T + b_ih of every step (``input_projection``; b_hh is
         added into it in place); W_hh (4H, H); h, c (N, H): h_0 and c_0. Returns hs (T, N, H), every h_t; the final states (h_T, c_T);
         and what ``backward_steps`` needs: (cs (T, N, H), every c_t; the gates
-        (i, f, g, o) of every step, each (N, H); c_0).
+        (i, f, g, o) and tanh(c_t) of every step, each (N, H); c_0).
         """
         T, N, H = xw.shape[0], xw.shape[1], self.hidden_size
         if b_hh is not None:
@@ -321,14 +320,15 @@ class LSTM(_RNNBase):
         gates = []                                      # (i, f, g, o) of every step
         c0, W_hh_T = c, np.ascontiguousarray(W_hh.T)    # W_hh^T laid out for a faster product
         for t in range(T):
-            z = xw[t] + h @ W_hh_T                      # (N, 4H): the four gates' inputs
-            i = sigmoid(z[:, :H])                       # input gate
-            f = sigmoid(z[:, H:2 * H])                  # forget gate
-            g = np.tanh(z[:, 2 * H:3 * H])              # candidate values
-            o = sigmoid(z[:, 3 * H:])                   # output gate
+            z = h @ W_hh_T                              # (N, 4H): the four gates' inputs,
+            z += xw[t]                                  # h_{t-1} W_hh^T + x_t W_ih^T + b
+            s = sigmoid(z)                              # one call for all (faster than three)
+            i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]   # input, forget, output gates
+            g = np.tanh(z[:, 2 * H:3 * H])              # candidate values: tanh, not sigma
             c = f * c + i * g
-            h = o * np.tanh(c)
-            gates.append((i, f, g, o))
+            tanh_c = np.tanh(c)
+            h = o * tanh_c
+            gates.append((i, f, g, o, tanh_c))
             hs[t], cs[t] = h, c
         return hs, (h, c), (cs, gates, c0)
 
@@ -348,9 +348,8 @@ class LSTM(_RNNBase):
         for t in reversed(range(T)):
             if dhs is not None:
                 dh = dh + dhs[t]                        # from the output and from step t + 1
-            i, f, g, o = gates[t]
+            i, f, g, o, tanh_c = gates[t]
             c_prev = cs[t - 1] if t else c0
-            tanh_c = np.tanh(cs[t])
             # h_t = o * tanh(c_t)
             do = dh * tanh_c
             dc = dc + dh * o * (1 - tanh_c * tanh_c)

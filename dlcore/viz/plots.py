@@ -234,8 +234,9 @@ def show_source(obj: Any):
     engine's code. ``plots.show_source(nn.Linear.backward)``.
 
     Returns an ``IPython.display.Markdown``: JupyterLab renders it as Python with
-    syntax colours, and its plain-text form is the same fixed line in every run
-    (so nbval, which compares text, never sees a difference). A method inherited
+    syntax colours. Its text/plain form is a fixed line; its text/markdown is the
+    source itself, which nbval compares too, so a lesson whose printed code has
+    changed fails nbval until it is re-executed (as it should). A method inherited
     from a base class is shown with the base's name (``nn.BatchNorm1d.forward``
     is ``BatchNorm.forward``), where its code really is. No line numbers: they
     would change with every edit above the code.
