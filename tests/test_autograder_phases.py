@@ -7,6 +7,7 @@ run out of time), through ``grade.grade`` and the sandbox the command line uses.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from hostile import build, fake_spec
@@ -72,7 +73,8 @@ def test_a_teachers_demo_cell_that_loops_in_learner_code_costs_nothing(tmp_path,
     r = _grade(tmp_path, sandbox, build.learner(add_one=looping), teacher)
     assert r.total == 3.0 and r.scores == {"add_one": 1.0, "scaled_sum": 2.0}
     assert "the ungraded cell before part 'scaled_sum' ran out of its time (3 s)" in r.reason
-    assert "in `add_one` of your answer for part 'add_one': `while len(x) == 7:`" in r.reason
+    assert re.search(r"at line [23] in `add_one` of your answer for part 'add_one': "
+                     r"`(while len\(x\) == 7:|pass)`", r.reason), r.reason
 
 
 def test_a_crash_in_one_cell_costs_only_that_part(tmp_path, sandbox):
@@ -144,7 +146,7 @@ subprocess.Popen(["sleep", "30"], start_new_session=True)
 
 def test_what_the_sandbox_stopped_is_flagged_and_the_points_stand(tmp_path, sandbox):
     r = _grade(tmp_path, sandbox, build.learner(add_one=FLAGGED))
-    assert r.total == 3.0 and r.status is Status.GRADED
+    assert r.total == 3.0 and r.status is Status.GRADED, (r.reason, r.notes, r.parts)
     kinds = {f.kind for f in r.flags}
     assert kinds == {FlagKind.NETWORK, FlagKind.SIGNAL, FlagKind.WRITE, FlagKind.DAEMON}
     texts = [f.text() for f in r.flags]

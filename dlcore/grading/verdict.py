@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .spec import Spec
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     """What happened in one case (a ``str`` enum, so it goes into JSON as it is)."""
 
     RIGHT = "right"
@@ -46,7 +46,7 @@ class Kind(str, enum.Enum):
         return self is Kind.RIGHT
 
 
-class Credit(str, enum.Enum):
+class Credit(enum.StrEnum):
     """How a part's points are earned. A spec declares ``PER_CASE`` or ``PER_OUTPUT``
     only where its cases or outputs are independent (say, a loss and four gradients:
     a wrong ``dW`` says nothing about ``db``)."""

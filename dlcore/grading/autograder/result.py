@@ -24,7 +24,7 @@ from ..verdict import Kind, Outcome, Verdict
 RESULT_VERSION = 2
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     GRADED = "graded"
     TIMEOUT = "timeout"
     CRASHED = "crashed"
@@ -33,7 +33,7 @@ class Status(str, enum.Enum):
     ERROR = "error"
 
 
-class PartStatus(str, enum.Enum):
+class PartStatus(enum.StrEnum):
     PASSED = "passed"                    # every case right: full points
     PARTIAL = "partial"                  # some of the points (Credit per case / output)
     FAILED = "failed"                    # answers came back, not right enough to earn
@@ -45,7 +45,7 @@ class PartStatus(str, enum.Enum):
     NOT_RUN = "not run"                  # the submission could not be run at all
 
 
-class FlagKind(str, enum.Enum):
+class FlagKind(enum.StrEnum):
     NETWORK = "network"      # tried to connect, send or look up a host name
     SIGNAL = "signal"        # signalled or killed a process outside its worker
     DAEMON = "daemon"        # left a process running when its code had finished
