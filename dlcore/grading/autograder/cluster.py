@@ -15,12 +15,13 @@ this module imports Dask, and only the cluster path imports this module.
 **The task** (``grade_task``) is a pure function of (notebook bytes, assignment name,
 hidden seed, student): the client ships the notebook's *bytes* (a worker on another
 machine cannot read the client's paths) and, once per run, the teacher's notebook and
-the seed (``run``, scattered to every worker). The worker rebuilds the assignment from
-its own installed specs with that seed, writes the bytes into a temporary folder of its
-own and grades them with its own ``Sandbox``: a fresh confined process per submission,
-started and waited for in the task's thread (``PR_SET_PDEATHSIG`` follows the thread),
-exactly as the local path does. A task that runs twice (a lost worker, a retry) gives
-the same result, and the client keeps the first one per student.
+the seed (``run``, a ``RunPlugin`` every worker holds, even one that joins later). The
+worker rebuilds the assignment from its own installed specs with that seed, writes the
+bytes into a temporary folder of its own and grades them with its own ``Sandbox``: a
+fresh confined process per submission, started and waited for in the task's thread
+(``PR_SET_PDEATHSIG`` follows the thread), exactly as the local path does. A task that
+runs twice (a lost worker, a retry) gives the same result, and the client keeps the
+first one per student.
 
 **Only the client writes**: the journal (an ``end`` record as each result arrives, so
 an interrupted run resumes), then the gradebook, feedback, report and similarity, from
@@ -54,6 +55,7 @@ Security argument, beyond the local path's (``sandbox.py``, ``confine.py``):
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import logging
@@ -69,7 +71,7 @@ from collections.abc import Callable
 from typing import Any
 
 import distributed
-from distributed import Client, LocalCluster, as_completed, get_worker
+from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 from tqdm import tqdm
 
 from .discover import Submission
@@ -102,9 +104,11 @@ class VersionRefused(Exception):
 
 
 # -- versions ---------------------------------------------------------------------------
+@functools.cache
 def _source_digest() -> str:
     """SHA-256 of dlcore's own Python files (the specs and the grader included), so two
-    installs that say 0.1.0 but grade differently are told apart."""
+    installs that say 0.1.0 but grade differently are told apart. Read once per process,
+    near when it imported them: a file edited later changes nothing this process runs."""
     import dlcore
 
     root = os.path.dirname(os.path.abspath(dlcore.__file__))
@@ -224,10 +228,32 @@ def _state(run: dict[str, Any]) -> _WorkerState:
         return _STATES[run["id"]]
 
 
-def grade_task(run: dict[str, Any], student: str, notebook: bytes) -> dict[str, Any]:
-    """Grade one learner's notebook on this worker: the journal's plain result dict,
-    plus ``worker`` (where it ran) for the client. Pure: the same arguments give the
-    same result wherever and however often it runs."""
+class RunPlugin(WorkerPlugin):
+    """What every task of one run needs (the teacher's notebook, the seed...), held by
+    each worker. Registered with the scheduler, so a worker that joins mid-run (or that
+    a nanny restarts) gets it too; removed at the end of the run."""
+
+    def __init__(self, run: dict[str, Any]) -> None:
+        self.run = run
+        self.name = plugin_name(run["id"])
+
+    def teardown(self, worker: Any) -> None:
+        with _STATES_LOCK:
+            state = _STATES.pop(self.run["id"], None)
+        if state is not None:
+            shutil.rmtree(state.folder, ignore_errors=True)
+
+
+def plugin_name(run_id: str) -> str:
+    return f"dlcore-grade-{run_id}"
+
+
+def grade_task(run_id: str, student: str, notebook: bytes) -> dict[str, Any]:
+    """Grade one learner's notebook on this worker: the journal's plain result dict as
+    ``result``, with ``host`` and ``missing`` (the isolation it lacks) for the client.
+    Pure: the same notebook, student and run (assignment, seed) give the same result
+    wherever and however often it runs."""
+    run = get_worker().plugins[plugin_name(run_id)].run
     if (wrong := version_mismatch(run["versions"], versions())):
         raise VersionRefused(f"worker {get_worker().address} refused: " + ", ".join(wrong))
     state = _state(run)
@@ -297,7 +323,11 @@ def connect(cluster: str | None, scheduler: str | None) -> tuple[Client, Any]:
     return Client(local), local
 
 
-def _close(client: Client, local: Any) -> None:
+def _close(client: Client, local: Any, run_id: str) -> None:
+    try:
+        client.unregister_worker_plugin(plugin_name(run_id))
+    except Exception:  # noqa: BLE001  (a scheduler already gone: nothing to remove)
+        pass
     client.close()
     if local is not None:
         local.close()
@@ -309,7 +339,8 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                      ) -> tuple[list[dict[str, Any]], int]:
     """Every submission's result in the order of ``subs`` and how many were graded now,
     as ``cli._grade_all``. ``run`` holds what the workers need once: assignment,
-    specs_module, teacher, seed, timeout, memory_mb, hide, client_isolation."""
+    specs_module, teacher, seed, timeout, memory_mb, hide, client_isolation; it
+    reaches the workers once, as a ``RunPlugin``."""
     results: dict[str, dict[str, Any]] = {}
     digests: dict[str, str] = {}
     todo: list[tuple[Submission, bytes]] = []
@@ -356,10 +387,10 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
         # Restrict placement only when a worker was refused: otherwise a worker that a
         # nanny restarts (a new address) may take the tasks of the one it replaces.
         allowed = set(ok) if refused else set()
-        [run_future] = client.scatter([run], broadcast=True, hash=False)
+        client.register_plugin(RunPlugin(run), name=plugin_name(run["id"]))
         by_key = {}
         for sub, data in todo:
-            future = client.submit(grade_task, run_future, sub.student, data,
+            future = client.submit(grade_task, run["id"], sub.student, data,
                                    key=f"dlcore-grade-{run['id']}-{len(by_key)}",
                                    workers=sorted(allowed) or None, pure=False)
             by_key[future.key] = sub
@@ -381,7 +412,7 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                         raise ClusterError("no worker with the client's versions is left"
                                            ) from err
                     retries += 1
-                    again = client.submit(grade_task, run_future, sub.student,
+                    again = client.submit(grade_task, run["id"], sub.student,
                                           _bytes(todo, sub),
                                           key=f"{future.key}-again{retries}",
                                           workers=sorted(allowed), pure=False)
@@ -412,9 +443,12 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
         try:
             client.run(stop_run, run["id"])
         finally:
-            _close(client, local)
+            _close(client, local, run["id"])
         raise
-    _close(client, local)
+    except BaseException:
+        _close(client, local, run["id"])
+        raise
+    _close(client, local, run["id"])
     return [results[s.student] for s in subs], graded_now
 
 
