@@ -26,14 +26,16 @@ from .linear import as_array
 from .module import Module, Parameter
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """sigma(z) = 1 / (1 + exp(-z)), the gates' squashing function, into (0, 1).
+def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """sigma(z) = 1 / (1 + exp(-z)), the gates' squashing function, into (0, 1);
+    written into ``out`` if given (``out=z`` overwrites z).
 
     For z below about -88 (float32) exp(-z) overflows to inf and 1 / (1 + inf) is 0,
     the right limit: only the overflow warning is silenced, no value is changed.
     """
+    e = np.negative(z, out=out)
     with np.errstate(over="ignore"):
-        e = np.exp(-z)
+        np.exp(e, out=e)
     e += 1                                # in place: one array for exp, sum and quotient
     return np.reciprocal(e, out=e)
 
@@ -309,7 +311,8 @@ class LSTM(_RNNBase):
         """One layer over T steps, the equations of the class docstring.
 
         xw (T, N, 4H): x_t W_ih^T + b_ih of every step (``input_projection``; b_hh is
-        added into it in place); W_hh (4H, H); h, c (N, H): h_0 and c_0. Returns hs (T, N, H), every h_t; the final states (h_T, c_T);
+        added into it, and the gates overwrite it, in place); W_hh (4H, H); h, c (N, H):
+        h_0 and c_0. Returns hs (T, N, H), every h_t; the final states (h_T, c_T);
         and what ``backward_steps`` needs: (cs (T, N, H), every c_t; the gates
         (i, f, g, o) and tanh(c_t) of every step, each (N, H); c_0).
         """
@@ -320,11 +323,11 @@ class LSTM(_RNNBase):
         gates = []                                      # (i, f, g, o) of every step
         c0, W_hh_T = c, np.ascontiguousarray(W_hh.T)    # W_hh^T laid out for a faster product
         for t in range(T):
-            z = h @ W_hh_T                              # (N, 4H): the four gates' inputs,
-            z += xw[t]                                  # h_{t-1} W_hh^T + x_t W_ih^T + b
-            s = sigmoid(z)                              # one call for all (faster than three)
-            i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]   # input, forget, output gates
+            z = xw[t]                                   # (N, 4H): the four gates' inputs,
+            z += h @ W_hh_T                             # x_t W_ih^T + b + h_{t-1} W_hh^T
             g = np.tanh(z[:, 2 * H:3 * H])              # candidate values: tanh, not sigma
+            s = sigmoid(z, out=z)                       # sigma of all four in one call, in place
+            i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]   # input, forget, output gates
             c = f * c + i * g
             tanh_c = np.tanh(c)
             h = o * tanh_c
