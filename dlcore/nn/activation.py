@@ -9,11 +9,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import erf
 
 from . import functional as F
 from .linear import as_array
 from .module import Module
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function, elementwise (GELU's exact form). SciPy is imported here, on
+    first use, not with the engine: its import is most of a grading worker's start-up."""
+    from scipy.special import erf as scipy_erf
+
+    return scipy_erf(x)
 
 
 class ReLU(Module):
