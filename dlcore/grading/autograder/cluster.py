@@ -26,8 +26,8 @@ first one per student.
 **Only the client writes**: the journal (an ``end`` record as each result arrives, so
 an interrupted run resumes), then the gradebook, feedback, report and similarity, from
 the results merged by student. A worker lost mid-run costs no row: Dask hands its
-tasks to another worker; a notebook whose worker dies three times (Dask's
-``allowed-failures``) gets its row with status "crashed" and that reason.
+tasks to another worker; a notebook whose worker dies more often than Dask's
+``allowed-failures`` (3) gets its row with status "crashed" and that reason.
 
 Security argument, beyond the local path's (``sandbox.py``, ``confine.py``):
 
@@ -47,9 +47,11 @@ Security argument, beyond the local path's (``sandbox.py``, ``confine.py``):
   grades (a teacher's note and a flag in the reason) and on the command line, never
   silently.
 * The Dask comm itself is the teacher's: a ``tcp://`` scheduler must only be reachable
-  from the course's machines; across networks use ``tls://`` (learner code never sees
-  the certificates: they are in the Dask worker's configuration, outside the sandbox's
-  scratch, and the worker's ``HOME`` is not the learner's).
+  from the course's machines; across networks use ``tls://``. Learner code in a sandbox
+  with network isolation cannot reach the scheduler at all; on a worker without it
+  (flagged) only TLS keeps it out, and only if it cannot read the key files: run such
+  workers as root with the keys readable by root only, so the learner's unprivileged
+  uid cannot.
 * Ctrl-C cancels every future, stops the sandboxed processes this run still has on the
   workers (``stop_run``), and closes a ``LocalCluster``: nothing is left running.
 """
