@@ -37,8 +37,9 @@ Security argument, beyond the local path's (``sandbox.py``, ``confine.py``):
   folders the sandbox hides, so concurrent learners on one worker cannot read each
   other's notebooks.
 * The hidden cases never leave the machines: each worker computes them from the seed,
-  and the client and workers must run the same dlcore (version and source digest),
-  NumPy and Python: a worker that differs is refused, with the versions named, and the
+  and the client and workers must run the same dlcore version, NumPy and Python (other
+  dlcore source files under the same version are named in a warning): a worker that
+  differs is refused, with the versions named, and the
   run's tasks go only to the workers that agree (``check_versions``); a task that lands
   on a worker that joined later with other versions refuses to grade
   (``VersionRefused``) and is sent to the workers that agree at that moment.
@@ -83,8 +84,11 @@ from .processes import killpg
 from .result import FlagKind
 from .sandbox import Limits, Sandbox
 
-#: What every worker must share with the client to grade the same way.
-VERSION_KEYS = ("python", "numpy", "dlcore", "dlcore source")
+#: What every worker must share with the client to grade the same way: a worker that
+#: differs is refused. Its dlcore source files may differ too (an edited install with
+#: the same version number): that is said on the command line, not refused, since a
+#: course's own checkout changes under a long run.
+VERSION_KEYS = ("python", "numpy", "dlcore")
 
 #: Isolation the sandbox can give; True means the learner's code is kept out of it.
 ISOLATION_KEYS = {
@@ -143,17 +147,24 @@ def version_mismatch(client: dict[str, str], worker: dict[str, str]) -> list[str
             for key in VERSION_KEYS if worker.get(key) != client.get(key)]
 
 
-def check_versions(client: Client, mine: dict[str, str]) -> tuple[list[str], list[str]]:
-    """(workers that may grade, refusals in words) over the workers connected now."""
+def check_versions(client: Client, mine: dict[str, str]
+                   ) -> tuple[list[str], list[str], list[str]]:
+    """(workers that may grade, refusals in words, warnings in words) over the workers
+    connected now."""
     found = client.run(versions)
-    ok, refused = [], []
+    ok, refused, warnings = [], [], []
     for address, theirs in sorted(found.items()):
         wrong = version_mismatch(mine, theirs)
         if wrong:
             refused.append(f"worker {address} refused: " + ", ".join(wrong))
-        else:
-            ok.append(address)
-    return ok, refused
+            continue
+        ok.append(address)
+        if theirs.get("dlcore source") != mine.get("dlcore source"):
+            warnings.append(f"worker {address} runs dlcore {theirs['dlcore']} from other "
+                            f"source files than this machine (digest "
+                            f"{theirs.get('dlcore source')}, here {mine.get('dlcore source')})"
+                            ": install the same dlcore everywhere, or its rows may differ")
+    return ok, refused, warnings
 
 
 # -- isolation --------------------------------------------------------------------------
@@ -325,11 +336,14 @@ def connect(cluster: str | None, scheduler: str | None) -> tuple[Client, Any]:
     return Client(local), local
 
 
-def _close(client: Client, local: Any, run_id: str) -> None:
-    try:
-        client.unregister_worker_plugin(plugin_name(run_id))
-    except Exception:  # noqa: BLE001  (a scheduler already gone: nothing to remove)
-        pass
+def _close(client: Client, local: Any, run_id: str | None) -> None:
+    """Remove the run's plugin (when it was registered), close the client and a
+    LocalCluster."""
+    if run_id is not None:
+        try:
+            client.unregister_worker_plugin(plugin_name(run_id))
+        except Exception:  # noqa: BLE001  (a scheduler already gone: nothing to remove)
+            pass
     client.close()
     if local is not None:
         local.close()
@@ -377,10 +391,11 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
            "id": hashlib.sha256(os.urandom(16)).hexdigest()[:16]}
     client, local = connect(cluster, scheduler)
     futures: list[Any] = []
+    registered = False
     try:
         client.wait_for_workers(1, timeout=120)
-        ok, refused = check_versions(client, mine)
-        for line in refused:
+        ok, refused, warnings = check_versions(client, mine)
+        for line in refused + warnings:
             warn(line)
         if not ok:
             raise ClusterError("no worker runs the client's versions "
@@ -390,6 +405,7 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
         # nanny restarts (a new address) may take the tasks of the one it replaces.
         allowed = set(ok) if refused else set()
         client.register_plugin(RunPlugin(run), name=plugin_name(run["id"]))
+        registered = True
         by_key = {}
         for sub, data in todo:
             future = client.submit(grade_task, run["id"], sub.student, data,
@@ -408,7 +424,7 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                     answer = future.result()
                 except VersionRefused as err:  # a worker that joined after the check
                     warn(str(err))
-                    allowed, _ = check_versions(client, mine)
+                    allowed, _, _ = check_versions(client, mine)
                     allowed = set(allowed)
                     if not allowed:
                         raise ClusterError("no worker with the client's versions is left"
@@ -445,12 +461,12 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
         try:
             client.run(stop_run, run["id"])
         finally:
-            _close(client, local, run["id"])
+            _close(client, local, run["id"] if registered else None)
         raise
     except BaseException:
-        _close(client, local, run["id"])
+        _close(client, local, run["id"] if registered else None)
         raise
-    _close(client, local, run["id"])
+    _close(client, local, run["id"] if registered else None)
     return [results[s.student] for s in subs], graded_now
 
 
