@@ -143,7 +143,7 @@ def test_every_widget_control_says_what_it_does(few):
     from test_viz_recurrent import controls_of
     X, y, X_val, y_val = few
     sweep = reg.batchnorm_lr_sweep(X[:64], y[:64], lrs=(0.1, 1.0), steps=2)
-    layers = [np.zeros(4), np.ones(4)]
+    layers = [np.array([-1.0, 1.0, 2.0]), np.array([-2.0, 0.5, 1.0])]
     for box in (reg.dropout_explorer(X, y, X_val, y_val, runs={}),
                 reg.batchnorm_explorer(sweep), reg.activation_explorer(layers, layers)):
         controls = controls_of(box)
