@@ -359,7 +359,7 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
     reaches the workers once, as a ``RunPlugin``."""
     results: dict[str, dict[str, Any]] = {}
     digests: dict[str, str] = {}
-    todo: list[tuple[Submission, bytes]] = []
+    todo: list[Submission] = []
     kept: set[str] = set()  # taken from the journal as they are
     for sub in subs:  # the journal's side first: no task for what is already graded
         digest = digests[sub.student] = digest_of(sub.path)
@@ -376,13 +376,7 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                 "this notebook; it was not tried again")
             journal.end(sub.student, digest, results[sub.student])
         else:
-            try:
-                with open(sub.path, "rb") as f:
-                    todo.append((sub, f.read()))
-            except OSError as err:
-                results[sub.student] = empty_result(sub, assignment, "unreadable",
-                                                    f"cannot read the notebook: {err}")
-                journal.end(sub.student, digest, results[sub.student])
+            todo.append(sub)
     graded_now = sum(1 for s in subs if s.path is not None and s.student not in kept)
     if not todo:
         return [results[s.student] for s in subs], graded_now
@@ -406,20 +400,40 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
         allowed = set(ok) if refused else set()
         client.register_plugin(RunPlugin(run), name=plugin_name(run["id"]))
         registered = True
-        by_key = {}
-        for sub, data in todo:
-            future = client.submit(grade_task, run["id"], sub.student, data,
-                                   key=f"dlcore-grade-{run['id']}-{len(by_key)}",
-                                   workers=sorted(allowed) or None, pure=False)
-            by_key[future.key] = sub
-            futures.append(future)
+        by_key: dict[str, Submission] = {}
+        queue = iter(todo)
+        pending = as_completed()
+
+        def submit_next() -> None:
+            """Submit the next notebook, read only now: the client and the scheduler
+            hold a window of notebooks, never the whole class."""
+            for sub in queue:
+                try:
+                    with open(sub.path, "rb") as f:
+                        data = f.read()
+                except OSError as err:
+                    results[sub.student] = empty_result(sub, assignment, "unreadable",
+                                                        f"cannot read the notebook: {err}")
+                    journal.end(sub.student, digests[sub.student], results[sub.student])
+                    bar.update(1)
+                    continue
+                future = client.submit(grade_task, run["id"], sub.student, data,
+                                       key=f"dlcore-grade-{run['id']}-{len(by_key)}",
+                                       workers=sorted(allowed) or None, pure=False)
+                by_key[future.key] = sub
+                futures.append(future)
+                pending.add(future)
+                return
+
         told: set[str] = set()
         with tqdm(total=len(todo), desc=f"grading on {len(ok)} Dask workers",
                   unit="notebook", file=sys.stderr) as bar:
-            pending = as_completed(futures)
+            for _ in range(max(64, 4 * len(ok))):
+                submit_next()
             retries = 0
             for future in pending:
                 sub = by_key[future.key]
+                futures.remove(future)
                 try:
                     answer = future.result()
                 except VersionRefused as err:  # a worker that joined after the check
@@ -430,8 +444,9 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                         raise ClusterError("no worker with the client's versions is left"
                                            ) from err
                     retries += 1
-                    again = client.submit(grade_task, run["id"], sub.student,
-                                          _bytes(todo, sub),
+                    with open(sub.path, "rb") as f:
+                        data = f.read()
+                    again = client.submit(grade_task, run["id"], sub.student, data,
                                           key=f"{future.key}-again{retries}",
                                           workers=sorted(allowed), pure=False)
                     by_key[again.key] = sub
@@ -448,6 +463,7 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                         sub, assignment, "error",
                         f"internal grader error on a Dask worker ({type(err).__name__}: "
                         f"{err})"), "host": "", "missing": []}
+                submit_next()
                 if sub.student in results:  # a duplicate run of the same pure task
                     continue
                 results[sub.student] = answer["result"]
@@ -469,6 +485,3 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
     _close(client, local, run["id"] if registered else None)
     return [results[s.student] for s in subs], graded_now
 
-
-def _bytes(todo: list[tuple[Submission, bytes]], sub: Submission) -> bytes:
-    return next(data for s, data in todo if s is sub)
