@@ -73,7 +73,7 @@ def test_the_right_threshold_passes_on_public_and_hidden_seeds():
 def test_threshold_mistakes_get_their_hint(answer, words):
     spec = get_spec("choose_threshold")
     report = run_check(spec, {"choose_threshold": answer})
-    assert not report.passed and report.points == 0
+    assert not report.passed and report.points < spec.points
     assert words in " ".join(o.hint for o in report.outcomes), report.text()
 
 
