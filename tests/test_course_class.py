@@ -165,29 +165,45 @@ def test_the_copied_pair_tops_similarity_csv(course):
     assert "1. " + " &amp; ".join(sorted(top[0])) in report
 
 
+_REPORT_IN_CHROMIUM = """
+import json, sys
+from playwright.sync_api import sync_playwright
+chromium, flags, url, shot = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=chromium, args=flags)
+    try:
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        images = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.complete, e.naturalWidth])")
+        page.screenshot(path=shot, full_page=True)
+        headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
+    finally:
+        browser.close()
+print(json.dumps([errors, images, headings]))
+"""
+
+
 @pytest.mark.browser
 def test_the_report_opens_in_chromium_without_errors(course):
-    playwright = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.skip("no /usr/bin/chromium")
     report = course["out"] / "report.html"
     text = report.read_text(encoding="utf-8")
     assert "http://" not in text and "https://" not in text  # nothing fetched from outside
     assert text.count("data:image/png;base64,") == 3
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(report.as_uri())
-            images = page.eval_on_selector_all(
-                "img", "els => els.map(e => [e.complete, e.naturalWidth])")
-            page.screenshot(path=str(course["root"] / "report.png"), full_page=True)
-            headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
-        finally:
-            browser.close()
+    # In a child process: pytest-playwright's fixtures (tests/browser) keep an asyncio loop
+    # running in this one once they have been used, and the sync API refuses to start there.
+    proc = subprocess.run(
+        [sys.executable, "-c", _REPORT_IN_CHROMIUM, CHROMIUM, json.dumps(CHROMIUM_FLAGS),
+         report.as_uri(), str(course["root"] / "report.png")],
+        capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    errors, images, headings = json.loads(proc.stdout.strip().splitlines()[-1])
     assert errors == []
     assert images and all(done and width > 100 for done, width in images)
     assert headings == ["Scores", "Parts", "Mistakes found most often", "Statuses",
