@@ -2,8 +2,15 @@
 import numpy as np
 import pytest
 
-from dlcore.data.tictactoe import (OUTCOMES, legal_moves, match, play, random_player,
-                                   self_play_positions, winner)
+from dlcore.data.tictactoe import (
+    OUTCOMES,
+    legal_moves,
+    match,
+    play,
+    random_player,
+    self_play_positions,
+    winner,
+)
 
 
 def test_winner_reads_rows_columns_and_diagonals():

@@ -80,7 +80,7 @@ kept; each takes ``generator=None``, meaning ``dlcore.rng.generator()``)::
     Compose([...]);  hflip(X), vflip(X) exact flips
     DataLoader(..., transform=Compose([RandomShift(2), GaussianNoise(0.05)]))
 """
-from . import augment
+from . import augment, tictactoe
 from .augment import (
     Compose,
     GaussianNoise,
@@ -92,7 +92,6 @@ from .augment import (
     hflip,
     vflip,
 )
-from . import tictactoe
 from .clips import DIRECTIONS, make_clips
 from .dataset import TensorDataset
 from .loader import DataLoader
@@ -101,8 +100,8 @@ from .real import load_breast_cancer, load_digits, load_sample_images, sample_im
 from .sequences import adding_problem, copy_task, sine_waves
 from .split import Splits, Standardizer, split_indices, standardize, train_val_test_split
 from .text import CharVocab, char_windows, python_docs, zen_of_python
-from .transactions import FEATURES, make_transactions
 from .toy import make_blobs, make_circles, make_moons, make_spirals, make_xor
+from .transactions import FEATURES, make_transactions
 
 __all__ = [
     "TensorDataset", "DataLoader",

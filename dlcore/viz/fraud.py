@@ -37,7 +37,8 @@ def threshold_curves(p_fraud: np.ndarray, y: np.ndarray, chosen: float | None = 
     with plots.style():
         fig, (ax, curve) = plots.subplots("wide", 1, 2)
         bins = np.linspace(0, 1, 41)
-        ax.hist(p[y == 0], bins=bins, color=legit, alpha=0.7, label=f"legitimate ({np.sum(y == 0)})")
+        ax.hist(p[y == 0], bins=bins, color=legit, alpha=0.7,
+                label=f"legitimate ({np.sum(y == 0)})")
         ax.hist(p[y == 1], bins=bins, color=bad, alpha=0.9, hatch="//", edgecolor="white",
                 label=f"fraud ({np.sum(y == 1)})")
         ax.set_yscale("log")

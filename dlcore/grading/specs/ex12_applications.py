@@ -14,8 +14,7 @@ import math
 import numpy as np
 
 from ... import data, nn, rng
-from ..spec import (AnswerError, Case, Hint, Outcome, Spec, as_array, as_float, as_parts,
-                    learner)
+from ..spec import AnswerError, Case, Hint, Outcome, Spec, as_array, as_float, as_parts, learner
 from ._common import call, gen, keep_rng, names, normal, reached, refuse
 
 ASSIGNMENT = "12_applications"
