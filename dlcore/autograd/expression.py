@@ -13,6 +13,7 @@ make the numbers overflow unnoticed or the drawing unreadable.
 from __future__ import annotations
 
 import ast
+import operator
 
 from .graph import topological_order
 from .value import Value
@@ -22,6 +23,8 @@ FUNCTIONS = ("tanh", "exp", "log", "relu")
 MAX_LENGTH = 120
 MAX_NODES = 40
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_APPLY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+          "**": operator.pow}
 
 
 class ExpressionError(ValueError):
@@ -101,18 +104,10 @@ def _build(node: ast.AST, leaves: dict[str, Value]) -> Value | float:
             if abs(right) > 10:
                 raise ExpressionError(f"the exponent {right:g} is too large: use -10 to 10")
         if not isinstance(left, Value) and not isinstance(right, Value):
-            return _constant(symbol, left, right)
+            return _APPLY[symbol](left, right)            # two numbers: folded to a number
         if not isinstance(left, Value):
             left = Value(left, label=_number(left))
-        if symbol == "+":
-            return left + right
-        if symbol == "-":
-            return left - right
-        if symbol == "*":
-            return left * right
-        if symbol == "/":
-            return left / right
-        return left ** right
+        return _APPLY[symbol](left, right)                # Value's own +, -, *, /, **
     if isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name not in FUNCTIONS:
@@ -128,15 +123,3 @@ def _build(node: ast.AST, leaves: dict[str, Value]) -> Value | float:
                                   f"{arg.data:g}")
         return getattr(arg, name)()
     raise ExpressionError(f"'{ast.unparse(node)}' is not allowed: {ALLOWED}")
-
-
-def _constant(symbol: str, left: float, right: float) -> float:
-    if symbol == "+":
-        return left + right
-    if symbol == "-":
-        return left - right
-    if symbol == "*":
-        return left * right
-    if symbol == "/":
-        return left / right
-    return left ** right
