@@ -250,13 +250,7 @@ def test_the_hostile_library_through_the_cluster_gets_the_rows_local_grading_giv
                                os.path.join(base, "out", "gradebook.csv")]}
     try:
         solutions, submitted = build.build(base, targets)
-        for root, dirs, files in os.walk(base):
-            for name in dirs:
-                os.chmod(os.path.join(root, name), 0o755)
-            for name in files:
-                os.chmod(os.path.join(root, name), 0o644)
-        tmpdir = os.path.join(base, "tmp")
-        os.mkdir(tmpdir, 0o755)
+        tmpdir = build.open_to_workers(base)
         extra = ("--solutions", solutions, "--specs", "tests.hostile.fake_spec",
                  "--timeout", "5", "--memory-mb", "512", "--seed", "5")
         local = grade(submitted, os.path.join(base, "local"), *extra, "--workers", "2",

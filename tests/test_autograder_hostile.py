@@ -110,13 +110,7 @@ def graded():
                                os.path.join(out, "gradebook.csv"),
                                os.path.join(out, "journal.jsonl")]}
     solutions, submitted = build.build(base, targets)
-    for root, dirs, files in os.walk(base):
-        for name in dirs:
-            os.chmod(os.path.join(root, name), 0o755)
-        for name in files:
-            os.chmod(os.path.join(root, name), 0o644)
-    tmpdir = os.path.join(base, "tmp")  # the grader's temporary folders go here
-    os.mkdir(tmpdir, 0o755)
+    tmpdir = build.open_to_workers(base)   # the grader's temporary folders go here
     before = {"submitted": tree_digest(submitted), "solutions": tree_digest(solutions),
               "canary": tree_digest(os.path.dirname(CANARY))}
     start = time.monotonic()

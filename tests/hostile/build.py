@@ -326,6 +326,19 @@ def write(path: str, content: bytes | dict[str, Any]) -> None:
         f.write(data)
 
 
+def open_to_workers(base: str) -> str:
+    """Make what ``build`` wrote under ``base`` readable by the workers' unprivileged
+    users, and return a folder for the grader's temporary files (``TMPDIR``)."""
+    for root, dirs, files in os.walk(base):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    tmpdir = os.path.join(base, "tmp")
+    os.mkdir(tmpdir, 0o755)
+    return tmpdir
+
+
 def build(out_dir: str, targets: dict[str, Any]) -> tuple[str, str]:
     """Write ``out_dir/solutions/99_fake.ipynb`` and the submissions, in the three
     layouts in turn ("honest" always in nbgrader's); return (solutions folder,
