@@ -1,0 +1,451 @@
+"""One way to build a widget: controls, a picture that answers in a blink, a busy state,
+and live frames for anything that trains.
+
+Every widget in the course is a thin layer over plain functions a test can call:
+``draw(**values) -> Figure`` makes the picture for given control values, and,
+for speed, ``update(fig, **values)`` changes the artists of a figure ``draw`` made
+(new line data, a new image, a new title) instead of building a new one.
+
+    box = widgets.interactive_figure(draw, {"w": slider, "b": slider}, update=update)
+
+Where the time goes, and what this module does about it (measured in a real
+JupyterLab, see ``benchmarks/widgets.md``):
+
+- Turning a figure into an image is most of a redraw. ``display(fig)`` in an
+  ``Output`` widget asks for a tight bounding box and lets constrained layout run
+  again, each a full extra draw, then sends the image three times (to the browser,
+  back with the Output's state, the echo). Here a figure is laid out once, its layout
+  frozen, drawn once per change with Agg and sent once as PNG bytes to an
+  ``ipywidgets.Image`` (``FigureView``).
+- Keeping the figure and changing its artists skips building axes, ticks and text.
+- For frames of a live picture whose axes do not move (a loss curve with fixed
+  limits, a decision boundary), ``FigureView(fig, animated=[...])`` draws everything
+  else once and then only the moving artists over a saved background (blitting).
+- A change that takes longer than ``BUSY_AFTER_S`` greys the picture and disables the
+  controls with a line of status, so a new control value never sits beside a stale
+  picture without saying so.
+- ``Player`` runs training (or a sweep) as a task on the kernel's event loop, a few
+  steps between frames, so the kernel still hears Pause while it plays, and the
+  picture moves at up to ``fps`` frames a second.
+
+All of it is plain ipywidgets 8 (``Image``, ``Button``, ``HTML``), so it works wherever
+they do: JupyterLab, Jupyter Notebook 7, VS Code.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import io
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+BUSY_AFTER_S = 0.3      # a change slower than this shows "working" while it computes
+FPS = 25                # frames a second a Player aims for
+PNG_LEVEL = 3           # zlib level: 1-3 encode several times faster than 6, ~10% larger
+
+# Kernel-side timings of every redraw (for benchmarks/widgets.py): one dict per
+# picture sent, {"widget", "control", "compute_ms", "draw_ms", "encode_ms", "bytes"}.
+TIMINGS: collections.deque = collections.deque(maxlen=10_000)
+
+STALE_CSS = ("<style>.dl-stale{opacity:.45;transition:opacity .08s}"
+             ".dl-status{color:#4a5568;font-size:12px;min-height:1.4em}</style>")
+
+
+def slider_style() -> dict:
+    """Let a control's description take the room it needs."""
+    return {"description_width": "initial"}
+
+
+def encode_png(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas's pixels as PNG bytes (RGB, a fast zlib level)."""
+    from PIL import Image
+
+    width, height = canvas.get_width_height(physical=True)
+    rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    out = io.BytesIO()
+    rgba.convert("RGB").save(out, format="png", compress_level=PNG_LEVEL)
+    return out.getvalue()
+
+
+def freeze_layout(fig: Figure) -> None:
+    """Lay the figure out once (constrained or tight layout runs in this draw), then keep
+    those positions: later draws skip the layout engine, roughly halving them."""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
+
+
+class FigureView:
+    """A matplotlib figure shown as a PNG in an ``ipywidgets.Image``, redrawn in place.
+
+    ``view.widget`` is the Image to put in a box; ``view.show()`` draws the figure and
+    sends it; ``view.fig`` may be swapped for a new figure of the same size
+    (``view.set_figure(fig)``). With ``animated`` artists, ``view.frame()`` redraws only
+    those over a saved background: call ``view.show()`` again whenever anything else
+    changes (limits, titles, other artists).
+    """
+
+    def __init__(self, fig: Figure, *, animated: Iterable = (), name: str = ""):
+        import ipywidgets as widgets
+
+        self.name = name
+        self.widget = widgets.Image(format="png", layout=widgets.Layout(
+            max_width="100%", height="auto", object_fit="contain"))
+        self.fig = fig
+        self.animated = list(animated)
+        self._background = None
+        self.set_figure(fig)
+
+    def set_figure(self, fig: Figure) -> None:
+        self.fig = fig
+        freeze_layout(fig)
+        self.canvas = fig.canvas
+        for artist in self.animated:
+            artist.set_animated(True)
+        self._background = None
+
+    def show(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
+        """Draw the whole figure and send it; returns the PNG bytes."""
+        t0 = time.perf_counter()
+        self.canvas.draw()
+        if self.animated:
+            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._draw_animated()
+        return self._send(t0, control, compute_ms)
+
+    def frame(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
+        """Redraw only the animated artists over the background of the last ``show``."""
+        if self._background is None:
+            return self.show(control=control, compute_ms=compute_ms)
+        t0 = time.perf_counter()
+        self.canvas.restore_region(self._background)
+        self._draw_animated()
+        return self._send(t0, control, compute_ms)
+
+    def _draw_animated(self) -> None:
+        renderer = self.canvas.get_renderer()
+        for artist in self.animated:
+            if artist.get_visible():
+                artist.draw(renderer)
+
+    def _send(self, t0: float, control: str, compute_ms: float) -> bytes:
+        t1 = time.perf_counter()
+        data = encode_png(self.canvas)
+        t2 = time.perf_counter()
+        self.widget.value = data
+        TIMINGS.append({"widget": self.name, "control": control, "compute_ms": compute_ms,
+                        "draw_ms": 1e3 * (t1 - t0), "encode_ms": 1e3 * (t2 - t1),
+                        "bytes": len(data)})
+        return data
+
+
+class Busy:
+    """Grey a picture, disable controls and say what is happening while a slow change
+    computes: ``with busy("training 3 models..."):``. Cheap changes never call it, so
+    fast widgets do not flicker."""
+
+    def __init__(self, controls: Iterable, pictures: Iterable = ()):
+        import ipywidgets as widgets
+
+        self.controls = [c for c in controls if hasattr(c, "disabled")]
+        self.pictures = list(pictures)
+        self.status = widgets.HTML(STALE_CSS, layout=widgets.Layout(min_height="1.4em"))
+        self.status.add_class("dl-status")
+        self.active = False
+
+    def __call__(self, message: str = "working…"):
+        return _BusyBlock(self, message)
+
+    def set(self, active: bool, message: str = "") -> None:
+        self.active = active
+        for control in self.controls:
+            control.disabled = active
+        for picture in self.pictures:
+            (picture.add_class if active else picture.remove_class)("dl-stale")
+        self.status.value = STALE_CSS + (f"<span>{message}</span>" if message else "")
+
+
+class _BusyBlock:
+    def __init__(self, busy: Busy, message: str):
+        self.busy, self.message = busy, message
+
+    def __enter__(self):
+        self.busy.set(True, self.message)
+        return self.busy
+
+    def __exit__(self, *exc):
+        self.busy.set(False)
+        return False
+
+
+def _values(controls: dict) -> dict:
+    return {name: control.value for name, control in controls.items()}
+
+
+def _rows(controls: Iterable, columns: int):
+    import ipywidgets as widgets
+
+    boxes = list(controls)
+    return [widgets.HBox(boxes[i:i + columns]) for i in range(0, len(boxes), columns)]
+
+
+def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
+                       update: Callable[..., Any] | None = None, columns: int = 3,
+                       continuous: bool | None = None, height: str | None = None,
+                       busy_message: str = "redrawing…", name: str | None = None):
+    """A widget: ``controls`` (name -> ipywidget) above the picture ``draw(**values)``,
+    redrawn whenever a control changes.
+
+    ``draw`` is the plain function a test calls. With ``update(fig, **values)``, the
+    first figure is kept and changed in place on every move (much faster than a new
+    figure). ``continuous``: sliders redraw while dragged (True), on release (False), or,
+    by default, while dragged only if the first redraw took under 60 ms. A change that
+    took more than ``BUSY_AFTER_S`` last time shows ``busy_message`` and greys the
+    picture while it computes. ``height`` is accepted for old callers and ignored:
+    the picture keeps its own size. The returned VBox has ``.view`` (the FigureView),
+    ``.controls`` and ``.redraw()``.
+    """
+    import ipywidgets as widgets
+
+    label = name or getattr(draw, "__qualname__", "figure")
+    t0 = time.perf_counter()
+    fig = draw(**_values(controls))
+    compute_ms = 1e3 * (time.perf_counter() - t0)
+    view = FigureView(fig, name=label)
+    t1 = time.perf_counter()
+    view.show(control="(first)", compute_ms=compute_ms)
+    first_s = time.perf_counter() - t0
+    busy = Busy(controls.values(), [view.widget])
+    state = {"last_s": first_s if update is None else time.perf_counter() - t1}
+
+    def redraw(change=None):
+        control = ""
+        if change is not None:
+            owner = change.get("owner") if isinstance(change, dict) else None
+            control = next((k for k, c in controls.items() if c is owner), "")
+        slow = state["last_s"] > BUSY_AFTER_S
+        if slow:
+            busy.set(True, busy_message)
+        try:
+            start = time.perf_counter()
+            values = _values(controls)
+            if update is not None:
+                update(view.fig, **values)
+            else:
+                view.set_figure(draw(**values))
+            computed = time.perf_counter()
+            view.show(control=control, compute_ms=1e3 * (computed - start))
+            state["last_s"] = time.perf_counter() - start
+        finally:
+            if slow:
+                busy.set(False)
+
+    if continuous is None:
+        continuous = state["last_s"] < 0.06
+    for control in controls.values():
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = continuous
+        control.observe(redraw, names="value")
+
+    box = widgets.VBox([*_rows(controls.values(), columns), busy.status, view.widget])
+    box.view, box.controls, box.redraw, box.busy = view, controls, redraw, busy
+    return box
+
+
+class Player:
+    """Play, pause, step and reset for anything that advances in steps: training a model
+    epoch by epoch, a sweep point by point.
+
+    ``step()`` advances one step and returns False when there is nothing left to do;
+    ``frame()`` draws the current state; ``reset()`` starts again (then draws). Play runs
+    the steps as a task on the kernel's event loop, with as many steps between frames as
+    fit in one frame's time (``1 / fps``), so the picture moves at up to ``fps`` frames
+    a second and the kernel still hears Pause. The first frame comes right after the
+    first step. Without a running event loop (a test, a script), ``play()`` runs to the
+    end (or ``max_steps``) at once, drawing every ``frame_every`` steps.
+
+    ``player.widget`` is an HBox: Play/Pause, Step, Reset and a status line.
+    ``player.status_text`` is a callable giving the status (e.g. "epoch 12, loss 0.31").
+    """
+
+    def __init__(self, step: Callable[[], bool | None], frame: Callable[[], Any],
+                 reset: Callable[[], Any] | None = None, *, fps: float = FPS,
+                 status: Callable[[], str] | None = None, play_label: str = "Train",
+                 controls: Iterable = ()):
+        import ipywidgets as widgets
+
+        self.step_fn, self.frame_fn, self.reset_fn = step, frame, reset
+        self.fps = fps
+        self.status_fn = status
+        self.play_label = play_label
+        self.task = None
+        self.done = False
+        self.frames = 0
+        self.steps = 0
+        self.frame_times: collections.deque = collections.deque(maxlen=200)
+        self.locked = [c for c in controls if hasattr(c, "disabled")]
+        width = widgets.Layout(width="auto", min_width="7.5em")
+        self.play_button = widgets.Button(description=play_label, icon="play",
+                                          button_style="success", layout=width,
+                                          tooltip=f"{play_label}: run until done or paused")
+        self.step_button = widgets.Button(description="Step", icon="step-forward",
+                                          layout=width, tooltip="one step, then pause")
+        self.reset_button = widgets.Button(description="Reset", icon="undo", layout=width,
+                                           tooltip="start again from the beginning")
+        self.status = widgets.HTML(layout=widgets.Layout(margin="0 0 0 10px"))
+        self.play_button.on_click(lambda _: self.toggle())
+        self.step_button.on_click(lambda _: self.step())
+        self.reset_button.on_click(lambda _: self.reset())
+        buttons = [self.play_button, self.step_button]
+        if reset is not None:
+            buttons.append(self.reset_button)
+        self.widget = widgets.HBox([*buttons, self.status])
+        self._show_status()
+
+    # -- what the buttons do ---------------------------------------------------------
+    @property
+    def playing(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def toggle(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self, max_steps: int | None = None, frame_every: int = 1) -> None:
+        """Start playing (on the kernel's event loop), or, without one, run to the end."""
+        if self.done:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            n = 0
+            while not self.done and (max_steps is None or n < max_steps):
+                self._advance()
+                n += 1
+                if n % frame_every == 0 or self.done:
+                    self._frame()
+            return
+        self._set_playing(True)
+        self.task = loop.create_task(self._run())
+
+    def pause(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        self._set_playing(False)
+
+    def step(self) -> None:
+        self.pause()
+        if not self.done:
+            self._advance()
+            self._frame()
+
+    def reset(self) -> None:
+        self.pause()
+        self.done = False
+        self.steps = 0
+        if self.reset_fn is not None:
+            self.reset_fn()
+        self._frame()
+
+    # -- the loop --------------------------------------------------------------------
+    async def _run(self) -> None:
+        period = 1.0 / self.fps
+        try:
+            self._advance()               # the first frame right after the first step
+            self._frame()
+            while not self.done:
+                start = time.perf_counter()
+                while not self.done:
+                    self._advance()
+                    if time.perf_counter() - start >= period * 0.6:
+                        break
+                self._frame()
+                # give the kernel a moment to hear Pause and send the frame
+                await asyncio.sleep(max(0.0, period - (time.perf_counter() - start)))
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            self.status.value = f"<b style='color:#c53030'>stopped: {type(err).__name__}: {err}</b>"
+            raise
+        finally:
+            self.task = None
+            self._set_playing(False)
+
+    def _advance(self) -> None:
+        more = self.step_fn()
+        self.steps += 1
+        if more is False:
+            self.done = True
+
+    def _frame(self) -> None:
+        self.frame_fn()
+        self.frames += 1
+        self.frame_times.append(time.perf_counter())
+        self._show_status()
+
+    def fps_measured(self) -> float:
+        """Frames a second over the last frames drawn (0 if fewer than two)."""
+        t = list(self.frame_times)
+        return (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
+
+    def _set_playing(self, playing: bool) -> None:
+        self.play_button.description = "Pause" if playing else self.play_label
+        self.play_button.icon = "pause" if playing else "play"
+        self.play_button.button_style = "warning" if playing else "success"
+        self.play_button.disabled = self.done and not playing
+        self.step_button.disabled = playing or self.done
+        for control in self.locked:
+            control.disabled = playing
+        self._show_status()
+
+    def _show_status(self) -> None:
+        text = self.status_fn() if self.status_fn else f"step {self.steps}"
+        if self.done:
+            text += " · done"
+        self.status.value = f"<span style='font-family:monospace'>{text}</span>"
+
+
+def find_control(root, description: str):
+    """The control under ``root`` (a widget box) whose description (or a button's
+    label) contains ``description``, case-insensitive: how tests find a control by what
+    it says rather than by its position. Raises if none or several match."""
+    found = []
+
+    def walk(w):
+        desc = getattr(w, "description", None)
+        if isinstance(desc, str) and description.lower() in desc.lower():
+            found.append(w)
+        for child in getattr(w, "children", ()):
+            walk(child)
+        for attr in ("widget",):
+            inner = getattr(w, attr, None)
+            if inner is not None and inner is not w and hasattr(inner, "children"):
+                walk(inner)
+
+    walk(root)
+    if len(found) != 1:
+        names = [getattr(w, "description", "?") for w in found]
+        raise LookupError(f"find_control: {len(found)} controls match {description!r}"
+                          + (f": {names}" if names else ""))
+    return found[0]
+
+
+def image_array(view_or_box) -> np.ndarray:
+    """The picture a widget currently shows, decoded to an (H, W, 3) uint8 array: what
+    a test compares before and after moving a control."""
+    from PIL import Image
+
+    view = getattr(view_or_box, "view", view_or_box)
+    data = view.widget.value if isinstance(view, FigureView) else view.value
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))

@@ -1,0 +1,196 @@
+"""The one way widgets are built: FigureView, interactive_figure, Busy, Player."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+
+from dlcore import nn
+from dlcore.viz import plots
+from dlcore.viz import widgets as vw
+
+
+def line_figure(freq=1.0):
+    with plots.style():
+        fig, ax = plots.subplots("small", layout="constrained")
+        x = np.linspace(0, 6, 200)
+        (line,) = ax.plot(x, np.sin(freq * x), color=plots.BLUE)
+        ax.set_ylim(-1.2, 1.2)
+        ax.set_title(f"sin({freq:.1f} x)")
+    fig.line = line
+    return plots.finish(fig)
+
+
+def update_line(fig, freq=1.0):
+    x = fig.line.get_xdata()
+    fig.line.set_ydata(np.sin(freq * x))
+    fig.axes[0].set_title(f"sin({freq:.1f} x)")
+
+
+def test_figure_view_sends_png_of_the_figure_and_records_timings():
+    fig = line_figure()
+    vw.TIMINGS.clear()
+    view = vw.FigureView(fig, name="line")
+    data = view.show(control="freq", compute_ms=1.5)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and view.widget.value == data
+    width, height = fig.canvas.get_width_height()
+    assert vw.image_array(view).shape == (height, width, 3)
+    record = vw.TIMINGS[-1]
+    assert record["widget"] == "line" and record["control"] == "freq"
+    assert record["compute_ms"] == 1.5 and record["draw_ms"] > 0 and record["encode_ms"] > 0
+    assert fig.get_layout_engine().__class__.__name__ == "PlaceHolderLayoutEngine"  # frozen
+    pos = fig.axes[0].get_position().bounds
+    update_line(fig, 3.0)
+    view.show()
+    assert fig.axes[0].get_position().bounds == pos
+
+
+def test_animated_frames_redraw_only_the_moving_artists():
+    fig = line_figure()
+    view = vw.FigureView(fig, animated=[fig.line])
+    first = vw.image_array(view.show() and view).copy()
+    fig.line.set_ydata(-fig.line.get_ydata())
+    view.frame()
+    flipped = vw.image_array(view)
+    assert (first != flipped).any()
+    fig.line.set_ydata(-fig.line.get_ydata())
+    view.frame()
+    assert (vw.image_array(view) == first).all()      # the background was restored exactly
+
+    def best(fn, n=7):
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    assert best(view.frame) < best(view.show)
+
+
+def test_interactive_figure_updates_the_same_figure_in_place():
+    freq = widgets.FloatSlider(value=1.0, min=0.5, max=4.0, description="frequency")
+    box = plots.interactive_figure(line_figure, {"freq": freq}, update=update_line)
+    fig = box.view.fig
+    before = vw.image_array(box)
+    vw.find_control(box, "frequency").value = 3.0
+    assert box.view.fig is fig and fig.axes[0].get_title() == "sin(3.0 x)"
+    assert (vw.image_array(box) != before).any()
+    assert freq.continuous_update          # a cheap redraw follows the drag
+
+
+def test_a_slow_redraw_greys_the_picture_and_disables_the_controls_while_it_computes():
+    seen, made = [], {}
+    slider = widgets.IntSlider(value=1, min=0, max=3, description="delay")
+
+    def draw(delay):
+        if "box" in made:     # what the learner sees while this computes
+            seen.append((slider.disabled, made["box"].busy.status.value,
+                         "dl-stale" in made["box"].view.widget._dom_classes))
+        time.sleep(0.35 if delay else 0.0)
+        return line_figure(1 + delay)
+
+    made["box"] = box = plots.interactive_figure(draw, {"delay": slider},
+                                                 busy_message="thinking hard")
+    assert not slider.continuous_update          # too slow to follow a drag
+    slider.value = 2
+    assert seen == [(True, seen[0][1], True)] and "thinking hard" in seen[0][1]
+    assert "dl-stale" not in box.view.widget._dom_classes
+    assert not slider.disabled and "thinking hard" not in box.busy.status.value
+
+
+def test_find_control_names_what_matched():
+    a = widgets.IntSlider(description="learning rate")
+    b = widgets.IntSlider(description="hidden units")
+    root = widgets.VBox([widgets.HBox([a]), b])
+    assert vw.find_control(root, "HIDDEN") is b
+    with pytest.raises(LookupError, match="0 controls match 'momentum'"):
+        vw.find_control(root, "momentum")
+    with pytest.raises(LookupError, match="2 controls match"):
+        vw.find_control(root, "n")
+
+
+class Counter:
+    def __init__(self, total=10):
+        self.total, self.value, self.frames = total, 0, []
+
+    def step(self):
+        self.value += 1
+        return self.value < self.total
+
+    def frame(self):
+        self.frames.append(self.value)
+
+    def reset(self):
+        self.value = 0
+
+
+def test_player_without_an_event_loop_runs_to_the_end_and_steps_and_resets():
+    c = Counter(5)
+    player = vw.Player(c.step, c.frame, c.reset, status=lambda: f"value {c.value}")
+    player.step()
+    assert c.value == 1 and c.frames == [1] and "value 1" in player.status.value
+    player.play()
+    assert c.value == 5 and player.done and c.frames[-1] == 5 and "done" in player.status.value
+    player.play()                      # nothing left to do
+    assert c.value == 5
+    player.reset()
+    assert c.value == 0 and not player.done and c.frames[-1] == 0
+
+
+def test_player_plays_on_the_event_loop_at_its_frame_rate_and_pauses():
+    c = Counter(10_000)
+
+    def slow_step():
+        time.sleep(0.002)
+        return c.step()
+
+    player = vw.Player(slow_step, c.frame, c.reset, fps=25)
+    locked = widgets.IntSlider(description="locked")
+    player.locked.append(locked)
+
+    async def scenario():
+        player.play()
+        assert player.playing and player.play_button.description == "Pause" and locked.disabled
+        await asyncio.sleep(0.6)
+        player.toggle()                  # Pause
+        await asyncio.sleep(0.05)
+        return c.value, len(c.frames)
+
+    steps, frames = asyncio.run(scenario())
+    assert not player.playing and player.play_button.description == "Train"
+    assert not locked.disabled
+    assert c.frames[0] == 1              # the first frame right after the first step
+    assert 8 <= frames <= 20, frames     # ~25 frames/s for 0.6 s, give or take a loaded CI
+    assert steps > 2 * frames            # several steps between frames
+    assert c.value == steps              # paused: nothing ran after
+
+
+def test_layer_outputs_walk_the_model_in_eval_mode_and_restore_its_mode(rng):
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.ReLU(), nn.Linear(4, 2))
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    model.train()
+    steps = plots.layer_outputs(model, x)
+    assert [name for name, _ in steps][0] == "input" and len(steps) == 5
+    assert steps[1][0].startswith("(0) Linear")
+    model.eval()
+    np.testing.assert_allclose(steps[-1][1], model(x), rtol=1e-6)
+    assert steps[2][1] is not None
+    model.train()
+    plots.layer_outputs(model, x)
+    assert model.training
+
+
+def test_box_and_arrow_draw_one_patch_each():
+    with plots.style():
+        fig, ax = plots.subplots("small")
+        patch = plots.box(ax, 0.5, 0.5, "tanh", color=plots.ACCENT)
+        arrow = plots.arrow(ax, (0, 0), (1, 1))
+    assert patch in ax.patches and arrow in ax.patches
+    assert [t.get_text() for t in ax.texts] == ["tanh"]
+    x0, y0, w, h = patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()
+    assert (x0 + w / 2, y0 + h / 2) == pytest.approx((0.5, 0.5))
+    plots.finish(fig)
