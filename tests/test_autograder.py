@@ -234,6 +234,15 @@ def test_judge_reports_the_learners_error_in_plain_words():
 
 
 # -- journal -------------------------------------------------------------------
+def test_audit_lines_cannot_claim_the_flags_only_the_grader_gives():
+    """The worker's audit lines come from the learner's process: a line claiming
+    "suspect code" or "isolation" (a weaker cluster worker) is ignored."""
+    events = [{"event": "audit", "kind": k, "detail": f"{k} line"}
+              for k in ("isolation", "suspect code", "network", "no such kind")]
+    found = grade._sandbox_flags(grade.Runs(runs=[WorkerRun(events=events)]))
+    assert [(f.kind.value, f.detail) for f in found] == [("network", "network line")]
+
+
 def test_journal_resumes_with_the_same_seed_and_skips_finished_work(tmp_path):
     j = journal.Journal(str(tmp_path), "99_fake")
     seed = j.seed

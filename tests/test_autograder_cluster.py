@@ -111,6 +111,12 @@ def rows(out: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def journal_kinds(out: str, kind: str) -> list[str]:
+    """The students of the journal's records of one kind, in the order written."""
+    with open(os.path.join(out, "journal.jsonl")) as f:
+        return [r["student"] for r in map(json.loads, f) if r.get("kind") == kind]
+
+
 def make_class(folder: str, n: int = 6) -> str:
     """Exercise 01's class: full solutions, untouched stubs, a wrong answer, a broken
     file."""
@@ -177,10 +183,19 @@ def test_the_cluster_gives_the_same_gradebook_as_local_grading(ex01_class):
             assert a.read() == b.read(), name
     assert sorted(os.listdir(os.path.join(dask, "feedback"))) == \
         sorted(os.listdir(os.path.join(local, "feedback")))
-    # Resuming: nothing is graded again, nothing changes.
+    # The journal as locally: one start record per notebook graded, before its end.
+    starts = journal_kinds(dask, "start")
+    assert sorted(starts) == sorted(journal_kinds(local, "start")) == \
+        sorted(r["student"] for r in rows(local))
+    assert len(set(starts)) == len(starts) and set(journal_kinds(dask, "end")) == set(starts)
+    with open(os.path.join(dask, "journal.jsonl")) as f:
+        order = [(r["kind"], r.get("student")) for r in map(json.loads, f)]
+    assert all(order.index(("start", s)) < order.index(("end", s)) for s in starts)
+    # Resuming: nothing is graded again, nothing changes, no new start.
     again = grade(submitted, dask, "--seed", "1234", "--cluster", "local:2")
     assert again.returncode == 0 and "(0 graded now" in again.stderr, again.stderr[-2000:]
     assert rows(dask) == rows(local)
+    assert journal_kinds(dask, "start") == starts
 
 
 def _free_port() -> int:

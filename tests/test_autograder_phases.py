@@ -163,3 +163,25 @@ def test_an_honest_notebook_raises_no_flag_and_runs_once(tmp_path, sandbox):
     r = _grade(tmp_path, sandbox, build.learner())
     assert r.total == 3.0 and r.flags == [] and r.runs == 1
     assert r.reason == "all tests passed" and r.status is Status.GRADED
+
+
+def test_stop_kills_the_running_worker_and_starts_no_other(tmp_path):
+    """``Sandbox.stop`` (Ctrl-C on a cluster run): the worker running now is killed, the
+    grading thread returns at once with a plain reason, and no new worker starts."""
+    import threading
+    import time
+
+    sandbox = Sandbox(Limits(timeout=30.0, memory_mb=1024), [], [PROJECT], slots=1)
+    sleeper = build.learner(add_one="import time\ntime.sleep(600)\n" + build.ADD_ONE)
+    got = {}
+    thread = threading.Thread(target=lambda: got.update(r=_grade(tmp_path, sandbox, sleeper)))
+    start = time.monotonic()
+    thread.start()
+    time.sleep(2.0)  # the worker is up and sleeping in the learner's cell
+    assert sandbox.stop() == 1
+    thread.join(timeout=20)
+    assert not thread.is_alive() and time.monotonic() - start < 25  # not the 30 s timeout
+    r = got["r"]
+    assert r.status is Status.ERROR and r.runs == 2, r.reason  # the second never started
+    assert "the grading run was stopped before this worker started" in r.reason
+    assert sandbox.stop() == 0  # nothing left running

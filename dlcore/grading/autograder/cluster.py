@@ -23,11 +23,17 @@ fresh confined process per submission, started and waited for in the task's thre
 runs twice (a lost worker, a retry) gives the same result, and the client keeps the
 first one per student.
 
-**Only the client writes**: the journal (an ``end`` record as each result arrives, so
-an interrupted run resumes), then the gradebook, feedback, report and similarity, from
-the results merged by student. A worker lost mid-run costs no row: Dask hands its
-tasks to another worker; a notebook whose worker dies more often than Dask's
-``allowed-failures`` (3) gets its row with status "crashed" and that reason.
+**Only the client writes**: the journal, then the gradebook, feedback, report and
+similarity, from the results merged by student. The journal gets what the local path
+writes: a ``start`` record when a worker begins grading a notebook (the task tells the
+client through a Dask event topic, ``start_topic``; one per notebook and run, however
+often Dask runs its task) and an ``end`` record as each result arrives. So an
+interrupted run resumes, and a notebook that was being graded each of two times the
+client died is not tried a third time, as locally; the notebooks merely waiting in the
+submission window have no ``start`` and are graded as usual. A worker lost mid-run
+costs no row: Dask hands its tasks to another worker; a notebook whose worker dies
+more often than Dask's ``allowed-failures`` (3) gets its row with status "crashed" and
+that reason.
 
 Security argument, beyond the local path's (``sandbox.py``, ``confine.py``):
 
@@ -80,8 +86,7 @@ from tqdm import tqdm
 from .discover import Submission
 from .grade import Assignment, digest_of, empty_result, grade_submission
 from .journal import Journal
-from .processes import killpg
-from .result import FlagKind
+from .result import Flag, FlagKind
 from .sandbox import Limits, Sandbox
 
 #: What every worker must share with the client to grade the same way: a worker that
@@ -261,6 +266,11 @@ def plugin_name(run_id: str) -> str:
     return f"dlcore-grade-{run_id}"
 
 
+def start_topic(run_id: str) -> str:
+    """The Dask event topic on which a task says that it began grading a notebook."""
+    return f"dlcore-grade-{run_id}-start"
+
+
 def grade_task(run_id: str, student: str, notebook: bytes) -> dict[str, Any]:
     """Grade one learner's notebook on this worker: the journal's plain result dict as
     ``result``, with ``host`` and ``missing`` (the isolation it lacks) for the client.
@@ -269,6 +279,7 @@ def grade_task(run_id: str, student: str, notebook: bytes) -> dict[str, Any]:
     run = get_worker().plugins[plugin_name(run_id)].run
     if (wrong := version_mismatch(run["versions"], versions())):
         raise VersionRefused(f"worker {get_worker().address} refused: " + ", ".join(wrong))
+    get_worker().log_event(start_topic(run_id), {"student": student})
     state = _state(run)
     sub_dir = tempfile.mkdtemp(dir=state.folder)
     try:
@@ -287,26 +298,18 @@ def grade_task(run_id: str, student: str, notebook: bytes) -> dict[str, Any]:
     if state.missing:
         note = isolation_note(state.host, state.missing)
         result["teacher_notes"] = [*result.get("teacher_notes", []), note]
-        if hasattr(FlagKind, "ISOLATION"):
-            result["flags"] = [*result.get("flags", []),
-                               {"kind": FlagKind("isolation").value, "detail": note}]
+        result["flags"] = [*result.get("flags", []),
+                           Flag(FlagKind.ISOLATION, note).to_plain()]
         result["reason"] = f"{result['reason']}; flag: {note}"
     return {"result": result, "host": state.host, "missing": state.missing}
 
 
 def stop_run(run_id: str) -> int:
-    """Kill the sandboxed processes this run still has on this worker (after Ctrl-C:
-    cancelled tasks keep their thread); how many were stopped."""
+    """Kill the sandboxed processes this run still has on this worker and start no more
+    (after Ctrl-C: cancelled tasks keep their thread); how many were stopped."""
     with _STATES_LOCK:
         state = _STATES.get(run_id)
-    if state is None:
-        return 0
-    sandbox = state.sandbox
-    with sandbox._lock:  # noqa: SLF001 (until Sandbox has a public stop())
-        pids = list(sandbox._active)  # noqa: SLF001
-    for pid in pids:
-        killpg(pid)
-    return len(pids)
+    return 0 if state is None else state.sandbox.stop()
 
 
 # -- the client's side ------------------------------------------------------------------
@@ -386,6 +389,28 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
     client, local = connect(cluster, scheduler)
     futures: list[Any] = []
     registered = False
+    started: set[str] = set()
+    journal_open = [True]
+    journal_lock = threading.Lock()
+
+    def on_start(event: tuple[float, Any]) -> None:
+        """A task began grading: the journal's ``start`` record, written here (the
+        client's event loop), once per notebook, never after its ``end``."""
+        msg = event[1] if isinstance(event, tuple) and len(event) == 2 else None
+        student = msg.get("student") if isinstance(msg, dict) else None
+        with journal_lock:
+            if journal_open[0] and student in digests and student not in started \
+                    and student not in results:
+                started.add(student)
+                journal.start(student, digests[student])
+
+    def finish() -> None:
+        with journal_lock:
+            journal_open[0] = False
+        client.unsubscribe_topic(start_topic(run["id"]))
+        _close(client, local, run["id"] if registered else None)
+
+    client.subscribe_topic(start_topic(run["id"]), on_start)
     try:
         client.wait_for_workers(1, timeout=120)
         ok, refused, warnings = check_versions(client, mine)
@@ -466,8 +491,9 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
                 submit_next()
                 if sub.student in results:  # a duplicate run of the same pure task
                     continue
-                results[sub.student] = answer["result"]
-                journal.end(sub.student, digests[sub.student], answer["result"])
+                with journal_lock:  # its start, if still on the way, is then dropped
+                    results[sub.student] = answer["result"]
+                    journal.end(sub.student, digests[sub.student], answer["result"])
                 if answer["missing"] and answer["host"] not in told:
                     told.add(answer["host"])
                     warn(isolation_note(answer["host"], answer["missing"]))
@@ -477,11 +503,11 @@ def grade_on_cluster(subs: list[Submission], assignment: Assignment, journal: Jo
         try:
             client.run(stop_run, run["id"])
         finally:
-            _close(client, local, run["id"] if registered else None)
+            finish()
         raise
     except BaseException:
-        _close(client, local, run["id"] if registered else None)
+        finish()
         raise
-    _close(client, local, run["id"] if registered else None)
+    finish()
     return [results[s.student] for s in subs], graded_now
 

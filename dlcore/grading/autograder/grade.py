@@ -37,7 +37,7 @@ from ..verdict import Kind, Outcome, verdict
 from .compare import judge_part
 from .discover import Submission
 from .reader import NotebookError, Plan, plan_cells, read_notebook
-from .result import Flag, FlagKind, PartResult, PartStatus, Result, Status
+from .result import GRADER_FLAGS, Flag, FlagKind, PartResult, PartStatus, Result, Status
 from .sandbox import Sandbox, WorkerRun
 
 
@@ -393,7 +393,7 @@ def _sandbox_flags(runs: Runs) -> list[Flag]:
             except ValueError:
                 continue
             key = (kind, event["detail"][:200])
-            if kind is not FlagKind.SUSPECT and key not in seen and len(seen) < 10:
+            if kind not in GRADER_FLAGS and key not in seen and len(seen) < 10:
                 seen.add(key)
                 out.append(Flag(kind, event["detail"][:200]))
         if run.leftovers:

@@ -51,6 +51,12 @@ class FlagKind(enum.StrEnum):
     DAEMON = "daemon"        # left a process running when its code had finished
     WRITE = "write"          # wrote (or removed, renamed...) outside its scratch folder
     SUSPECT = "suspect code"  # an answer cell reaches for the checker's insides
+    ISOLATION = "isolation"  # graded on a Dask worker whose sandbox isolates less than
+    #                          the grading client's machine (``cluster.py``)
+
+
+#: Kinds only the grader gives; a worker's audit line claiming one is ignored.
+GRADER_FLAGS = frozenset({FlagKind.SUSPECT, FlagKind.ISOLATION})
 
 
 @dataclass

@@ -96,6 +96,7 @@ class Sandbox:
         self.limits, self.hide, self.pythonpath = limits, hide, pythonpath
         self._lock = threading.Lock()
         self._active: set[int] = set()
+        self._stopped = False
         self._claims: list[socket.socket] = []
         self.uids = claim_uids(slots, self._claims) if can_switch_uid() else []
         self.root = bool(self.uids)
@@ -154,6 +155,13 @@ class Sandbox:
         output_fd = os.open(os.path.join(base, "output"), os.O_RDWR | os.O_CREAT, 0o600)
         with open(output_fd, "w+b") as output:
             with self._lock:
+                if self._stopped:
+                    os.close(read_end)
+                    os.close(write_end)
+                    os.close(trace_read)
+                    os.close(trace_write)
+                    run.output_tail = "the grading run was stopped before this worker started"
+                    return run
                 proc = subprocess.Popen(
                     [sys.executable, "-s", "-P", "-m", "dlcore.grading.autograder.worker",
                      str(write_end), str(trace_write)],
@@ -240,6 +248,18 @@ class Sandbox:
                     own_pids = bool((ready_line.get("sandbox") or {}).get("pid_namespace"))
                     run.leftovers = self._leftovers(uid, proc.pid, own_pids)
                     return
+
+    def stop(self) -> int:
+        """Stop this sandbox for good (say, after Ctrl-C on a cluster run, whose cancelled
+        tasks keep their threads): kill the process group of every worker running now,
+        and start no new one (``run`` then returns a run that never became ready). The
+        threads that started them sweep up as usual. Returns how many were killed."""
+        with self._lock:
+            self._stopped = True
+            pids = sorted(self._active)
+        for pid in pids:
+            killpg(pid)
+        return len(pids)
 
     def _leftovers(self, uid: int, worker_pid: int, own_pids: bool) -> list[str]:
         """Processes the learner's code left running, while the worker waits after
