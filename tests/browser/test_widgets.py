@@ -6,6 +6,13 @@ the page move its controls (slider: End or Home on the focused handle; dropdown:
 next option; button, checkbox: a click) and check that what they drive changed: a label
 or HTML, a readout, the text or the `img` of an `Output` widget, a canvas. A lesson
 without a widget fails; so does any traceback in the page or on the kernel's channel.
+
+Each change is also timed, from the input event to the new picture painted (the same
+measurement as benchmarks/widgets_browser.py, in tests/browser/measure.py), and printed.
+The bar (150 ms a control, first frame of training within 150 ms, then 20 frames a
+second) is judged by the benchmark on a quiet machine; here a control fails only on a
+gross regression (GROSS_*: many times the bar), so a loaded CI machine does not make the
+test flaky. A change that says it is working (its status line) is exempt from the time.
 Run just these with `python -m pytest -m browser`.
 """
 from __future__ import annotations
@@ -15,38 +22,22 @@ from pathlib import Path
 
 import pytest
 
+from . import measure
+
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if not p.name.startswith("."))
 RUN_ALL_TIMEOUT_S = 180    # a lesson is budgeted 60 s; the browser adds rendering
-CHANGE_TIMEOUT_S = 90      # a control that trains something may take a while
 IDLE_FOR_S = 1.0           # the kernel counts as done once idle this long
-SETTLE_S = 2.5             # after a move, nothing changed for this long once idle: no change
-MAX_CONTROLS_PER_WIDGET = 6
+GROSS_CHANGE_MS = 2000     # a control that does not train (bar 150 ms, none above 300)
+GROSS_FIRST_FRAME_MS = 1500  # Train / Play: the first frame (bar 150 ms) ...
+GROSS_MIN_FPS = 5          # ... then frames a second while it plays (bar 20)
+MAX_CONTROLS_PER_WIDGET = 6  # the benchmark times up to 12; CI time is budgeted
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# One control kind per selector: what to find inside a widget, and how to move it.
-CONTROLS = {
-    "slider": ".widget-slider .noUi-handle",
-    "dropdown": ".widget-dropdown select",
-    "select": ".widget-select select",
-    "button": "button.widget-button",
-    "toggle": "button.widget-toggle-button",
-    "toggles": ".widget-toggle-buttons button",
-    "checkbox": ".widget-checkbox input[type=checkbox]",
-    "radio": ".widget-radio-box input[type=radio]",
-}
-# The element of a control whose own text (description, readout) does not count as
-# "what it drives".
-CONTROL_BOX = ".widget-slider, .widget-dropdown, .widget-select, .widget-checkbox, " \
-              ".widget-radio, .widget-toggle-buttons, .widget-button, .widget-toggle-button"
-
-JS_NOTEBOOK_READY = """(name) => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  if (!w || !w.context || !w.context.path.endsWith(name) || !w.sessionContext) return false;
-  const k = w.sessionContext.session && w.sessionContext.session.kernel;
-  return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
-}"""
+JS_NOTEBOOK_READY = measure.JS_READY
+JS_BUSY = measure.JS_BUSY
+CONTROLS, CONTROL_BOX, TOP_OUTPUTS = measure.CONTROLS, measure.CONTROL_BOX, measure.TOP_OUTPUTS
 
 # Collect every error and every stderr traceback the kernel publishes, including those
 # from widget callbacks, which have no cell to show them in.
@@ -63,23 +54,12 @@ JS_WATCH_KERNEL = """() => {
 
 JS_RUN_ALL = """() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"""
 
-JS_BUSY = """() => {
-  const w = window.jupyterapp.shell.currentWidget;
-  const k = w.sessionContext.session && w.sessionContext.session.kernel;
-  const pending = [...document.querySelectorAll('.jp-InputPrompt')]
-    .some(p => p.textContent.includes('*'));
-  return !k || k.status !== 'idle' || pending;
-}"""
-
 JS_TRACEBACKS = """() => [...document.querySelectorAll(
     '.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')]
   .map(e => e.innerText).filter(t => t.includes('Traceback') || t.includes('Error'))
   .concat([...document.querySelectorAll('.jp-OutputArea-output')]
     .map(e => e.innerText).filter(t => t.includes('Error displaying widget')))
   .concat(window.__kernelErrors || [])"""
-
-# The top-level outputs of the cells (not those nested in an Output widget).
-TOP_OUTPUTS = ".jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output"
 
 # What a widget shows, apart from the control being moved.
 JS_SNAPSHOT = """([root, control, boxSel]) => {
@@ -120,64 +100,72 @@ def test_lesson_widgets_respond(path, page, lab_url):
     problems = []
     for number, root in enumerate(roots, start=1):
         results = exercise_widget(page, root)
-        print(f"{name} widget {number}: " + ", ".join(
-            f"{kind} {'changed it' if changed else 'changed nothing'}"
-            for kind, changed in results))
-        if not any(changed for _, changed in results):
+        print(f"{name} widget {number}: " + "; ".join(describe(r) for r in results))
+        if not any(r["changed"] for r in results):
             root.scroll_into_view_if_needed()
             shot = save_screenshot(page, f"{path.stem}-widget{number}")
-            tried = ", ".join(kind for kind, _ in results) or "none"
+            tried = ", ".join(r["kind"] for r in results) or "none"
             problems.append(f"widget {number} of {len(roots)}: moving its controls "
                             f"({tried}) changed nothing it shows (screenshot: {shot})")
+        problems += [f"widget {number}: {r['name']!r}: {p}" for r in results
+                     for p in gross_regressions(r)]
     errors = page.evaluate(JS_TRACEBACKS)
     if errors:
         problems.append("errors after moving the widgets:\n" + "\n---\n".join(errors))
     assert not problems, f"{name}:\n" + "\n".join(problems)
 
 
-def exercise_widget(page, root) -> list[tuple[str, bool]]:
-    """Move each control of one widget in turn; say which changed what the widget shows."""
+def exercise_widget(page, root) -> list[dict]:
+    """Move each control of one widget in turn (a slider to its other end, a dropdown to
+    the next option, a click; Train / Play pressed, watched, paused); say, per control,
+    whether what the widget shows changed and how long it took."""
     results = []
     controls = [(kind, el) for kind, sel in CONTROLS.items() for el in root.query_selector_all(sel)]
     for kind, control in controls[:MAX_CONTROLS_PER_WIDGET]:
         if not control.is_visible() or not control.is_enabled():
             continue
+        name = measure.control_name(page, control, kind)
         before = page.evaluate(JS_SNAPSHOT, [root, control, CONTROL_BOX])
         control.scroll_into_view_if_needed()
-        move(kind, control)
-        changed = False
-        idle_since = None
-        deadline = time.monotonic() + CHANGE_TIMEOUT_S
-        while time.monotonic() < deadline:
-            page.wait_for_timeout(200)
-            if page.evaluate(JS_SNAPSHOT, [root, control, CONTROL_BOX]) != before:
-                changed = True
-                break
-            if page.evaluate(JS_BUSY):
-                idle_since = None
-            elif idle_since is None:
-                idle_since = time.monotonic()
-            elif time.monotonic() - idle_since >= SETTLE_S:
-                break   # the kernel is done and nothing changed
-        results.append((kind, changed))
-        wait_until_idle(page, CHANGE_TIMEOUT_S, what=f"after moving a {kind}")
+        if measure.is_training(kind, name):
+            timing = measure.time_training(page, root, control)
+            result = {"kind": "train", "ms": timing["first_frame_ms"], "busy": False,
+                      "fps": timing["fps"], "live": timing["live"]}
+        else:
+            result = {"kind": kind, **measure.time_change(page, root, kind, control, far=True)}
+        after = page.evaluate(JS_SNAPSHOT, [root, control, CONTROL_BOX])
+        results.append({"name": name, "changed": after != before, **result})
+        wait_until_idle(page, measure.CHANGE_TIMEOUT_S, what=f"after moving {name!r}")
     return results
 
 
-def move(kind: str, control) -> None:
-    if kind == "slider":
-        now = control.get_attribute("aria-valuenow")
-        high = control.get_attribute("aria-valuemax")
-        at_max = now is not None and high is not None and float(now) >= float(high)
-        control.focus()
-        control.press("Home" if at_max else "End")
-    elif kind in ("dropdown", "select"):
-        count = control.evaluate("s => s.options.length")
-        current = control.evaluate("s => s.selectedIndex")
-        if count > 1:
-            control.select_option(index=(current + 1) % count)
-    else:
-        control.click()
+def describe(r: dict) -> str:
+    what = "changed it" if r["changed"] else "changed nothing"
+    if r["ms"] is None:
+        return f"{r['kind']} {r['name']!r} {what}"
+    if r["kind"] == "train":
+        return f"{r['name']!r} {what}: first frame {r['ms']:.0f} ms, {r['fps']:.1f} frames/s"
+    return f"{r['kind']} {r['name']!r} {what} in {r['ms']:.0f} ms" + (
+        " (said it was working)" if r["busy"] else "")
+
+
+def gross_regressions(r: dict) -> list[str]:
+    """Times many times the bar: what a loaded machine never explains."""
+    if r["ms"] is None or not r["changed"]:
+        return []
+    if r["kind"] == "train":
+        problems = []
+        if r["ms"] > GROSS_FIRST_FRAME_MS:
+            problems.append(f"first frame {r['ms']:.0f} ms after pressing it "
+                            f"(bar 150 ms, fails above {GROSS_FIRST_FRAME_MS} ms)")
+        if r["live"] and r["fps"] < GROSS_MIN_FPS:
+            problems.append(f"{r['fps']:.1f} frames/s while it plays "
+                            f"(bar 20, fails below {GROSS_MIN_FPS})")
+        return problems
+    if r["ms"] > GROSS_CHANGE_MS and not r["busy"]:
+        return [f"{r['ms']:.0f} ms from input to new picture without saying it was working "
+                f"(bar 150 ms, fails above {GROSS_CHANGE_MS} ms)"]
+    return []
 
 
 def wait_until_idle(page, timeout: float, what: str) -> None:
