@@ -24,8 +24,13 @@ def test_course_map_draws_every_lesson_and_highlights_the_current_one():
     texts = [t.get_text() for t in ax.texts]
     for name, title, _ in start.COURSE:
         assert f"{name[:2]}  {title}" in texts
-    filled = [p for p in ax.patches if p.get_facecolor()[:3] != (1.0, 1.0, 1.0)]
-    assert len(ax.patches) == 15 and len(filled) == 1
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    filled = [p for p in boxes if p.get_facecolor()[:3] != (1.0, 1.0, 1.0)]
+    assert len(boxes) == 15 and len(filled) == 1
+    # one arrow between neighbours of a row: 15 lessons in 5 rows
+    assert sum(isinstance(p, FancyArrowPatch) for p in ax.patches) == 15 - len(start.PARTS)
     assert ax.get_title().startswith("The course: 15 lessons")
 
 
@@ -43,14 +48,31 @@ def test_line_label_follows_the_sliders():
     assert "flat" in start.line_label(0.0, 0.0)
 
 
-def test_first_widget_has_a_slider_a_label_and_an_output():
+def test_first_widget_moves_the_line_the_label_and_the_picture():
+    import time
+
     import ipywidgets as widgets
 
+    from dlcore.viz import widgets as vw
+
     box = start.first_widget()
-    label, plot = box.children
-    assert isinstance(label, widgets.Label)
-    sliders = [c for row in plot.children[:-1] for c in row.children]
-    assert [s.description for s in sliders] == ["weight w", "bias b"]
-    assert isinstance(plot.children[-1], widgets.Output)
-    sliders[0].value = -1.0
+    label = next(c for c in box.children if isinstance(c, widgets.Label))
+    plot = box.children[-1]
+    fig = plot.view.fig
+    before = vw.image_array(plot).copy()
+    w = vw.find_control(box, "weight w")
+    b = vw.find_control(box, "bias b")
+    assert w.continuous_update and b.continuous_update      # cheap: follows the drag
+    w.value = -1.0
     assert "falls" in label.value
+    b.value = 2.0
+    assert plot.view.fig is fig                              # updated in place
+    line, point = fig.parts.line, fig.parts.point
+    np.testing.assert_allclose(line.get_ydata(), -1.0 * line.get_xdata() + 2.0)
+    np.testing.assert_allclose(point.get_ydata(), [1.0])
+    assert [t.get_text() for t in fig.parts.legend.get_texts()] == [
+        "y = -1.0 x + 2.0", "at x = 1: y = 1.0"]
+    assert (vw.image_array(plot) != before).any()
+    t0 = time.perf_counter()
+    w.value = 0.5
+    assert time.perf_counter() - t0 < 0.5                     # gross-regression guard

@@ -7,10 +7,10 @@ y = w x + b, the smallest "model" there is, redrawn as its sliders move.
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
 
 from . import plots
 
@@ -42,7 +42,7 @@ def course_map(current: str | None = None) -> Figure:
     """
     with plots.style():
         fig, ax = plots.subplots("wide")
-        fig.set_size_inches(10.0, 5.4)
+        fig.set_size_inches(10.0, 5.4)   # five rows of lessons need more height than "wide"
         rows = {part: [c for c in COURSE if c[2] == part] for part in PARTS}
         box_w, box_h, step = 2.5, 0.62, 2.75
         centres = []
@@ -52,19 +52,16 @@ def course_map(current: str | None = None) -> Figure:
             ax.text(-0.25, y, part, ha="right", va="center", fontsize=11, weight="bold",
                     color=color)
             for k, (name, title, _) in enumerate(rows[part]):
-                x = k * step
+                x = k * step + box_w / 2
                 lit = name == current
-                ax.add_patch(FancyBboxPatch((x, y - box_h / 2), box_w, box_h,
-                                            boxstyle="round,pad=0.02,rounding_size=0.12",
-                                            facecolor=color if lit else "white",
-                                            edgecolor=color, linewidth=2))
-                ax.text(x + box_w / 2, y, f"{name[:2]}  {title}", ha="center", va="center",
-                        fontsize=9, color="white" if lit else "black")
+                plots.box(ax, x, y, f"{name[:2]}  {title}", color=color, w=box_w, h=box_h,
+                          fc=color if lit else "white", lw=2, fontsize=9, rounding=0.12,
+                          text_color="white" if lit else "black")
                 centres.append((x, y))
         for (x0, y0), (x1, y1) in itertools.pairwise(centres):
             if y0 == y1:
-                ax.annotate("", (x1, y1), (x0 + box_w, y0),
-                            arrowprops={"arrowstyle": "->", "color": "#718096"})
+                plots.arrow(ax, (x0 + box_w / 2, y0), (x1 - box_w / 2, y1), color="#718096",
+                            lw=1.2, head="->", size=10)
         ax.set_xlim(-1.9, 3 * step + box_w + 0.05)
         ax.set_ylim(-len(PARTS) + 0.5, 0.5)
         ax.axis("off")
@@ -74,21 +71,38 @@ def course_map(current: str | None = None) -> Figure:
 
 
 def line_figure(w: float = 1.0, b: float = 0.0) -> Figure:
-    """The line y = w x + b on x in [-3, 3], with the point at x = 1 marked."""
+    """The line y = w x + b on x in [-3, 3], with the point at x = 1 marked.
+
+    ``fig.parts`` holds the line, the point and the legend, which ``update_line``
+    changes in place."""
     x = np.linspace(-3, 3, 61)
     with plots.style():
         fig, ax = plots.subplots("small")
         ax.axhline(0, color="#cbd5e0", lw=1)
         ax.axvline(0, color="#cbd5e0", lw=1)
-        ax.plot(x, w * x + b, color=plots.CLASS_COLORS[0], lw=2.5, label=f"y = {w:.1f} x + {b:.1f}")
-        ax.plot([1], [w + b], "o", color=plots.ACCENT, ms=9, label=f"at x = 1: y = {w + b:.1f}")
+        (line,) = ax.plot(x, w * x + b, color=plots.CLASS_COLORS[0], lw=2.5)
+        (point,) = ax.plot([1], [w + b], "o", color=plots.ACCENT, ms=9)
         ax.set_xlim(-3, 3)
         ax.set_ylim(-8, 8)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        ax.legend(loc="upper left")
+        legend = ax.legend([line, point], ["", ""], loc="upper left")
         ax.set_title("move the sliders: the line follows")
+    fig.parts = SimpleNamespace(line=line, point=point, legend=legend)
+    update_line(fig, w, b)
     return plots.finish(fig)
+
+
+def update_line(fig: Figure, w: float = 1.0, b: float = 0.0) -> None:
+    """Move the line and the point of a ``line_figure`` to y = w x + b."""
+    parts = fig.parts
+    parts.line.set_ydata(w * parts.line.get_xdata() + b)
+    parts.point.set_ydata([w + b])
+    line_text, point_text = parts.legend.get_texts()
+    line_text.set_text(f"y = {w:.1f} x + {b:.1f}")
+    point_text.set_text(f"at x = 1: y = {w + b:.1f}")
+    parts.line.set_label(line_text.get_text())
+    parts.point.set_label(point_text.get_text())
 
 
 def line_label(w: float, b: float) -> str:
@@ -113,5 +127,6 @@ def first_widget():
 
     w.observe(relabel, names="value")
     b.observe(relabel, names="value")
-    plot = plots.interactive_figure(line_figure, {"w": w, "b": b}, height="330px")
+    plot = plots.interactive_figure(line_figure, {"w": w, "b": b}, update=update_line,
+                                    continuous=True, name="start.first_widget")
     return widgets.VBox([label, plot])
