@@ -65,7 +65,7 @@ class LabServer:
     served with its own dlcore)."""
 
     def __init__(self, root: Path, home: Path):
-        self.root, self.home = Path(root), Path(home)
+        self.root, self.home = Path(root).resolve(), Path(home)
         self.proc = None
         self.url = ""
 
@@ -96,7 +96,8 @@ class LabServer:
                "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
                "--IdentityProvider.token=", "--ServerApp.password=",
                f"--ServerApp.root_dir={served}", "--LabApp.expose_app_in_browser=True",
-               "--LabApp.news_url=None", "--ServerApp.disable_check_xsrf=True"]
+               "--LabApp.news_url=None", "--JupyterNotebookApp.expose_app_in_browser=True",
+               "--ServerApp.disable_check_xsrf=True"]
         log_path = home / "server.log"
         self.log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 (closed in __exit__)
         self.proc = subprocess.Popen(cmd, cwd=served, env=env, stdout=self.log,
