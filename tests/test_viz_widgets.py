@@ -79,7 +79,9 @@ def test_interactive_figure_updates_the_same_figure_in_place():
     vw.find_control(box, "frequency").value = 3.0
     assert box.view.fig is fig and fig.axes[0].get_title() == "sin(3.0 x)"
     assert (vw.image_array(box) != before).any()
-    assert freq.continuous_update          # a cheap redraw follows the drag
+    follow = widgets.FloatSlider(description="follow")
+    plots.interactive_figure(line_figure, {"freq": follow}, update=update_line, continuous=True)
+    assert follow.continuous_update        # asked to follow the drag
 
 
 def test_a_slow_redraw_greys_the_picture_and_disables_the_controls_while_it_computes():
@@ -194,3 +196,47 @@ def test_box_and_arrow_draw_one_patch_each():
     x0, y0, w, h = patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()
     assert (x0 + w / 2, y0 + h / 2) == pytest.approx((0.5, 0.5))
     plots.finish(fig)
+
+
+def test_player_caps_the_steps_between_frames_and_can_be_rearmed():
+    c = Counter(30)
+    player = vw.Player(c.step, c.frame, c.reset, max_steps_per_frame=3)
+
+    async def scenario():
+        player.play()
+        while player.playing:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    assert player.done and c.value == 30
+    gaps = [b - a for a, b in zip(c.frames, c.frames[1:], strict=False)]
+    assert max(gaps) == 3                 # never more than 3 steps between two frames
+    assert player.play_button.disabled
+    c.total = 40                          # what it plays changed: more to do
+    player.rearm()
+    assert not player.done and not player.play_button.disabled and c.value == 30
+    player.play()                         # no event loop here: runs to the end at once
+    assert c.value == 40
+
+
+def test_interactive_figure_blits_only_the_animated_artists():
+    freq = widgets.FloatSlider(value=1.0, min=0.5, max=4.0, description="frequency")
+
+    def update(fig, freq):
+        fig.line.set_ydata(np.sin(freq * fig.line.get_xdata()))
+
+    box = plots.interactive_figure(line_figure, {"freq": freq}, update=update,
+                                   animated=lambda fig: [fig.line])
+    assert box.view.animated == [box.view.fig.line]
+    before = vw.image_array(box)
+    freq.value = 2.5
+    after = vw.image_array(box)
+    assert (before != after).any()
+    fresh = plots.interactive_figure(line_figure, {"freq": widgets.FloatSlider(value=1.0)})
+    fresh.controls["freq"].value = 2.5
+    update(fresh.view.fig, 2.5)
+    fresh.view.show()
+    # the blitted frame is the same picture as a full redraw of the same state,
+    # up to the title, which the blit leaves as it was
+    rows = slice(after.shape[0] // 6, None)
+    assert np.abs(after[rows].astype(int) - vw.image_array(fresh)[rows].astype(int)).max() < 40

@@ -79,6 +79,12 @@ def freeze_layout(fig: Figure) -> None:
     canvas.draw()
     if fig.get_layout_engine() is not None:
         fig.set_layout_engine("none")
+    for ax in fig.axes:
+        # Each draw would otherwise measure every axis's tick labels again to place the
+        # title (about 30% of a redraw); the title stays where this draw put it.
+        # (What ``set_title(..., y=1.0)`` does; matplotlib has no public switch.)
+        if hasattr(ax, "_autotitlepos"):
+            ax._autotitlepos = False
 
 
 class FigureView:
@@ -198,7 +204,8 @@ def _rows(controls: Iterable, columns: int):
 def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
                        update: Callable[..., Any] | None = None, columns: int = 3,
                        continuous: bool | None = None, height: str | None = None,
-                       busy_message: str = "redrawing…", name: str | None = None):
+                       busy_message: str = "redrawing…", name: str | None = None,
+                       animated: Callable[[Figure], Iterable] | None = None):
     """A widget: ``controls`` (name -> ipywidget) above the picture ``draw(**values)``,
     redrawn whenever a control changes.
 
@@ -207,7 +214,9 @@ def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
     figure). ``continuous``: sliders redraw while dragged (True), on release (False), or,
     by default, while dragged only if the first redraw took under 60 ms. A change that
     took more than ``BUSY_AFTER_S`` last time shows ``busy_message`` and greys the
-    picture while it computes. ``height`` is accepted for old callers and ignored:
+    picture while it computes. ``animated(fig) -> artists``: the only artists ``update``
+    changes; then each change redraws just those over a saved background (blitting).
+    ``height`` is accepted for old callers and ignored:
     the picture keeps its own size. The returned VBox has ``.view`` (the FigureView),
     ``.controls`` and ``.redraw()``.
     """
@@ -217,7 +226,7 @@ def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
     t0 = time.perf_counter()
     fig = draw(**_values(controls))
     compute_ms = 1e3 * (time.perf_counter() - t0)
-    view = FigureView(fig, name=label)
+    view = FigureView(fig, name=label, animated=animated(fig) if animated else ())
     t1 = time.perf_counter()
     view.show(control="(first)", compute_ms=compute_ms)
     first_s = time.perf_counter() - t0
@@ -238,9 +247,14 @@ def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
             if update is not None:
                 update(view.fig, **values)
             else:
-                view.set_figure(draw(**values))
+                new = draw(**values)
+                view.animated = list(animated(new)) if animated else []
+                view.set_figure(new)
             computed = time.perf_counter()
-            view.show(control=control, compute_ms=1e3 * (computed - start))
+            if update is not None and animated is not None:
+                view.frame(control=control, compute_ms=1e3 * (computed - start))
+            else:
+                view.show(control=control, compute_ms=1e3 * (computed - start))
             state["last_s"] = time.perf_counter() - start
         finally:
             if slow:
@@ -270,6 +284,11 @@ class Player:
     first step. Without a running event loop (a test, a script), ``play()`` runs to the
     end (or ``max_steps``) at once, drawing every ``frame_every`` steps.
 
+    ``max_steps_per_frame`` caps the steps between frames (for steps so cheap that one
+    frame's time would hold the whole run: an animation revealing a path point by
+    point). ``rearm()`` says there is something to play again after ``done`` (a control
+    changed what it plays) without resetting it.
+
     ``player.widget`` is an HBox: Play/Pause, Step, Reset and a status line.
     ``player.status_text`` is a callable giving the status (e.g. "epoch 12, loss 0.31").
     """
@@ -277,11 +296,12 @@ class Player:
     def __init__(self, step: Callable[[], bool | None], frame: Callable[[], Any],
                  reset: Callable[[], Any] | None = None, *, fps: float = FPS,
                  status: Callable[[], str] | None = None, play_label: str = "Train",
-                 controls: Iterable = ()):
+                 controls: Iterable = (), max_steps_per_frame: int | None = None):
         import ipywidgets as widgets
 
         self.step_fn, self.frame_fn, self.reset_fn = step, frame, reset
         self.fps = fps
+        self.max_steps_per_frame = max_steps_per_frame
         self.status_fn = status
         self.play_label = play_label
         self.task = None
@@ -358,6 +378,12 @@ class Player:
             self.reset_fn()
         self._frame()
 
+    def rearm(self) -> None:
+        """Playable again (not done), keeping the current state: after a control changed
+        what the player plays."""
+        self.done = False
+        self._set_playing(self.playing)
+
     # -- the loop --------------------------------------------------------------------
     async def _run(self) -> None:
         period = 1.0 / self.fps
@@ -366,9 +392,12 @@ class Player:
             self._frame()
             while not self.done:
                 start = time.perf_counter()
+                steps = 0
                 while not self.done:
                     self._advance()
-                    if time.perf_counter() - start >= period * 0.6:
+                    steps += 1
+                    if (time.perf_counter() - start >= period * 0.6
+                            or steps == self.max_steps_per_frame):
                         break
                 self._frame()
                 # give the kernel a moment to hear Pause and send the frame
