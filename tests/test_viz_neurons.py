@@ -73,10 +73,66 @@ def test_build_network_and_its_figure():
     assert f"{count} parameters" in ax.get_title()
 
 
-def test_explorers_build_with_sliders_and_an_output():
-    import ipywidgets as widgets
+def test_neuron_explorer_moves_the_line_and_recolours_the_surface_in_place():
+    from dlcore.viz import widgets as vw
 
-    for box in (neurons.neuron_explorer(X, Y), neurons.network_builder()):
-        controls = [c for row in box.children[:-1] for c in row.children]
-        assert any(isinstance(c, widgets.FloatSlider | widgets.IntSlider) for c in controls)
-        assert isinstance(box.children[-1], widgets.Output)
+    box = neurons.neuron_explorer(X, Y)
+    fig = box.view.fig
+    before = vw.image_array(box).copy()
+    surface = fig.parts.image.get_array().copy()
+    vw.find_control(box, "bias b").value = -1.0          # w = (1, 0.5): x1 + 0.5 x2 = 1
+    assert box.view.fig is fig
+    x, y = _line(fig).get_data()
+    np.testing.assert_allclose(np.asarray(x) + 0.5 * np.asarray(y), 1.0, atol=1e-6)
+    assert (vw.image_array(box) != before).any()
+    vw.find_control(box, "weight w2").value = 1.0
+    assert "100%" in fig.axes[1].get_title()             # x1 + x2 = 1 splits the classes
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "= 1.0" in texts and "b = -1.0" in texts
+    line_before = np.array(_line(fig).get_data())
+    vw.find_control(box, "activation").value = nn.ReLU
+    relu = fig.parts.image.get_array()
+    assert relu.min() == 0.0 and not np.allclose(relu, surface)
+    assert "ReLU" in " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert fig.parts.image.norm.vcenter == 0.0           # white on the line: ReLU(0) = 0
+    np.testing.assert_allclose(_line(fig).get_data(), line_before)   # f does not move it
+
+
+def test_network_builder_redraws_the_diagram_for_new_widths():
+    from matplotlib.collections import LineCollection
+
+    from dlcore.viz import widgets as vw
+
+    box = neurons.network_builder()
+    fig = box.view.fig
+    before = vw.image_array(box).copy()
+    vw.find_control(box, "hidden layers").value = 2
+    vw.find_control(box, "units per hidden layer").value = 5
+    vw.find_control(box, "input units").value = 3
+    vw.find_control(box, "output units").value = 2
+    assert box.view.fig is fig
+    ax = fig.axes[0]
+    assert [len(c.get_offsets()) for c in ax.collections
+            if not isinstance(c, LineCollection)] == [3, 5, 5, 2]
+    (edges,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(edges.get_segments()) == 3 * 5 + 5 * 5 + 5 * 2     # one line per weight
+    count = 3 * 5 + 5 + 5 * 5 + 5 + 5 * 2 + 2
+    assert ax.get_title().startswith(f"{count} parameters")
+    assert (vw.image_array(box) != before).any()
+    vw.find_control(box, "hidden activation").value = nn.Tanh
+    assert "Tanh" in " ".join(t.get_text() for t in ax.texts)
+
+
+@pytest.mark.parametrize("make, control, value", [
+    (lambda: neurons.neuron_explorer(X, Y), "weight w1", 2.0),
+    (neurons.network_builder, "units per hidden layer", 12),
+])
+def test_each_move_is_fast_in_the_kernel(make, control, value):
+    import time
+
+    from dlcore.viz import widgets as vw
+
+    box = make()
+    t0 = time.process_time()   # CPU time: a loaded machine does not fail it
+    vw.find_control(box, control).value = value
+    assert time.process_time() - t0 < 0.5      # gross-regression guard

@@ -73,6 +73,6 @@ def test_first_widget_moves_the_line_the_label_and_the_picture():
     assert [t.get_text() for t in fig.parts.legend.get_texts()] == [
         "y = -1.0 x + 2.0", "at x = 1: y = 1.0"]
     assert (vw.image_array(plot) != before).any()
-    t0 = time.perf_counter()
+    t0 = time.process_time()   # CPU time: a loaded machine does not fail it
     w.value = 0.5
-    assert time.perf_counter() - t0 < 0.5                     # gross-regression guard
+    assert time.process_time() - t0 < 0.5                     # gross-regression guard

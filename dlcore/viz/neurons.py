@@ -9,9 +9,15 @@ weights, bias and activation on sliders. ``network_figure`` /
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
+from matplotlib import patheffects
+from matplotlib.collections import LineCollection
+from matplotlib.colors import CenteredNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
+from matplotlib.ticker import MaxNLocator
 
 from .. import nn
 from . import plots
@@ -23,6 +29,7 @@ ACTIVATIONS = (
     ("ReLU", nn.ReLU),
     ("none (linear)", nn.Identity),
 )
+SURFACE_STEPS = 100   # the output surface's grid: 100 x 100 points, smooth at this size
 
 
 def make_neuron(w1: float, w2: float, b: float, activation: type = nn.Sigmoid) -> nn.Sequential:
@@ -60,81 +67,166 @@ def decision_line(w1: float, w2: float, b: float,
     return np.array(unique[:2])
 
 
-def draw_neuron(ax, w1: float, w2: float, b: float, activation_name: str) -> None:
+def draw_neuron(ax, w1: float, w2: float, b: float, activation_name: str) -> SimpleNamespace:
     """A neuron as a diagram: inputs, weighted edges, the sum with its bias,
     the activation, the output. A negative weight's edge is vermillion and dashed, a
-    positive one's green and solid (told apart without colour too)."""
-    blue, vermillion, green = plots.CLASS_COLORS[:3]
-    for y, name, w in ((1.0, "$x_1$", w1), (-1.0, "$x_2$", w2)):
+    positive one's green and solid (told apart without colour too).
+
+    Returns the artists that carry numbers (``edges``, ``weights``, ``bias``,
+    ``activation``), which ``set_neuron`` changes in place."""
+    blue = plots.CLASS_COLORS[0]
+    edges, weights = [], []
+    for y, name in ((1.0, "$x_1$"), (-1.0, "$x_2$")):
         ax.add_patch(Circle((0, y), 0.32, color=blue))
         ax.text(0, y, name, ha="center", va="center", color="white", fontsize=13)
-        ax.annotate("", (1.62, 0.12 * np.sign(y)), (0.34, y),
-                    arrowprops={"arrowstyle": "->", "lw": 1 + 2.5 * min(abs(w), 3) / 3,
-                                "color": vermillion if w < 0 else green,
-                                "linestyle": "--" if w < 0 else "-"})
-        ax.text(0.75, 1.3 * y, f"$w_{1 if y > 0 else 2}$ = {w:.1f}", ha="left", va="center",
-                fontsize=11)
+        edges.append(plots.arrow(ax, (0.34, y), (1.62, 0.12 * np.sign(y)), size=14))
+        weights.append(ax.text(0.75, 1.3 * y, "", ha="left", va="center", fontsize=11))
     ax.add_patch(Circle((2.0, 0), 0.42, facecolor="white", edgecolor="#2d3748", lw=2))
     ax.text(2.0, 0, r"$\Sigma$", ha="center", va="center", fontsize=16)
-    ax.text(2.0, -0.75, f"+ b = {b:.1f}", ha="center", fontsize=11)
-    ax.annotate("", (3.05, 0), (2.44, 0), arrowprops={"arrowstyle": "->", "lw": 1.5})
+    bias = ax.text(2.0, -0.75, "", ha="center", fontsize=11)
+    plots.arrow(ax, (2.44, 0), (3.05, 0), color="black", lw=1.5)
     ax.text(2.75, 0.12, "z", ha="center", fontsize=11)
     ax.add_patch(Circle((3.5, 0), 0.42, facecolor="#edf2f7", edgecolor="#2d3748", lw=2))
     ax.text(3.5, 0, "f", ha="center", va="center", fontsize=15, style="italic")
-    ax.text(3.5, -0.75, activation_name, ha="center", fontsize=10)
-    ax.annotate("", (4.45, 0), (3.94, 0), arrowprops={"arrowstyle": "->", "lw": 1.5})
+    activation = ax.text(3.5, -0.75, "", ha="center", fontsize=10)
+    plots.arrow(ax, (3.94, 0), (4.45, 0), color="black", lw=1.5)
     ax.text(4.55, 0, "a", va="center", fontsize=13)
     ax.text(2.3, 2.05, "z = $w_1 x_1 + w_2 x_2 + b$,  a = f(z)", ha="center", fontsize=11)
     ax.set_xlim(-0.5, 4.9)
     ax.set_ylim(-1.7, 2.3)
     ax.set_aspect("equal")
     ax.axis("off")
+    parts = SimpleNamespace(edges=edges, weights=weights, bias=bias, activation=activation)
+    set_neuron(parts, w1, w2, b, activation_name)
+    return parts
+
+
+def set_neuron(parts: SimpleNamespace, w1: float, w2: float, b: float,
+               activation_name: str) -> None:
+    """Write new numbers into a ``draw_neuron`` diagram: edge widths and colours, the
+    weights, the bias and the activation's name."""
+    _, vermillion, green = plots.CLASS_COLORS[:3]
+    for k, (edge, text, w) in enumerate(zip(parts.edges, parts.weights, (w1, w2), strict=True)):
+        edge.set_linewidth(1 + 2.5 * min(abs(w), 3) / 3)
+        edge.set_color(vermillion if w < 0 else green)
+        edge.set_linestyle("--" if w < 0 else "-")
+        text.set_text(f"$w_{k + 1}$ = {w:.1f}")
+    parts.bias.set_text(f"+ b = {b:.1f}")
+    parts.activation.set_text(activation_name)
+
+
+def _activation_name(activation: type) -> str:
+    return next((label for label, cls in ACTIVATIONS if cls is activation),
+                activation.__name__)
+
+
+def _limits(X: np.ndarray) -> tuple[float, float, float, float]:
+    X = np.asarray(X)
+    return (float(X[:, 0].min()) - 0.5, float(X[:, 0].max()) + 0.5,
+            float(X[:, 1].min()) - 0.5, float(X[:, 1].max()) + 0.5)
+
+
+def _output_norm(zz: np.ndarray, centre: float) -> CenteredNorm:
+    """Colours centred (white) on f(0), the output on the decision line, so the two
+    sides read blue and vermillion; [0, 1] fixed for outputs that stay in it (sigmoid),
+    so sharper weights read as sharper colours."""
+    low, high = float(zz.min()), float(zz.max())
+    if low >= 0 and high <= 1:
+        low, high = 0.0, 1.0
+    return CenteredNorm(vcenter=centre, halfrange=max(centre - low, high - centre, 1e-6))
 
 
 def neuron_figure(w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
                   activation: type = nn.Sigmoid, X: np.ndarray | None = None,
                   y: np.ndarray | None = None) -> Figure:
     """Left: the neuron with its numbers. Right: its output a = f(w.x + b) over
-    the plane (colour), the decision line z = 0 (black), the weight vector w
-    (an arrow: it points to where the output grows) and the data X (N, 2)
-    coloured by label y (N,), with the share the line gets right.
+    the plane (colour, white where z = 0), the decision line z = 0 (black), the
+    weight vector w (an arrow: it points to where the output grows) and the data X
+    (N, 2) coloured by label y (N,), with the share the line gets right.
 
-    The line is the one with label 'decision line' in ``fig.axes[1]``.
+    The line is the one with label 'decision line' in ``fig.axes[1]``; ``fig.parts``
+    keeps the artists ``update_neuron_figure`` changes for new weights.
     """
     if X is None:
         X = np.array([[-2.0, -2.0], [2.0, 2.0]], dtype=np.float32)
-    neuron = make_neuron(w1, w2, b, activation)
-    name = next((label for label, cls in ACTIVATIONS if cls is activation),
-                activation.__name__)
+    limits = _limits(X)
     with plots.style():
-        fig, (ax_n, ax) = plots.subplots("wide", ncols=2, width_ratios=[1, 1.25])
-        draw_neuron(ax_n, w1, w2, b, name)
-        plots.decision_boundary(neuron, X, y, ax=ax, boundary=False, steps=120)
-        limits = (*ax.get_xlim(), *ax.get_ylim())
-        line = decision_line(w1, w2, b, limits)
-        title = "no line: both weights are 0" if line is None and w1 == w2 == 0 else ""
-        if line is not None:
-            ax.plot(line[:, 0], line[:, 1], color="black", lw=2.5, label="decision line")
-            mid = line.mean(axis=0)
-            length = 0.18 * min(limits[1] - limits[0], limits[3] - limits[2])
-            direction = np.array([w1, w2]) / np.hypot(w1, w2) * length
-            ax.annotate("", mid + direction, mid,
-                        arrowprops={"arrowstyle": "-|>", "lw": 2.5, "color": plots.ACCENT})
-            ax.text(*(mid + 1.3 * direction), "w", color=plots.ACCENT,
-                    fontsize=13, weight="bold", ha="center", va="center")
-        elif not title:
-            title = "the decision line lies outside this view"
-        if y is not None and not title:
-            z = X @ np.array([w1, w2]) + b
-            correct = np.mean((z > 0) == (np.asarray(y) == 1))
-            title = f"the line puts {correct:.0%} of the points on their class's side"
-        ax.set_title(title or "output of the neuron")
-        ax.legend(loc="upper left", framealpha=0.9)
+        # Fixed positions, not constrained layout: the colour bar's tick labels change
+        # width with the activation (0.00 ... 1.00 for sigmoid, -0.75 for tanh, 20 for a
+        # linear unit), and a layout frozen for one of them would cut off another.
+        fig, (ax_n, ax) = plots.subplots("wide", ncols=2, width_ratios=[1, 1.25],
+                                         layout="none")
+        fig.subplots_adjust(left=0.0, right=0.855, bottom=0.12, top=0.91, wspace=0.14)
+        neuron = draw_neuron(ax_n, w1, w2, b, _activation_name(activation))
+        image = ax.imshow(np.zeros((2, 2)), extent=limits, origin="lower", aspect="auto",
+                          cmap=plots.SURFACE_CMAP, alpha=0.75, interpolation="bilinear")
+        cax = fig.add_axes((0.875, 0.18, 0.014, 0.64))
+        fig.colorbar(image, cax=cax, ticks=MaxNLocator(5))
+        cax.set_title("output a", fontsize=10, loc="left")
+        plots.scatter_classes(ax, X, y)
+        (line,) = ax.plot([], [], color="black", lw=2.5, label="decision line")
+        # A white outline keeps the orange w readable over the vermillion side.
+        outline = [patheffects.withStroke(linewidth=4, foreground="white")]
+        arrow = plots.arrow(ax, (0, 0), (1, 1), color=plots.ACCENT, lw=2.5, size=16,
+                            zorder=4)
+        arrow.set_path_effects(outline)
+        w_label = ax.text(0, 0, "w", color=plots.ACCENT, fontsize=14, weight="bold",
+                          ha="center", va="center", zorder=4, path_effects=outline)
+        ax.set_xlim(limits[0], limits[1])
+        ax.set_ylim(limits[2], limits[3])
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        # The legend sits under the neuron diagram, off the data.
+        handles, labels = ax.get_legend_handles_labels()
+        ax_n.set_ylim(-2.55, 2.3)
+        ax_n.legend(handles, labels, loc="lower center", ncol=len(handles), fontsize=9.5,
+                    handletextpad=0.3, columnspacing=0.9, frameon=False,
+                    borderaxespad=0.0)
+    xx, yy, points = plots.grid(X, steps=SURFACE_STEPS, limits=limits)
+    fig.parts = SimpleNamespace(neuron=neuron, image=image, line=line, arrow=arrow,
+                                w_label=w_label, points=points, shape=xx.shape, X=X, y=y,
+                                limits=limits)
+    update_neuron_figure(fig, w1, w2, b, activation)
     return plots.finish(fig)
 
 
+def update_neuron_figure(fig: Figure, w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
+                         activation: type = nn.Sigmoid) -> None:
+    """Give a ``neuron_figure`` new weights, bias and activation, in place."""
+    parts = fig.parts
+    ax = fig.axes[1]
+    set_neuron(parts.neuron, w1, w2, b, _activation_name(activation))
+    neuron = make_neuron(w1, w2, b, activation)
+    zz = np.asarray(neuron(parts.points)).reshape(parts.shape)
+    centre = float(np.asarray(activation()(np.zeros((1, 1), dtype=np.float32))).ravel()[0])
+    parts.image.set_data(zz)
+    parts.image.set_norm(_output_norm(zz, centre))
+    limits = parts.limits
+    line = decision_line(w1, w2, b, limits)
+    title = "no line: both weights are 0" if line is None and w1 == w2 == 0 else ""
+    parts.arrow.set_visible(line is not None)
+    parts.w_label.set_visible(line is not None)
+    if line is not None:
+        parts.line.set_data(line[:, 0], line[:, 1])
+        mid = line.mean(axis=0)
+        length = 0.18 * min(limits[1] - limits[0], limits[3] - limits[2])
+        direction = np.array([w1, w2]) / np.hypot(w1, w2) * length
+        parts.arrow.set_positions(tuple(mid), tuple(mid + direction))
+        parts.w_label.set_position(tuple(mid + 1.45 * direction))
+    else:
+        parts.line.set_data([], [])
+        if not title:
+            title = "the decision line lies outside this view"
+    if parts.y is not None and not title:
+        z = parts.X @ np.array([w1, w2]) + b
+        correct = np.mean((z > 0) == (np.asarray(parts.y) == 1))
+        title = f"the line puts {correct:.0%} of the points on their class's side"
+    ax.set_title(title or "output of the neuron")
+
+
 def neuron_explorer(X: np.ndarray, y: np.ndarray):
-    """Sliders for w1, w2, b and a dropdown for the activation, over ``neuron_figure``."""
+    """Sliders for w1, w2, b and a dropdown for the activation, over ``neuron_figure``
+    (updated in place: a move recomputes the 100 x 100 surface and redraws)."""
     import ipywidgets as widgets
 
     def slider(value, low, high, text):
@@ -153,7 +245,8 @@ def neuron_explorer(X: np.ndarray, y: np.ndarray):
     def draw(w1, w2, b, activation):
         return neuron_figure(w1, w2, b, activation, X, y)
 
-    return plots.interactive_figure(draw, controls, height="400px", columns=4)
+    return plots.interactive_figure(draw, controls, update=update_neuron_figure, columns=4,
+                                    continuous=True, name="neurons.neuron_explorer")
 
 
 def build_network(num_inputs: int, hidden: list[int], num_outputs: int,
@@ -169,13 +262,52 @@ def build_network(num_inputs: int, hidden: list[int], num_outputs: int,
 
 
 def network_figure(num_inputs: int = 2, num_hidden_layers: int = 1, width: int = 4,
-                   num_outputs: int = 1, activation: type = nn.ReLU) -> Figure:
+                   num_outputs: int = 1, activation: type = nn.ReLU, ax=None) -> Figure:
     """The diagram of ``build_network`` with ``num_hidden_layers`` layers of
-    ``width`` units, titled with its parameter count."""
+    ``width`` units, titled with its parameter count (drawn into ``ax`` if given)."""
     model = build_network(num_inputs, [width] * num_hidden_layers, num_outputs, activation)
     count = sum(p.numel() for p in model.parameters())
-    return plots.network_diagram(model, title=f"{count:,} parameters: "
-                                              f"{len(model)} modules in nn.Sequential")
+    return plots.network_diagram(model, ax=ax, title=f"{count:,} parameters: "
+                                                     f"{len(model)} modules in nn.Sequential")
+
+
+class _EdgesAsOneCollection:
+    """An Axes stand-in for ``plots.network_diagram`` that gathers the line segments it
+    plots (one ``ax.plot`` per weight, hundreds for a wide network) into one
+    ``LineCollection``: the same picture, built and drawn several times faster, so the
+    builder's sliders can follow a drag. Everything else goes to the real Axes."""
+
+    def __init__(self, ax):
+        self._ax = ax
+        self.segments, self.colors, self.widths = [], [], []
+        self.zorder = 1
+
+    def plot(self, xs, ys, *, color="0.6", lw=1.0, zorder=1, **_):
+        self.segments.append(np.column_stack([xs, ys]))
+        self.colors.append(color)
+        self.widths.append(lw)
+        self.zorder = zorder
+        return []
+
+    def __getattr__(self, name):
+        return getattr(self._ax, name)
+
+    def finish(self):
+        if self.segments:
+            self._ax.add_collection(LineCollection(self.segments, colors=self.colors,
+                                                   linewidths=self.widths, zorder=self.zorder),
+                                    autolim=False)
+
+
+def update_network_figure(fig: Figure, **values) -> None:
+    """Redraw a ``network_figure`` for new widths in the same axes (the figure, its
+    layout and the axes' ticks stay; the circles, lines and labels are drawn again)."""
+    ax = fig.axes[0]
+    for artist in [*ax.lines, *ax.collections, *ax.texts, *ax.patches]:
+        artist.remove()
+    proxy = _EdgesAsOneCollection(ax)
+    network_figure(**values, ax=proxy)
+    proxy.finish()
 
 
 def network_builder():
@@ -196,4 +328,5 @@ def network_builder():
                                        description="hidden activation",
                                        style=plots.slider_style()),
     }
-    return plots.interactive_figure(network_figure, controls, height="400px", columns=3)
+    return plots.interactive_figure(network_figure, controls, update=update_network_figure,
+                                    columns=3, continuous=True, name="neurons.network_builder")
