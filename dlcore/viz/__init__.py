@@ -1,7 +1,12 @@
 """Plots and the widgets of the lessons.
 
-Shared plotting helpers live in ``dlcore.viz.plots``; each lesson (or family of
-lessons) has its own module of widgets, imported by name, for example
-``from dlcore.viz import neurons``. A widget is a thin layer over a plain
-function that draws a figure, so tests can call the function without a browser.
+``dlcore.viz.plots`` is the course's plotting vocabulary in one import (style and
+palette, decision boundaries, diagrams, image grids, ``show_source``); its code lives
+in one module per idea (``style``, ``boundary``, ``layers``, ``diagrams``, ``images``,
+``source``). ``dlcore.viz.widgets`` is the one way widgets are built: a picture that
+redraws in place in a blink (``interactive_figure``, ``FigureView``), a busy state for
+what is slow (``Busy``), live frames for what trains (``Player``). Each lesson (or
+family of lessons) has its own module of widgets, imported by name, for example
+``from dlcore.viz import neurons``. A widget is a thin layer over plain functions that
+draw a figure or compute a frame, so tests call them without a browser.
 """
