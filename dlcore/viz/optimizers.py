@@ -10,17 +10,19 @@ Every path is made by the engine's REAL optimizers (``dlcore.optim``) moving a
 """
 from __future__ import annotations
 
+import asyncio
+import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from .. import nn, optim
-from . import plots
+from . import plots, widgets
 
 MakeOptimizer = Callable[[list], optim.Optimizer]
 # Each racer has a colour of the course's colour-blind-safe palette AND its own line
@@ -110,6 +112,47 @@ ROTATED_RAVINE = Surface(
 SURFACES = (RAVINE, ROTATED_RAVINE, ROSENBROCK, SADDLE)
 
 
+class Racer:
+    """One optimizer moving a 2-element ``nn.Parameter`` over a surface, one step at a
+    time: ``racer.step()`` sets ``.grad`` to the surface's gradient (plus noise) and
+    calls ``optimizer.step()``; ``racer.path`` is every point so far, ``racer.losses``
+    the loss above the minimum at each. It stops (``stopped``) once it has left the plot
+    by a factor of 100 (diverged)."""
+
+    def __init__(self, surface: Surface, make_optimizer: MakeOptimizer,
+                 start: tuple[float, float] | None = None, noise: float = 0.0,
+                 seed: int = 0):
+        self.surface = surface
+        self.w = nn.Parameter(np.array(surface.start if start is None else start,
+                                       dtype=np.float64))
+        self.optimizer = make_optimizer([self.w])
+        self.noise = noise
+        self.rng = np.random.default_rng(seed)
+        self.limit = 100 * max(map(abs, surface.xlim + surface.ylim))
+        self.f_min = float(surface.f(*np.array(surface.minimum)))
+        self.path = [self.w.data.copy()]
+        self.losses = [self._loss(self.path[0])]
+        self.stopped = False
+
+    def _loss(self, p: np.ndarray) -> float:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(self.surface.f(p[0], p[1])) - self.f_min
+
+    def step(self) -> None:
+        if self.stopped:
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.optimizer.zero_grad()
+            self.w.grad += self.surface.grad(self.w.data)
+            if self.noise:
+                self.w.grad += self.noise * self.rng.standard_normal(2)
+            self.optimizer.step()
+        self.path.append(self.w.data.copy())
+        self.losses.append(self._loss(self.path[-1]))
+        if not np.all(np.isfinite(self.w.data)) or np.abs(self.w.data).max() > self.limit:
+            self.stopped = True
+
+
 def run_optimizer(surface: Surface, make_optimizer: MakeOptimizer, steps: int,
                   start: tuple[float, float] | None = None, noise: float = 0.0,
                   seed: int = 0) -> np.ndarray:
@@ -119,22 +162,12 @@ def run_optimizer(surface: Surface, make_optimizer: MakeOptimizer, steps: int,
     ``noise`` adds Gaussian noise of that size to each gradient, as a mini-batch
     would. A path that leaves the plot by a factor of 100 (diverges) stops early.
     """
-    w = nn.Parameter(np.array(surface.start if start is None else start, dtype=np.float64))
-    optimizer = make_optimizer([w])
-    rng = np.random.default_rng(seed)
-    limit = 100 * max(map(abs, surface.xlim + surface.ylim))
-    path = [w.data.copy()]
-    with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(steps):
-            optimizer.zero_grad()
-            w.grad += surface.grad(w.data)
-            if noise:
-                w.grad += noise * rng.standard_normal(2)
-            optimizer.step()
-            path.append(w.data.copy())
-            if not np.all(np.isfinite(w.data)) or np.abs(w.data).max() > limit:
-                break
-    return np.array(path)
+    racer = Racer(surface, make_optimizer, start, noise, seed)
+    for _ in range(steps):
+        racer.step()
+        if racer.stopped:
+            break
+    return np.array(racer.path)
 
 
 def racers(lr_sgd: float, lr_adaptive: float, momentum: float = 0.9, beta1: float = 0.9,
@@ -162,92 +195,179 @@ def distance_to_minimum(surface: Surface, path: np.ndarray) -> float:
     return float(np.linalg.norm(path[-1] - np.array(surface.minimum)))
 
 
-def _contours(ax, surface: Surface) -> None:
-    xs = np.linspace(*surface.xlim, 300)
-    ys = np.linspace(*surface.ylim, 300)
-    X, Y = np.meshgrid(xs, ys)
+def _diverged(surface: Surface, path: np.ndarray) -> bool:
+    return len(path) > 1 and (not np.all(np.isfinite(path[-1])) or np.abs(path[-1]).max()
+                              > 10 * max(map(abs, surface.xlim + surface.ylim)))
+
+
+def race_label(surface: Surface, name: str, path: np.ndarray) -> str:
+    """What the legend says of a racer: how far from the minimum its last point is."""
+    if _diverged(surface, path):
+        return f"{name}\ndiverged at step {len(path) - 1}"
+    distance = distance_to_minimum(surface, path)
+    return f"{name}\n{distance:.2g} from the minimum" if distance >= 1e-3 else \
+        f"{name}\nat the minimum"
+
+
+@functools.lru_cache(maxsize=8)
+def _surface_grid(surface: Surface, n: int = 150):
+    """The surface on an n x n grid and its contour levels (denser near the minimum)."""
+    X, Y = np.meshgrid(np.linspace(*surface.xlim, n), np.linspace(*surface.ylim, n))
     Z = surface.f(X, Y)
-    levels = np.unique(np.quantile(Z, np.linspace(0, 1, 22) ** 2))
-    ax.contourf(X, Y, Z, levels=levels, cmap="Blues_r", alpha=0.55)
-    ax.contour(X, Y, Z, levels=levels, colors="0.55", linewidths=0.5)
+    return X, Y, Z, np.unique(np.quantile(Z, np.linspace(0, 1, 22) ** 2))
+
+
+def _contours(ax, surface: Surface) -> list:
+    """Filled contours of the loss and their lines; returns the artists (to remove)."""
+    X, Y, Z, levels = _surface_grid(surface)
+    filled = ax.contourf(X, Y, Z, levels=levels, cmap="Blues_r", alpha=0.55, zorder=0)
+    lines = ax.contour(X, Y, Z, levels=levels, colors="0.55", linewidths=0.5, zorder=0.5)
     ax.set_xlim(surface.xlim)
     ax.set_ylim(surface.ylim)
     ax.set_xlabel("w1")
     ax.set_ylabel("w2")
+    return [filled, lines]
 
 
-def draw_race(surface: Surface, paths: dict[str, np.ndarray]) -> Figure:
-    """Left: the paths on the contours of the loss. Right: loss against step."""
-    fig, (ax, ax_loss) = plt.subplots(1, 2, dpi=plots.DPI, figsize=(12, 4.8),
-                                      gridspec_kw={"width_ratios": [1.25, 1]})
-    _contours(ax, surface)
-    f_min = float(surface.f(*np.array(surface.minimum)))
-    # Drawn last to first, so plain SGD (often the slowest) stays on top.
-    for name, path in reversed(paths.items()):
-        color = COLORS.get(name)
-        linestyle, marker = LINES.get(name, ("-", None))
-        every = max(1, (len(path) - 1) // 12)
-        diverged = len(path) > 1 and (not np.all(np.isfinite(path[-1]))
-                                      or np.abs(path[-1]).max() > 10 * max(
-                                          map(abs, surface.xlim + surface.ylim)))
-        distance = distance_to_minimum(surface, path)
-        label = f"{name}: diverged at step {len(path) - 1}" if diverged else (
-            f"{name}: {distance:.2g} from the minimum" if distance >= 1e-3 else
-            f"{name}: at the minimum")
-        ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker, markevery=every,
-                ms=5, color=color, lw=1.8, label=label)
-        ax.plot(path[-1, 0], path[-1, 1], marker or "o", color=color, ms=8, mec="k")
-        with np.errstate(over="ignore", invalid="ignore"):
-            losses = surface.f(path[:, 0], path[:, 1]) - f_min
-        ax_loss.semilogy(np.arange(len(path)), np.maximum(losses, 1e-12), color=color,
-                         linestyle=linestyle, marker=marker, markevery=every, ms=5, lw=1.8,
-                         label=name)
-    ax.plot(*surface.start, "ks", ms=7, label="start")
-    ax.plot(*surface.minimum, "*", color="gold", mec="k", ms=16, label="minimum")
-    ax.set_title(surface.name, fontsize=11)
-    handles, labels = ax.get_legend_handles_labels()
-    order = list(range(len(paths)))[::-1] + list(range(len(paths), len(labels)))
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower right",
-              fontsize=8.5, framealpha=0.9)
-    handles, labels = ax_loss.get_legend_handles_labels()
-    ax_loss.legend(handles[::-1], labels[::-1], fontsize=9)
-    ax_loss.set_xlabel("step")
-    ax_loss.set_ylabel("loss above the minimum (log scale)")
-    ax_loss.set_title("how fast each one gets down", fontsize=11)
-    ax_loss.set_ylim(1e-8, None)
-    ax_loss.grid(True, which="major", alpha=0.3)
-    fig.tight_layout()
+LOSS_FLOOR = 1e-8          # the loss panel's bottom: closer than this counts as arrived
+LOSS_TOP = 1e4             # and its top (a diverging racer leaves through it)
+
+
+@dataclass
+class RaceParts:
+    """The artists of a race figure, so a frame can move them: per racer the path on
+    the contours, its head (last point) and its loss curve; the legend's texts."""
+    surface: Surface
+    ax: object
+    ax_loss: object
+    background: list
+    marks: list
+    paths: dict
+    heads: dict
+    losses: dict
+    legend: object
+    label_of: dict
+
+    @property
+    def moving(self) -> list:
+        """What a live frame redraws (the legend, slow to lay out, is redrawn only by a
+        full ``show`` at the end of a race)."""
+        return [*self.paths.values(), *self.heads.values(), *self.losses.values()]
+
+
+def race_axes(surface: Surface, names, steps: int) -> Figure:
+    """An empty race figure (``fig.parts`` a ``RaceParts``): left the contours of
+    ``surface`` with a line per racer, right the loss above the minimum (log scale)
+    against the step, 0 .. ``steps``; the legend, right of both, names each racer and
+    how far it is from the minimum."""
+    names = list(names)
+    with plots.style():
+        fig, (ax, ax_loss) = plots.subplots("wide", 1, 2, width_ratios=[1.2, 1])
+        every = max(1, steps // 12)
+        paths, heads, losses = {}, {}, {}
+        for name in names:
+            color = COLORS.get(name)
+            linestyle, marker = LINES.get(name, ("-", "o"))
+            paths[name], = ax.plot([], [], linestyle=linestyle, marker=marker,
+                                   markevery=every, ms=5, color=color, lw=1.8,
+                                   label=f"{name}\n1.2e+02 from the minimum")  # widest
+            heads[name], = ax.plot([], [], marker, color=color, ms=8, mec="k", zorder=5)
+            losses[name], = ax_loss.semilogy([], [], color=color, linestyle=linestyle,
+                                             marker=marker, markevery=every, ms=5, lw=1.8)
+        marks = [ax.plot(*surface.start, "ks", ms=7, label="start", zorder=4)[0],
+                 ax.plot(*surface.minimum, "*", color="gold", mec="k", ms=16,
+                         label="minimum", zorder=4)[0]]
+        ax.set_title(surface.name, fontsize=10.5)
+        ax_loss.set_xlim(0, steps)
+        ax_loss.set_ylim(LOSS_FLOOR, LOSS_TOP)
+        # every second decade labelled, no minor ticks: fewer texts to draw at each change
+        ax_loss.yaxis.set_major_locator(LogLocator(numticks=7))
+        ax_loss.yaxis.set_minor_locator(NullLocator())
+        ax_loss.set_xlabel("step")
+        ax_loss.set_ylabel("loss above the minimum (log)")
+        ax_loss.set_title("how fast each one gets down", fontsize=10.5)
+        ax_loss.grid(True, which="major", alpha=0.3)
+        legend = fig.legend(loc="outside right upper", fontsize=8.5, framealpha=0.9)
+        fig.parts = RaceParts(surface, ax, ax_loss, _contours(ax, surface), marks, paths,
+                              heads, losses, legend,
+                              {name: legend.get_texts()[i] for i, name in enumerate(names)})
     return plots.finish(fig)
+
+
+def set_surface(fig: Figure, surface: Surface) -> None:
+    """Put a race figure on another surface: new contours, limits, start and minimum."""
+    parts = fig.parts
+    if parts.surface is surface:
+        return
+    for artist in parts.background:
+        artist.remove()
+    parts.background = _contours(parts.ax, surface)
+    parts.marks[0].set_data([surface.start[0]], [surface.start[1]])
+    parts.marks[1].set_data([surface.minimum[0]], [surface.minimum[1]])
+    parts.ax.set_title(surface.name, fontsize=10.5)
+    parts.surface = surface
+
+
+def set_race(fig: Figure, paths: dict[str, np.ndarray], losses: dict | None = None,
+             labels: bool = True) -> None:
+    """Show ``paths`` (name -> (k, 2), k may grow frame by frame) on a race figure;
+    ``losses`` (name -> loss above the minimum at each point) if already known;
+    ``labels``: also write each racer's distance to the minimum in the legend (else
+    its name only)."""
+    parts = fig.parts
+    f_min = float(parts.surface.f(*np.array(parts.surface.minimum)))
+    for name, path in paths.items():
+        path = np.asarray(path)
+        parts.paths[name].set_data(path[:, 0], path[:, 1])
+        parts.heads[name].set_data(path[-1:, 0], path[-1:, 1])
+        if losses is not None and name in losses:
+            loss = np.asarray(losses[name])
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss = parts.surface.f(path[:, 0], path[:, 1]) - f_min
+        parts.losses[name].set_data(np.arange(len(path)), np.clip(loss, 1e-12, 1e12))
+        parts.label_of[name].set_text(race_label(parts.surface, name, path) if labels
+                                      else f"{name}\n")
+
+
+def draw_race(surface: Surface, paths: dict[str, np.ndarray],
+              steps: int | None = None) -> Figure:
+    """Left: the paths on the contours of the loss. Right: loss against step."""
+    steps = steps or max(len(p) - 1 for p in paths.values())
+    fig = race_axes(surface, paths, steps)
+    set_race(fig, paths)
+    return fig
 
 
 def ravines_figure(paths: dict[str, dict[str, np.ndarray]]) -> Figure:
     """The ravine and the turned ravine side by side: ``paths`` maps each surface's
-    name (``RAVINE.name``, ``ROTATED_RAVINE.name``) to {optimizer name: path}."""
+    name (``RAVINE.name``, ``ROTATED_RAVINE.name``) to {optimizer name: path}. The
+    legend under each panel names each path with its distance to the minimum."""
     surfaces = [s for s in (RAVINE, ROTATED_RAVINE) if s.name in paths]
-    fig, axes = plt.subplots(1, len(surfaces), dpi=plots.DPI, figsize=(6 * len(surfaces), 4.2),
-                             squeeze=False)
-    for ax, surface in zip(axes[0], surfaces, strict=True):
-        _contours(ax, surface)
-        for name, path in paths[surface.name].items():
-            linestyle, marker = LINES.get(name, ("-", None))
-            ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker, ms=4,
-                    markevery=max(1, (len(path) - 1) // 20), color=COLORS.get(name), lw=1.6,
-                    label=f"{name}: {distance_to_minimum(surface, path):.2g} from the minimum "
-                          f"after {len(path) - 1} steps")
-        ax.plot(*surface.start, "ks", ms=7)
-        ax.plot(*surface.minimum, "*", color="gold", mec="k", ms=14)
-        ax.set_title(surface.name.split(":")[0], fontsize=11)
-        ax.legend(loc="lower right", fontsize=8.5, framealpha=0.9)
-    fig.tight_layout()
+    with plots.style():
+        fig, axes = plots.subplots("wide", 1, len(surfaces), squeeze=False)
+        for ax, surface in zip(axes[0], surfaces, strict=True):
+            _contours(ax, surface)
+            for name, path in paths[surface.name].items():
+                linestyle, marker = LINES.get(name, ("-", None))
+                ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker, ms=4,
+                        markevery=max(1, (len(path) - 1) // 20), color=COLORS.get(name),
+                        lw=1.6, label=f"{name}: {distance_to_minimum(surface, path):.2g} "
+                                      f"from the minimum after {len(path) - 1} steps")
+            ax.plot(*surface.start, "ks", ms=7)
+            ax.plot(*surface.minimum, "*", color="gold", mec="k", ms=14)
+            ax.set_title(surface.name.split(":")[0], fontsize=10.5)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8.5,
+                      frameon=False)
     return plots.finish(fig)
 
 
 def race_figure(surface: Surface, lr_sgd: float, lr_adaptive: float, momentum: float = 0.9,
                 beta1: float = 0.9, beta2: float = 0.999, steps: int | None = None,
                 noise: float = 0.0) -> Figure:
-    """What ``optimizer_race`` shows for these settings: the four racers' paths."""
+    """What ``optimizer_race`` shows for these settings once the race is over."""
     paths = race(surface, racers(lr_sgd, lr_adaptive, momentum, beta1, beta2), steps, noise)
-    return draw_race(surface, paths)
+    return draw_race(surface, paths, surface.steps if steps is None else steps)
 
 
 # -- the learning rate on a parabola ------------------------------------------------
@@ -280,36 +400,60 @@ def describe_lr(lr: float) -> str:
 def draw_learning_rates(lrs: tuple[float, ...] = (0.05, 0.3, 0.9, 1.05),
                         steps: int = 12) -> Figure:
     """One panel per learning rate (the steps of gradient descent on w²), and a
-    last panel with the loss of each against the step."""
+    last panel with the loss of each against the step (``fig.parts``: the artists
+    ``set_learning_rate`` moves when there is one learning rate)."""
     n = len(lrs)
-    fig, axes = plt.subplots(1, n + 1, dpi=plots.DPI, figsize=(3.3 * (n + 1), 3.6))
-    w = np.linspace(-3, 3, 200)
-    cmap = plt.get_cmap("viridis")
-    for k, (ax, lr) in enumerate(zip(axes[:-1], lrs, strict=True)):
-        path = gd_on_parabola(lr, steps)
-        shown = path[np.abs(path) < 3.2]
-        ax.plot(w, w**2, color="0.6", lw=1.5)
-        color = plots.CLASS_COLORS[k % len(plots.CLASS_COLORS)]
-        linestyle, marker = tuple(LINES.values())[k % len(LINES)]
-        ax.plot(shown, shown**2, linestyle, color=color, lw=1.2, alpha=0.8)
-        ax.scatter(shown, shown**2, c=np.arange(len(shown)), cmap=cmap, s=28, zorder=3,
-                   vmin=0, vmax=steps)
-        ax.set_ylim(-0.5, 9.5)
-        ax.set_xlim(-3.2, 3.2)
-        ax.set_title(f"lr = {lr:g}\n{describe_lr(lr)}", fontsize=10.5)
-        ax.set_xlabel("w")
-        if k == 0:
-            ax.set_ylabel("loss f(w) = w²")
-        axes[-1].semilogy(np.arange(len(path)), np.maximum(path**2, 1e-12), color=color,
-                          linestyle=linestyle, marker=marker, ms=4, label=f"lr = {lr:g}")
-    axes[-1].set_title("loss at each step", fontsize=10.5)
-    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[-1].set_xlabel("step")
-    axes[-1].set_ylim(1e-6, 1e3)
-    axes[-1].legend(fontsize=8.5)
-    axes[-1].grid(True, alpha=0.3)
-    fig.tight_layout()
+    with plots.style():
+        fig, axes = plots.subplots("wide", 1, n + 1)
+        w = np.linspace(-3, 3, 200)
+        parts = []
+        for k, (ax, lr) in enumerate(zip(axes[:-1], lrs, strict=True)):
+            ax.plot(w, w**2, color="0.6", lw=1.5)
+            color = plots.CLASS_COLORS[k % len(plots.CLASS_COLORS)]
+            linestyle, marker = tuple(LINES.values())[k % len(LINES)]
+            line, = ax.plot([], [], linestyle, color=color, lw=1.2, alpha=0.8)
+            dots = ax.scatter(np.zeros(steps + 1), np.zeros(steps + 1),
+                              c=np.arange(steps + 1), cmap="viridis", s=28, zorder=3,
+                              vmin=0, vmax=steps)
+            ax.set_ylim(-0.5, 9.5)
+            ax.set_xlim(-3.2, 3.2)
+            ax.set_xlabel("w")
+            if k == 0:
+                ax.set_ylabel("loss f(w) = w²")
+            loss, = axes[-1].semilogy([], [], color=color, linestyle=linestyle,
+                                      marker=marker, ms=4, label=f"lr = {lr:g}")
+            parts.append((ax, line, dots, loss))
+        axes[-1].set_title("loss at each step", fontsize=10.5)
+        axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[-1].set_xlabel("step")
+        axes[-1].set_xlim(-0.5, steps + 0.5)
+        axes[-1].set_ylim(1e-6, 1e3)
+        axes[-1].grid(True, alpha=0.3)
+        if n > 1:
+            axes[-1].legend(fontsize=8.5, loc="lower left")
+        fig.parts = parts
+        for k, lr in enumerate(lrs):
+            _set_panel(parts[k], lr, steps)
     return plots.finish(fig)
+
+
+def _set_panel(part, lr: float, steps: int) -> None:
+    ax, line, dots, loss = part
+    path = gd_on_parabola(lr, steps)
+    shown = path[np.abs(path) < 3.2]
+    line.set_data(shown, shown**2)
+    # Points off the plot (a diverging run) are parked outside it, keeping their colours.
+    xy = np.full((steps + 1, 2), 10.0)
+    xy[:len(shown)] = np.column_stack([shown, shown**2])
+    dots.set_offsets(xy)
+    ax.set_title(f"lr = {lr:g}\n{describe_lr(lr)}", fontsize=10)
+    with np.errstate(over="ignore"):
+        loss.set_data(np.arange(len(path)), np.clip(path**2, 1e-12, 1e12))
+
+
+def set_learning_rate(fig: Figure, lr: float, steps: int = 12) -> None:
+    """Move a one-learning-rate ``draw_learning_rates`` figure to ``lr``."""
+    _set_panel(fig.parts[0], lr, steps)
 
 
 # -- stochastic gradient descent on a real model -------------------------------------
@@ -360,7 +504,8 @@ def regression_loss(w: np.ndarray, b: np.ndarray, seed: int = 0) -> np.ndarray:
 def draw_minibatch_paths(paths: dict[int, np.ndarray], seed: int = 0) -> Figure:
     """Left: each batch size's path in (weight, bias) space. Right: the full
     loss against epochs."""
-    fig, (ax, ax_loss) = plt.subplots(1, 2, dpi=plots.DPI, figsize=(11, 4.5))
+    with plots.style():
+        fig, (ax, ax_loss) = plots.subplots("wide", 1, 2)
     W, B = np.meshgrid(np.linspace(-2.5, 4, 120), np.linspace(-2.5, 3, 120))
     Z = regression_loss(W, B, seed)
     ax.contourf(W, B, Z, levels=25, cmap="Blues_r", alpha=0.6)
@@ -388,75 +533,194 @@ def draw_minibatch_paths(paths: dict[int, np.ndarray], seed: int = 0) -> Figure:
     ax_loss.set_ylabel("loss on all the data (MSE)")
     ax_loss.set_title("smaller batches: more, noisier steps per epoch", fontsize=11)
     ax_loss.grid(True, alpha=0.3)
-    ax_loss.legend(fontsize=9)
-    fig.tight_layout()
+    ax_loss.legend(fontsize=8.5)
     return plots.finish(fig)
 
 
 # -- widgets -------------------------------------------------------------------------
 
-def _show(fig: Figure) -> None:
-    from IPython.display import display
-    display(fig)
-
-
 def learning_rate_explorer():
-    """A widget: one learning-rate slider; gradient descent on w² redrawn on release."""
-    import ipywidgets as widgets
+    """A widget: one learning-rate slider; gradient descent on w² follows the drag."""
+    import ipywidgets as ipw
 
-    lr = widgets.FloatSlider(value=0.3, min=0.01, max=1.1, step=0.01,
-                             description="learning rate lr", continuous_update=False,
-                             readout_format=".2f", style=plots.slider_style(),
-                             layout=widgets.Layout(width="450px"))
-    out = widgets.interactive_output(lambda lr: _show(draw_learning_rates((lr,))), {"lr": lr})
-    out.layout = widgets.Layout(height="380px")
-    return widgets.VBox([lr, out])
+    lr = ipw.FloatSlider(value=0.3, min=0.01, max=1.1, step=0.01,
+                         description="learning rate lr", readout_format=".2f",
+                         style=plots.slider_style(), layout=ipw.Layout(width="450px"))
+
+    def draw(lr: float) -> Figure:
+        return draw_learning_rates((lr,))
+
+    return plots.interactive_figure(draw, {"lr": lr}, update=set_learning_rate,
+                                    name="learning_rate_explorer")
+
+
+class PacedPlayer(widgets.Player):
+    """A ``widgets.Player`` that takes at most ``per_frame`` steps between two frames.
+
+    The core Player fills each frame's time with as many steps as fit, which suits
+    training; a race step takes microseconds, so the whole race would be over in its
+    first frame. (Asked of the core as ``Player(max_steps_per_frame=...)``.)"""
+
+    per_frame = 1
+
+    async def _run(self) -> None:
+        period = 1.0 / self.fps
+        try:
+            while not self.done:
+                start = time.perf_counter()
+                for _ in range(self.per_frame):
+                    if self.done:
+                        break
+                    self._advance()
+                self._frame()
+                await asyncio.sleep(max(0.0, period - (time.perf_counter() - start)))
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            self.status.value = (f"<b style='color:#c53030'>stopped: {type(err).__name__}: "
+                                 f"{err}</b>")
+            raise
+        finally:
+            self.task = None
+            self._set_playing(False)
+
+    def rearm(self) -> None:
+        """What it plays has changed: not done any more, buttons back on."""
+        self.done = False
+        self.play_button.disabled = self.step_button.disabled = False
+        self._show_status()
+
+
+RACE_FRAMES = 60          # a race is played in about this many frames (2.4 s at 25 a second)
+
+
+class LiveRace:
+    """The four racers of ``optimizer_race`` stepping together, and the figure showing
+    them: ``step()`` moves every racer ``chunk`` optimizer steps (False when the race
+    is over), ``draw()`` puts their paths so far on the figure."""
+
+    def __init__(self, fig: Figure, surface: Surface, settings: dict):
+        self.fig = fig
+        self.restart(surface, settings)
+
+    def restart(self, surface: Surface, settings: dict) -> None:
+        settings = dict(settings)
+        self.surface = surface
+        self.steps = int(settings.pop("steps"))
+        noise = settings.pop("noise")
+        self.racers = {name: Racer(surface, make, noise=noise)
+                       for name, make in racers(**settings).items()}
+        self.done_steps = 0
+        self.chunk = max(1, -(-self.steps // RACE_FRAMES))
+        parts = self.fig.parts
+        parts.ax_loss.set_xlim(0, self.steps)
+        for line in (*parts.paths.values(), *parts.losses.values()):
+            line.set_markevery(max(1, self.steps // 12))
+
+    def step(self) -> bool:
+        for _ in range(min(self.chunk, self.steps - self.done_steps)):
+            for racer in self.racers.values():
+                racer.step()
+            self.done_steps += 1
+            if all(r.stopped for r in self.racers.values()):
+                self.done_steps = self.steps       # every racer has left the plot
+                break
+        return self.done_steps < self.steps
+
+    def run(self) -> None:
+        while self.step():
+            pass
+
+    @property
+    def finished(self) -> bool:
+        return self.done_steps >= self.steps
+
+    def draw(self) -> None:
+        """The paths so far; the legend says how far each got once the race is over."""
+        set_race(self.fig, {n: r.path for n, r in self.racers.items()},
+                 {n: r.losses for n, r in self.racers.items()}, labels=self.finished)
+
+    def status(self) -> str:
+        """The step and each racer's distance to the minimum, as the race goes."""
+        def far(racer):
+            path = np.array(racer.path[-1:])
+            if _diverged(self.surface, np.array(racer.path[-2:])):
+                return "diverged"
+            return f"{distance_to_minimum(self.surface, path):.2g}"
+        distances = ", ".join(f"{name} {far(r)}" for name, r in self.racers.items())
+        return f"step {self.done_steps} of {self.steps} · from the minimum: {distances}"
 
 
 def optimizer_race():
     """A widget: pick a surface, set learning rates, momentum and betas; the four
-    optimizers race from the same start (redrawn when a slider is released)."""
-    import ipywidgets as widgets
+    optimizers race from the same start, live: every change starts the race again and
+    plays it (Pause, Step, Reset below the picture)."""
+    import ipywidgets as ipw
 
     def slider(cls, description, **kwargs):
         return cls(description=description, continuous_update=False,
-                   style={"description_width": "210px"},
-                   layout=widgets.Layout(width="470px"), **kwargs)
+                   style=plots.slider_style(), layout=ipw.Layout(width="440px"), **kwargs)
 
-    surface = widgets.Dropdown(options=[(s.name, s) for s in SURFACES], value=ROSENBROCK,
-                               description="loss surface", style={"description_width": "210px"},
-                               layout=widgets.Layout(width="470px"))
-    lr_sgd = slider(widgets.FloatLogSlider, "learning rate: SGD, SGD + momentum",
-                    value=ROSENBROCK.lr_sgd,
-                    base=10, min=-4, max=float(np.log10(ROSENBROCK.lr_sgd_max)), step=0.1,
+    surface = ipw.Dropdown(options=[(s.name, s) for s in SURFACES], value=ROSENBROCK,
+                           description="loss surface", style=plots.slider_style(),
+                           layout=ipw.Layout(width="440px"))
+    lr_sgd = slider(ipw.FloatLogSlider, "learning rate: SGD, SGD + momentum",
+                    value=ROSENBROCK.lr_sgd, base=10, min=-4,
+                    max=float(np.log10(ROSENBROCK.lr_sgd_max)), step=0.1,
                     readout_format=".1e")
-    lr_adaptive = slider(widgets.FloatLogSlider, "learning rate: RMSprop, Adam",
+    lr_adaptive = slider(ipw.FloatLogSlider, "learning rate: RMSprop, Adam",
                          value=ROSENBROCK.lr_adaptive, base=10, min=-3, max=0, step=0.1,
                          readout_format=".1e")
-    momentum = slider(widgets.FloatSlider, "momentum μ (SGD + momentum)", value=0.9, min=0,
+    momentum = slider(ipw.FloatSlider, "momentum μ (SGD + momentum)", value=0.9, min=0,
                       max=0.99, step=0.01)
-    beta1 = slider(widgets.FloatSlider, "Adam β1 (averages gradients)", value=0.9, min=0,
+    beta1 = slider(ipw.FloatSlider, "Adam β1 (averages gradients)", value=0.9, min=0,
                    max=0.99, step=0.01)
-    beta2 = slider(widgets.FloatSlider, "Adam β2 (averages squares)", value=0.999, min=0.5,
+    beta2 = slider(ipw.FloatSlider, "Adam β2 (averages squares)", value=0.999, min=0.5,
                    max=0.999, step=0.001, readout_format=".3f")
-    steps = slider(widgets.IntSlider, "steps per optimizer", value=ROSENBROCK.steps, min=10,
-                   max=1000,
-                   step=10)
-    noise = slider(widgets.FloatSlider, "gradient noise (as a mini-batch)", value=0.0,
+    steps = slider(ipw.IntSlider, "steps per optimizer", value=ROSENBROCK.steps, min=10,
+                   max=1000, step=10)
+    noise = slider(ipw.FloatSlider, "gradient noise (as a mini-batch)", value=0.0,
                    min=0.0, max=2.0, step=0.1)
-
     sliders = dict(lr_sgd=lr_sgd, lr_adaptive=lr_adaptive, momentum=momentum, beta1=beta1,
                    beta2=beta2, steps=steps, noise=noise)
-    out = widgets.Output(layout=widgets.Layout(height="500px"))
-    holding = {"redraw": False}     # True while a new surface sets its sliders
 
-    def redraw(_change=None) -> None:
+    def settings() -> dict:
+        return {name: control.value for name, control in sliders.items()}
+
+    fig = race_axes(ROSENBROCK, racers(1, 1), steps=1000)
+    widgets.freeze_layout(fig)                  # with the widest legend labels
+    live = LiveRace(fig, ROSENBROCK, settings())
+    live.run()                                  # shown finished when the widget appears
+    live.draw()
+    view = widgets.FigureView(fig, animated=fig.parts.moving, name="optimizer_race")
+    view.show(control="(first)")
+
+    def show_frame() -> None:
+        live.draw()
+        if live.finished:
+            view.show(control="race")       # the legend's distances, once, at the end
+        else:
+            view.frame(control="race")
+
+    def reset() -> None:
+        live.restart(surface.value, settings())
+
+    player = PacedPlayer(live.step, show_frame, reset, status=live.status,
+                         play_label="Race")
+    holding = {"redraw": False}          # True while a new surface sets its sliders
+
+    def restart(change=None) -> None:
         if holding["redraw"]:
             return
-        settings = {name: control.value for name, control in sliders.items()}
-        with out:
-            out.clear_output(wait=True)
-            _show(race_figure(surface.value, **settings))
+        player.pause()
+        set_surface(fig, surface.value)
+        live.restart(surface.value, settings())
+        live.draw()
+        control = next((k for k, c in {"surface": surface, **sliders}.items()
+                        if change is not None and c is change.get("owner")), "")
+        view.show(control=control)       # limits or contours may have changed
+        player.rearm()
+        player.play()                    # the race plays (at once without an event loop)
 
     def on_surface(change) -> None:
         s = change["new"]
@@ -470,12 +734,14 @@ def optimizer_race():
             lr_sgd.max = top
         finally:
             holding["redraw"] = False
-        redraw()                                   # once, with all the new settings
+        restart(change)                            # once, with all the new settings
 
     surface.observe(on_surface, names="value")
     for control in sliders.values():
-        control.observe(redraw, names="value")
-    redraw()
-    left = widgets.VBox([surface, lr_sgd, lr_adaptive, steps])
-    right = widgets.VBox([momentum, beta1, beta2, noise])
-    return widgets.VBox([widgets.HBox([left, right]), out])
+        control.observe(restart, names="value")
+    left = ipw.VBox([surface, lr_sgd, lr_adaptive, steps])
+    right = ipw.VBox([momentum, beta1, beta2, noise])
+    box = ipw.VBox([ipw.HBox([left, right]), view.widget, player.widget])
+    box.view, box.player, box.live, box.controls = view, player, live, {"surface": surface,
+                                                                        **sliders}
+    return box

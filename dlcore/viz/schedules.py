@@ -12,14 +12,17 @@ this file draws them and trains with them:
 """
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from .. import manual_seed, nn, optim, train
 from ..data import load_digits, standardize
-from . import plots
+from . import plots, widgets
 
 MakeSchedule = Callable[[optim.Optimizer, int], object] | None
 STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ("-", "v"))
@@ -122,26 +125,236 @@ def schedule_run_figure(name: str, lrs: np.ndarray, history,
     return plots.finish(fig)
 
 
-def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, epochs: int = 8):
-    """A widget: pick a schedule, its peak learning rate and the number of epochs;
-    lesson 06's MLP trains on the digits with it (about a second) and the learning
-    rate, the losses and the validation accuracy are drawn."""
-    import ipywidgets as widgets
+@functools.lru_cache(maxsize=1)
+def _digits():
+    return standardize(load_digits())
 
-    style = {"description_width": "190px"}
-    layout = widgets.Layout(width="460px")
+
+class LiveScheduleRun:
+    """``schedule_run`` one batch at a time, for a widget to draw as it learns: the same
+    model, data, seeds and order of operations as ``train.fit`` (so at the end its
+    numbers are ``schedule_run``'s). ``step()`` trains one batch (and, at the end of an
+    epoch, measures the validation loss and accuracy); it returns False when training
+    is over or the loss became NaN or infinite (``diverged`` then says where)."""
+
+    def __init__(self, make: MakeSchedule, lr: float = 0.1, epochs: int = 8, seed: int = 0):
+        digits = _digits()
+        manual_seed(seed)
+        self.model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+        self.optimizer = optim.SGD(self.model.parameters(), lr=lr, momentum=0.9)
+        self.train_loader, self.val_loader, _ = digits.loaders(batch_size=32, seed=seed)
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.epochs = epochs
+        self.steps_per_epoch = len(self.train_loader)
+        self.total = epochs * self.steps_per_epoch
+        self.scheduler = None if make is None else make(self.optimizer, self.total)
+        self.lrs = lr_per_step(make, self.total, lr)
+        self.batch_losses: list[float] = []        # every step's loss
+        self.history = train.History()             # per epoch, as fit's
+        self.diverged: str | None = None
+        self._batches = None
+        self._sum = self._count = 0.0
+
+    @property
+    def steps_done(self) -> int:
+        return len(self.batch_losses)
+
+    @property
+    def finished(self) -> bool:
+        return self.diverged is not None or len(self.history) == self.epochs
+
+    def step(self) -> bool:
+        if self.finished:
+            return False
+        if self._batches is None:
+            self.model.train()
+            self._batches = iter(self.train_loader)
+            self._sum = self._count = 0.0
+        X, y = next(self._batches)
+        loss = self.loss_fn(self.model(X), y)
+        epoch, step = len(self.history) + 1, self.steps_done % self.steps_per_epoch + 1
+        if not np.isfinite(loss):
+            err = train.NonFiniteLossError(epoch, step, self.steps_per_epoch, float(loss),
+                                           self.optimizer.param_groups[0]["lr"])
+            self.diverged = str(err).split(";")[0]
+            return False
+        self.model.backward(self.loss_fn.backward())
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        self.batch_losses.append(float(loss))
+        self._sum += float(loss) * len(X)
+        self._count += len(X)
+        if step == self.steps_per_epoch:          # the end of an epoch
+            logs = {"loss": self._sum / self._count}
+            logs.update({f"val_{k}": v for k, v in train.evaluate(
+                self.model, self.val_loader, self.loss_fn).items()})
+            self.history.append(epoch, logs)
+            self._batches = None
+        return not self.finished
+
+    def status(self) -> str:
+        text = f"epoch {min(len(self.history) + 1, self.epochs)} of {self.epochs}, " \
+               f"step {self.steps_done} of {self.total}"
+        if self.batch_losses:
+            text += f", loss {self.batch_losses[-1]:.3g}"
+        if len(self.history):
+            text += f", validation accuracy {self.history['val_accuracy'][-1]:.1%}"
+        if self.diverged:
+            text += f" · stopped: {self.diverged}"
+        return text
+
+
+LIVE_LOSS_YLIM = (1e-4, 1e2)
+
+
+@dataclass
+class ScheduleParts:
+    lr_line: object
+    lr_now: object
+    batch_loss: object
+    epoch_loss: object
+    val_loss: object
+    val_acc: object
+    acc_text: object
+    stopped: list
+
+    @property
+    def moving(self) -> list:
+        return [self.lr_now, self.batch_loss, self.epoch_loss, self.val_loss, self.val_acc,
+                self.acc_text, *self.stopped]
+
+
+def live_schedule_figure(name: str, run: LiveScheduleRun) -> Figure:
+    """The figure ``schedule_explorer`` trains into (``fig.parts``: ``ScheduleParts``):
+    the learning rate per step with a dot at the current step, the loss of every batch
+    and per epoch (training and validation), the validation accuracy per epoch."""
+    with plots.style():
+        fig, (ax_lr, ax_loss, ax_acc) = plots.subplots("wide", 1, 3)
+        lr_line, = ax_lr.plot(run.lrs, color=plots.CLASS_COLORS[0], lw=2)
+        lr_now, = ax_lr.plot([], [], "o", color=plots.ACCENT, ms=8, mec="k", zorder=4)
+        ax_lr.set_xlabel("step")
+        batch_loss, = ax_loss.semilogy([], [], color=plots.CLASS_COLORS[0], lw=0.7,
+                                       alpha=0.45, label="training, each batch")
+        epoch_loss, = ax_loss.semilogy([], [], "-o", color=plots.CLASS_COLORS[0], ms=4,
+                                       label="training, epoch mean")
+        val_loss, = ax_loss.semilogy([], [], "--s", color=plots.CLASS_COLORS[1], ms=4,
+                                     label="validation")
+        ax_loss.set_ylim(*LIVE_LOSS_YLIM)
+        ax_loss.set_title("loss (log scale)", fontsize=10.5)
+        ax_loss.set_xlabel("epoch")
+        ax_loss.legend(fontsize=8, loc="lower left")
+        val_acc, = ax_acc.plot([], [], "--s", color=plots.CLASS_COLORS[1], ms=4)
+        ax_acc.set_ylim(0, 100)
+        ax_acc.set_ylabel("%")
+        ax_acc.set_title("validation accuracy", fontsize=10.5)
+        ax_acc.set_xlabel("epoch")
+        acc_text = ax_acc.text(0.95, 0.06, "", transform=ax_acc.transAxes, ha="right",
+                               fontsize=10)
+        stopped = [ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center",
+                           fontsize=10, color=plots.CLASS_COLORS[1])
+                   for ax in (ax_loss, ax_acc)]
+        for ax in (ax_lr, ax_loss, ax_acc):
+            ax.grid(True, alpha=0.3)
+        fig.parts = ScheduleParts(lr_line, lr_now, batch_loss, epoch_loss, val_loss, val_acc,
+                                  acc_text, stopped)
+        set_schedule_axes(fig, name, run)
+        set_schedule_progress(fig, run)
+    return plots.finish(fig)
+
+
+def set_schedule_axes(fig: Figure, name: str, run: LiveScheduleRun) -> None:
+    """What changes with the controls: the schedule's curve, the limits, the title."""
+    ax_lr, ax_loss, ax_acc = fig.axes[:3]
+    fig.parts.lr_line.set_data(np.arange(run.total), run.lrs)
+    ax_lr.set_xlim(0, run.total)
+    ax_lr.set_ylim(0, 1.08 * float(run.lrs.max()))
+    ax_lr.set_title(f"learning rate: {name}", fontsize=10.5)
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlim(0, run.epochs + 0.2)
+
+
+def set_schedule_progress(fig: Figure, run: LiveScheduleRun) -> None:
+    """What changes as it trains: the dot on the schedule, the curves, the numbers."""
+    parts = fig.parts
+    k = run.steps_done
+    parts.lr_now.set_data([min(k, run.total - 1)], [run.lrs[min(k, run.total - 1)]])
+    parts.batch_loss.set_data(np.arange(1, k + 1) / run.steps_per_epoch, run.batch_losses)
+    epochs = np.arange(1, len(run.history) + 1)
+    h = run.history
+    parts.epoch_loss.set_data(epochs, h["loss"] if len(h) else [])
+    parts.val_loss.set_data(epochs, h["val_loss"] if len(h) else [])
+    accuracy = 100 * np.asarray(h["val_accuracy"] if len(h) else [])
+    parts.val_acc.set_data(epochs, accuracy)
+    parts.acc_text.set_text(f"last: {accuracy[-1]:.1f}%" if len(accuracy) else "")
+    message = f"training stopped:\n{run.diverged}".replace(" at ", "\nat ") \
+        if run.diverged else ""
+    for text in parts.stopped:
+        text.set_text(message)
+
+
+def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, epochs: int = 8):
+    """A widget: pick a schedule, its peak learning rate and the number of epochs, then
+    Train: lesson 06's MLP learns the digits with it live, batch by batch (about a
+    second), the dot running along the schedule, the losses and the validation
+    accuracy drawn as they come. Changing a control starts again from scratch."""
+    import ipywidgets as ipw
+
+    style = plots.slider_style()
+    layout = ipw.Layout(width="400px")
     controls = {
-        "name": widgets.Dropdown(options=list(schedules), value=list(schedules)[0],
-                                 description="schedule", style=style, layout=layout),
-        "lr": widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.25,
-                                     description="peak learning rate (SGD)",
-                                     readout_format=".3g", style=style, layout=layout),
-        "epochs": widgets.IntSlider(value=epochs, min=2, max=12,
-                                    description="epochs of training", style=style,
-                                    layout=layout),
+        "name": ipw.Dropdown(options=list(schedules), value=list(schedules)[0],
+                             description="schedule", style=style, layout=layout),
+        "lr": ipw.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.25,
+                                 description="peak learning rate (SGD)",
+                                 readout_format=".3g", style=style, layout=layout,
+                                 continuous_update=False),
+        "epochs": ipw.IntSlider(value=epochs, min=2, max=12, description="epochs of training",
+                                style=style, layout=layout, continuous_update=False),
     }
 
-    def draw(name: str, lr: float, epochs: int) -> Figure:
-        return schedule_run_figure(name, *schedule_run(schedules[name], lr, epochs))
+    def new_run() -> LiveScheduleRun:
+        return LiveScheduleRun(schedules[controls["name"].value], controls["lr"].value,
+                               controls["epochs"].value)
 
-    return plots.interactive_figure(draw, controls, height="420px", columns=1)
+    state = {"run": new_run()}
+    fig = live_schedule_figure(controls["name"].value, state["run"])
+    view = widgets.FigureView(fig, animated=fig.parts.moving, name="schedule_explorer")
+    view.show(control="(first)")
+
+    def step() -> bool:
+        return state["run"].step()
+
+    def frame() -> None:
+        set_schedule_progress(fig, state["run"])
+        if state["run"].diverged:
+            view.show(control="train")
+        else:
+            view.frame(control="train")
+
+    def reset() -> None:
+        state["run"] = new_run()
+
+    player = widgets.Player(step, frame, reset, status=lambda: state["run"].status(),
+                            play_label="Train", controls=list(controls.values()))
+
+    def on_change(change) -> None:
+        player.pause()
+        start = time.perf_counter()
+        state["run"] = new_run()
+        set_schedule_axes(fig, controls["name"].value, state["run"])
+        set_schedule_progress(fig, state["run"])
+        owner = change.get("owner") if isinstance(change, dict) else None
+        view.show(control=next((k for k, c in controls.items() if c is owner), ""),
+                  compute_ms=1e3 * (time.perf_counter() - start))
+        player.done = False
+        player.play_button.disabled = player.step_button.disabled = False
+        player.status.value = ("<span style='font-family:monospace'>"
+                               f"{state['run'].status()} · press Train</span>")
+
+    for control in controls.values():
+        control.observe(on_change, names="value")
+    box = ipw.VBox([*(ipw.HBox([c]) for c in controls.values()), view.widget, player.widget])
+    box.view, box.player, box.controls, box.state = view, player, controls, state
+    return box
