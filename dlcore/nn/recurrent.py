@@ -21,23 +21,10 @@ import math
 
 import numpy as np
 
+from . import functional as F
 from . import init
 from .linear import as_array
 from .module import Module, Parameter
-
-
-def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """sigma(z) = 1 / (1 + exp(-z)), the gates' squashing function, into (0, 1);
-    written into ``out`` if given (``out=z`` overwrites z).
-
-    For z below about -88 (float32) exp(-z) overflows to inf and 1 / (1 + inf) is 0,
-    the right limit: only the overflow warning is silenced, no value is changed.
-    """
-    e = np.negative(z, out=out)
-    with np.errstate(over="ignore"):
-        np.exp(e, out=e)
-    e += 1                                # in place: one array for exp, sum and quotient
-    return np.reciprocal(e, out=e)
 
 
 class _RNNBase(Module):
@@ -326,13 +313,12 @@ class LSTM(_RNNBase):
             z = xw[t]                                   # (N, 4H): the four gates' inputs,
             z += h @ W_hh_T                             # x_t W_ih^T + b + h_{t-1} W_hh^T
             g = np.tanh(z[:, 2 * H:3 * H])              # candidate values: tanh, not sigma
-            s = sigmoid(z, out=z)                       # sigma of all four in one call, in place
+            s = F.sigmoid(z, out=z)                     # sigma of all four in one call, in place
             i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]   # input, forget, output gates
-            c = f * c + i * g
+            c = np.add(f * c, i * g, out=cs[t])         # c_t = f * c_{t-1} + i * g, kept in cs
             tanh_c = np.tanh(c)
-            h = o * tanh_c
+            h = np.multiply(o, tanh_c, out=hs[t])       # h_t = o * tanh(c_t), kept in hs
             gates.append((i, f, g, o, tanh_c))
-            hs[t], cs[t] = h, c
         return hs, (h, c), (cs, gates, c0)
 
     def backward_steps(self, dhs: np.ndarray | None, dh: np.ndarray, dc: np.ndarray, *,
@@ -398,8 +384,8 @@ class GRU(_RNNBase):
             hw = h @ W_hh.T                             # (N, 3H): the three gates' h part
             if b_hh is not None:
                 hw += b_hh
-            r = sigmoid(xw[t, :, :H] + hw[:, :H])
-            z = sigmoid(xw[t, :, H:2 * H] + hw[:, H:2 * H])
+            r = F.sigmoid(xw[t, :, :H] + hw[:, :H])
+            z = F.sigmoid(xw[t, :, H:2 * H] + hw[:, H:2 * H])
             n = np.tanh(xw[t, :, 2 * H:] + r * hw[:, 2 * H:])
             h = (1 - z) * n + z * h
             gates[t] = r, z, n
