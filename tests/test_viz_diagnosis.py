@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 from dlcore.viz import diagnosis as dx  # noqa: E402
+from dlcore.viz import widgets  # noqa: E402
 
 P = np.array([0.9, 0.6, 0.2, 0.7, 0.1, 0.4])
 Y = np.array([0, 0, 0, 1, 1, 1])          # 0 malignant, 1 benign
@@ -39,3 +40,28 @@ def test_trained_network_and_figures():
                                              f"{c['FP']} ")
     matrix = dx.confusion_at(run.p_malignant, run.y_test, 0.3).axes[0].images[0].get_array()
     np.testing.assert_array_equal(matrix, [[c["TP"], c["FN"]], [c["FP"], c["TN"]]])
+
+
+def test_threshold_explorer_moves_the_errors_and_the_matrix():
+    run = dx.train_diagnosis(epochs=10)
+    box = dx.threshold_explorer(run)
+    points, matrix = (view.fig for view in box.views)
+    before = [widgets.image_array(view).copy() for view in box.views]
+    widgets.TIMINGS.clear()
+    widgets.find_control(box, "decision threshold").value = 0.1
+    c = dx.counts(run.p_malignant, run.y_test, 0.1)
+    assert points.axes[0].get_title().startswith(f"cancers missed: {c['FN']}, false alarms: "
+                                                 f"{c['FP']} ")
+    wrong = points.parts.dots[1].get_offsets()[:, 0], points.parts.dots[3].get_offsets()[:, 0]
+    assert len(wrong[0]) == c["FN"] and len(wrong[1]) == c["FP"]
+    assert np.all(wrong[1] >= 0.1) and np.all(wrong[0] < 0.1)
+    assert list(points.parts.lines[0].get_xdata()) == [0.1, 0.1]
+    np.testing.assert_array_equal(matrix.axes[0].images[0].get_array(),
+                                  [[c["TP"], c["FN"]], [c["FP"], c["TN"]]])
+    assert [t.get_text() for t in matrix.axes[0].texts] == [str(c[k]) for k in
+                                                            ("TP", "FN", "FP", "TN")]
+    assert matrix.axes[0].get_title() == f"threshold 0.10: accuracy {c['accuracy']:.1%}"
+    for view, old in zip(box.views, before, strict=True):
+        assert (widgets.image_array(view) != old).any()
+    worst = max(r["compute_ms"] + r["draw_ms"] + r["encode_ms"] for r in widgets.TIMINGS)
+    assert len(widgets.TIMINGS) == 2 and worst < 500       # a gross-regression guard

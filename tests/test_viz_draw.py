@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from dlcore.viz import draw  # noqa: E402
+from dlcore.viz import draw, widgets  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +59,46 @@ def test_probabilities_sum_to_one_and_figure_names_the_top_class(trained):
     heights = [p.get_height() for p in ax_bar.patches]
     np.testing.assert_allclose(heights, probs, rtol=1e-6)
     assert ax_bar.get_title().startswith(f"prediction: {int(np.argmax(probs))}")
+
+
+def test_digit_pad_follows_clicks_sliders_and_templates(trained):
+    model, _ = trained
+    box = draw.digit_pad(model, start="3")
+    fig = box.view.fig
+    three = draw.pen_image(draw.template("3"))
+    np.testing.assert_array_equal(fig.parts.image.get_array(), three)
+    assert [c.value for c in box.cells] == draw.template("3").ravel().tolist()
+    before = widgets.image_array(box).copy()
+
+    box.cells[0].value = True                       # ink the top-left cell
+    assert fig.parts.image.get_array()[0, 0] == 1.0
+    assert box.cells[0].button_style == "info"
+    clicked = widgets.image_array(box).copy()
+    assert (clicked != before).any()
+
+    widgets.find_control(box, "pen intensity").value = 0.5
+    assert fig.parts.image.get_array().max() == 0.5
+    widgets.find_control(box, "noise").value = 0.3
+    np.testing.assert_array_equal(fig.parts.image.get_array(),
+                                  draw.pen_image(np.array([c.value for c in box.cells]
+                                                          ).reshape(8, 8), 0.5, 0.3))
+    widgets.find_control(box, "start from").value = "7"
+    seven = draw.pen_image(draw.template("7"), 0.5, 0.3)
+    probs = draw.probabilities(model, seven)
+    np.testing.assert_allclose([b.get_height() for b in fig.parts.bars], probs, rtol=1e-6)
+    assert fig.parts.ax_bar.get_title().startswith(f"prediction: {int(np.argmax(probs))}")
+    widgets.find_control(box, "clear the grid").click()
+    assert not any(c.value for c in box.cells)
+    np.testing.assert_array_equal(fig.parts.image.get_array(),     # noise only, no ink
+                                  draw.pen_image(np.zeros((8, 8), bool), 0.5, 0.3))
+    assert box.view.fig is fig                             # changed in place
+
+
+def test_digit_pad_click_is_fast(trained):
+    model, _ = trained
+    box = draw.digit_pad(model)
+    widgets.TIMINGS.clear()
+    for k in range(5):
+        box.cells[k].value = not box.cells[k].value
+    worst = max(r["compute_ms"] + r["draw_ms"] + r["encode_ms"] for r in widgets.TIMINGS)
+    assert len(widgets.TIMINGS) == 5 and worst < 500       # a gross-regression guard

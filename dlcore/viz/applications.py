@@ -11,10 +11,13 @@ experiments are written in the lesson's cells, drawn by ``video``, ``games`` and
 """
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
+
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from . import plots
+from .widgets import FigureView
 
 # (application, what goes in, the network, what comes out)
 APPLICATIONS = (
@@ -37,12 +40,6 @@ APPLICATIONS = (
 )
 
 
-def _box(ax, x, y, text, color, w=2.3, h=0.72):
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, fc="white", ec=color, lw=1.8,
-                                boxstyle="round,pad=0.02,rounding_size=0.12"))
-    ax.text(x, y, text, ha="center", va="center", fontsize=9.5)
-
-
 def overview_figure() -> Figure:
     """One row per application: its input, its network and its output, and
     the loss that trains it written under the network."""
@@ -50,7 +47,7 @@ def overview_figure() -> Figure:
               "cross-entropy", "cross-entropy", "cross-entropy", "cross-entropy")
     with plots.style():
         fig, ax = plots.subplots("wide")
-        fig.set_size_inches(10.0, 0.95 * len(APPLICATIONS) + 0.9)
+        fig.set_size_inches(10.0, 0.95 * len(APPLICATIONS) + 0.9)     # "wide", a row each
         columns = {"input": 3.0, "network": 6.0, "output": 9.0}
         top = 1.1 * len(APPLICATIONS)
         for name, x in columns.items():
@@ -60,17 +57,52 @@ def overview_figure() -> Figure:
             y = top - row * 1.1
             color = plots.CLASS_COLORS[row % len(plots.CLASS_COLORS)]
             ax.text(0.05, y, title, ha="left", va="center", fontsize=11, weight="bold")
-            _box(ax, columns["input"], y, x_in, "0.55")
-            _box(ax, columns["network"], y, net, color)
-            _box(ax, columns["output"], y, out, "0.55")
+            for column, text, edge in (("input", x_in, "0.55"), ("network", net, color),
+                                       ("output", out, "0.55")):
+                plots.box(ax, columns[column], y, text, color=edge, w=2.3, h=0.72,
+                          fontsize=9.5, rounding=0.12)
             ax.text(columns["network"], y - 0.47, f"trained on {loss}", ha="center",
                     va="center", fontsize=8, color="0.35")
             for a, b in ((columns["input"] + 1.15, columns["network"] - 1.15),
                          (columns["network"] + 1.15, columns["output"] - 1.15)):
-                ax.add_patch(FancyArrowPatch((a, y), (b, y), arrowstyle="-|>",
-                                             mutation_scale=13, color="0.35", lw=1.4))
+                plots.arrow(ax, (a, y), (b, y), lw=1.4)
         ax.set_xlim(0, 10.3)
         ax.set_ylim(top - 1.1 * len(APPLICATIONS) + 0.5, top + 1.1)
         ax.axis("off")
         ax.set_title("eight applications, one recipe: data, a network, a loss, training")
     return plots.finish(fig)
+
+
+def live_figure(draw: Callable[..., Figure], controls: dict,
+                update: Callable[..., None], animated: Callable[[Figure], Iterable], *,
+                columns: int = 3, name: str = ""):
+    """Like ``plots.interactive_figure`` with ``update``, for figures whose moving parts
+    can be redrawn alone: ``animated(fig)`` lists them (lines, images, bars, titles, an
+    axis whose limits change); the rest is drawn once and kept as a background, and a
+    move redraws only those artists over it (``FigureView.frame``, blitting). Used by
+    lesson 12's widgets; the returned VBox has ``.view``, ``.controls``, ``.redraw``."""
+    import ipywidgets as widgets
+
+    fig = draw(**{key: c.value for key, c in controls.items()})
+    view = FigureView(fig, animated=animated(fig), name=name or getattr(draw, "__qualname__", ""))
+    view.show(control="(first)")
+
+    def redraw(change=None) -> None:
+        owner = change.get("owner") if isinstance(change, dict) else None
+        start = time.perf_counter()
+        update(view.fig, **{key: c.value for key, c in controls.items()})
+        view.frame(control=next((k for k, c in controls.items() if c is owner), ""),
+                   compute_ms=1e3 * (time.perf_counter() - start))
+
+    start = time.perf_counter()
+    view.frame(control="(timing)")
+    continuous = time.perf_counter() - start < 0.06        # follow the drag if cheap
+    for control in controls.values():
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = continuous
+        control.observe(redraw, names="value")
+    boxes = list(controls.values())
+    rows = [widgets.HBox(boxes[i:i + columns]) for i in range(0, len(boxes), columns)]
+    box = widgets.VBox([*rows, view.widget])
+    box.view, box.controls, box.redraw = view, controls, redraw
+    return box

@@ -13,6 +13,8 @@ times the pen's intensity, plus seeded noise, clipped to [0, 1], the scale of
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -20,6 +22,7 @@ from .. import data, nn, optim, train
 from ..nn.functional import softmax
 from ..rng import manual_seed
 from . import plots
+from .widgets import FigureView
 
 # Digits drawn on the 8x8 grid ('#' = ink), to start the pad from: the average
 # training image of each class, inked where it is darker than 0.45.
@@ -99,39 +102,65 @@ def probabilities(model: nn.Module, image: np.ndarray) -> np.ndarray:
 
 
 def probability_bars(ax, probs: np.ndarray, names: list[str] | None = None,
-                     title: str | None = None) -> None:
+                     title: str | None = None):
     """Bars of class probabilities, the most likely class highlighted and named
-    in the title (shared by the applications that classify)."""
+    in the title (shared by the applications that classify). Returns the bars,
+    for ``update_probability_bars``."""
     probs = np.asarray(probs, dtype=float)
     names = names if names is not None else [str(k) for k in range(len(probs))]
-    best = int(np.argmax(probs))
-    colors = [plots.CLASS_COLORS[1] if k == best else "#a0aec0" for k in range(len(probs))]
-    ax.bar(range(len(probs)), probs, color=colors)
+    bars = ax.bar(range(len(probs)), probs, color="#a0aec0")
     ax.set_xticks(range(len(probs)), names)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("probability")
+    update_probability_bars(ax, bars, probs, names, title)
+    return bars
+
+
+def update_probability_bars(ax, bars, probs: np.ndarray, names: list[str],
+                            title: str | None = None) -> None:
+    """New heights for the bars ``probability_bars`` drew, the best one coloured and
+    named in the title: what a widget changes instead of drawing new bars."""
+    probs = np.asarray(probs, dtype=float)
+    best = int(np.argmax(probs))
+    for k, (bar, p) in enumerate(zip(bars, probs, strict=True)):
+        bar.set_height(p)
+        bar.set_color(plots.CLASS_COLORS[1] if k == best else "#a0aec0")
     ax.set_title(title or f"prediction: {names[best]} ({probs[best]:.0%})")
 
 
 def prediction_figure(image: np.ndarray, probs: np.ndarray) -> Figure:
-    """Left: the 8x8 image the network reads. Right: its ten probabilities."""
+    """Left: the 8x8 image the network reads. Right: its ten probabilities.
+    ``fig.parts`` holds the image and the bars, for ``update_prediction``."""
     with plots.style():
         fig, (ax_img, ax_bar) = plots.subplots("wide", 1, 2, width_ratios=[1, 1.6])
-        ax_img.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+        shown = ax_img.imshow(image, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
         ax_img.set_xticks([])
         ax_img.set_yticks([])
         ax_img.set_title("what the network reads (8x8)")
-        probability_bars(ax_bar, probs)
+        bars = probability_bars(ax_bar, probs)
         ax_bar.set_xlabel("digit")
+    fig.parts = SimpleNamespace(image=shown, bars=bars, ax_bar=ax_bar)
     return plots.finish(fig)
+
+
+def update_prediction(fig: Figure, image: np.ndarray, probs: np.ndarray) -> None:
+    """Show a new image and its probabilities in a ``prediction_figure``."""
+    fig.parts.image.set_data(image)
+    update_probability_bars(fig.parts.ax_bar, fig.parts.bars, probs,
+                            [str(k) for k in range(len(probs))])
 
 
 def digit_pad(model: nn.Module, start: str = "3"):
     """The widget: click cells of an 8x8 grid to draw; the CNN's probabilities
     follow every click. Sliders: pen intensity and noise; a dropdown starts
-    from a drawn template; a button clears the grid."""
+    from a drawn template; a button clears the grid.
+
+    The figure is drawn once and then changed in place (``update_prediction``), a
+    few tens of milliseconds a click. The returned VBox has ``.cells`` (the 64
+    toggle buttons, row by row), ``.view`` (the picture) and ``.controls``."""
+    import time
+
     import ipywidgets as widgets
-    from IPython.display import display
 
     style = plots.slider_style()
     cells = [widgets.ToggleButton(value=False, tooltip=f"row {k // 8 + 1}, column {k % 8 + 1}: "
@@ -141,27 +170,36 @@ def digit_pad(model: nn.Module, start: str = "3"):
     grid = widgets.GridBox(cells, layout=widgets.Layout(
         grid_template_columns="repeat(8, 32px)", grid_gap="1px", width="265px"))
     intensity = widgets.FloatSlider(value=1.0, min=0.1, max=1.0, step=0.05,
-                                    description="pen intensity", continuous_update=False,
-                                    style=style)
-    noise = widgets.FloatSlider(value=0.0, min=0.0, max=0.6, step=0.05, description="noise",
-                                continuous_update=False, style=style)
+                                    description="pen intensity", style=style)
+    noise = widgets.FloatSlider(value=0.0, min=0.0, max=0.6, step=0.05,
+                                description="noise (std)", style=style)
     start_from = widgets.Dropdown(options=["blank", *TEMPLATES], value=start,
-                                  description="start from", style=style)
-    clear = widgets.Button(description="clear", tooltip="remove all the ink from the grid")
-    out = widgets.Output(layout=widgets.Layout(height="400px", overflow="hidden"))
+                                  description="start from template", style=style)
+    clear = widgets.Button(description="clear the grid",
+                           tooltip="remove all the ink from the grid")
     state = {"loading": False}
 
-    def redraw(_change=None) -> None:
-        if state["loading"]:
-            return
+    def image_now() -> np.ndarray:
         pressed = np.array([c.value for c in cells]).reshape(8, 8)
-        image = pen_image(pressed, intensity.value, noise.value)
         for cell, ink in zip(cells, pressed.ravel(), strict=True):
             cell.button_style = "info" if ink else ""
-        fig = prediction_figure(image, probabilities(model, image))
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
+        return pen_image(pressed, intensity.value, noise.value)
+
+    image = image_now()
+    fig = prediction_figure(image, probabilities(model, image))
+    # only the image, the bars and the title change: each click redraws just those
+    view = FigureView(fig, animated=[fig.parts.image, *fig.parts.bars, fig.parts.ax_bar.title],
+                      name="draw.digit_pad")
+
+    def redraw(change=None) -> None:
+        if state["loading"]:
+            return
+        t0 = time.perf_counter()
+        image = image_now()
+        update_prediction(view.fig, image, probabilities(model, image))
+        owner = change.get("owner") if isinstance(change, dict) else None
+        view.frame(control=getattr(owner, "description", "") or "cell",
+                   compute_ms=1e3 * (time.perf_counter() - t0))
 
     def load(name: str) -> None:
         pattern = template(name) if name in TEMPLATES else np.zeros((8, 8), bool)
@@ -180,4 +218,7 @@ def digit_pad(model: nn.Module, start: str = "3"):
     load(start)
     controls = widgets.VBox([intensity, noise, start_from, clear])
     hint = widgets.Label("click the cells to draw (a dark cell is ink)")
-    return widgets.VBox([widgets.HBox([widgets.VBox([hint, grid]), controls]), out])
+    box = widgets.VBox([widgets.HBox([widgets.VBox([hint, grid]), controls]), view.widget])
+    box.cells, box.view = cells, view
+    box.controls = {"intensity": intensity, "noise": noise, "start": start_from, "clear": clear}
+    return box

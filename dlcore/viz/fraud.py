@@ -3,8 +3,11 @@ transactions overlap, and precision and recall against the threshold.
 
     from dlcore.viz import fraud
     fraud.threshold_curves(p_fraud, y, chosen=0.05)
+    fraud.threshold_explorer(p_fraud, y)       # the widget: a threshold slider
 """
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -24,12 +27,22 @@ def precision_recall_at(p_fraud: np.ndarray, y: np.ndarray, thresholds: np.ndarr
     return precision, caught / max(int(fraud.sum()), 1)
 
 
+def _at(p: np.ndarray, y: np.ndarray, threshold: float) -> str:
+    """What a threshold does, in words: flagged, recall and precision."""
+    flagged = p >= threshold
+    caught = int(np.sum(flagged & (y == 1)))
+    precision = f"{caught / flagged.sum():.0%}" if flagged.any() else "undefined"
+    return (f"threshold {threshold:.3f}: {flagged.sum()} flagged, recall "
+            f"{caught / max(int(np.sum(y == 1)), 1):.0%}, precision {precision}")
+
+
 def threshold_curves(p_fraud: np.ndarray, y: np.ndarray, chosen: float | None = None
                      ) -> Figure:
     """Left: histograms of P(fraud) for legitimate and fraudulent transactions
     (log counts: the fraud is rare). Right: precision and recall against the
-    threshold (log scale), with ``chosen`` marked; precision stops where
-    nothing is flagged any more."""
+    threshold (log scale), with ``chosen`` marked (dotted, and its recall and
+    precision in the title); precision stops where nothing is flagged any more.
+    ``fig.parts`` holds what ``update_threshold`` moves."""
     p, y = np.asarray(p_fraud), np.asarray(y)
     thresholds = np.logspace(-3, 0, 200)
     precision, recall = precision_recall_at(p, y, thresholds)
@@ -45,7 +58,7 @@ def threshold_curves(p_fraud: np.ndarray, y: np.ndarray, chosen: float | None = 
         ax.set_xlabel("P(fraud) given by the network")
         ax.set_ylabel("transactions (log scale)")
         ax.set_title("scores of the two classes overlap")
-        ax.legend(fontsize=9)
+        ax.legend(loc="upper right", fontsize=9)
         curve.plot(thresholds, 100 * precision, color=legit, ls="-", lw=2, label="precision")
         curve.plot(thresholds, 100 * recall, color=bad, ls="--", lw=2, label="recall")
         curve.set_xscale("log")
@@ -53,8 +66,40 @@ def threshold_curves(p_fraud: np.ndarray, y: np.ndarray, chosen: float | None = 
         curve.set_ylabel("%")
         curve.set_ylim(-3, 103)
         curve.set_title("precision and recall against the threshold")
+        lines = []
         if chosen is not None:
-            ax.axvline(chosen, color="black", ls=":", lw=1.5)
-            curve.axvline(chosen, color="black", ls=":", lw=1.5, label=f"chosen {chosen:.3f}")
-        curve.legend(fontsize=9)
+            lines = [axis.axvline(chosen, color="black", ls=":", lw=1.5) for axis in (ax, curve)]
+        curve.legend(loc="center left", fontsize=9)
+    fig.parts = SimpleNamespace(p=p, y=y, lines=lines, title=curve.title)
+    if chosen is not None:
+        update_threshold(fig, chosen)
     return plots.finish(fig)
+
+
+def update_threshold(fig: Figure, threshold: float) -> None:
+    """Move the chosen threshold of a ``threshold_curves`` figure drawn with one."""
+    parts = fig.parts
+    for line in parts.lines:
+        line.set_xdata([threshold, threshold])
+    parts.title.set_text(_at(parts.p, parts.y, threshold))
+
+
+def threshold_explorer(p_fraud: np.ndarray, y: np.ndarray, start: float = 0.05):
+    """The widget: a threshold slider (log scale) moves the dotted line over the
+    scores and the curves, and says what that threshold flags, catches and
+    misses. Only the lines and the title are redrawn."""
+    import ipywidgets as widgets
+
+    from .applications import live_figure
+
+    controls = {"threshold": widgets.FloatLogSlider(
+        value=start, base=10, min=-3, max=0, step=0.02, readout_format=".3f",
+        description="threshold: fraud if P(fraud) ≥", style=plots.slider_style(),
+        layout=widgets.Layout(width="520px"))}
+
+    def draw(threshold: float) -> Figure:
+        return threshold_curves(p_fraud, y, chosen=threshold)
+
+    return live_figure(draw, controls, update_threshold,
+                       lambda fig: [*fig.parts.lines, fig.parts.title],
+                       name="fraud.threshold_explorer")

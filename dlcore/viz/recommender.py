@@ -18,6 +18,7 @@ film vectors turn out to gather by genre.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -25,6 +26,7 @@ from matplotlib.figure import Figure
 from .. import data, nn, optim, train
 from ..rng import manual_seed
 from . import plots
+from .applications import live_figure
 
 GENRES = ("action", "comedy", "drama", "documentary")
 _DIRECTIONS = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
@@ -135,51 +137,82 @@ def nearest_items(model: MatrixFactorization, item: int, k: int = 5
     return ids, similarity[ids]
 
 
+MAX_NEIGHBOURS = 15         # the most neighbours the widget shows
+
+
 def item_map_figure(model: MatrixFactorization, ratings: Ratings, item: int = 0,
                     k: int = 5) -> Figure:
     """Left: every film's learned 2-D vector, coloured by its true genre (which
     the model never saw), the chosen film and its ``k`` nearest linked. Right:
-    those nearest films and their cosine similarity."""
+    those nearest films and their cosine similarity. ``fig.parts`` holds what
+    ``update_item_map`` changes for another film or ``k``."""
+    from matplotlib.collections import LineCollection
+
     Q = model.items.weight.data
-    ids, sims = nearest_items(model, item, k)
     with plots.style():
-        fig, (ax, ax_bar) = plots.subplots("wide", 1, 2, width_ratios=[1.2, 1])
+        # fixed margins, not a layout engine: room for the longest film name
+        # ("documentary 00") whichever films are shown, so a widget never clips one
+        fig, (ax, ax_bar) = plots.subplots("wide", 1, 2, width_ratios=[1.2, 1], layout=None)
+        fig.subplots_adjust(left=0.075, right=0.975, bottom=0.13, top=0.91, wspace=0.42)
         for g, name in enumerate(GENRES):
             pts = Q[ratings.item_genre == g]
             ax.scatter(pts[:, 0], pts[:, 1], s=40, color=plots.CLASS_COLORS[g], label=name,
                        edgecolor="white", zorder=3)
-        for j in ids:
-            ax.plot([Q[item, 0], Q[j, 0]], [Q[item, 1], Q[j, 1]], color="0.5", lw=1, zorder=2)
-        ax.scatter(*Q[item], s=260, facecolor="none", edgecolor="black", lw=2, zorder=4)
+        links = ax.add_collection(LineCollection([], colors="0.5", lw=1, zorder=2))
+        chosen = ax.scatter([0.0], [0.0], s=260, facecolor="none", edgecolor="black", lw=2,
+                            zorder=4)
         ax.axhline(0, color="0.85", lw=0.8, zorder=1)
         ax.axvline(0, color="0.85", lw=0.8, zorder=1)
         ax.set_xlabel("learned dimension 1")
         ax.set_ylabel("learned dimension 2")
         ax.set_title("film vectors (colour = true genre, never shown)")
-        ax.legend(loc="best", fontsize=9, framealpha=0.9)
-        names = [ratings.item_name(j) for j in ids]
-        colors = [plots.CLASS_COLORS[ratings.item_genre[j]] for j in ids]
-        ax_bar.barh(range(k), sims, color=colors)
-        ax_bar.set_yticks(range(k), names)
-        ax_bar.invert_yaxis()
+        ax.legend(loc="center", fontsize=9, framealpha=0.9)    # the genres ring the origin
+        bars = ax_bar.barh(range(MAX_NEIGHBOURS), np.zeros(MAX_NEIGHBOURS))
         ax_bar.set_xlim(-1, 1)
         ax_bar.axvline(0, color="0.5", lw=0.8)
         ax_bar.set_xlabel("cosine similarity")
-        ax_bar.set_title(f"most like {ratings.item_name(item)}")
+    fig.parts = SimpleNamespace(model=model, ratings=ratings, links=links, chosen=chosen,
+                                bars=bars, ax_bar=ax_bar)
+    update_item_map(fig, item, k)
     return plots.finish(fig)
 
 
+def update_item_map(fig: Figure, item: int, k: int) -> None:
+    """Show another film (and ``k`` neighbours) in an ``item_map_figure``."""
+    parts = fig.parts
+    if not 1 <= k <= MAX_NEIGHBOURS:
+        raise ValueError(f"item_map_figure: k must be in [1, {MAX_NEIGHBOURS}], got {k}")
+    Q, ratings = parts.model.items.weight.data, parts.ratings
+    ids, sims = nearest_items(parts.model, item, k)
+    parts.links.set_segments([[Q[item], Q[j]] for j in ids])
+    parts.chosen.set_offsets(Q[item][None])
+    for rank, bar in enumerate(parts.bars):
+        bar.set_visible(rank < k)
+        if rank < k:
+            bar.set_width(sims[rank])
+            bar.set_color(plots.CLASS_COLORS[ratings.item_genre[ids[rank]]])
+    parts.ax_bar.set_yticks(range(k), [ratings.item_name(j) for j in ids])
+    parts.ax_bar.set_ylim(k - 0.5, -0.5)               # the most similar on top
+    parts.ax_bar.set_title(f"most like {ratings.item_name(item)}")
+
+
 def item_explorer(model: MatrixFactorization, ratings: Ratings):
-    """The widget: sliders for the film and how many neighbours to show."""
+    """The widget: sliders for the film and how many neighbours to show; the figure
+    is drawn once and changed in place (``update_item_map``)."""
     import ipywidgets as widgets
 
     style = plots.slider_style()
     controls = {"item": widgets.IntSlider(value=0, min=0, max=ratings.n_items - 1,
                                           description="film", style=style),
-                "k": widgets.IntSlider(value=5, min=1, max=15, description="neighbours",
-                                       style=style)}
+                "k": widgets.IntSlider(value=5, min=1, max=MAX_NEIGHBOURS,
+                                       description="neighbours shown", style=style)}
 
     def draw(item: int, k: int) -> Figure:
         return item_map_figure(model, ratings, item, k)
 
-    return plots.interactive_figure(draw, controls, height="400px", columns=2)
+    def moving(fig: Figure) -> list:
+        parts = fig.parts            # the bar axis's names and limits move, its x axis not
+        return [parts.links, parts.chosen, *parts.bars, parts.ax_bar.yaxis, parts.ax_bar.title]
+
+    return live_figure(draw, controls, update_item_map, moving, columns=2,
+                       name="recommender.item_explorer")

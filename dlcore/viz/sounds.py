@@ -21,6 +21,8 @@ speeds and noise levels.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from matplotlib.figure import Figure
 from scipy import signal as sps
@@ -29,7 +31,8 @@ from .. import data, nn, optim, train
 from ..nn.functional import softmax
 from ..rng import manual_seed
 from . import plots
-from .draw import probability_bars
+from .applications import live_figure
+from .draw import probability_bars, update_probability_bars
 
 KINDS = ("rising", "falling", "steady", "beeping")
 RATE = 2048                     # samples per second: frequencies up to 1024 Hz
@@ -127,42 +130,65 @@ def train_sound_cnn(n: int = 800, epochs: int = 12, seed: int = 0
 
 def sound_figure(model: nn.Module, kind: str = "rising", noise: float = 0.2,
                  seed: int = 0) -> Figure:
-    """The wave (its first 0.1 s), its spectrogram and the CNN's probabilities."""
-    x = make_sound(kind, noise, seed)
-    S = spectrogram(x)
-    probs = softmax(train.predict(model, S[None, None]), dim=-1)[0]
+    """The wave (its first 0.1 s), its spectrogram and the CNN's probabilities.
+    ``fig.parts`` holds what ``update_sound`` changes for another sound."""
     with plots.style():
         fig, (ax_wave, ax_spec, ax_bar) = plots.subplots("wide", 1, 3,
                                                          width_ratios=[1, 1.1, 0.9])
         t = np.arange(SAMPLES) / RATE
         shown = t < 0.1
-        ax_wave.plot(t[shown] * 1000, x[shown], color=plots.CLASS_COLORS[0], lw=1)
+        (wave,) = ax_wave.plot(t[shown] * 1000, np.zeros(shown.sum()),
+                               color=plots.CLASS_COLORS[0], lw=1)
         ax_wave.set_xlabel("time (ms)")
         ax_wave.set_ylabel("air pressure")
-        ax_wave.set_title(f"the wave: “{kind}”, noise {noise:.2f}")
-        ax_spec.imshow(S, origin="lower", aspect="auto", cmap="magma",
-                       extent=(0, SAMPLES / RATE, 0, RATE / 2))
+        ax_wave.set_ylim(-4, 4)
+        image = ax_spec.imshow(np.zeros((32, 32)), origin="lower", aspect="auto", cmap="magma",
+                               extent=(0, SAMPLES / RATE, 0, RATE / 2), vmin=0, vmax=1)
         ax_spec.set_xlabel("time (s)")
         ax_spec.set_ylabel("frequency (Hz)")
         ax_spec.set_title("its spectrogram (the CNN's input)")
-        probability_bars(ax_bar, probs, list(KINDS))
+        bars = probability_bars(ax_bar, np.full(len(KINDS), 1 / len(KINDS)), list(KINDS))
         ax_bar.tick_params(axis="x", labelrotation=30)
+    fig.parts = SimpleNamespace(model=model, wave=wave, shown=shown, image=image, bars=bars,
+                                ax_wave=ax_wave, ax_bar=ax_bar)
+    update_sound(fig, kind, noise, seed)
     return plots.finish(fig)
 
 
+def update_sound(fig: Figure, kind: str, noise: float, seed: int) -> None:
+    """Show another sound in a ``sound_figure``: its wave, spectrogram, probabilities."""
+    parts = fig.parts
+    x = make_sound(kind, noise, seed)
+    S = spectrogram(x)
+    probs = softmax(train.predict(parts.model, S[None, None]), dim=-1)[0]
+    parts.wave.set_ydata(x[parts.shown])
+    top = max(2.0, 1.1 * float(np.abs(x[parts.shown]).max()))
+    parts.ax_wave.set_ylim(-top, top)
+    parts.ax_wave.set_title(f"the wave: “{kind}”, noise {noise:.2f}")
+    parts.image.set_data(S)
+    update_probability_bars(parts.ax_bar, parts.bars, probs, list(KINDS))
+
+
 def sound_explorer(model: nn.Module):
-    """The widget: which kind of sound, how much noise, which example."""
+    """The widget: which kind of sound, how much noise, which example. The figure is
+    drawn once; a move redraws only the wave (and its scale), the spectrogram, the
+    bars and the titles (``update_sound``)."""
     import ipywidgets as widgets
 
     style = plots.slider_style()
     controls = {"kind": widgets.Dropdown(options=KINDS, value="rising", description="sound",
                                          style=style),
                 "noise": widgets.FloatSlider(value=0.2, min=0.0, max=2.0, step=0.1,
-                                             description="noise", style=style),
+                                             description="noise (std)", style=style),
                 "seed": widgets.IntSlider(value=0, min=0, max=30, description="example",
                                           style=style)}
 
     def draw(kind: str, noise: float, seed: int) -> Figure:
         return sound_figure(model, kind, noise, seed)
 
-    return plots.interactive_figure(draw, controls, height="400px")
+    def moving(fig: Figure) -> list:
+        parts = fig.parts
+        return [parts.wave, parts.ax_wave.yaxis, parts.ax_wave.title, parts.image,
+                *parts.bars, parts.ax_bar.title]
+
+    return live_figure(draw, controls, update_sound, moving, name="sounds.sound_explorer")
