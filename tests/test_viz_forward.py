@@ -50,17 +50,6 @@ def test_activation_figure_shades_saturation_only_where_the_derivative_is_tiny()
     assert not fig.axes[1].collections[0].get_paths()   # ReLU on x > 0 never saturates
 
 
-def test_layer_outputs_step_through_the_model():
-    dlcore.manual_seed(0)
-    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2))
-    x = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
-    steps = forward.layer_outputs(model, x)
-    assert [name for name, _ in steps] == ["input", "(0) Linear(2 -> 3)", "(1) Tanh()",
-                                           "(2) Linear(3 -> 2)"]
-    assert [out.shape for _, out in steps] == [(5, 2), (5, 3), (5, 3), (5, 2)]
-    np.testing.assert_allclose(steps[-1][1], model(x), rtol=1e-6)
-
-
 def test_grid_lines_cover_the_box():
     lines = forward.grid_lines((0, 1, 0, 2), num_lines=3, points_per_line=5)
     assert lines.shape == (6, 5, 2)
@@ -78,7 +67,12 @@ def test_grid_warp_figure_moves_the_data_through_the_chosen_layers():
         data = next(c for c in fig.axes[1].collections if c.get_label() == "data")
         expected = X if layer == 0 else model[:layer](X)
         np.testing.assert_allclose(data.get_offsets(), expected, rtol=1e-5, atol=1e-6)
-        assert len(fig.axes[1].get_lines()) == 10
+        grid = [c for c in fig.axes[1].collections if c.get_label().endswith("lines")]
+        assert [len(c.get_segments()) for c in grid] == [5, 5]
+        segment = grid[0].get_segments()[2]                 # the middle horizontal line
+        start = fig.axes[0].collections[0].get_segments()[2]
+        np.testing.assert_allclose(segment, start if layer == 0 else model[:layer](start),
+                                   rtol=1e-5, atol=1e-6)
     assert "after (1) Tanh()" in forward.grid_warp_figure(model, 2, X, y).axes[1].get_title()
 
 
@@ -91,16 +85,60 @@ def test_grid_warp_figure_rejects_wide_layers_and_bad_steps():
         forward.grid_warp_figure(model, 4, X)
 
 
-def test_explorers_build_with_sliders_and_an_output():
-    import ipywidgets as widgets
+def test_activation_explorer_redraws_the_curves_for_each_control():
+    from dlcore.viz import widgets as vw
 
-    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
-    boxes = (forward.activation_explorer(),
-             forward.grid_warp_explorer(model, np.zeros((3, 2), dtype=np.float32)))
-    for box in boxes:
-        controls = [c for row in box.children[:-1] for c in row.children]
-        assert any(isinstance(c, widgets.FloatSlider | widgets.IntSlider) for c in controls)
-        assert isinstance(box.children[-1], widgets.Output)
+    box = forward.activation_explorer()
+    fig = box.view.fig
+    ax_f, ax_d = fig.axes
+    before = vw.image_array(box).copy()
+    vw.find_control(box, "activation function").value = nn.Tanh
+    assert box.view.fig is fig
+    x, y = fig.parts.f_line.get_data()
+    np.testing.assert_allclose(y, np.tanh(x), rtol=1e-9)
+    assert ax_f.get_title().startswith("tanh:") and (vw.image_array(box) != before).any()
+    vw.find_control(box, "marker at input x").value = 0.0
+    assert "f'(0.00) = 1.000" in ax_d.get_title()
+    np.testing.assert_allclose(fig.parts.guides[0].get_xdata(), [0.0, 0.0])
+    vw.find_control(box, "input range shown").value = (-1.0, 1.0)
+    assert ax_f.get_xlim() == (-1.0, 1.0)
+    assert not fig.parts.legend.get_visible()        # tanh' > 5% of its peak on [-1, 1]
+    vw.find_control(box, "input range shown").value = (-10.0, 10.0)
+    assert fig.parts.legend.get_visible()
+    assert len(ax_d.collections) == 1                # the old shading was replaced
+
+
+def test_grid_warp_explorer_moves_the_points_to_each_step():
+    from dlcore.viz import widgets as vw
+
+    dlcore.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2))
+    X = np.array([[0.0, 0.0], [1.0, -1.0], [-2.0, 0.5]], dtype=np.float32)
+    box = forward.grid_warp_explorer(model, X, np.array([0, 1, 1]), classifier=True)
+    fig = box.view.fig
+    slider = vw.find_control(box, "modules applied")
+    before = vw.image_array(box).copy()
+    for layer in (1, 2, 3):
+        slider.value = layer
+        assert box.view.fig is fig
+        data = next(c for c in fig.axes[1].collections if c.get_label() == "data")
+        np.testing.assert_allclose(data.get_offsets(), model[:layer](X), rtol=1e-5, atol=1e-6)
+        assert fig.parts.legend.get_visible() == (layer == 3)   # the decision line, last only
+    assert fig.axes[1].get_title() == "after (2) Linear(2 -> 2)"
+    assert (vw.image_array(box) != before).any()
+
+
+@pytest.mark.parametrize("control, value", [("activation function", nn.ReLU),
+                                            ("marker at input x", -2.0)])
+def test_activation_explorer_moves_are_fast_in_the_kernel(control, value):
+    import time
+
+    from dlcore.viz import widgets as vw
+
+    box = forward.activation_explorer()
+    t0 = time.process_time()   # CPU time: a loaded machine does not fail it
+    vw.find_control(box, control).value = value
+    assert time.process_time() - t0 < 0.5      # gross-regression guard
 
 
 def test_grid_warp_figure_draws_the_decision_line_after_the_last_module_only():
@@ -111,7 +149,9 @@ def test_grid_warp_figure_draws_the_decision_line_after_the_last_module_only():
     line = next(l for l in last.axes[1].get_lines() if l.get_label().startswith("decision"))
     np.testing.assert_allclose(line.get_xdata(), line.get_ydata())   # score 1 = score 0
     middle = forward.grid_warp_figure(model, 2, X, classifier=True)
-    assert not [l for l in middle.axes[1].get_lines() if l.get_label().startswith("decision")]
+    assert not [l for l in middle.axes[1].get_lines()
+                if l.get_label().startswith("decision") and len(l.get_xdata())]
+    assert not middle.parts.legend.get_visible()
 
 
 def test_activations_overview_plots_the_three_classics_and_their_slopes():
@@ -131,5 +171,8 @@ def test_shapes_figure_labels_every_array_with_its_shape():
     assert [t for t in texts if "(" in t and "," in t and "->" not in t] == [
         "X (5, 3)", "h1 (5, 4)", "h2 (5, 4)", "y_hat (5, 2)"]
     assert "Linear(3 -> 4)" in texts and "ReLU()" in texts
-    boxes = fig.axes[0].patches
+    from matplotlib.patches import Rectangle
+
+    boxes = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    assert len(fig.axes[0].patches) == len(boxes) + 3       # an arrow between neighbours
     assert [round(b.get_width() / boxes[0].get_width() * 3) for b in boxes] == [3, 4, 4, 2]

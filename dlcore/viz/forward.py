@@ -11,10 +11,12 @@ activation (bend, squash) does to the plane.
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 
 from .. import nn
 from . import plots
@@ -28,6 +30,7 @@ ACTIVATIONS = (
     ("GELU", nn.GELU),
 )
 SATURATION = 0.05   # f' below this share of its largest value counts as saturated
+SHADE_COLOR = "#e2e8f0"
 
 
 def activation_and_derivative(activation: nn.Module, x: np.ndarray):
@@ -42,10 +45,38 @@ def activation_and_derivative(activation: nn.Module, x: np.ndarray):
 def activation_figure(activation=nn.Sigmoid, x0: float = 1.0,
                       x_range: tuple[float, float] = (-6.0, 6.0)) -> Figure:
     """Left: f(x). Right: f'(x). A marker at x0 on both; stretches where
-    f' < 5% of its peak (the unit barely learns there) are shaded.
+    |f'| < 5% of its peak (the unit barely learns there) are shaded.
 
-    ``activation``: a module class (or a function returning a module).
+    ``activation``: a module class (or a function returning a module). ``fig.parts``
+    keeps the artists ``update_activation_figure`` changes in place.
     """
+    with plots.style():
+        fig, (ax_f, ax_d) = plots.subplots("wide", ncols=2)
+        markers, guides = [], []
+        for ax in (ax_f, ax_d):
+            ax.axhline(0, color="#cbd5e0", lw=1)
+            ax.axvline(0, color="#cbd5e0", lw=1)
+            guides.append(ax.axvline(x0, color=plots.ACCENT, lw=1, ls="--"))
+            ax.set_xlabel("x (the input z of the unit)")
+        (f_line,) = ax_f.plot([], [], color=plots.CLASS_COLORS[0], lw=2.5)
+        (d_line,) = ax_d.plot([], [], color=plots.CLASS_COLORS[1], lw=2.5)
+        for ax in (ax_f, ax_d):
+            markers.append(ax.plot([], [], "o", color=plots.ACCENT, ms=9)[0])
+        ax_f.set_ylabel("f(x)")
+        ax_d.set_ylabel("f'(x)")
+        shade = Patch(color=SHADE_COLOR, label="saturated: |f'| < 5% of its peak")
+        legend = ax_d.legend(handles=[shade], loc="upper right", framealpha=0.9)
+    fig.parts = SimpleNamespace(f_line=f_line, d_line=d_line, markers=markers,
+                                guides=guides, legend=legend, shading=[])
+    update_activation_figure(fig, activation, x0, x_range)
+    return plots.finish(fig)
+
+
+def update_activation_figure(fig: Figure, activation=nn.Sigmoid, x0: float = 1.0,
+                             x_range: tuple[float, float] = (-6.0, 6.0)) -> None:
+    """Draw another activation, marker or range into an ``activation_figure``."""
+    parts = fig.parts
+    ax_f, ax_d = fig.axes[:2]
     module = activation()
     name = next((label for label, make in ACTIVATIONS if make is activation),
                 type(module).__name__)
@@ -54,30 +85,26 @@ def activation_figure(activation=nn.Sigmoid, x0: float = 1.0,
     x = np.linspace(low, high, 400)
     y, dy = activation_and_derivative(module, x)
     (y0,), (dy0,) = activation_and_derivative(module, np.array([x0]))
-    with plots.style():
-        fig, (ax_f, ax_d) = plots.subplots("wide", ncols=2)
-        peak = max(dy.max(), 1e-12)
-        flat = dy < SATURATION * peak
-        for ax in (ax_f, ax_d):
-            ax.axhline(0, color="#cbd5e0", lw=1)
-            ax.axvline(0, color="#cbd5e0", lw=1)
-            ax.fill_between(x, 0, 1, where=flat, transform=ax.get_xaxis_transform(),
-                            color="#e2e8f0", label="saturated: f' < 5% of its peak")
-            ax.axvline(x0, color=plots.ACCENT, lw=1, ls="--")
-            ax.set_xlim(low, high)
-            ax.set_xlabel("x (the input z of the unit)")
-        ax_f.plot(x, y, color=plots.CLASS_COLORS[0], lw=2.5)
-        ax_f.plot([x0], [y0], "o", color=plots.ACCENT, ms=9)
-        ax_f.set_title(f"{name}:  f({x0:.2f}) = {y0:.3f}")
-        ax_f.set_ylabel("f(x)")
-        ax_d.plot(x, dy, color=plots.CLASS_COLORS[1], lw=2.5)
-        ax_d.plot([x0], [dy0], "o", color=plots.ACCENT, ms=9)
-        ax_d.set_title(f"its derivative:  f'({x0:.2f}) = {dy0:.3f}")
-        ax_d.set_ylabel("f'(x)")
-        ax_d.set_ylim(min(dy.min(), 0) - 0.05 * peak, 1.15 * peak)
-        if flat.any():
-            ax_d.legend(loc="upper right", framealpha=0.9)
-    return plots.finish(fig)
+    peak = max(dy.max(), 1e-12)
+    flat = np.abs(dy) < SATURATION * peak
+    for shading in parts.shading:
+        shading.remove()
+    parts.shading = [ax.fill_between(x, 0, 1, where=flat, transform=ax.get_xaxis_transform(),
+                                     color=SHADE_COLOR, zorder=0.5) for ax in (ax_f, ax_d)]
+    parts.f_line.set_data(x, y)
+    parts.d_line.set_data(x, dy)
+    for marker, value in zip(parts.markers, (y0, dy0), strict=True):
+        marker.set_data([x0], [value])
+    for guide in parts.guides:
+        guide.set_xdata([x0, x0])
+    for ax in (ax_f, ax_d):
+        ax.set_xlim(low, high)
+    span = max(y.max() - y.min(), 1e-12)
+    ax_f.set_ylim(y.min() - 0.06 * span, y.max() + 0.06 * span)
+    ax_f.set_title(f"{name}:  f({x0:.2f}) = {y0:.3f}")
+    ax_d.set_title(f"its derivative:  f'({x0:.2f}) = {dy0:.3f}")
+    ax_d.set_ylim(min(dy.min(), 0) - 0.05 * peak, 1.15 * peak)
+    parts.legend.set_visible(bool(flat.any()))
 
 
 def activation_explorer():
@@ -94,7 +121,9 @@ def activation_explorer():
                                             description="input range shown",
                                             style=plots.slider_style()),
     }
-    return plots.interactive_figure(activation_figure, controls, height="400px")
+    return plots.interactive_figure(activation_figure, controls,
+                                    update=update_activation_figure, continuous=True,
+                                    name="forward.activation_explorer")
 
 
 def activations_overview(x_range: tuple[float, float] = (-5.0, 5.0)) -> Figure:
@@ -129,11 +158,11 @@ def shapes_figure(model: nn.Sequential, batch_size: int = 4) -> Figure:
     """
     first = next(m for m in model if hasattr(m, "in_features"))
     x = np.zeros((batch_size, first.in_features), dtype=np.float32)
-    steps = layer_outputs(model, x)
+    steps = plots.layer_outputs(model, x)
     widest = max(out.shape[1] for _, out in steps)
     with plots.style():
         fig, ax = plots.subplots("wide")
-        fig.set_size_inches(10.0, 2.6)
+        fig.set_size_inches(10.0, 2.2)   # one row of flat boxes: "wide" would leave a band
         left = 0.0
         gap = 2.2
         unit = min(0.3, 3.0 / widest)
@@ -154,8 +183,8 @@ def shapes_figure(model: nn.Sequential, batch_size: int = 4) -> Figure:
             ax.text(left + width / 2, -height / 2 - 0.15, f"{role} {out.shape}",
                     ha="center", va="top", fontsize=10)
             if k:
-                ax.annotate("", (left - 0.1, 0), (left - gap + 0.1, 0),
-                            arrowprops={"arrowstyle": "->", "lw": 1.2, "color": "#4a5568"})
+                plots.arrow(ax, (left - gap + 0.1, 0), (left - 0.1, 0), color="#4a5568",
+                            lw=1.2, head="->", size=10)
                 ax.text(left - gap / 2, 0.12, name.split(" ", 1)[1], ha="center", va="bottom",
                         fontsize=9, rotation=0)
             left += width + gap
@@ -166,16 +195,6 @@ def shapes_figure(model: nn.Sequential, batch_size: int = 4) -> Figure:
         ax.set_title(f"a batch of N = {batch_size} rows through the network: "
                      "box height = N, width = features")
     return plots.finish(fig)
-
-
-def layer_outputs(model: nn.Sequential, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    """``[("input", x), ("(0) Linear(2 -> 2)", h0), ...]``: x after each module
-    in turn, exactly what ``model(x)`` computes step by step."""
-    outputs = [("input", np.asarray(x))]
-    for i, module in enumerate(model):
-        x = module(x)
-        outputs.append((f"({i}) {module._short()}", x))
-    return outputs
 
 
 def grid_lines(limits: tuple[float, float, float, float], num_lines: int = 13,
@@ -192,6 +211,14 @@ def grid_lines(limits: tuple[float, float, float, float], num_lines: int = 13,
     return np.array(lines, dtype=np.float32)
 
 
+def _limits_of(*arrays: np.ndarray, margin: float = 0.06) -> tuple[float, ...]:
+    """(x0, x1, y0, y1) around all the points of the arrays (..., 2), with a margin."""
+    pts = np.concatenate([np.asarray(a).reshape(-1, 2) for a in arrays])
+    low, high = pts.min(axis=0), pts.max(axis=0)
+    pad = margin * np.maximum(high - low, 1e-3)
+    return (low[0] - pad[0], high[0] + pad[0], low[1] - pad[1], high[1] + pad[1])
+
+
 def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
                      y: np.ndarray | None = None, num_lines: int = 13,
                      classifier: bool = False) -> Figure:
@@ -204,7 +231,10 @@ def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
     is drawn, labelled 'decision line': the network decides by a straight line
     in the space its last layer made.
 
-    The warped points are the collection with label 'data' in ``fig.axes[1]``.
+    The warped points are the collection with label 'data' in ``fig.axes[1]``, the
+    grid its two ``LineCollection``s (labels 'horizontal lines', 'vertical lines').
+    Every module's output is computed once (``fig.parts.steps``), so
+    ``update_grid_warp_figure`` only moves the drawn points to another step.
     """
     if not 0 <= layer <= len(model):
         raise ValueError(f"layer must be between 0 and {len(model)}, got {layer}")
@@ -213,43 +243,79 @@ def grid_warp_figure(model: nn.Sequential, layer: int, X: np.ndarray,
               X[:, 1].max() + 0.3)
     lines = grid_lines(limits, num_lines)
     flat = lines.reshape(-1, 2)
-    batch = np.concatenate([flat, X])
-    name, out = layer_outputs(model, batch)[layer]
-    if out.ndim != 2 or out.shape[1] != 2:
-        raise ValueError(f"grid_warp_figure draws 2-D outputs; {name} gives {out.shape}")
-    warped_lines = out[:len(flat)].reshape(lines.shape)
-    warped_X = out[len(flat):]
+    steps = plots.layer_outputs(model, np.concatenate([flat, X]))
+    for name, out in steps:
+        if out.ndim != 2 or out.shape[1] != 2:
+            raise ValueError(f"grid_warp_figure draws 2-D outputs; {name} gives {out.shape}")
+    colors = ("#4a5568" if y is None else
+              [plots.CLASS_COLORS[int(c)] for c in np.asarray(y).ravel()])
     with plots.style():
         fig, axes = plots.subplots("wide", ncols=2)
-        for ax, grid, pts, title in ((axes[0], lines, X, "input space"),
-                                     (axes[1], warped_lines, warped_X,
-                                      "input space" if layer == 0 else f"after {name}")):
-            for k, line in enumerate(grid):        # horizontal lines teal, vertical purple
-                ax.plot(line[:, 0], line[:, 1], lw=0.9, alpha=0.55,
-                        color=plots.CLASS_COLORS[6] if k < num_lines else plots.CLASS_COLORS[4])
-            colors = ("#4a5568" if y is None else
-                      [plots.CLASS_COLORS[int(c)] for c in np.asarray(y).ravel()])
-            ax.scatter(pts[:, 0], pts[:, 1], s=16, c=colors, edgecolor="white", linewidth=0.5,
-                       zorder=3, label="data")
-            ax.set_title(title)
-            if classifier and layer == len(model) and ax is axes[1]:
-                ends = np.array([min(pts.min(), warped_lines.min()),
-                                 max(pts.max(), warped_lines.max())])
-                ax.plot(ends, ends, color="black", lw=2, ls="--",
-                        label="decision line: score 1 = score 0")
-                ax.legend(loc="lower right", framealpha=0.9)
-            ax.set_xlabel("unit 1" if ax is axes[1] and layer else "$x_1$")
-            ax.set_ylabel("unit 2" if ax is axes[1] and layer else "$x_2$")
-        fig.suptitle(f"step {layer} of {len(model)}: " + (
-            "the input, before any module" if layer == 0 else
-            f"the grid and the data after {layer} module{'s' if layer != 1 else ''}"),
-            fontsize=12)
+        grids, points = [], []
+        for ax in axes:
+            pair = []
+            for part, (label, color) in enumerate((("horizontal lines", plots.CLASS_COLORS[6]),
+                                                   ("vertical lines", plots.CLASS_COLORS[4]))):
+                segments = lines[part * num_lines:(part + 1) * num_lines]
+                pair.append(ax.add_collection(LineCollection(segments, colors=color, lw=0.9,
+                                                             alpha=0.55, label=label)))
+            grids.append(pair)
+            points.append(ax.scatter(X[:, 0], X[:, 1], s=16, c=colors, edgecolor="white",
+                                     linewidth=0.5, zorder=3, label="data"))
+        axes[0].set_title("input space")
+        axes[0].set_xlabel("$x_1$")
+        axes[0].set_ylabel("$x_2$")
+        x0, x1, y0, y1 = _limits_of(lines, X)
+        axes[0].set_xlim(x0, x1)
+        axes[0].set_ylim(y0, y1)
+        (decision,) = axes[1].plot([], [], color="black", lw=2, ls="--",
+                                   label="decision line: score 1 = score 0")
+        legend = axes[1].legend(handles=[decision], loc="lower right", framealpha=0.9)
+        suptitle = fig.suptitle("", fontsize=12)
+    fig.parts = SimpleNamespace(steps=steps, num_points=len(flat), shape=lines.shape,
+                                num_lines=num_lines, grid=grids[1], points=points[1],
+                                decision=decision, legend=legend, suptitle=suptitle,
+                                classifier=classifier, num_modules=len(model))
+    update_grid_warp_figure(fig, layer)
     return plots.finish(fig)
+
+
+def update_grid_warp_figure(fig: Figure, layer: int) -> None:
+    """Show step ``layer`` (0 = the input) on the right of a ``grid_warp_figure``."""
+    parts = fig.parts
+    if not 0 <= layer <= parts.num_modules:
+        raise ValueError(f"layer must be between 0 and {parts.num_modules}, got {layer}")
+    ax = fig.axes[1]
+    name, out = parts.steps[layer]
+    warped_lines = out[:parts.num_points].reshape(parts.shape)
+    warped_X = out[parts.num_points:]
+    n = parts.num_lines
+    parts.grid[0].set_segments(warped_lines[:n])
+    parts.grid[1].set_segments(warped_lines[n:])
+    parts.points.set_offsets(warped_X)
+    x0, x1, y0, y1 = _limits_of(warped_lines, warped_X)
+    last = parts.classifier and layer == parts.num_modules
+    if last:
+        ends = np.array([min(warped_X.min(), warped_lines.min()),
+                         max(warped_X.max(), warped_lines.max())])
+        parts.decision.set_data(ends, ends)
+    else:
+        parts.decision.set_data([], [])
+    parts.legend.set_visible(last)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_title("input space" if layer == 0 else f"after {name}")
+    ax.set_xlabel("unit 1" if layer else "$x_1$")
+    ax.set_ylabel("unit 2" if layer else "$x_2$")
+    parts.suptitle.set_text(f"step {layer} of {parts.num_modules}: " + (
+        "the input, before any module" if layer == 0 else
+        f"the grid and the data after {layer} module{'s' if layer != 1 else ''}"))
 
 
 def grid_warp_explorer(model: nn.Sequential, X: np.ndarray, y: np.ndarray | None = None,
                        classifier: bool = False):
-    """A slider over the modules of ``model``: how far the grid has been pushed."""
+    """A slider over the modules of ``model``: how far the grid has been pushed (every
+    module's output is computed once, when the widget is made)."""
     import ipywidgets as widgets
 
     controls = {"layer": widgets.IntSlider(value=0, min=0, max=len(model),
@@ -259,4 +325,5 @@ def grid_warp_explorer(model: nn.Sequential, X: np.ndarray, y: np.ndarray | None
     def draw(layer):
         return grid_warp_figure(model, layer, X, y, classifier=classifier)
 
-    return plots.interactive_figure(draw, controls, height="420px")
+    return plots.interactive_figure(draw, controls, update=update_grid_warp_figure,
+                                    continuous=True, name="forward.grid_warp_explorer")
