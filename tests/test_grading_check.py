@@ -288,3 +288,47 @@ def test_in_a_real_kernel_the_cell_is_read_even_for_a_class_or_a_library_functio
     assert errors[1].startswith("`sigmoid` uses SciPy's `expit`")
     assert errors[2].startswith("`MyLinear` uses `nn.Linear`")
     assert errors[3] is None
+
+
+def _imports_after(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter; what it printed (JSON) and the spec modules,
+    check module and registry it had imported by then."""
+    import os
+    import subprocess
+    import sys
+
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    probe = (code + "\nimport json, sys\nprint(json.dumps(sorted(m for m in sys.modules if "
+             "m.startswith('dlcore.grading.specs.ex') or m == 'dlcore.grading.check')))\n")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def test_a_notebook_and_a_grading_worker_import_only_what_they_use():
+    # The notebook's import line: the check, no exercise's specs yet.
+    assert _imports_after("from dlcore.grading import check, hint, needs") == \
+        ["dlcore.grading.check"]
+    # The sandboxed worker, started once per submission: one exercise's specs, no check.
+    assert _imports_after("import dlcore.grading.autograder.worker\n"
+                          "from dlcore.grading import registry\n"
+                          "registry.specs_for('06_training')") == \
+        ["dlcore.grading.specs.ex06_training"]
+    # A check by grade_id needs every spec (to find it, and no id used twice).
+    every = _imports_after("from dlcore.grading import get_spec\nget_spec('neuron_forward')")
+    assert len(every) == 14 and all(m.startswith("dlcore.grading.specs.ex") for m in every)
+
+
+@pytest.mark.parametrize("first", ["from dlcore.grading.check import run_check",
+                                   "import dlcore.grading.check", "import dlcore.grading",
+                                   "from dlcore.grading import hint"])
+def test_check_is_the_function_whichever_import_comes_first(first):
+    code = (f"{first}\nimport dlcore.grading\nfrom dlcore.grading import check\n"
+            "import json\nprint(json.dumps([callable(check), check.__name__, "
+            "dlcore.grading.check is check, type(check).__name__]))\n")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert json.loads(out) == [True, "check", True, "function"]
