@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from dlcore.data.clips import make_clips  # noqa: E402
-from dlcore.viz import fraud, games, video  # noqa: E402
+from dlcore.viz import fraud, games, video, widgets  # noqa: E402
 
 
 def test_clips_figure_has_a_frame_per_cell_and_marks_mistakes():
@@ -38,4 +38,28 @@ def test_match_figure_and_precision_recall():
     precision, recall = fraud.precision_recall_at(p, y, np.array([0.05, 0.5, 0.95]))
     assert np.allclose(precision[:2], [0.5, 0.5]) and np.isnan(precision[2])   # none flagged
     assert np.allclose(recall, [1.0, 0.5, 0.0])
-    assert len(fraud.threshold_curves(p, y, chosen=0.5).axes) == 2
+    fig = fraud.threshold_curves(p, y, chosen=0.5)
+    assert len(fig.axes) == 2
+    assert fig.axes[1].get_title() == "threshold 0.500: 2 flagged, recall 50%, precision 50%"
+
+
+def test_fraud_threshold_explorer_moves_the_line_and_says_what_it_flags():
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.02).astype(int)
+    p = np.clip(rng.beta(1, 20, 2000) + 0.2 * y * rng.random(2000), 0, 1)
+    box = fraud.threshold_explorer(p, y, start=0.05)
+    fig = box.view.fig
+    before = widgets.image_array(box).copy()
+    widgets.TIMINGS.clear()
+    slider = widgets.find_control(box, "threshold")
+    slider.value = 0.2
+    threshold = slider.value
+    flagged = p >= threshold
+    caught = int(np.sum(flagged & (y == 1)))
+    assert all(list(line.get_xdata()) == [threshold] * 2 for line in fig.parts.lines)
+    assert fig.axes[1].get_title() == (
+        f"threshold {threshold:.3f}: {flagged.sum()} flagged, recall "
+        f"{caught / y.sum():.0%}, precision {caught / flagged.sum():.0%}")
+    assert (widgets.image_array(box) != before).any()
+    worst = max(t["compute_ms"] + t["draw_ms"] + t["encode_ms"] for t in widgets.TIMINGS)
+    assert len(widgets.TIMINGS) == 1 and worst < 500       # a gross-regression guard

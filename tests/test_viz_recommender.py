@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 
 from dlcore.gradcheck import numerical_gradient, rel_error  # noqa: E402
 from dlcore.viz import recommender as rec  # noqa: E402
+from dlcore.viz import widgets  # noqa: E402
 
 
 def test_ratings_are_in_range_and_split():
@@ -53,3 +54,30 @@ def test_training_beats_the_mean_and_finds_the_genres():
     fig = rec.item_map_figure(model, r, item=0, k=4)
     assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == [r.item_name(j)
                                                                       for j in ids]
+
+
+def test_item_explorer_moves_the_film_and_the_neighbours():
+    r = rec.make_ratings()
+    model, _ = rec.train_recommender(r, epochs=10)
+    box = rec.item_explorer(model, r)
+    fig = box.view.fig
+    before = widgets.image_array(box).copy()
+    widgets.TIMINGS.clear()
+    widgets.find_control(box, "film").value = 7
+    ids, sims = rec.nearest_items(model, 7, 5)
+    names = [t.get_text() for t in fig.parts.ax_bar.get_yticklabels()]
+    assert names == [r.item_name(j) for j in ids]
+    assert fig.parts.ax_bar.get_title() == f"most like {r.item_name(7)}"
+    np.testing.assert_allclose(fig.parts.chosen.get_offsets()[0], model.items.weight.data[7])
+    assert (widgets.image_array(box) != before).any()
+    widgets.find_control(box, "neighbours shown").value = 12
+    shown = [b for b in fig.parts.bars if b.get_visible()]
+    ids, sims = rec.nearest_items(model, 7, 12)
+    np.testing.assert_allclose([b.get_width() for b in shown], sims, rtol=1e-6)
+    assert len(fig.parts.links.get_segments()) == 12
+    assert fig.parts.ax_bar.get_ylim() == (11.5, -0.5)
+    assert box.view.fig is fig
+    worst = max(t["compute_ms"] + t["draw_ms"] + t["encode_ms"] for t in widgets.TIMINGS)
+    assert len(widgets.TIMINGS) == 2 and worst < 500       # a gross-regression guard
+    with pytest.raises(ValueError, match="k must be"):
+        rec.item_map_figure(model, r, 0, k=rec.MAX_NEIGHBOURS + 1)

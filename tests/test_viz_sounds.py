@@ -8,7 +8,9 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from dlcore.viz import sounds  # noqa: E402
+from dlcore import train  # noqa: E402
+from dlcore.nn.functional import softmax  # noqa: E402
+from dlcore.viz import sounds, widgets  # noqa: E402
 
 
 def _pitch_track(kind: str) -> np.ndarray:
@@ -34,8 +36,13 @@ def test_make_sounds_is_balanced_and_repeatable():
     np.testing.assert_array_equal(X, sounds.make_sounds(40, seed=1)[0])
 
 
-def test_cnn_hears_the_kinds_and_the_figure_shows_it():
-    model, scores = sounds.train_sound_cnn(n=400, epochs=8)
+@pytest.fixture(scope="module")
+def trained():
+    return sounds.train_sound_cnn(n=400, epochs=8)
+
+
+def test_cnn_hears_the_kinds_and_the_figure_shows_it(trained):
+    model, scores = trained
     assert scores["test_accuracy"] > 0.8
     fig = sounds.sound_figure(model, "falling", noise=0.1, seed=4)
     ax_wave, ax_spec, ax_bar = fig.axes
@@ -54,3 +61,24 @@ def test_spectrogram_grid_draws_each_with_time_and_frequency_axes():
     assert panels[0].get_ylim()[1] == sounds.RATE / 2
     with pytest.raises(ValueError, match="titles"):
         sounds.spectrogram_grid(S, ["only one"])
+
+
+def test_sound_explorer_shows_the_chosen_sound(trained):
+    model, _ = trained
+    box = sounds.sound_explorer(model)
+    fig = box.view.fig
+    before = widgets.image_array(box).copy()
+    widgets.TIMINGS.clear()
+    widgets.find_control(box, "sound").value = "beeping"
+    widgets.find_control(box, "noise").value = 1.5
+    widgets.find_control(box, "example").value = 4
+    x = sounds.make_sound("beeping", 1.5, 4)
+    np.testing.assert_array_equal(fig.parts.image.get_array(), sounds.spectrogram(x))
+    np.testing.assert_array_equal(fig.parts.wave.get_ydata(), x[fig.parts.shown])
+    assert fig.parts.ax_wave.get_ylim()[1] >= np.abs(x[fig.parts.shown]).max()
+    assert fig.parts.ax_wave.get_title() == "the wave: “beeping”, noise 1.50"
+    probs = softmax(train.predict(model, sounds.spectrogram(x)[None, None]), dim=-1)[0]
+    np.testing.assert_allclose([b.get_height() for b in fig.parts.bars], probs, rtol=1e-5)
+    assert (widgets.image_array(box) != before).any()
+    worst = max(t["compute_ms"] + t["draw_ms"] + t["encode_ms"] for t in widgets.TIMINGS)
+    assert len(widgets.TIMINGS) == 3 and worst < 500       # a gross-regression guard
