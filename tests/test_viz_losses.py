@@ -49,12 +49,60 @@ def test_softmax_figure_highlights_the_target_and_survives_huge_logits():
         losses.softmax_figure([1.0, 2.0], target=2)
 
 
-def test_explorers_build_with_one_slider_per_logit():
+def test_softmax_explorer_moves_bars_and_loss_with_each_logit_and_the_target():
     import ipywidgets as widgets
 
+    from dlcore.viz import widgets as vw
+
     box = losses.softmax_explorer(num_classes=4)
-    controls = [c for row in box.children[:-1] for c in row.children]
-    assert sum(isinstance(c, widgets.FloatSlider) for c in controls) == 4
-    assert isinstance(box.children[-1], widgets.Output)
-    box = losses.mse_explorer(np.zeros(3), np.zeros(3))
-    assert isinstance(box.children[-1], widgets.Output)
+    fig = box.view.fig
+    sliders = [vw.find_control(box, f"logit z{c}") for c in range(4)]
+    assert all(isinstance(s, widgets.FloatSlider) and s.continuous_update for s in sliders)
+    before = vw.image_array(box).copy()
+    for s, v in zip(sliders, [1.0, 3.0, 0.0, -1.0], strict=True):
+        s.value = v
+    vw.find_control(box, "true class").value = 1
+    assert box.view.fig is fig
+    e = np.exp([1.0, 3.0, 0.0, -1.0])
+    np.testing.assert_allclose([b.get_height() for b in fig.axes[1].patches], e / e.sum(),
+                               rtol=1e-6)
+    loss = -np.log(e[1] / e.sum())
+    assert f"{loss:.3f}" in fig.axes[2].get_title()
+    colours = [b.get_facecolor() for b in fig.axes[1].patches]
+    assert colours[1] != colours[0] == colours[2] == colours[3]
+    assert (vw.image_array(box) != before).any()
+
+
+def test_mse_explorer_moves_the_line_the_squares_and_the_curve():
+    from dlcore.viz import widgets as vw
+
+    x = np.array([0.0, 1.0, 2.0])
+    y = np.array([1.0, 1.0, 4.0])
+    box = losses.mse_explorer(x, y)
+    fig = box.view.fig
+    ax, ax_loss = fig.axes
+    before = vw.image_array(box).copy()
+    vw.find_control(box, "slope w").value = 1.0
+    vw.find_control(box, "intercept b").value = 1.0     # errors 0, 1, -1: MSE 2/3
+    assert box.view.fig is fig
+    assert "0.667" in ax.get_title()
+    np.testing.assert_allclose(sorted(abs(p.get_height()) for p in ax.patches), [0, 1, 1])
+    slopes, curve = fig.parts.curve.get_data()
+    assert slopes[np.argmin(curve)] == pytest.approx(1.2, abs=0.06)   # least squares, b = 1
+    assert "fixed at 1.00" in ax_loss.get_xlabel()
+    assert (vw.image_array(box) != before).any()
+
+
+@pytest.mark.parametrize("make, control, value", [
+    (lambda: losses.softmax_explorer(3), "logit z0", -2.0),
+    (lambda: losses.mse_explorer(np.arange(10.0), np.arange(10.0)), "intercept b", 1.5),
+])
+def test_each_move_is_fast_in_the_kernel(make, control, value):
+    import time
+
+    from dlcore.viz import widgets as vw
+
+    box = make()
+    t0 = time.process_time()   # CPU time: a loaded machine does not fail it
+    vw.find_control(box, control).value = value
+    assert time.process_time() - t0 < 0.5      # gross-regression guard
