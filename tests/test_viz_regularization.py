@@ -7,6 +7,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import time  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -15,6 +17,7 @@ import dlcore  # noqa: E402
 from dlcore import nn  # noqa: E402
 from dlcore.data import load_digits, standardize  # noqa: E402
 from dlcore.viz import regularization as reg  # noqa: E402
+from dlcore.viz import widgets  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -69,15 +72,87 @@ def test_thinned_network_drops_about_p_of_the_hidden_units(p):
 def test_dropout_figure_shows_the_runs_and_asks_for_training(dropout_runs):
     fig = reg.dropout_figure(dropout_runs, p=0.5)
     _, ax_loss, ax_p = fig.axes
-    labels = [line.get_label() for line in ax_loss.lines]
-    assert labels == ["p = 0 train", "p = 0 validation", "p = 0.5 train", "p = 0.5 validation"]
+    reference, current = fig.parts.ref, fig.parts.lines
+    np.testing.assert_allclose(reference[0].get_ydata(), dropout_runs[0.0]["loss"])
+    np.testing.assert_allclose(current[1].get_ydata(), dropout_runs[0.5]["val_loss"])
+    assert [t.get_text() for t in fig.parts.legend.get_texts()] == [
+        "p = 0 train", "p = 0 validation", "p = 0.5 train", "p = 0.5 validation"]
     np.testing.assert_allclose(ax_p.lines[0].get_ydata(),
                                [dropout_runs[0.0]["val_loss"][-1],
                                 dropout_runs[0.5]["val_loss"][-1]])
+    assert "epoch 100" in ax_loss.get_title()
     fig = reg.dropout_figure(dropout_runs, p=0.3)
     assert "press ▶ Train" in fig.axes[1].get_title()
-    assert [line.get_label() for line in fig.axes[1].lines] == ["p = 0 train",
-                                                                "p = 0 validation"]
+    assert len(fig.parts.lines[0].get_xdata()) == 0              # nothing trained for 0.3
+    assert len(fig.parts.ref[0].get_xdata()) == 100              # the run without dropout
+
+
+def test_dropout_run_is_train_dropout_one_epoch_at_a_time(few):
+    X, y, X_val, y_val = few
+    whole = reg.train_dropout(0.5, X, y, X_val, y_val, epochs=5, seed=1)
+    run = reg.DropoutRun(0.5, X, y, X_val, y_val, epochs=5, seed=1)
+    steps = 0
+    while run.step():
+        steps += 1
+        dlcore.rng.generator().random(1000)      # other draws between epochs change nothing
+    assert steps == 4 and run.finished and not run.step()
+    assert run.history["val_loss"] == whole["val_loss"]
+    assert run.history["loss"] == whole["loss"]
+
+
+def _cpu_ms(fn):
+    """The kernel's CPU time for one call, in ms: a gross-regression guard that a
+    loaded machine does not make flaky (wall time would)."""
+    t0 = time.process_time()
+    fn()
+    return 1e3 * (time.process_time() - t0)
+
+
+def test_dropout_widget_trains_live_and_keeps_every_run(few, dropout_runs):
+    X, y, X_val, y_val = few
+    box = reg.dropout_explorer(X, y, X_val, y_val, runs={0.0: dropout_runs[0.0]}, epochs=6)
+    slider = widgets.find_control(box, "dropout p")
+    player = box.player
+    before = widgets.image_array(box).copy()
+    assert _cpu_ms(lambda: setattr(slider, "value", 0.3)) < 500
+    after = widgets.image_array(box)
+    assert before.shape == after.shape and (before != after).any()
+    assert "not trained yet" in box.fig.axes[1].get_title()
+    assert "press" in player.status.value
+
+    widgets.find_control(box, "Step").click()                   # one epoch
+    train_line, val_line = box.fig.parts.lines
+    assert len(train_line.get_xdata()) == 1 and "epoch 1/6" in player.status.value
+    player.play(max_steps=2)
+    assert len(val_line.get_ydata()) == 3 and "epoch 3" in box.fig.axes[1].get_title()
+    assert not player.done and 0.3 not in box.runs
+    player.play()                                                # to the end
+    assert player.done and "done" in player.status.value
+    expected = reg.train_dropout(0.3, X, y, X_val, y_val, epochs=6)
+    assert box.runs[0.3]["val_loss"] == expected["val_loss"]
+    np.testing.assert_allclose(val_line.get_ydata(), expected["val_loss"])
+    np.testing.assert_allclose(box.fig.parts.finals.get_xdata(), [0.0, 0.3])   # joined the plot
+
+    widgets.find_control(box, "Reset").click()                  # this p again, from epoch 0
+    assert len(train_line.get_xdata()) == 0 and not player.done
+    slider.value = 0.0                                           # a finished run: shown at once
+    assert player.done and len(train_line.get_xdata()) == 100
+    assert widgets.find_control(box, "Train").disabled
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
+def test_network_sketch_redraws_in_place(p):
+    fig, ax = plt.subplots()
+    sketch = reg.NetworkSketch(ax)
+    n_artists = len(ax.get_children())
+    dropped = sketch.show(p, seed=3)
+    fig2, ax2 = plt.subplots()
+    assert dropped == reg.thinned_network(ax2, p, seed=3)        # the same draw
+    assert len(ax.get_children()) == n_artists                   # recoloured, nothing added
+    hidden = np.concatenate([c.get_sizes() for c in sketch.crosses[1:-1]])
+    assert (hidden > 0).sum() == dropped
+    plt.close(fig)
+    plt.close(fig2)
 
 
 def test_deep_mlp_layout():
@@ -102,6 +177,16 @@ def test_batch_norm_keeps_unit_spread_where_plain_values_shrink():
     with pytest.raises(ValueError, match="between 1 and 6"):
         reg.activation_figure(plain, with_bn, layer=7)
 
+    box = reg.activation_explorer(plain, with_bn)
+    slider = widgets.find_control(box, "layer")
+    before = widgets.image_array(box).copy()
+    assert _cpu_ms(lambda: setattr(slider, "value", 5)) < 500
+    assert (widgets.image_array(box) != before).any()
+    fig = box.view.fig
+    assert "layer 5" in fig.axes[0].get_title() and f"{stds[4]:.3f}" in fig.axes[0].get_title()
+    counts, _ = np.histogram(np.clip(plain[4].ravel(), -3, 3), np.linspace(-3, 3, 61))
+    np.testing.assert_array_equal(fig.parts.hists[reg.PLAIN].get_data().values, counts)
+
 
 @pytest.fixture(scope="module")
 def sweep():
@@ -123,8 +208,23 @@ def test_batchnorm_figure_marks_the_divergence(sweep):
     fig = reg.batchnorm_figure(sweep, lr=0.3)
     ax, ax_lr = fig.axes
     assert ax.get_title() == "learning rate 0.3"
-    assert any("diverged at step" in line.get_label() for line in ax.lines)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("diverged at step" in text for text in legend)
     assert ax_lr.patches            # the highlighted learning rate
+    reg.update_batchnorm_figure(fig, sweep, lr=0.01)
+    assert ax.get_title() == "learning rate 0.01"
+    assert not any("diverged" in t.get_text() for t in ax.get_legend().get_texts())
+    np.testing.assert_allclose(fig.parts.curves[reg.PLAIN].get_ydata(), sweep[reg.PLAIN][0])
+
+
+def test_batchnorm_widget_moves_to_the_learning_rate_fast(sweep):
+    box = reg.batchnorm_explorer(sweep)
+    slider = widgets.find_control(box, "learning rate")
+    before = widgets.image_array(box).copy()
+    new = 0.3 if slider.value != 0.3 else 0.01
+    assert _cpu_ms(lambda: setattr(slider, "value", new)) < 500
+    assert (widgets.image_array(box) != before).any()
+    assert box.view.fig.axes[0].get_title() == f"learning rate {new:g}"
 
 
 def test_train_steps_records_every_step_and_repeats():
@@ -138,15 +238,23 @@ def test_train_steps_records_every_step_and_repeats():
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+def controls_of(widget) -> list:
+    """Every slider, dropdown and button inside a widget box, depth first."""
+    import ipywidgets
+    kinds = (ipywidgets.widgets.widget_int._Int, ipywidgets.widgets.widget_float._Float,
+             ipywidgets.SelectionSlider, ipywidgets.Dropdown, ipywidgets.Button)
+    if isinstance(widget, ipywidgets.Box):
+        return [c for child in widget.children for c in controls_of(child)]
+    return [widget] if isinstance(widget, kinds) else []
+
+
 def test_every_widget_control_says_what_it_does(few):
-    pytest.importorskip("ipywidgets")
-    from test_viz_recurrent import controls_of
     X, y, X_val, y_val = few
     sweep = reg.batchnorm_lr_sweep(X[:64], y[:64], lrs=(0.1, 1.0), steps=2)
     layers = [np.array([-1.0, 1.0, 2.0]), np.array([-2.0, 0.5, 1.0])]
-    for box in (reg.dropout_explorer(X, y, X_val, y_val, runs={}),
-                reg.batchnorm_explorer(sweep), reg.activation_explorer(layers, layers)):
-        controls = controls_of(box)
-        assert controls
-        for control in controls:
+    boxes = (reg.dropout_explorer(X, y, X_val, y_val, runs={}),
+             reg.batchnorm_explorer(sweep), reg.activation_explorer(layers, layers))
+    assert [len(controls_of(box)) for box in boxes] == [4, 1, 1]   # slider + 3 buttons
+    for box in boxes:
+        for control in controls_of(box):
             assert control.description and len(control.tooltip or "") > 20, control

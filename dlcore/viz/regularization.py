@@ -9,19 +9,23 @@
     plain = reg.pre_activations(reg.deep_mlp(8), X)        # what each layer hands its ReLU
     reg.activation_figure(plain, with_bn, layer=4)
 
-Widgets: ``dropout_explorer`` (a slider for p and a Train button),
+Widgets: ``dropout_explorer`` (a slider for p and a player that trains live, epoch
+by epoch: ``DropoutRun`` is ``train_dropout`` one epoch at a time),
 ``batchnorm_explorer`` (a slider over the learning rates of a sweep) and
 ``activation_explorer`` (a slider over the layers).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from types import SimpleNamespace
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from .. import data, nn, optim, train
+from .. import data, nn, optim, rng, train
 from ..rng import manual_seed
 from . import plots
 from .transfer import per_class
@@ -29,6 +33,9 @@ from .transfer import per_class
 PLAIN, BATCH_NORM = "without batch norm", "with batch norm"
 STYLES = {PLAIN: ("o", "-"), BATCH_NORM: ("s", "--")}     # marker and line of each network
 _GREY = "#718096"
+_EDGE = "#a0aec0"
+_TOP = 5.0                            # the loss axis of the batch-norm runs
+_BINS = np.linspace(-3, 3, 61)        # the histograms of values entering a ReLU
 SKETCH_WIDTHS = (6, 9, 9, 4)          # the network the dropout pictures draw
 SKETCH_HIDDEN = sum(SKETCH_WIDTHS[1:-1])
 
@@ -70,124 +77,277 @@ def train_dropout(p: float, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
                      loader, epochs=epochs, val_loader=(X_val, y_val), progress=False)
 
 
+class NetworkSketch:
+    """A small network drawn once, units and the lines between them; ``show(p, seed)``
+    then thins it as one training step with dropout ``p`` sees it (each hidden unit
+    dropped with probability ``p``: white, crossed out, its lines gone) by recolouring
+    the artists already drawn, and returns how many hidden units were dropped."""
+
+    def __init__(self, ax, widths: Sequence[int] = SKETCH_WIDTHS):
+        self.ax, self.widths = ax, tuple(widths)
+        last = len(widths) - 1
+        self.positions = [np.linspace(w - 1, 0, w) - (w - 1) / 2 for w in widths]
+        segments, self.pairs = [], []
+        for i in range(last):
+            for a, ya in enumerate(self.positions[i]):
+                for b, yb in enumerate(self.positions[i + 1]):
+                    segments.append([(i, ya), (i + 1, yb)])
+                    self.pairs.append((i, a, b))
+        self.lines = LineCollection(segments, colors=_EDGE, linewidths=0.6, zorder=1)
+        ax.add_collection(self.lines)
+        self.colors = [plots.CLASS_COLORS[0] if i == 0 else plots.CLASS_COLORS[1] if i == last
+                       else plots.CLASS_COLORS[2] for i in range(len(widths))]
+        self.units = [ax.scatter(np.full(len(ys), i), ys, s=150, color=self.colors[i],
+                                 edgecolor="white", zorder=3)
+                      for i, ys in enumerate(self.positions)]
+        self.crosses = [ax.scatter(np.full(len(ys), i), ys, s=0.0, marker="x", color=_EDGE,
+                                   zorder=4) for i, ys in enumerate(self.positions)]
+        tallest = max(widths)
+        names = ["input", "hidden\n1", "hidden\n2", "output"]
+        for i in range(len(widths)):
+            ax.text(i, -tallest / 2 - 0.6, names[i] if i < len(names) else "", ha="center",
+                    va="top", fontsize=9)
+        ax.set_xlim(-0.5, last + 0.5)
+        ax.set_ylim(-tallest / 2 - 1.6, tallest / 2 + 0.3)
+        ax.axis("off")
+
+    def show(self, p: float, seed: int = 0) -> int:
+        g = np.random.default_rng(seed)
+        last = len(self.widths) - 1
+        kept = [np.ones(w, bool) if i in (0, last) else g.random(w) >= p
+                for i, w in enumerate(self.widths)]
+        edge, none = to_rgba(_EDGE), (0.0, 0.0, 0.0, 0.0)
+        self.lines.set_colors([edge if kept[i][a] and kept[i + 1][b] else none
+                               for i, a, b in self.pairs])
+        white = np.array(to_rgba("white"))
+        for units, crosses, color, keep in zip(self.units, self.crosses, self.colors, kept,
+                                               strict=True):
+            on = keep[:, None]
+            units.set_facecolor(np.where(on, to_rgba(color), white))
+            units.set_edgecolor(np.where(on, white, to_rgba(_EDGE)))
+            crosses.set_sizes(np.where(keep, 0.0, 60.0))
+        return int(sum((~k).sum() for k in kept))
+
+
 def thinned_network(ax, p: float, seed: int = 0, widths: Sequence[int] = SKETCH_WIDTHS) -> int:
     """Draw a small network as one training step of dropout sees it: each hidden
-    unit dropped with probability ``p`` (grey, crossed out, its lines gone).
+    unit dropped with probability ``p`` (white, crossed out, its lines gone).
     Returns how many hidden units were dropped."""
-    g = np.random.default_rng(seed)
-    tallest = max(widths)
-    positions = [np.linspace(w - 1, 0, w) - (w - 1) / 2 for w in widths]
-    kept = [np.ones(w, bool) if i in (0, len(widths) - 1) else g.random(w) >= p
-            for i, w in enumerate(widths)]
-    for i in range(len(widths) - 1):
-        for a, ya in enumerate(positions[i]):
-            for b, yb in enumerate(positions[i + 1]):
-                if kept[i][a] and kept[i + 1][b]:
-                    ax.plot([i, i + 1], [ya, yb], color="#a0aec0", lw=0.6, zorder=1)
-    for i, (ys, keep) in enumerate(zip(positions, kept, strict=True)):
-        color = plots.CLASS_COLORS[0] if i == 0 else (
-            plots.CLASS_COLORS[1] if i == len(widths) - 1 else plots.CLASS_COLORS[2])
-        ax.scatter(np.full(keep.sum(), i), ys[keep], s=150, color=color, edgecolor="white",
-                   zorder=3)
-        ax.scatter(np.full((~keep).sum(), i), ys[~keep], s=150, color="white",
-                   edgecolor="#a0aec0", zorder=3)
-        ax.scatter(np.full((~keep).sum(), i), ys[~keep], s=60, marker="x", color="#a0aec0",
-                   zorder=4)
-    names = ["input", "hidden 1", "hidden 2", "output"]
-    for i in range(len(widths)):
-        ax.text(i, -tallest / 2 - 0.6, names[i] if i < len(names) else "", ha="center",
-                va="top", fontsize=9)
-    ax.set_xlim(-0.5, len(widths) - 0.5)
-    ax.set_ylim(-tallest / 2 - 1.6, tallest / 2 + 0.3)
-    ax.axis("off")
-    return int(sum((~k).sum() for k in kept))
+    return NetworkSketch(ax, widths).show(p, seed)
 
 
-def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0) -> Figure:
+class DropoutRun:
+    """``train_dropout`` one epoch at a time, for a widget that trains live: the same
+    model, data, optimizer and seeds, so epoch for epoch the same numbers.
+    ``step()`` trains one epoch (False once all are done); ``history`` grows.
+
+    The run keeps its own state of the engine's random generator (dropout's masks),
+    so whatever else draws from it between two epochs changes nothing."""
+
+    def __init__(self, p: float, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
+                 y_val: np.ndarray, epochs: int = 100, lr: float = 1e-3,
+                 batch_size: int = 50, seed: int = 0):
+        outer = rng.generator().bit_generator.state
+        manual_seed(seed)
+        self.p, self.epochs, self.val = p, epochs, (X_val, y_val)
+        self.model = dropout_mlp(p)
+        self.loader = data.DataLoader(data.TensorDataset(X, y), batch_size=batch_size,
+                                      shuffle=True, seed=seed)
+        self.optimizer = optim.Adam(self.model.parameters(), lr=lr)
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.history = train.History()
+        self._state = rng.generator().bit_generator.state
+        rng.generator().bit_generator.state = outer
+
+    @property
+    def finished(self) -> bool:
+        return len(self.history) >= self.epochs
+
+    def step(self) -> bool:
+        """Train one more epoch; returns whether any are left."""
+        if self.finished:
+            return False
+        generator = rng.generator()
+        outer, generator.bit_generator.state = generator.bit_generator.state, self._state
+        try:
+            epoch = train.fit(self.model, self.loss_fn, self.optimizer, self.loader, epochs=1,
+                              val_loader=self.val, progress=False)
+        finally:
+            self._state = generator.bit_generator.state
+            generator.bit_generator.state = outer
+        self.history.append(len(self.history) + 1, epoch.last())
+        return not self.finished
+
+
+def _loss_limits(histories: Iterable, bottom: float = 1e-3, top: float = 4.0):
+    """Fixed limits of the log-scale loss axis, widened only if a loss falls outside
+    (so live frames can redraw just the curves)."""
+    values = [v for h in histories if h is not None and len(h) for key in ("loss", "val_loss")
+              for v in h[key] if v > 0]
+    if values:
+        bottom, top = min(bottom, min(values) / 1.5), max(top, max(values) * 1.5)
+    return bottom, top
+
+
+def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0,
+                   epochs: int | None = None, history: train.History | None = None) -> Figure:
     """Left: the network as one training step with dropout ``p`` sees it.
     Middle: training (solid) and validation (dashed) loss of the run with ``p``
-    (if trained) beside the run without dropout (grey). Right: the final
-    validation loss of every run in ``runs`` (p -> History), ``p`` ringed."""
-    p = round(float(p), 2)
+    (``history``, or ``runs[p]`` if trained) beside the run without dropout (grey).
+    Right: the final validation loss of every run in ``runs`` (p -> History), ``p``
+    ringed. ``epochs``: the length of the epoch axis (default: the longest run).
+
+    The figure keeps its artists in ``fig.parts``; ``update_dropout_figure`` changes them."""
+    longest = max([len(h) for h in runs.values()] + [len(history or ()), 1])
     with plots.style():
-        fig, (ax_net, ax_loss, ax_p) = plt.subplots(
-            1, 3, figsize=(11.0, 4.0), dpi=plots.DPI, layout="constrained",
-            width_ratios=[0.8, 1.3, 0.9])
-        dropped = thinned_network(ax_net, p, seed)
-        ax_net.set_title(f"one training step, p = {p:g} (sketch):\n{dropped} of "
-                         f"{SKETCH_HIDDEN} hidden units dropped", fontsize=10)
-        shown = [(0.0, _GREY, "p = 0")] + ([(p, plots.CLASS_COLORS[1], f"p = {p:g}")]
-                                             if p != 0.0 and p in runs else [])
-        for key, color, label in shown:
-            if key not in runs:
-                continue
-            h = runs[key]
-            epochs = range(1, len(h["loss"]) + 1)
-            ax_loss.plot(epochs, h["loss"], color=color, label=f"{label} train")
-            ax_loss.plot(epochs, h["val_loss"], "--", color=color, label=f"{label} validation")
+        fig, (ax_net, ax_loss, ax_p) = plots.subplots("wide", 1, 3,
+                                                      width_ratios=[0.8, 1.3, 0.9])
+        sketch = NetworkSketch(ax_net)
+        vermillion = plots.CLASS_COLORS[1]
+        ref_train, = ax_loss.plot([], [], color=_GREY, ls="-", label="p = 0 train")
+        ref_val, = ax_loss.plot([], [], color=_GREY, ls="--", label="p = 0 validation")
+        train_line, = ax_loss.plot([], [], color=vermillion, ls="-", label="train")
+        val_line, = ax_loss.plot([], [], color=vermillion, ls="--", label="validation")
         ax_loss.set_yscale("log")
+        ax_loss.set_xlim(0, (epochs or longest) + 1)
         ax_loss.set_xlabel("epoch")
         ax_loss.set_ylabel("loss (log scale)")
-        if p in runs:
-            last = runs[p]
-            ax_loss.set_title(f"p = {p:g}: loss train {last['loss'][-1]:.3g}, validation "
-                              f"{last['val_loss'][-1]:.3g}\nvalidation accuracy "
-                              f"{last['val_accuracy'][-1]:.1%}", fontsize=10)
-        else:
-            ax_loss.set_title(f"p = {p:g} not trained yet: press ▶ Train", fontsize=10)
-        if ax_loss.lines:
-            ax_loss.legend(fontsize=8)
-        ps = sorted(runs)
-        ax_p.plot(ps, [runs[q]["val_loss"][-1] for q in ps], "o-", color=plots.CLASS_COLORS[0])
-        if p in runs:
-            ax_p.plot([p], [runs[p]["val_loss"][-1]], "o", ms=14, mfc="none",
-                        mec=plots.ACCENT, mew=2.5)
+        ax_loss.set_title(" \n ", fontsize=10)
+        legend = ax_loss.legend(fontsize=8, loc="lower left")
+        finals, = ax_p.plot([], [], "o-", color=plots.CLASS_COLORS[0])
+        ring, = ax_p.plot([], [], "o", ms=14, mfc="none", mec=plots.ACCENT, mew=2.5)
         ax_p.set_xlim(-0.05, 0.95)
         ax_p.set_xlabel("dropout probability p")
         ax_p.set_ylabel("final validation loss")
         ax_p.set_title("every p tried (lower is better)", fontsize=10)
         ax_p.grid(True, alpha=0.3)
+    fig.parts = SimpleNamespace(sketch=sketch, net=ax_net, loss=ax_loss, ps=ax_p,
+                                ref=(ref_train, ref_val), lines=(train_line, val_line),
+                                legend=legend, finals=finals, ring=ring, shown=None)
+    update_dropout_figure(fig, runs, p, seed, history)
     return plots.finish(fig)
+
+
+def update_dropout_figure(fig: Figure, runs: Mapping[float, train.History], p: float,
+                          seed: int = 0, history: train.History | None = None) -> bool:
+    """Change a ``dropout_figure`` in place to show ``p`` (and ``history``, the run of
+    ``p`` so far, if given). Returns True if the loss axis had to be widened."""
+    parts = fig.parts
+    p = round(float(p), 2)
+    if parts.shown != (p, seed):
+        dropped = parts.sketch.show(p, seed)
+        parts.net.set_title(f"one step, p = {p:g} (sketch):\n{dropped} of {SKETCH_HIDDEN} "
+                            "hidden units dropped", fontsize=10)
+        parts.shown = (p, seed)
+    run = history if history is not None else runs.get(p)
+    reference = runs.get(0.0) if p != 0.0 else None
+    for lines, h in ((parts.ref, reference), (parts.lines, run)):
+        for line, key in zip(lines, ("loss", "val_loss"), strict=True):
+            values = h[key] if h is not None and len(h) else []
+            line.set_data(np.arange(1, len(values) + 1), values)
+    texts = parts.legend.get_texts()
+    texts[2].set_text(f"p = {p:g} train")
+    texts[3].set_text(f"p = {p:g} validation")
+    if run is not None and len(run):
+        parts.loss.set_title(f"p = {p:g}, epoch {len(run)}: loss train {run['loss'][-1]:.3g}, "
+                             f"validation {run['val_loss'][-1]:.3g}\nvalidation accuracy "
+                             f"{run['val_accuracy'][-1]:.1%}", fontsize=10)
+    else:
+        parts.loss.set_title(f"p = {p:g} not trained yet:\npress ▶ Train", fontsize=10)
+    ps = sorted(runs)
+    parts.finals.set_data(ps, [runs[q]["val_loss"][-1] for q in ps])
+    parts.ring.set_data(([p], [runs[p]["val_loss"][-1]]) if p in runs else ([], []))
+    if ps:
+        values = [runs[q]["val_loss"][-1] for q in ps]
+        pad = max(0.02, 0.15 * (max(values) - min(values)))
+        parts.ps.set_ylim(min(values) - pad, max(values) + pad)
+    old = parts.loss.get_ylim()
+    new = _loss_limits([reference, run, *runs.values()])
+    parts.loss.set_ylim(min(old[0], new[0]) if old[0] > 0 else new[0], max(old[1], new[1]))
+    return parts.loss.get_ylim() != old
 
 
 def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
                      runs: Mapping[float, train.History] | None = None, epochs: int = 100):
-    """A slider for p (redraws the thinned network and any run already trained
-    with that p) and a Train button (trains the MLP with that p, a few seconds).
-    ``runs`` (p -> History) seeds the picture with runs trained in the notebook."""
+    """A slider for p (redraws the thinned network, and the run of that p if trained)
+    and a player that trains the MLP with that p live, epoch by epoch (▶ Train, Pause,
+    Step: one epoch, Reset: start this p again): the curves grow as it learns, and a
+    finished run joins the right-hand plot. ``runs`` (p -> History) seeds the picture
+    with runs trained in the notebook."""
     import ipywidgets as widgets
-    from IPython.display import display
 
-    done = dict(runs or {})          # this widget's own runs, so going back is instant
+    from .widgets import FigureView, Player
+
+    done = dict(runs or {})          # finished runs, so going back to a p is instant
     slider = widgets.FloatSlider(value=0.5, min=0.0, max=0.9, step=0.1, description="dropout p",
                                  tooltip="the probability that dropout zeroes a hidden unit at "
                                          "a training step: redraws the thinned network",
-                                 continuous_update=False, style=plots.slider_style())
-    button = widgets.Button(description="▶ Train", button_style="success",
-                            tooltip="train the MLP with dropout p (a few seconds) and add "
-                                    "its curves to the right-hand plot")
-    out = widgets.Output(layout=widgets.Layout(height="380px", overflow="hidden"))
+                                 style=plots.slider_style())
+    state = SimpleNamespace(p=round(slider.value, 2), run=None)
 
-    def show(_change=None) -> None:
-        fig = dropout_figure(done, slider.value)
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
+    def current() -> train.History | None:
+        return state.run.history if state.run is not None else done.get(state.p)
 
-    def on_train(_button) -> None:
-        p = round(slider.value, 2)
-        button.disabled = True
-        try:
-            if p not in done:
-                done[p] = train_dropout(p, X, y, X_val, y_val, epochs=epochs)
-            show()
-        finally:
-            button.disabled = False
+    fig = dropout_figure(done, state.p, epochs=epochs)
+    parts = fig.parts
+    view = FigureView(fig, animated=[*parts.lines, parts.loss.title], name="dropout_explorer")
 
-    slider.observe(show, names="value")
-    button.on_click(on_train)
-    show()
-    return widgets.VBox([widgets.HBox([slider, button]), out])
+    def step() -> bool:
+        if state.run is None:
+            if state.p in done:
+                return False
+            state.run = DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)
+        more = state.run.step()
+        if not more:
+            done[state.p] = state.run.history
+        return more
+
+    def frame() -> None:
+        t0 = time.perf_counter()
+        widened = update_dropout_figure(fig, done, state.p, history=current())
+        ms = 1e3 * (time.perf_counter() - t0)
+        finished = state.run is not None and state.run.finished
+        if widened or finished or state.run is None or not len(state.run.history):
+            view.show(control="Train", compute_ms=ms)
+        else:
+            view.frame(control="Train", compute_ms=ms)
+
+    def reset() -> None:
+        state.run = DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)
+
+    def status() -> str:
+        h = current()
+        if h is None or not len(h):
+            return f"p = {state.p:g}: press ▶ Train ({epochs} epochs)"
+        return (f"p = {state.p:g}: epoch {len(h)}/{epochs}, loss {h['loss'][-1]:.3f}, "
+                f"validation {h['val_loss'][-1]:.3f}")
+
+    player = Player(step, frame, reset, status=status, play_label="Train",
+                    controls=[slider])
+    for button, tip in ((player.play_button, "train the MLP with dropout p live, epoch by "
+                                             "epoch; press again to pause"),
+                        (player.step_button, "train one more epoch, then pause"),
+                        (player.reset_button, "forget this p's run and start it again from "
+                                              "the same initial weights")):
+        button.tooltip = tip
+
+    def select(_change=None) -> None:
+        t0 = time.perf_counter()
+        state.p, state.run = round(slider.value, 2), None
+        update_dropout_figure(fig, done, state.p)
+        ms = 1e3 * (time.perf_counter() - t0)
+        player.done = state.p in done
+        player.steps = len(done[state.p]) if player.done else 0
+        player.pause()                      # buttons and status for this p
+        view.show(control="dropout p", compute_ms=ms)
+
+    t0 = time.perf_counter()
+    select()
+    slider.continuous_update = time.perf_counter() - t0 < 0.06
+    slider.observe(select, names="value")
+    box = widgets.VBox([slider, player.widget, view.widget])
+    box.view, box.player, box.fig, box.runs = view, player, fig, done
+    return box
 
 
 # -- batch normalization -----------------------------------------------------------------
@@ -256,28 +416,22 @@ def final_loss(losses: np.ndarray, steps: int, last: int = 10) -> float:
 def batchnorm_figure(sweep: Mapping, lr: float) -> Figure:
     """Left: the loss at every step at learning rate ``lr``, with and without
     batch norm (a cross where a run diverged). Right: the final loss against
-    the learning rate for both, ``lr`` highlighted."""
+    the learning rate for both, ``lr`` highlighted. ``update_batchnorm_figure``
+    moves it to another learning rate of the sweep in place."""
     lrs = np.asarray(sweep["lr"])
-    k = int(np.argmin(np.abs(np.log(lrs) - np.log(lr))))
     steps = max(len(run) for key in (PLAIN, BATCH_NORM) for run in sweep[key])
     colors = {PLAIN: plots.CLASS_COLORS[0], BATCH_NORM: plots.CLASS_COLORS[1]}
     with plots.style():
         fig, (ax, ax_lr) = plots.subplots("wide", 1, 2, width_ratios=[1.3, 1])
-        top = 5.0
+        curves, crosses = {}, {}
         for key in (PLAIN, BATCH_NORM):
-            losses = sweep[key][k]
-            finite = np.isfinite(losses) & (losses < top)
-            ax.plot(np.arange(1, len(losses) + 1)[finite], losses[finite], color=colors[key],
-                    ls=STYLES[key][1], lw=1.2, label=key)
-            if len(losses) < steps or not finite[-1]:
-                ax.plot(len(losses), top * 0.95, "x", color=colors[key], ms=12, mew=3,
-                        label=f"{key}: diverged at step {len(losses)}")
-        ax.set_ylim(0, top)
+            curves[key], = ax.plot([], [], color=colors[key], ls=STYLES[key][1], lw=1.2,
+                                   label=key)
+            crosses[key], = ax.plot([], [], "x", color=colors[key], ms=12, mew=3)
+        ax.set_ylim(0, _TOP)
         ax.set_xlim(0, steps)
         ax.set_xlabel("training step")
         ax.set_ylabel("training loss (per mini-batch)")
-        ax.set_title(f"learning rate {lrs[k]:g}")
-        ax.legend(fontsize=9, loc="center right")
         for key in (PLAIN, BATCH_NORM):
             finals = np.array([final_loss(r, steps) for r in sweep[key]])
             ok = np.isfinite(finals)
@@ -285,14 +439,41 @@ def batchnorm_figure(sweep: Mapping, lr: float) -> Figure:
                        color=colors[key], label=key)
             ax_lr.plot(lrs[~ok], np.full((~ok).sum(), 3.0), "x", color=colors[key], ms=10,
                        mew=2.5)
-        ax_lr.axvspan(lrs[k] / 1.3, lrs[k] * 1.3, color=plots.ACCENT, alpha=0.3, lw=0)
+        band = ax_lr.axvspan(lrs[0] / 1.3, lrs[0] * 1.3, color=plots.ACCENT, alpha=0.3, lw=0)
         ax_lr.set_xscale("log")
         ax_lr.set_ylim(0, 3.2)
         ax_lr.set_xlabel("learning rate (log scale)")
         ax_lr.set_ylabel("final training loss (× = diverged)")
         ax_lr.set_title("after the last step, every learning rate")
         ax_lr.legend(fontsize=9, loc="upper left")
+    fig.parts = SimpleNamespace(ax=ax, curves=curves, crosses=crosses, band=band, steps=steps)
+    update_batchnorm_figure(fig, sweep, lr)
     return plots.finish(fig)
+
+
+def update_batchnorm_figure(fig: Figure, sweep: Mapping, lr: float) -> None:
+    """Show learning rate ``lr`` (the nearest of the sweep) in a ``batchnorm_figure``."""
+    parts = fig.parts
+    lrs = np.asarray(sweep["lr"])
+    k = int(np.argmin(np.abs(np.log(lrs) - np.log(lr))))
+    handles = []
+    for key in (PLAIN, BATCH_NORM):
+        losses = sweep[key][k]
+        finite = np.isfinite(losses) & (losses < _TOP)
+        parts.curves[key].set_data(np.arange(1, len(losses) + 1)[finite], losses[finite])
+        handles.append(parts.curves[key])
+        cross = parts.crosses[key]
+        if len(losses) < parts.steps or not finite[-1]:
+            cross.set_data([len(losses)], [_TOP * 0.95])
+            cross.set_label(f"{key}: diverged at step {len(losses)}")
+            handles.append(cross)
+        else:
+            cross.set_data([], [])
+            cross.set_label(f"_{key}")
+    parts.ax.set_title(f"learning rate {lrs[k]:g}")
+    parts.ax.legend(handles=handles, fontsize=9, loc="center right")
+    parts.band.set_x(lrs[k] / 1.3)
+    parts.band.set_width(lrs[k] * 1.3 - lrs[k] / 1.3)
 
 
 def batchnorm_explorer(sweep: Mapping):
@@ -306,7 +487,8 @@ def batchnorm_explorer(sweep: Mapping):
                                                       "the left, marked on the right",
                                               style=plots.slider_style())}
     return plots.interactive_figure(lambda lr: batchnorm_figure(sweep, lr), controls,
-                                    height="400px")
+                                    update=lambda fig, lr: update_batchnorm_figure(fig, sweep, lr),
+                                    name="batchnorm_explorer")
 
 
 # -- activations, layer by layer -----------------------------------------------------------
@@ -332,34 +514,51 @@ def activation_figure(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarray]
                       layer: int) -> Figure:
     """Histograms of what layer ``layer`` (from 1) hands its ReLU, without and
     with batch norm, on the same axis; right: the spread (standard deviation)
-    of every layer's values, ``layer`` highlighted."""
-    if not 1 <= layer <= len(plain):
-        raise ValueError(f"layer must be between 1 and {len(plain)}, got {layer}")
-    bins = np.linspace(-3, 3, 61)
+    of every layer's values, ``layer`` highlighted. ``update_activation_figure``
+    moves it to another layer in place."""
     colors = {PLAIN: plots.CLASS_COLORS[0], BATCH_NORM: plots.CLASS_COLORS[1]}
+    counts = {key: [np.histogram(np.clip(v.ravel(), _BINS[0], _BINS[-1]), _BINS)[0]
+                    for v in values] for key, values in ((PLAIN, plain), (BATCH_NORM, with_bn))}
     with plots.style():
-        fig, (ax_a, ax_b, ax_std) = plt.subplots(1, 3, figsize=(11.0, 3.8), dpi=plots.DPI,
-                                                 layout="constrained")
-        for ax, key, values in ((ax_a, PLAIN, plain), (ax_b, BATCH_NORM, with_bn)):
-            v = np.clip(values[layer - 1].ravel(), bins[0], bins[-1])
-            ax.hist(v, bins=bins, color=colors[key])
-            ax.set_title(f"layer {layer}, {key}\nstd {values[layer - 1].std():.3f}",
-                         fontsize=10)
+        fig, (ax_a, ax_b, ax_std) = plots.subplots("wide", 1, 3)
+        hists = {}
+        for ax, key in ((ax_a, PLAIN), (ax_b, BATCH_NORM)):
+            hists[key] = ax.stairs(counts[key][0], _BINS, fill=True, color=colors[key])
+            ax.set_xlim(_BINS[0], _BINS[-1])
             ax.set_xlabel("value entering the ReLU")
             ax.set_yticks([])
+            ax.set_title(" \n ", fontsize=10)
         ax_a.set_ylabel("count")
         depth = np.arange(1, len(plain) + 1)
         for key, values in ((PLAIN, plain), (BATCH_NORM, with_bn)):
             ax_std.plot(depth, [v.std() for v in values], marker=STYLES[key][0],
                         ls=STYLES[key][1], color=colors[key], label=key)
-        ax_std.axvspan(layer - 0.3, layer + 0.3, color=plots.ACCENT, alpha=0.3, lw=0)
+        band = ax_std.axvspan(0.7, 1.3, color=plots.ACCENT, alpha=0.3, lw=0)
         ax_std.set_yscale("log")
         ax_std.set_xticks(depth)
         ax_std.set_xlabel("layer")
         ax_std.set_ylabel("standard deviation (log scale)")
         ax_std.set_title("spread of the values, layer by layer", fontsize=10)
         ax_std.legend(fontsize=9)
+    fig.parts = SimpleNamespace(axes={PLAIN: ax_a, BATCH_NORM: ax_b}, hists=hists, band=band,
+                                counts=counts, values={PLAIN: plain, BATCH_NORM: with_bn})
+    update_activation_figure(fig, layer)
     return plots.finish(fig)
+
+
+def update_activation_figure(fig: Figure, layer: int) -> None:
+    """Show layer ``layer`` (from 1) in an ``activation_figure``."""
+    parts = fig.parts
+    depth = len(parts.values[PLAIN])
+    if not 1 <= layer <= depth:
+        raise ValueError(f"layer must be between 1 and {depth}, got {layer}")
+    for key, ax in parts.axes.items():
+        counts = parts.counts[key][layer - 1]
+        parts.hists[key].set_data(counts)
+        ax.set_ylim(0, 1.05 * max(counts.max(), 1))
+        ax.set_title(f"layer {layer}, {key}\nstd {parts.values[key][layer - 1].std():.3f}",
+                     fontsize=10)
+    parts.band.set_x(layer - 0.3)
 
 
 def activation_explorer(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarray]):
@@ -371,4 +570,5 @@ def activation_explorer(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarra
                                                    "the histograms show",
                                            style=plots.slider_style())}
     return plots.interactive_figure(lambda layer: activation_figure(plain, with_bn, layer),
-                                    controls, height="360px")
+                                    controls, update=update_activation_figure,
+                                    name="activation_explorer")
