@@ -14,11 +14,12 @@ value known so far (black) and every gradient known so far (vermillion);
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyBboxPatch
+from matplotlib.patches import Circle
 
 from .. import nn
 from ..rng import manual_seed
@@ -149,12 +150,14 @@ def _layout(model: nn.Sequential) -> list[np.ndarray]:
     return [(np.arange(n) - (n - 1) / 2) * -2.2 for n in sizes]
 
 
-def _edge_label(ax, x0, y0, x1, y1, t, lines, colors):
+def _edge_texts(ax, x0, y0, x1, y1, t):
+    """Two lines of text at fraction ``t`` along an edge: the weight (black) and, once
+    known, its gradient (vermillion); returns both Text artists."""
     px, py = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-    for i, (text, color) in enumerate(zip(lines, colors, strict=True)):
-        ax.text(px, py + 0.16 - 0.34 * i, text, color=color, fontsize=9, ha="center",
-                va="center", zorder=5,
-                bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
+    return [ax.text(px, py + 0.16 - 0.34 * i, "", color=color, fontsize=9, ha="center",
+                    va="center", zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
+            for i, color in enumerate(("black", BACKWARD_COLOR))]
 
 
 def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figure:
@@ -163,89 +166,121 @@ def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figur
     Nodes hold values (black) and, once the backward pass reached them,
     gradients dL/d(node) (vermillion). Edges of a Linear layer carry their weight and,
     after its backward step, the weight's gradient; each node's bias sits above it.
+    The graph is drawn once; ``fig.parts`` keeps every artist a step changes, and
+    ``update_backprop_step(fig, k)`` shows another step in the same figure.
     """
     if not 0 <= k < len(steps):
         raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
-    step = steps[k]
     layers = list(model)
     names = _symbols(model)
     ys = _layout(model)
     xs = np.arange(len(ys)) * 3.0
-    fig, ax = plt.subplots(dpi=plots.DPI, figsize=(11, 5.4))
-    ax.set_xlim(-1.4, xs[-1] + 1.4)
-    ax.set_ylim(-4.6, 2.9)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    color = FORWARD_COLOR if step.phase == "forward" else BACKWARD_COLOR
-    ax.add_patch(FancyBboxPatch((xs[step.column] - 0.9, -2.55), 1.8, 4.85,
-                                boxstyle="round,pad=0.05", fc=color, alpha=0.10, ec=color))
-    radius = 0.55
-
-    for c in range(1, len(ys)):   # edges into column c
-        layer = layers[c - 1] if c <= len(layers) else None
-        done_back = step.phase == "backward" and step.column <= c - 1
-        for j, yj in enumerate(ys[c]):
-            for i, yi in enumerate(ys[c - 1]):
-                if isinstance(layer, nn.Linear) or layer is None or i == j:
-                    ax.plot([xs[c - 1] + radius, xs[c] - radius], [yi, yj], color="0.6",
-                            lw=1.2, zorder=1)
-            if isinstance(layer, nn.Linear):
+    x_span, y_low, y_high = xs[-1] + 2.8, -4.6, 2.9
+    with plots.style():
+        # As wide as the course's "wide" figures, as tall as the graph needs (its aspect
+        # is fixed): no band under it.
+        fig, ax = plots.subplots("wide", layout="none")
+        fig.set_size_inches(plots.SIZES["wide"][0],
+                            plots.SIZES["wide"][0] * (y_high - y_low) / x_span)
+        fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+        ax.set_xlim(-1.4, xs[-1] + 1.4)
+        ax.set_ylim(y_low, y_high)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        band = plots.box(ax, xs[0], -0.1, w=1.8, h=4.95, color=FORWARD_COLOR, lw=1.0,
+                         rounding=0.1, zorder=0)
+        radius = 0.55
+        edge_grads, bias_grads = {}, {}
+        for c in range(1, len(ys)):   # edges into column c
+            layer = layers[c - 1] if c <= len(layers) else None
+            for j, yj in enumerate(ys[c]):
                 for i, yi in enumerate(ys[c - 1]):
-                    # Straight edges labelled near their target, crossing ones
-                    # near their source, so no two labels meet.
-                    t = 0.4 if len(ys[c]) == 1 else (0.72 if i == j else 0.28)
-                    lines = [f"w {layer.weight.data[j, i]:+.2f}"]
-                    colors = ["black"]
-                    if done_back:
-                        lines.append(f"∂ {step.param_grads[f'{c - 1}.weight'][j, i]:+.3f}")
-                        colors.append(BACKWARD_COLOR)
-                    _edge_label(ax, xs[c - 1] + radius, yi, xs[c] - radius, yj, t, lines, colors)
-                ax.text(xs[c] + 0.42, yj - 0.5, f"b {layer.bias.data[j]:+.2f}", fontsize=8.5,
-                        ha="left", va="top")
-                if done_back:
-                    ax.text(xs[c] + 0.42, yj - 0.83,
-                            f"∂ {step.param_grads[f'{c - 1}.bias'][j]:+.3f}", fontsize=8.5,
-                            ha="left", va="top", color=BACKWARD_COLOR)
-            elif layer is not None:
-                ax.text((xs[c - 1] + xs[c]) / 2, yj + 0.18, type(layer).__name__,
-                        fontsize=8.5, ha="center", color="0.35")
+                    if isinstance(layer, nn.Linear) or layer is None or i == j:
+                        ax.plot([xs[c - 1] + radius, xs[c] - radius], [yi, yj], color="0.6",
+                                lw=1.2, zorder=1)
+                if isinstance(layer, nn.Linear):
+                    for i, yi in enumerate(ys[c - 1]):
+                        # Straight edges labelled near their target, crossing ones
+                        # near their source, so no two labels meet.
+                        t = 0.4 if len(ys[c]) == 1 else (0.72 if i == j else 0.28)
+                        weight, grad = _edge_texts(ax, xs[c - 1] + radius, yi, xs[c] - radius,
+                                                   yj, t)
+                        weight.set_text(f"w {layer.weight.data[j, i]:+.2f}")
+                        edge_grads[(c, j, i)] = grad
+                    ax.text(xs[c] + 0.42, yj - 0.5, f"b {layer.bias.data[j]:+.2f}",
+                            fontsize=8.5, ha="left", va="top")
+                    bias_grads[(c, j)] = ax.text(xs[c] + 0.42, yj - 0.83, "", fontsize=8.5,
+                                                 ha="left", va="top", color=BACKWARD_COLOR)
+                elif layer is not None:
+                    ax.text((xs[c - 1] + xs[c]) / 2, yj + 0.18, type(layer).__name__,
+                            fontsize=8.5, ha="center", color="0.35")
 
-    for c, (x, col_ys) in enumerate(zip(xs, ys, strict=True)):
-        ax.text(x, 2.45, names[c], fontsize=14, ha="center", weight="bold")
-        if c == 0:
-            sub = "input"
-        elif c <= len(layers):
-            sub = layers[c - 1]._short()
-        else:
-            sub = "loss"
-        ax.text(x, 2.05, sub, fontsize=8.5, ha="center", color="0.35")
-        for i, y in enumerate(col_ys):
-            known = c in step.values
-            ax.add_patch(Circle((x, y), radius, fc="white" if not known else "#eef4fb",
-                                ec=color if c == step.column else "0.3",
-                                lw=2.5 if c == step.column else 1.2, zorder=3))
-            if known:
-                ax.text(x, y + 0.17, f"{step.values[c][i]:.3f}", ha="center", va="center",
-                        fontsize=10, zorder=4)
-            if c in step.grads:
-                ax.text(x, y - 0.2, f"∂ {step.grads[c][i]:+.3f}", ha="center", va="center",
-                        fontsize=8.5, color=BACKWARD_COLOR, zorder=4)
+        nodes, values, grads = {}, {}, {}
+        for c, (x, col_ys) in enumerate(zip(xs, ys, strict=True)):
+            ax.text(x, 2.45, names[c], fontsize=14, ha="center", weight="bold")
+            if c == 0:
+                sub = "input"
+            elif c <= len(layers):
+                sub = layers[c - 1]._short()
+            else:
+                sub = "loss"
+            ax.text(x, 2.05, sub, fontsize=8.5, ha="center", color="0.35")
+            for i, y in enumerate(col_ys):
+                nodes[(c, i)] = ax.add_patch(Circle((x, y), radius, zorder=3))
+                values[(c, i)] = ax.text(x, y + 0.17, "", ha="center", va="center",
+                                         fontsize=10, zorder=4)
+                grads[(c, i)] = ax.text(x, y - 0.2, "", ha="center", va="center",
+                                        fontsize=8.5, color=BACKWARD_COLOR, zorder=4)
 
-    ax.text(xs[0] - 1.3, -3.05, f"step {k} of {len(steps) - 1} ({step.phase}): {step.title}",
-            fontsize=11.5, weight="bold", color=color, va="top")
-    ax.text(xs[0] - 1.3, -3.55, step.formula, fontsize=10.5, va="top", family="DejaVu Sans")
-    ax.text(xs[-1] + 1.35, -3.05, "black: value (forward)\nvermillion ∂: gradient dL/d· (backward)",
-            fontsize=9.5, ha="right", va="top", color="0.25")
-    fig.tight_layout()
+        title = ax.text(xs[0] - 1.3, -3.05, "", fontsize=11.5, weight="bold", va="top")
+        formula = ax.text(xs[0] - 1.3, -3.55, "", fontsize=10.5, va="top",
+                          family="DejaVu Sans")
+        ax.text(xs[-1] + 1.35, -3.05,
+                "black: value (forward)\nvermillion ∂: gradient dL/d· (backward)",
+                fontsize=9.5, ha="right", va="top", color="0.25")
+    fig.parts = SimpleNamespace(steps=steps, xs=xs, band=band, nodes=nodes, values=values,
+                                grads=grads, edge_grads=edge_grads, bias_grads=bias_grads,
+                                title=title, formula=formula)
+    update_backprop_step(fig, k)
     return plots.finish(fig)
+
+
+def update_backprop_step(fig: Figure, k: int) -> None:
+    """Show step ``k`` in a ``draw_backprop_step`` figure: the values and gradients known
+    after it, the highlighted column, the step's title and formula."""
+    parts = fig.parts
+    steps = parts.steps
+    if not 0 <= k < len(steps):
+        raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
+    step = steps[k]
+    color = FORWARD_COLOR if step.phase == "forward" else BACKWARD_COLOR
+    parts.band.set_x(parts.xs[step.column] - parts.band.get_width() / 2)
+    parts.band.set_edgecolor(color)
+    parts.band.set_facecolor(to_rgba(color, 0.10))
+    for (c, i), node in parts.nodes.items():
+        known = c in step.values
+        node.set_facecolor("#eef4fb" if known else "white")
+        node.set_edgecolor(color if c == step.column else "0.3")
+        node.set_linewidth(2.5 if c == step.column else 1.2)
+        parts.values[(c, i)].set_text(f"{step.values[c][i]:.3f}" if known else "")
+        parts.grads[(c, i)].set_text(f"∂ {step.grads[c][i]:+.3f}" if c in step.grads else "")
+    for (c, j, i), text in parts.edge_grads.items():
+        grad = step.param_grads.get(f"{c - 1}.weight")
+        text.set_text("" if grad is None else f"∂ {grad[j, i]:+.3f}")
+    for (c, j), text in parts.bias_grads.items():
+        grad = step.param_grads.get(f"{c - 1}.bias")
+        text.set_text("" if grad is None else f"∂ {grad[j]:+.3f}")
+    parts.title.set_text(f"step {k} of {len(steps) - 1} ({step.phase}): {step.title}")
+    parts.title.set_color(color)
+    parts.formula.set_text(step.formula)
 
 
 def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | None = None,
                      x: np.ndarray | None = None, y: np.ndarray | None = None):
     """A widget: a step slider, ◀ / ▶ buttons and a play button moving through the
-    forward pass, then the backward pass, of ``tiny_network()`` (or the network given)."""
+    forward pass, then the backward pass, of ``tiny_network()`` (or the network given).
+    The graph is drawn once; each step changes only its numbers and colours."""
     import ipywidgets as widgets
-    from IPython.display import display
 
     if model is None:
         model, loss_fn, x, y = tiny_network()
@@ -253,10 +288,11 @@ def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | No
     slider = widgets.IntSlider(value=0, min=0, max=len(steps) - 1,
                                description="step (forward, then backward)",
                                style=plots.slider_style(),
-                               continuous_update=True,
                                layout=widgets.Layout(width="420px"))
-    back = widgets.Button(description="◀ back", layout=widgets.Layout(width="90px"))
-    forward = widgets.Button(description="next ▶", layout=widgets.Layout(width="90px"))
+    back = widgets.Button(description="◀ back", tooltip="the step before",
+                          layout=widgets.Layout(width="90px"))
+    forward = widgets.Button(description="next ▶", tooltip="the next step",
+                             layout=widgets.Layout(width="90px"))
 
     def move(delta: int):
         def handler(_button):
@@ -265,14 +301,21 @@ def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | No
 
     back.on_click(move(-1))
     forward.on_click(move(+1))
+    # The Play widget counts in the browser and moves the slider (jslink): the picture
+    # answers the slider, whatever moved it.
     play = widgets.Play(value=0, min=0, max=len(steps) - 1, interval=1500,
                         description="play all steps", layout=widgets.Layout(width="110px"))
     widgets.jslink((play, "value"), (slider, "value"))
 
-    def show(step: int) -> None:
-        fig = draw_backprop_step(model, steps, step)
-        display(fig)
+    def draw(step: int) -> Figure:
+        return draw_backprop_step(model, steps, step)
 
-    out = widgets.interactive_output(show, {"step": slider})
-    out.layout = widgets.Layout(height="500px")
-    return widgets.VBox([widgets.HBox([back, slider, forward, play]), out])
+    def update(fig: Figure, step: int) -> None:
+        update_backprop_step(fig, step)
+
+    figure = plots.interactive_figure(draw, {"step": slider}, update=update,
+                                      continuous=True, name="backprop.backprop_stepper")
+    box = widgets.VBox([widgets.HBox([back, slider, forward, play]), *figure.children[1:]])
+    box.view, box.controls, box.redraw, box.busy = (figure.view, figure.controls,
+                                                    figure.redraw, figure.busy)
+    return box
