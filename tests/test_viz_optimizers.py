@@ -7,6 +7,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import time  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -14,8 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 from dlcore import numerical_gradient, optim, rel_error  # noqa: E402
 from dlcore.viz import optimizers as vo  # noqa: E402
-
-RACE_FIGURE = vo.race_figure      # the real one; the widget tests record its calls
+from dlcore.viz import plots, widgets  # noqa: E402
 
 
 @pytest.mark.parametrize("surface", vo.SURFACES, ids=lambda s: s.name.split(":")[0])
@@ -63,8 +64,8 @@ def test_too_large_a_learning_rate_diverges_and_stops_early():
     path = vo.run_optimizer(s, partial(optim.SGD, lr=0.05), steps=200)
     assert len(path) < 201
     fig = vo.draw_race(s, {"SGD": path})
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert f"SGD: diverged at step {len(path) - 1}" in labels
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert f"SGD\ndiverged at step {len(path) - 1}" in labels
     plt.close(fig)
 
 
@@ -89,21 +90,11 @@ def test_the_top_of_the_lr_sgd_range_diverges_late_enough_for_momentum_to_show(s
 
 
 @pytest.fixture
-def race_widget(monkeypatch):
-    """The optimizer race widget, its controls in the order they are on screen, and
-    the list of (surface, settings) it draws, one entry per redraw."""
+def race_widget():
+    """The optimizer race widget (no event loop here: every change plays the race to
+    its end at once, as the learner sees it after about two seconds)."""
     pytest.importorskip("ipywidgets")
-    drawn = []
-    monkeypatch.setattr(vo, "race_figure",
-                        lambda surface, **settings: drawn.append((surface, settings)))
-    monkeypatch.setattr(vo, "_show", lambda fig: None)
-    race = vo.optimizer_race()
-    left, right = race.children[0].children
-    surface, lr_sgd, lr_adaptive, steps = left.children
-    momentum, beta1, beta2, noise = right.children
-    controls = dict(lr_sgd=lr_sgd, lr_adaptive=lr_adaptive, steps=steps, momentum=momentum,
-                    beta1=beta1, beta2=beta2, noise=noise)
-    return surface, controls, drawn
+    return vo.optimizer_race()
 
 
 def push_to_end(slider) -> None:
@@ -114,6 +105,17 @@ def push_to_end(slider) -> None:
     slider.value = low if slider.value >= high else high
 
 
+def shown_paths(box) -> dict:
+    return {name: np.column_stack(line.get_data())
+            for name, line in box.view.fig.parts.paths.items()}
+
+
+def expected_paths(box) -> dict:
+    settings = {name: c.value for name, c in box.controls.items() if name != "surface"}
+    steps, noise = settings.pop("steps"), settings.pop("noise")
+    return vo.race(box.controls["surface"].value, vo.racers(**settings), steps, noise)
+
+
 @pytest.mark.parametrize("surface", [
     vo.ROSENBROCK,     # where momentum did nothing once lr SGD had been pushed to 2
     pytest.param(vo.RAVINE, marks=pytest.mark.slow),
@@ -121,36 +123,94 @@ def push_to_end(slider) -> None:
 ], ids=lambda s: s.name.split(":")[0])
 def test_every_race_control_changes_the_figure_one_after_the_other(surface, race_widget):
     # The widget's sliders, each pushed to its end in turn (as tests/browser does): each
-    # move must change the figure, even with the earlier ones at their extremes.
-    dropdown, controls, drawn = race_widget
-    dropdown.value = surface
-    before = pixels(RACE_FIGURE(surface, **drawn[-1][1]))
-    for name, slider in controls.items():
-        count = len(drawn)
+    # move must race again with the new setting and change the picture, even with the
+    # earlier ones at their extremes.
+    box = race_widget
+    box.controls["surface"].value = surface
+    before = widgets.image_array(box)
+    for name, slider in box.controls.items():
+        if name == "surface":
+            continue
         push_to_end(slider)
-        assert len(drawn) == count + 1, f"moving {name} did not redraw once"
-        shown, settings = drawn[-1]
-        assert shown is surface and settings[name] == slider.value
-        after = pixels(RACE_FIGURE(surface, **settings))
+        assert box.player.done and box.live.finished, name
+        expected = expected_paths(box)
+        for racer, path in shown_paths(box).items():
+            np.testing.assert_array_equal(path, expected[racer])
+        after = widgets.image_array(box)
         assert not np.array_equal(before, after), f"moving {name} changed nothing"
         before = after
 
 
-def test_choosing_a_surface_redraws_once_with_its_learning_rates_and_lr_sgd_range(
+def test_choosing_a_surface_races_there_with_its_learning_rates_and_lr_sgd_range(
         race_widget):
-    dropdown, controls, drawn = race_widget
-    lr_sgd = controls["lr_sgd"]
-    assert len(drawn) == 1 and drawn[0][0] is vo.ROSENBROCK      # drawn once when built
+    box = race_widget
+    lr_sgd = box.controls["lr_sgd"]
     for surface in (vo.RAVINE, vo.ROSENBROCK, vo.SADDLE, vo.ROSENBROCK):
-        count = len(drawn)
-        dropdown.value = surface
-        assert len(drawn) == count + 1
-        shown, settings = drawn[-1]
-        assert shown is surface
-        assert settings["lr_sgd"] == lr_sgd.value == pytest.approx(surface.lr_sgd)
+        widgets.TIMINGS.clear()
+        box.controls["surface"].value = surface
+        shows = [t for t in widgets.TIMINGS if t["control"] == "surface"]
+        assert len(shows) == 1                               # one restart, not three
+        assert box.view.fig.parts.surface is surface and box.live.surface is surface
+        assert box.view.fig.parts.ax.get_title() == surface.name
+        assert lr_sgd.value == pytest.approx(surface.lr_sgd)
         assert lr_sgd.base ** lr_sgd.max == pytest.approx(surface.lr_sgd_max)
-        assert settings["lr_adaptive"] == pytest.approx(surface.lr_adaptive)
-        assert settings["steps"] == surface.steps
+        assert box.controls["lr_adaptive"].value == pytest.approx(surface.lr_adaptive)
+        assert box.live.steps == box.controls["steps"].value == surface.steps
+        for racer, path in shown_paths(box).items():
+            np.testing.assert_array_equal(path, expected_paths(box)[racer])
+
+
+def test_the_race_steps_resets_and_replays_with_blitted_frames(race_widget):
+    box = race_widget
+    player, live = box.player, box.live
+    finished = widgets.image_array(box)
+    assert player.done and "step 500 of 500" in player.status.value
+    player.reset()
+    assert live.done_steps == 0 and not player.done
+    assert all(len(p) == 1 for p in shown_paths(box).values())       # at the start
+    assert not np.array_equal(widgets.image_array(box), finished)
+    widgets.TIMINGS.clear()
+    player.step()
+    assert live.done_steps == live.chunk == 9                     # 500 steps in 60 frames
+    assert all(len(p) == 10 for p in shown_paths(box).values())
+    assert "step 9 of 500" in player.status.value and "from the minimum" in player.status.value
+    player.play()
+    assert player.done and live.done_steps == 500
+    frames = [t for t in widgets.TIMINGS if t["control"] == "race"]
+    assert len(frames) == -(-500 // 9)
+    np.testing.assert_array_equal(widgets.image_array(box), finished)   # the same race again
+
+
+def test_a_race_frame_and_a_restart_are_fast(race_widget):
+    # Gross-regression guards in CPU time (a loaded CI machine does not make them flaky).
+    box = race_widget
+    box.player.reset()
+    box.player.step()
+    start = time.process_time()
+    for _ in range(5):
+        box.live.draw()
+        box.view.frame()
+    assert (time.process_time() - start) / 5 < 0.15
+    start = time.process_time()
+    box.view.show()
+    assert time.process_time() - start < 0.5
+
+
+def test_the_learning_rate_explorer_moves_its_picture_with_the_slider():
+    pytest.importorskip("ipywidgets")
+    box = vo.learning_rate_explorer()
+    fig = box.view.fig
+    lr = widgets.find_control(box, "learning rate")
+    before = widgets.image_array(box)
+    start = time.process_time()
+    lr.value = 1.05
+    assert time.process_time() - start < 0.5
+    assert box.view.fig is fig
+    assert fig.axes[0].get_title() == "lr = 1.05\ntoo large: diverges"
+    np.testing.assert_allclose(fig.parts[0][3].get_ydata(),
+                               np.clip(vo.gd_on_parabola(1.05) ** 2, 1e-12, 1e12))
+    assert not np.array_equal(widgets.image_array(box), before)
+    assert lr.continuous_update or widgets.TIMINGS[-1]["draw_ms"] > 60
 
 
 def test_noise_changes_the_path_reproducibly():
@@ -183,17 +243,12 @@ def test_smaller_batches_take_more_steps_and_all_approach_the_line():
 def test_figures_have_fixed_sizes():
     s = vo.SADDLE
     fig = vo.draw_race(s, vo.race(s, vo.racers(0.05, 0.05), steps=20))
-    assert tuple(fig.get_size_inches()) == (12, 4.8)
-    plt.close(fig)
-    fig = vo.draw_learning_rates((0.3,))
-    assert len(fig.axes) == 2
-    plt.close(fig)
-
-
-def test_widgets_build():
-    pytest.importorskip("ipywidgets")
-    assert vo.learning_rate_explorer().children
-    assert vo.optimizer_race().children
+    assert tuple(fig.get_size_inches()) == plots.SIZES["wide"]
+    fig = vo.draw_learning_rates((0.05, 0.3, 0.9, 1.05))
+    assert len(fig.axes) == 5 and tuple(fig.get_size_inches()) == plots.SIZES["wide"]
+    for make in (lambda: vo.ravines_figure({vo.RAVINE.name: {}}),
+                 lambda: vo.draw_minibatch_paths(vo.minibatch_paths((200,), epochs=1))):
+        assert tuple(make().get_size_inches()) == plots.SIZES["wide"]
 
 
 def test_rmsprop_lands_on_the_aligned_ravine_but_not_the_turned_one():

@@ -707,6 +707,8 @@ def optimizer_race():
 
     player = PacedPlayer(live.step, show_frame, reset, status=live.status,
                          play_label="Race")
+    player.done = True                   # the race shown is over: Reset, then Race
+    player.pause()                       # (sets the buttons and the status)
     holding = {"redraw": False}          # True while a new surface sets its sliders
 
     def restart(change=None) -> None:
