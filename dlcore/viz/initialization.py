@@ -23,10 +23,11 @@ by W^T, so the gradients grow or die by the same factor per layer.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -36,6 +37,7 @@ from . import plots
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 GAINS = {"tanh": 1.0, "relu": math.sqrt(2.0)}      # Xavier/LeCun for tanh, He for ReLU
+HIST_BINS = 60
 
 
 @dataclass
@@ -99,31 +101,52 @@ def signal_through_depth(activation: str = "tanh", gain: float = 1.0, depth: int
     return DepthRun(activation, float(gain), activations, gradients)
 
 
+def _layers_shown(depth: int) -> tuple[int, ...]:
+    return tuple(sorted({1, max(1, depth // 3), max(1, 2 * depth // 3), depth}))
+
+
 def histograms_figure(run: DepthRun, layers: tuple[int, ...] | None = None) -> Figure:
     """Histograms of the outputs (top row) and of the input gradients (bottom row) of
     a few layers, on one shared x range per row, so a shrinking or exploding spread
-    reads at a glance; each panel's title gives its standard deviation."""
-    depth = len(run.activations)
-    if layers is None:
-        layers = tuple(sorted({1, max(1, depth // 3), max(1, 2 * depth // 3), depth}))
+    reads at a glance; each panel's title gives its standard deviation.
+    ``update_histograms_figure(fig, run)`` draws another run into the same panels."""
+    layers = layers or _layers_shown(len(run.activations))
     with plots.style():
-        fig, axes = plt.subplots(2, len(layers), figsize=(10.0, 4.6), dpi=plots.DPI,
-                                 layout="constrained", squeeze=False)
-        rows = (("output of layer", run.activations, plots.FORWARD_COLOR),
-                ("gradient at the input of layer", run.gradients, plots.BACKWARD_COLOR))
-        for r, (what, values, color) in enumerate(rows):
-            limit = max(float(np.abs(values[k - 1]).max()) for k in layers) or 1.0
-            limit = min(limit, 5 * max(float(values[k - 1].std()) for k in layers) + 1e-12)
-            for ax, k in zip(axes[r], layers, strict=True):
-                v = values[k - 1].ravel()
-                ax.hist(np.clip(v, -limit, limit), bins=60, range=(-limit, limit), color=color,
-                        alpha=0.85)
-                ax.set_title(f"{what} {k}\nstd {v.std():.3g}", fontsize=10)
+        fig, axes = plots.subplots("wide", 2, len(layers), squeeze=False)
+        fig.set_size_inches(plots.SIZES["wide"][0], 4.6)   # two rows of two-line titles
+        hists = []
+        for r, color in enumerate((plots.FORWARD_COLOR, plots.BACKWARD_COLOR)):
+            row = []
+            for ax in axes[r]:
+                row.append(ax.stairs(np.zeros(HIST_BINS), np.linspace(-1, 1, HIST_BINS + 1),
+                                     fill=True, color=color, alpha=0.85))
                 ax.set_yticks([])
                 ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
-        fig.suptitle(f"{run.activation}, W ~ N(0, gain² / fan_in) with gain {run.gain:.2f}",
-                     fontsize=12)
+            hists.append(row)
+        suptitle = fig.suptitle("", fontsize=12)
+    fig.parts = SimpleNamespace(layers=layers, hists=hists, axes=axes, suptitle=suptitle)
+    update_histograms_figure(fig, run)
     return plots.finish(fig)
+
+
+def update_histograms_figure(fig: Figure, run: DepthRun) -> None:
+    """Draw ``run`` (same depth) into the panels of a ``histograms_figure``."""
+    parts = fig.parts
+    rows = (("output of layer", run.activations), ("gradient at the input of layer",
+                                                   run.gradients))
+    for r, (what, values) in enumerate(rows):
+        limit = max(float(np.abs(values[k - 1]).max()) for k in parts.layers) or 1.0
+        limit = min(limit, 5 * max(float(values[k - 1].std()) for k in parts.layers) + 1e-12)
+        edges = np.linspace(-limit, limit, HIST_BINS + 1)
+        for ax, hist, k in zip(parts.axes[r], parts.hists[r], parts.layers, strict=True):
+            v = values[k - 1].ravel()
+            counts, _ = np.histogram(np.clip(v, -limit, limit), bins=edges)
+            hist.set_data(counts, edges)
+            ax.set_xlim(-limit, limit)
+            ax.set_ylim(0, 1.05 * max(counts.max(), 1))
+            ax.set_title(f"{what} {k}\nstd {v.std():.3g}", fontsize=10)
+    parts.suptitle.set_text(f"{run.activation}, W ~ N(0, gain² / fan_in) with gain "
+                            f"{run.gain:.2f}")
 
 
 def std_figure(runs: dict[float, DepthRun]) -> Figure:
@@ -150,8 +173,9 @@ def std_figure(runs: dict[float, DepthRun]) -> Figure:
 
 
 def init_explorer(depth: int = 10, width: int = 128):
-    """A widget: the activation and the gain (with buttons for Xavier and He) over
-    ``histograms_figure`` of a fresh ``signal_through_depth``."""
+    """A widget: the activation and the gain (with a button for Xavier and He) over
+    ``histograms_figure`` of ``signal_through_depth``; each (activation, gain) is run
+    once and kept, and a change redraws the same panels."""
     import ipywidgets as widgets
 
     activation = widgets.Dropdown(options=[("tanh", "tanh"), ("ReLU", "relu")], value="tanh",
@@ -159,8 +183,7 @@ def init_explorer(depth: int = 10, width: int = 128):
                                   style=plots.slider_style())
     gain = widgets.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25,
                                   description="gain: weight std × √fan_in",
-                                  readout_format=".2f", continuous_update=False,
-                                  style=plots.slider_style(),
+                                  readout_format=".2f", style=plots.slider_style(),
                                   layout=widgets.Layout(width="460px"))
     preset = widgets.Button(description="set the argument's gain: 1 for tanh (Xavier), √2 "
                             "for ReLU (He)", layout=widgets.Layout(width="420px"))
@@ -170,9 +193,20 @@ def init_explorer(depth: int = 10, width: int = 128):
 
     preset.on_click(use_preset)
 
+    @functools.lru_cache(maxsize=64)
+    def run(activation: str, gain: float) -> DepthRun:
+        return signal_through_depth(activation, gain, depth, width)
+
     def show(activation: str, gain: float) -> Figure:
-        return histograms_figure(signal_through_depth(activation, gain, depth, width))
+        return histograms_figure(run(activation, gain))
+
+    def update(fig: Figure, activation: str, gain: float) -> None:
+        update_histograms_figure(fig, run(activation, gain))
 
     box = plots.interactive_figure(show, {"activation": activation, "gain": gain},
-                                   height="440px", columns=2)
-    return widgets.VBox([box.children[0], preset, *box.children[1:]])
+                                   update=update, columns=2, continuous=True,
+                                   name="initialization.init_explorer")
+    outer = widgets.VBox([box.children[0], preset, *box.children[1:]])
+    outer.view, outer.controls, outer.redraw, outer.busy = (box.view, box.controls,
+                                                            box.redraw, box.busy)
+    return outer
