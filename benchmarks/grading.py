@@ -1,6 +1,7 @@
 """Grading throughput: local workers against a Dask LocalCluster, for exercises 01, 06, 10.
 
     python benchmarks/grading.py [--copies N] [--exercises 01 06 10] [--out benchmarks/grading.md]
+    python benchmarks/grading.py --startup-against BEFORE [--rounds R] [--exercises ...]
 
 For each exercise it generates a class of N notebooks from the teacher's solution (every
 third with one answer cell emptied back to its stub, so the class mixes full and partial
@@ -11,12 +12,22 @@ worker (start Python, import NumPy, dlcore and the specs, confine, exit, clean u
 which every notebook pays once. Times depend on the machine's load: the load average is
 written beside them, and the ratios (cluster against local, run in the same minutes)
 are what carries over to another machine. Writes the Markdown table to ``--out``.
+
+``--startup-against BEFORE`` compares only the per-submission start-up of this checkout
+with another one (say ``git worktree add /tmp/before HEAD~3``), in interleaved rounds
+(before, after, after, before, ...), each a fresh process that imports the grader from
+its tree and times ``--repeats`` empty sandboxed workers: wall seconds, and the CPU
+seconds of the worker and what it started (less sensitive to other jobs on the
+machine). Compile both trees' bytecode first (``python -m compileall -q TREE/dlcore``):
+the worker never writes bytecode, so a tree without it compiles every module anew for
+each worker. Prints a Markdown table; writes nothing.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -84,6 +95,54 @@ def startup_seconds(assignment: str, repeats: int = 5) -> list[float]:
     return times
 
 
+def _startup_child(root: str, assignment: str, repeats: int) -> None:
+    """In a fresh process: import the grader from ``root``, print JSON [wall, CPU] of
+    ``repeats`` empty sandboxed workers."""
+    sys.path.insert(0, root)
+    import dlcore
+    from dlcore.grading.autograder.cli import PROBE_CELL
+    from dlcore.grading.autograder.sandbox import Limits, Sandbox
+
+    assert dlcore.__file__.startswith(root), dlcore.__file__
+    sandbox = Sandbox(Limits(), [], [root], 1)
+    rows = []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.monotonic()
+        run = sandbox.run({"assignment": assignment,
+                           "specs_module": "dlcore.grading.registry",
+                           "cells": [{"source": PROBE_CELL, "grade_id": None}],
+                           "cases": []})
+        wall = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert run.done, run.output_tail
+        rows.append([wall, after.ru_utime + after.ru_stime
+                     - before.ru_utime - before.ru_stime])
+    print(json.dumps(rows))
+
+
+def startup_against(before: str, exercises: list[str], rounds: int, repeats: int) -> None:
+    trees = [("before", os.path.abspath(before)), ("after", PROJECT)]
+    print("| exercise | tree | workers | wall s, median | wall s, min | CPU s, median | "
+          "load |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    for ex in exercises:
+        got: dict[str, list[list[float]]] = {name: [] for name, _ in trees}
+        loads = []
+        for r in range(rounds):
+            for name, root in (trees if r % 2 == 0 else trees[::-1]):
+                loads.append(load())
+                out = subprocess.run([sys.executable, __file__, "--startup-child", root,
+                                      NAMES[ex], str(repeats)], capture_output=True,
+                                     text=True, check=True).stdout
+                got[name] += json.loads(out.splitlines()[-1])
+        for name, _ in trees:
+            walls, cpus = [w for w, _ in got[name]], [c for _, c in got[name]]
+            print(f"| {ex} | {name} | {len(walls)} | {statistics.median(walls):.3f} | "
+                  f"{min(walls):.3f} | {statistics.median(cpus):.3f} | "
+                  f"{min(loads):.1f}-{max(loads):.1f} |", flush=True)
+
+
 def time_mode(submitted: str, assignment: str, extra: list[str], out: str
               ) -> tuple[float, float, list[float], str]:
     """(wall seconds of the command, notebooks per second between the first and the
@@ -118,7 +177,19 @@ def main() -> None:
     p.add_argument("--copies", type=int, default=12)
     p.add_argument("--exercises", nargs="+", default=["01", "06", "10"])
     p.add_argument("--out", default=os.path.join(PROJECT, "benchmarks", "grading.md"))
+    p.add_argument("--startup-against", metavar="BEFORE",
+                   help="only compare the per-submission start-up with the checkout BEFORE")
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--startup-child", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.startup_child:
+        root, assignment, repeats = args.startup_child
+        _startup_child(root, assignment, int(repeats))
+        return
+    if args.startup_against:
+        startup_against(args.startup_against, args.exercises, args.rounds, args.repeats)
+        return
     lines = ["| exercise | how | notebooks/s, whole command | notebooks/s, steady | wall s "
              "| median s per notebook | load | same gradebook as local, 1 worker |",
              "|---|---|---:|---:|---:|---:|---:|---|"]
