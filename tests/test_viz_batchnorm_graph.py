@@ -14,7 +14,8 @@ def test_graph_draws_every_node_with_both_formulas():
     texts = [t.get_text() for t in fig.axes[0].texts]
     for _name, _x, _y, forward, backward in bg.NODES:
         assert forward in texts and backward in texts
-    assert len(fig.axes[0].patches) == len(bg.NODES) + len(bg.EDGES)
+    assert len(fig.axes[0].patches) == len(bg.NODES) + len(bg.EDGES)    # plots.box, plots.arrow
+    assert fig.get_size_inches()[0] * fig.dpi <= 900                      # fits the lesson page
 
 
 def test_edges_join_known_nodes_and_leave_boxes_on_their_border():

@@ -11,9 +11,7 @@ against ``nn.BatchNorm1d.backward``.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from . import plots
 
@@ -47,19 +45,16 @@ def graph_figure() -> Figure:
     """Batch norm for one feature as a graph: forward formulas in the boxes (left
     to right), each node's backward rule beside it (right to left, in colour),
     with dy = dL/dy arriving from the loss on the right."""
-    back = plots.CLASS_COLORS[1]
+    back = plots.BACKWARD_COLOR
     where = {name: (x, y) for name, x, y, _, _ in NODES}
     with plots.style():
-        fig, ax = plt.subplots(figsize=(11, 4.0), dpi=plots.DPI)
+        fig, ax = plots.subplots("wide")
         for a, b in EDGES:
             start, end = _on_box(where[a], where[b]), _on_box(where[b], where[a])
-            ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=13,
-                                         color="0.35", lw=1.4))
+            plots.arrow(ax, start, end, lw=1.4)
         for _name, x, y, forward, backward in NODES:
-            ax.add_patch(FancyBboxPatch((x - BOX_W / 2, y - BOX_H / 2), BOX_W, BOX_H,
-                                        boxstyle="round,pad=0.02,rounding_size=0.08",
-                                        fc="white", ec=plots.CLASS_COLORS[0], lw=1.8))
-            ax.text(x, y, forward, ha="center", va="center", fontsize=11)
+            plots.box(ax, x, y, forward, color=plots.CLASS_COLORS[0], w=BOX_W, h=BOX_H,
+                      rounding=0.08)
             above = y > 0                     # the top row's rules go above, clear of arrows
             ax.text(x, y + (BOX_H / 2 + 0.25) * (1 if above else -1), backward, ha="center",
                     va="center", fontsize=9.5, color=back)
@@ -71,7 +66,5 @@ def graph_figure() -> Figure:
                 ha="center", fontsize=10)
         ax.set_xlim(-1.2, 11.3)
         ax.set_ylim(-1.45, 2.3)
-        ax.set_aspect("equal")
         ax.axis("off")
-        fig.tight_layout()
     return plots.finish(fig)

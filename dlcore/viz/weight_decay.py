@@ -16,8 +16,7 @@ from matplotlib.figure import Figure
 from .. import train
 from . import plots
 
-STYLES = ("-", "--", ":", "-.")
-MARKERS = ("o", "s", "^", "D")
+STYLES, MARKERS = plots.LINESTYLES, plots.MARKERS       # one line style and marker a run
 
 
 def weight_norm(model) -> float:
