@@ -11,8 +11,11 @@ set to the kernel), so what the widgets show is what a CNN layer computes.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -60,46 +63,72 @@ def convolve(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: in
     return conv(np.asarray(image, np.float32)[None, None])[0, 0]
 
 
-def _show_kernel(ax, kernel: np.ndarray, title: str = "kernel") -> None:
+STRIP = (10.0, 3.4)   # three pictures in a row: "wide" (4.2 in tall) would leave a band
+
+
+def _signed(kernel: np.ndarray) -> bool:
+    """A kernel whose entries sum to ~0 (an edge detector) gives signed output."""
+    return abs(float(np.asarray(kernel).sum())) < 0.1
+
+
+def _fill_kernel_figure(fig: Figure, image: np.ndarray, kernel: np.ndarray, name: str) -> None:
+    """Put ``kernel`` and the image filtered by it into the artists of a
+    ``kernel_figure``: what both drawing and a widget's update do."""
+    parts = fig.parts
+    result = convolve(image, kernel, padding=kernel.shape[0] // 2)
     limit = max(float(np.abs(kernel).max()), 1e-6)
-    ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    parts.kernel.set_data(kernel)
+    parts.kernel.set_clim(-limit, limit)
     for (r, c), v in np.ndenumerate(kernel):
-        ax.text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=10,
-                color="white" if abs(v) > 0.6 * limit else "black")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title)
-
-
-def _show_result(ax, result: np.ndarray, kernel: np.ndarray) -> str:
-    """A kernel whose entries sum to ~0 (an edge detector) gives signed output:
-    show it with 0 as mid-grey. Otherwise clip to the photo's range [0, 1]."""
-    if abs(float(kernel.sum())) < 0.1:
-        limit = max(float(np.percentile(np.abs(result), 99.5)), 1e-6)
-        ax.imshow(result, cmap="gray", vmin=-limit, vmax=limit)
-        return "mid-grey = 0, bright > 0, dark < 0"
-    ax.imshow(np.clip(result, 0, 1), cmap="gray", vmin=0, vmax=1)
-    return "clipped to [0, 1]"
+        parts.numbers[r][c].set_text(f"{v:.2g}")
+        parts.numbers[r][c].set_color("white" if abs(v) > 0.6 * limit else "black")
+    parts.kernel_title.set_text(f"kernel (sum {kernel.sum():.2g})")
+    if _signed(kernel):          # show signed output with 0 as mid-grey
+        top = max(float(np.percentile(np.abs(result), 99.5)), 1e-6)
+        parts.result.set_data(result)
+        parts.result.set_clim(-top, top)
+        note = "mid-grey = 0, bright > 0, dark < 0"
+    else:                        # otherwise clip to the photo's range [0, 1]
+        parts.result.set_data(np.clip(result, 0, 1))
+        parts.result.set_clim(0, 1)
+        note = "clipped to [0, 1]"
+    parts.result_title.set_text(f"output = input ⋆ kernel\n({note})")
+    parts.suptitle.set_text(f"kernel: {name}" if name else "")
 
 
 def kernel_figure(image: np.ndarray, kernel: np.ndarray, name: str = "") -> Figure:
-    """The photo, the 3x3 kernel (its numbers), and the photo filtered by it."""
+    """The photo, the kernel (its numbers), and the photo filtered by it.
+    ``fig.parts`` holds the artists a widget changes (``update_kernel_figure``)."""
     kernel = np.asarray(kernel, np.float32)
-    result = convolve(image, kernel, padding=kernel.shape[0] // 2)
+    image = np.asarray(image, np.float32)
     with plots.style():
-        fig, axes = plt.subplots(1, 3, figsize=(9.5, 3.1), dpi=plots.DPI,
+        fig, axes = plt.subplots(1, 3, figsize=STRIP, dpi=plots.DPI,
                                  gridspec_kw={"width_ratios": [1.5, 0.75, 1.5]},
                                  layout="constrained")
         axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
-        axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}")
-        _show_kernel(axes[1], kernel, f"kernel (sum {kernel.sum():.2g})")
-        note = _show_result(axes[2], result, kernel)
-        axes[2].set_title(f"output = input ⋆ kernel\n({note})", fontsize=10)
-        for ax in (axes[0], axes[2]):
+        axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}", y=1.0)
+        kernel_image = axes[1].imshow(kernel, cmap=plots.SURFACE_CMAP, vmin=-1, vmax=1)
+        numbers = [[axes[1].text(c, r, "", ha="center", va="center", fontsize=10)
+                    for c in range(kernel.shape[1])] for r in range(kernel.shape[0])]
+        result = axes[2].imshow(np.zeros_like(image), cmap="gray", vmin=0, vmax=1)
+        for ax in axes:            # no ticks, and titles at a fixed height: cheap redraws
             ax.axis("off")
-        if name:
-            fig.suptitle(f"kernel: {name}")
+        fig.parts = SimpleNamespace(
+            kernel=kernel_image, numbers=numbers,
+            kernel_title=axes[1].set_title("kernel", y=1.0),
+            result=result, result_title=axes[2].set_title("output", fontsize=10, y=1.0),
+            suptitle=fig.suptitle(" "), image=image)
+        _fill_kernel_figure(fig, image, kernel, name)
     return plots.finish(fig)
+
+
+def update_kernel_figure(fig: Figure, kernel: np.ndarray, name: str = "") -> None:
+    """Show another kernel (same size) in a figure ``kernel_figure`` made."""
+    kernel = np.asarray(kernel, np.float32)
+    if kernel.shape != fig.parts.kernel.get_array().shape:
+        raise ValueError(f"update_kernel_figure: the figure shows a "
+                         f"{fig.parts.kernel.get_array().shape} kernel, got {kernel.shape}")
+    _fill_kernel_figure(fig, fig.parts.image, kernel, name)
 
 
 def kernel_gallery(image: np.ndarray, names: list[str]) -> Figure:
@@ -131,7 +160,8 @@ def one_pixel_figure(patch: np.ndarray, kernel: np.ndarray, row: int, col: int) 
     window = patch[row:row + k, col:col + k]
     products = window * kernel
     with plots.style():
-        fig, axes = plt.subplots(1, 4, figsize=(12, 3.3), dpi=plots.DPI,
+        # a strip of four small grids: "wide" (4.2 in tall) would leave a band under it
+        fig, axes = plt.subplots(1, 4, figsize=(10.0, 3.2), dpi=plots.DPI,
                                  gridspec_kw={"width_ratios": [1.5, 1, 1, 1]},
                                  layout="constrained")
         axes[0].imshow(patch, cmap="gray", vmin=0, vmax=1)
@@ -167,64 +197,122 @@ def window_positions(size: int, kernel: int, stride: int, padding: int) -> list[
     return [(i * stride, j * stride) for i in range(n) for j in range(n)]
 
 
+def _grid_lines(ax, n: int, color: str, lw: float) -> None:
+    """The lines of an n x n grid of unit cells from (0, 0) to (n, n), as two
+    collections (one artist each, however many cells)."""
+    ticks = np.arange(n + 1)
+    ax.vlines(ticks, 0, n, colors=color, lw=lw)
+    ax.hlines(ticks, 0, n, colors=color, lw=lw)
+
+
+def _draw_stride_padding(fig: Figure, size: int, kernel: int, stride: int, padding: int,
+                         window: int) -> None:
+    """Draw the stride-and-padding picture into the two axes of ``fig`` (cleared
+    first). A handful of artists (an image per grid, line collections, one marker
+    line for all window centres), so a redraw is cheap whatever the sizes."""
+    ax_in, ax_out = fig.axes
+    fig.parts.shape = None
+    for ax in (ax_in, ax_out):     # remove what was drawn (cheaper than ax.clear())
+        for artist in [*ax.images, *ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+            artist.remove()
+        ax.axis("off")
+    out = output_size(size, kernel, stride, padding)
+    padded = size + 2 * padding
+    if out < 1:
+        ax_in.text(0.5, 0.5, f"the kernel ({kernel}) is larger than the padded input "
+                   f"({padded}): no window fits", ha="center", va="center",
+                   transform=ax_in.transAxes)
+        fig.parts.suptitle.set_text(f"output size = ({size} + 2·{padding} − {kernel}) / "
+                                    f"{stride} + 1 < 1")
+        return
+    positions = window_positions(size, kernel, stride, padding)
+    # the input: white inside, grey padding with its zeros (one marker artist)
+    inside = np.zeros((padded, padded))
+    inside[padding:padding + size, padding:padding + size] = 1
+    ax_in.imshow(inside, cmap=ListedColormap([PADDED_COLOR, "white"]),
+                 vmin=0, vmax=1, extent=(0, padded, 0, padded), interpolation="nearest")
+    _grid_lines(ax_in, padded, "#a0aec0", 0.8)
+    rows, cols = np.nonzero(inside == 0)
+    if len(rows):
+        ax_in.plot(cols + 0.5, padded - 0.5 - rows, ls="none", marker="$0$", ms=6,
+                   color="#718096")
+    used = (out - 1) * stride + kernel                    # rows/cols the windows reach
+    if used < padded:          # the last column(s) on the right and row(s) at the bottom
+        for xy, w, h in (((used, 0), padded - used, padded), ((0, 0), used, padded - used)):
+            ax_in.add_patch(Rectangle(xy, w, h, fc="none", ec=plots.CLASS_COLORS[1],
+                                      hatch="//", lw=0))
+    centres = np.array([(c + kernel / 2, padded - r - kernel / 2) for r, c in positions])
+    ax_in.plot(centres[:, 0], centres[:, 1], "o", ls="none", ms=4,
+               color=plots.CLASS_COLORS[0], alpha=0.5)
+    parts = fig.parts
+    (parts.dot,) = ax_in.plot([], [], "o", ms=5, color=plots.CLASS_COLORS[0])
+    parts.window_box = ax_in.add_patch(Rectangle((0, 0), kernel, kernel, fill=False,
+                                                 ec=plots.ACCENT, lw=3.5))
+    ax_in.set_title(f"input {size}×{size}, padding {padding} (grey zeros), "
+                    f"kernel {kernel}×{kernel}, stride {stride}", fontsize=10, y=1.0)
+    # the output grid, the chosen window's pixel in orange
+    parts.chosen = ax_out.imshow(np.zeros((out, out)),
+                                 cmap=ListedColormap(["white", plots.ACCENT]), vmin=0, vmax=1,
+                                 extent=(0, out, 0, out), interpolation="nearest")
+    _grid_lines(ax_out, out, "#4a5568", 1.0)
+    parts.out_title = ax_out.set_title(" ", fontsize=10, y=1.0)
+    parts.shape = (size, kernel, stride, padding)
+    parts.positions, parts.centres = positions, centres
+    _mark_window(fig, window)
+    for ax, n in ((ax_in, padded), (ax_out, out)):
+        ax.set_xlim(-0.2, n + 0.2)
+        ax.set_ylim(-0.2, n + 0.2)
+        ax.set_aspect("equal")
+    leftover = (f"  (last {padded - used} row(s), column(s) never reached: floor)"
+                if used < padded else "")
+    fig.parts.suptitle.set_text(
+        f"output size = ⌊(H + 2P − K) / S⌋ + 1 = ⌊({size} + 2·{padding} − {kernel})"
+        f" / {stride}⌋ + 1 = {out}{leftover}")
+
+
+def _mark_window(fig: Figure, window: int) -> None:
+    """Outline window number ``window`` (and its output pixel) in a drawn picture."""
+    parts = fig.parts
+    size, kernel, _, padding = parts.shape
+    padded = size + 2 * padding
+    count = len(parts.positions)
+    window = int(np.clip(window, 0, count - 1))
+    r, c = parts.positions[window]
+    parts.window_box.set_xy((c, padded - r - kernel))
+    parts.dot.set_data([parts.centres[window, 0]], [parts.centres[window, 1]])
+    chosen = np.zeros(parts.chosen.get_array().shape)
+    chosen.flat[window] = 1
+    parts.chosen.set_data(chosen)
+    out = chosen.shape[0]
+    parts.out_title.set_text(f"output {out}×{out}: window {window + 1} of {count}")
+
+
 def stride_padding_figure(size: int = 7, kernel: int = 3, stride: int = 1, padding: int = 0,
                           window: int = 0) -> Figure:
     """Left: the input (size x size, white) with its padding (grey zeros), every
     window's centre (dots) and window number ``window`` outlined. Right: the output
-    grid with that window's output pixel. Title: the output-size formula."""
-    out = output_size(size, kernel, stride, padding)
-    padded = size + 2 * padding
+    grid with that window's output pixel. Title: the output-size formula.
+    ``update_stride_padding_figure`` redraws it for other values."""
     with plots.style():
-        fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(10, 4.6), dpi=plots.DPI,
-                                            gridspec_kw={"width_ratios": [1.25, 1]})
-        if out < 1:
-            ax_in.text(0.5, 0.5, f"the kernel ({kernel}) is larger than the padded input "
-                       f"({padded}): no window fits", ha="center", va="center", wrap=True)
-            ax_in.axis("off")
-            ax_out.axis("off")
-            fig.suptitle(f"output size = ({size} + 2·{padding} − {kernel}) / {stride} + 1 < 1")
-            return plots.finish(fig)
-        positions = window_positions(size, kernel, stride, padding)
-        window = int(np.clip(window, 0, len(positions) - 1))
-        for r in range(padded):
-            for c in range(padded):
-                inside = padding <= r < padding + size and padding <= c < padding + size
-                ax_in.add_patch(Rectangle((c, padded - 1 - r), 1, 1,
-                                          fc="white" if inside else PADDED_COLOR,
-                                          ec="#a0aec0", lw=0.8))
-                if not inside:
-                    ax_in.text(c + 0.5, padded - 0.5 - r, "0", ha="center", va="center",
-                               fontsize=8, color="#718096")
-        used = (out - 1) * stride + kernel                    # rows/cols the windows reach
-        if used < padded:
-            ax_in.add_patch(Rectangle((used, 0), padded - used, padded, fc="none",
-                                      ec=plots.CLASS_COLORS[1], hatch="//", lw=0))
-        for k, (r, c) in enumerate(positions):
-            ax_in.plot(c + kernel / 2, padded - r - kernel / 2, "o", ms=4,
-                       color=plots.CLASS_COLORS[0], alpha=0.5 if k != window else 1)
-        r, c = positions[window]
-        ax_in.add_patch(Rectangle((c, padded - r - kernel), kernel, kernel, fill=False,
-                                  ec=plots.ACCENT, lw=3.5))
-        ax_in.set_title(f"input {size}×{size}, padding {padding} (grey zeros), "
-                        f"kernel {kernel}×{kernel}, stride {stride}", fontsize=10)
-        for i in range(out):
-            for j in range(out):
-                ax_out.add_patch(Rectangle((j, out - 1 - i), 1, 1,
-                                           fc=plots.ACCENT if i * out + j == window
-                                           else "white", ec="#4a5568", lw=1))
-        ax_out.set_title(f"output {out}×{out}: window {window + 1} of {len(positions)}",
-                         fontsize=10)
-        for ax, n in ((ax_in, padded), (ax_out, out)):
-            ax.set_xlim(-0.2, n + 0.2)
-            ax.set_ylim(-0.2, n + 0.2)
-            ax.set_aspect("equal")
-            ax.axis("off")
-        leftover = (f"   ({padded - used} column(s) never reached: floor)" if used < padded
-                    else "")
-        fig.suptitle(f"output size = ⌊(H + 2P − K) / S⌋ + 1 = ⌊({size} + 2·{padding} − {kernel})"
-                     f" / {stride}⌋ + 1 = {out}{leftover}", fontsize=12)
-        fig.tight_layout()
+        # Fixed margins (no layout engine): the grids change size, the figure must not.
+        fig, _ = plots.subplots("wide", 1, 2, layout=None,
+                                gridspec_kw={"width_ratios": [1.25, 1], "left": 0.02,
+                                             "right": 0.98, "bottom": 0.02, "top": 0.83,
+                                             "wspace": 0.08})
+        fig.parts = SimpleNamespace(suptitle=fig.suptitle(" ", fontsize=12, y=0.97))
+        _draw_stride_padding(fig, size, kernel, stride, padding, window)
     return plots.finish(fig)
+
+
+def update_stride_padding_figure(fig: Figure, size: int = 7, kernel: int = 3, stride: int = 1,
+                                 padding: int = 0, window: int = 0) -> None:
+    """Redraw a ``stride_padding_figure`` for other values (same figure, same axes);
+    a new window alone only moves its outline."""
+    if fig.parts.shape == (size, kernel, stride, padding):
+        _mark_window(fig, window)
+        return
+    with plots.style():
+        _draw_stride_padding(fig, size, kernel, stride, padding, window)
 
 
 # -- im2col ----------------------------------------------------------------------------
@@ -262,7 +350,7 @@ def im2col_figure(x: np.ndarray, weight: np.ndarray) -> Figure:
     n = output_size(x.shape[0], k, 1, 0)
     colors = [plots.CLASS_COLORS[i % len(plots.CLASS_COLORS)] for i in range(cols.shape[1])]
     with plots.style():
-        fig, axes = plt.subplots(1, 4, figsize=(12.5, 4.0), dpi=plots.DPI,
+        fig, axes = plt.subplots(1, 4, figsize=plots.SIZES["wide"], dpi=plots.DPI,
                                  gridspec_kw={"width_ratios": [x.shape[1], cols.shape[1],
                                                                weight.size * 0.55, n]})
         _number_grid(axes[0], x, title=f"input {x.shape[0]}×{x.shape[1]}:\n"
@@ -287,69 +375,101 @@ def im2col_figure(x: np.ndarray, weight: np.ndarray) -> Figure:
 
 # -- feature maps of a trained CNN -------------------------------------------------------
 
-def layer_outputs(model: nn.Sequential, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    """Run ``model`` layer by layer on x (N, C, H, W) in eval mode; return
-    ``[(name, output), ...]`` for every layer, named like ``'0: Conv2d'``."""
-    was_training = model.training
-    model.eval()
-    outputs = []
-    try:
-        for k, layer in enumerate(model):
-            x = layer(x)
-            outputs.append((f"{k}: {type(layer).__name__}", x))
-    finally:
-        model.train(was_training)
-    return outputs
+MAP_COLUMNS = 8          # feature maps shown per layer
+
+
+def _relu_rows(model: nn.Sequential, image: np.ndarray) -> tuple[list, np.ndarray]:
+    """The maps after each ReLU for one image (1, H, W), and the predicted
+    probabilities, from ``plots.layer_outputs`` (eval mode)."""
+    outputs = plots.layer_outputs(model, np.asarray(image, np.float32)[None])
+    rows = [(name, out[0]) for name, out in outputs[1:]
+            if name.split()[-1].startswith("ReLU") and out.ndim == 4]
+    return rows, softmax(outputs[-1][1], dim=-1)[0]
+
+
+def mosaic(maps: np.ndarray, gap: int = 1) -> np.ndarray:
+    """Feature maps (K, h, w) side by side in one (h, K*w + (K-1)*gap) array, NaN in
+    the gaps (drawn blank): one image for a row of maps is much cheaper to draw than
+    K small axes."""
+    K, h, w = maps.shape
+    out = np.full((h, K * w + (K - 1) * gap), np.nan, dtype=np.float32)
+    for k, fmap in enumerate(maps):
+        out[:, k * (w + gap):k * (w + gap) + w] = fmap
+    return out
+
+
+def _fill_feature_maps(fig: Figure, model: nn.Sequential, image: np.ndarray,
+                       label: int | None, pixels: np.ndarray | None) -> None:
+    parts = fig.parts
+    rows, probs = _relu_rows(model, image)
+    parts.input.set_data((pixels if pixels is not None else image)[0])
+    parts.input.autoscale()
+    parts.input_title.set_text("input" if label is None else f"input: a {label}")
+    guess = int(np.argmax(probs))
+    right = label is None or guess == label
+    for c, bar in enumerate(parts.bars):
+        bar.set_height(probs[c])
+        bar.set_color((plots.CLASS_COLORS[2] if right else plots.CLASS_COLORS[1])
+                      if c == guess else "#a0aec0")
+    verdict = "" if label is None else ("  (right)" if right else "  (wrong)")
+    parts.bars_title.set_text(f"predicted probabilities: {guess} at {probs[guess]:.0%}"
+                              f"{verdict}")
+    for im, (_, maps) in zip(parts.maps, rows, strict=True):
+        shown = maps[:parts.max_maps]
+        im.set_data(mosaic(shown))
+        im.set_clim(0, max(float(shown.max()), 1e-6))
 
 
 def feature_map_figure(model: nn.Sequential, image: np.ndarray, label: int | None = None,
-                       max_maps: int = 8, pixels: np.ndarray | None = None) -> Figure:
+                       max_maps: int = MAP_COLUMNS, pixels: np.ndarray | None = None) -> Figure:
     """What a trained CNN computes for one image (1, H, W): the input, the maps
-    after each ReLU (one row per layer, at most ``max_maps`` each) and the
-    predicted probabilities. ``pixels`` is the image to show (e.g. before
-    standardisation)."""
-    outputs = layer_outputs(model, np.asarray(image, np.float32)[None])
-    rows = [(name, out[0]) for name, out in outputs if name.endswith("ReLU") and out.ndim == 4]
-    probs = softmax(outputs[-1][1], dim=-1)[0]
-    ncols = max_maps + 1
+    after each ReLU (one row per layer, its first ``max_maps`` side by side, one
+    colour scale per row) and the predicted probabilities. ``pixels`` is the image
+    to show (e.g. before standardisation). ``update_feature_map_figure`` shows
+    another image; ``fig.parts.maps[r]`` is row r's image (``mosaic`` of its maps)."""
+    rows, probs = _relu_rows(model, image)
+    cmap = plt.get_cmap("magma").with_extremes(bad="white")
     with plots.style():
-        fig = plt.figure(figsize=(12, 1.55 * (len(rows) + 1) + 0.4), dpi=plots.DPI,
-                         layout="constrained")
-        grid = fig.add_gridspec(len(rows) + 1, ncols)
+        # "wide" fits two rows of maps; a deeper model gets 1.4 in per row
+        fig = plt.figure(figsize=plots.SIZES["wide"] if len(rows) <= 2 else
+                         (plots.SIZES["wide"][0], 1.4 * (len(rows) + 1)),
+                         dpi=plots.DPI, layout="constrained")
+        grid = fig.add_gridspec(len(rows) + 1, 3, width_ratios=[1.5, 1.1, 7.0])
         ax = fig.add_subplot(grid[0, 1])
-        ax.imshow((pixels if pixels is not None else image)[0], cmap="gray")
-        ax.set_title("input" if label is None else f"input: a {label}", fontsize=10)
+        input_image = ax.imshow((pixels if pixels is not None else image)[0], cmap="gray")
+        input_title = ax.set_title("input", fontsize=10, y=1.0)
         ax.axis("off")
-        ax = fig.add_subplot(grid[0, 3:])
-        guess = int(np.argmax(probs))
-        right = label is None or guess == label
-        ax.bar(range(len(probs)), probs, color=[
-            (plots.CLASS_COLORS[2] if right else plots.CLASS_COLORS[1]) if c == guess
-            else "#a0aec0" for c in range(len(probs))])
+        ax = fig.add_subplot(grid[0, 2])
+        bars = ax.bar(range(len(probs)), probs, color="#a0aec0", width=0.7)
         ax.set_xticks(range(len(probs)))
         ax.set_ylim(0, 1)
         ax.set_yticks([])                 # the title gives the number; no room taken
         ax.spines["left"].set_visible(False)
-        verdict = "" if label is None else ("  (right)" if right else "  (wrong)")
-        ax.set_title(f"predicted probabilities: {guess} at {probs[guess]:.0%}{verdict}",
-                     fontsize=10)
-        for r, (name, maps) in enumerate(rows, start=1):
-            shown = maps[:max_maps]
-            limit = max(float(shown.max()), 1e-6)
-            for c, fmap in enumerate(shown):
-                ax = fig.add_subplot(grid[r, c + 1])
-                ax.imshow(fmap, cmap="magma", vmin=0, vmax=limit)
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if r == 1 or c == 0:
-                    ax.set_title(f"map {c}", fontsize=8)
+        bars_title = ax.set_title("predicted probabilities", fontsize=10, y=1.0)
+        maps = []
+        for r, (name, layer_maps) in enumerate(rows, start=1):
+            shown = layer_maps[:max_maps]
+            ax = fig.add_subplot(grid[r, 1:])
+            maps.append(ax.imshow(mosaic(shown), cmap=cmap, vmin=0, vmax=1,
+                                  interpolation="nearest"))
+            ax.axis("off")
             ax = fig.add_subplot(grid[r, 0])
             ax.axis("off")
-            ax.text(0.5, 0.5, f"after layer {name}\n{maps.shape[0]} maps "
-                    f"{maps.shape[1]}×{maps.shape[2]}" +
-                    (f"\n(first {max_maps} shown)" if maps.shape[0] > max_maps else ""),
+            more = f"\n(first {max_maps} shown)" if layer_maps.shape[0] > max_maps else ""
+            ax.text(0.5, 0.5, f"after {name.removesuffix('()')}:\n{layer_maps.shape[0]} maps "
+                    f"{layer_maps.shape[1]}×{layer_maps.shape[2]}{more}",
                     ha="center", va="center", fontsize=9, transform=ax.transAxes)
+        fig.parts = SimpleNamespace(input=input_image, input_title=input_title, bars=bars,
+                                    bars_title=bars_title, maps=maps, max_maps=max_maps)
+        _fill_feature_maps(fig, model, image, label, pixels)
     return plots.finish(fig)
+
+
+def update_feature_map_figure(fig: Figure, model: nn.Sequential, image: np.ndarray,
+                              label: int | None = None, pixels: np.ndarray | None = None
+                              ) -> None:
+    """Show another image's maps in a figure ``feature_map_figure`` made."""
+    _fill_feature_maps(fig, model, image, label, pixels)
 
 
 # -- widgets ---------------------------------------------------------------------------
@@ -358,11 +478,15 @@ def kernel_editor(image: np.ndarray):
     """Pick a kernel and its strength; see the photo filtered live."""
     import ipywidgets as widgets
 
+    image = np.asarray(image, np.float32)
     controls = {
         "name": widgets.Dropdown(options=list(KERNELS), value="edges (all directions)",
-                                 description="kernel", style=plots.slider_style()),
+                                 description="kernel", style=plots.slider_style(),
+                                 tooltip="which 3×3 kernel slides over the photo"),
         "strength": widgets.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1,
-                                        description="strength", continuous_update=False,
+                                        description="strength",
+                                        tooltip="0: the identity kernel (the photo itself), "
+                                                "1: the kernel, 2: twice its change",
                                         style=plots.slider_style()),
     }
 
@@ -370,22 +494,33 @@ def kernel_editor(image: np.ndarray):
         kernel = blend_kernel(KERNELS[name], strength)
         return kernel_figure(image, kernel, f"{name} × {strength:g}")
 
-    return plots.interactive_figure(draw, controls, height="360px", columns=2)
+    def update(fig: Figure, name: str, strength: float) -> None:
+        update_kernel_figure(fig, blend_kernel(KERNELS[name], strength),
+                             f"{name} × {strength:g}")
+
+    def animated(fig: Figure) -> list:     # all but the photo: redrawn over it (blitting)
+        parts = fig.parts
+        return [parts.kernel, *[t for row in parts.numbers for t in row], parts.kernel_title,
+                parts.result, parts.result_title, parts.suptitle]
+
+    return plots.interactive_figure(draw, controls, update=update, columns=2,
+                                    animated=animated, name="kernel_editor")
 
 
 def stride_padding_explorer():
     """Sliders for the input size, kernel, stride, padding and which window to show."""
     import ipywidgets as widgets
 
-    def slider(value, low, high, text):
+    def slider(value, low, high, text, tip):
         return widgets.IntSlider(value=value, min=low, max=high, description=text,
-                                 style=plots.slider_style())
+                                 tooltip=tip, style=plots.slider_style())
 
-    controls = {"size": slider(7, 3, 10, "input size H"),
-                "kernel": slider(3, 1, 5, "kernel K"),
-                "stride": slider(2, 1, 4, "stride S"),
-                "padding": slider(1, 0, 2, "padding P"),
-                "window": slider(0, 0, 15, "window")}
+    controls = {"size": slider(7, 3, 10, "input size H", "the input is H×H pixels"),
+                "kernel": slider(3, 1, 5, "kernel K", "the kernel is K×K"),
+                "stride": slider(2, 1, 4, "stride S", "the kernel moves S pixels at a time"),
+                "padding": slider(1, 0, 2, "padding P", "P rings of zeros around the input"),
+                "window": slider(0, 0, 15, "window", "which window (and output pixel) to "
+                                 "outline, counted row by row")}
 
     def fit_window_slider(_change=None) -> None:
         """The window slider runs over the windows there are (0 .. Ho*Wo - 1)."""
@@ -396,7 +531,9 @@ def stride_padding_explorer():
     for name in ("size", "kernel", "stride", "padding"):
         controls[name].observe(fit_window_slider, names="value")
     fit_window_slider()
-    return plots.interactive_figure(stride_padding_figure, controls, height="440px", columns=5)
+    return plots.interactive_figure(stride_padding_figure, controls,
+                                    update=update_stride_padding_figure, columns=3,
+                                    name="stride_padding_explorer")
 
 
 def feature_map_explorer(model: nn.Sequential, images: np.ndarray, labels: np.ndarray,
@@ -405,13 +542,26 @@ def feature_map_explorer(model: nn.Sequential, images: np.ndarray, labels: np.nd
     import ipywidgets as widgets
 
     index = widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="test image",
-                              continuous_update=False, style=plots.slider_style())
+                              tooltip="which test digit the trained CNN reads; its feature "
+                                      "maps and probabilities are shown below",
+                              style=plots.slider_style())
 
-    def show(index: int) -> Figure:
-        return feature_map_figure(model, images[index], int(labels[index]),
-                    pixels=None if pixels is None else pixels[index])
+    def chosen(index: int) -> dict:
+        return {"image": images[index], "label": int(labels[index]),
+                "pixels": None if pixels is None else pixels[index]}
 
-    return plots.interactive_figure(show, {"index": index}, height="520px", columns=1)
+    def draw(index: int) -> Figure:
+        return feature_map_figure(model, **chosen(index))
+
+    def update(fig: Figure, index: int) -> None:
+        update_feature_map_figure(fig, model, **chosen(index))
+
+    def animated(fig: Figure) -> list:     # all but the axes and the row labels
+        parts = fig.parts
+        return [parts.input, parts.input_title, *parts.bars, parts.bars_title, *parts.maps]
+
+    return plots.interactive_figure(draw, {"index": index}, update=update, columns=1,
+                                    animated=animated, name="feature_map_explorer")
 
 
 def seed_comparison_figure(accuracies: dict[str, list[float]], n_test: int) -> Figure:
@@ -420,6 +570,7 @@ def seed_comparison_figure(accuracies: dict[str, list[float]], n_test: int) -> F
     names = list(accuracies)
     markers = ("o", "s", "^", "D")
     with plots.style():
+        # one row per model: a fixed size would leave an empty band under two rows
         fig, ax = plt.subplots(figsize=(8.0, 1.3 + 0.6 * len(names)), dpi=plots.DPI,
                                layout="constrained")
         for k, name in enumerate(names):

@@ -12,17 +12,18 @@ loop, ``nn.LSTM.forward_steps`` (one copy of the LSTM's equations: the engine's)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
 from .. import data, nn, optim, train
 from ..nn import LastStep
 from ..rng import manual_seed
 from . import plots
+from .diagrams import ARROW_COLOR
 
 BASELINE_MSE = 1 / 6          # always answer 1.0: the variance of a sum of two U(0, 1)
 LAST_ONLY_MSE = 1 / 12        # answer (second value + 0.5): forget the first marker
@@ -55,15 +56,12 @@ def lstm_gates(lstm: nn.LSTM, x: np.ndarray) -> dict[str, np.ndarray]:
 
 # -- the picture of the cell -------------------------------------------------------------
 
-def _box(ax, x, y, text, color, w=0.7, h=0.5, fc="white"):
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, fc=fc, ec=color, lw=2,
-                                boxstyle="round,pad=0.02,rounding_size=0.08"))
-    ax.text(x, y, text, ha="center", va="center", fontsize=11)
+def _box(ax, x, y, text, color, w=0.7, h=0.5):
+    plots.box(ax, x, y, text, color=color, w=w, h=h, lw=2, rounding=0.08)
 
 
-def _arrow(ax, a, b, color="0.35", lw=1.6):
-    ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=13, color=color,
-                                 lw=lw, shrinkA=0, shrinkB=0))
+def _arrow(ax, a, b, color=ARROW_COLOR, lw=1.6):
+    plots.arrow(ax, a, b, color=color, lw=lw)
 
 
 def _op(ax, x, y, text):
@@ -78,9 +76,10 @@ def cell_figure() -> Figure:
     gate_color = {"f": plots.CLASS_COLORS[1], "i": plots.CLASS_COLORS[2],
                   "g": plots.CLASS_COLORS[4], "o": plots.CLASS_COLORS[3]}
     with plots.style():
-        fig, ax = plt.subplots(figsize=(11, 3.9), dpi=plots.DPI)
-        ax.add_patch(FancyBboxPatch((0.3, -0.6), 7.4, 3.5, fc="#f7fafc", ec="#a0aec0",
-                                    boxstyle="round,pad=0.02,rounding_size=0.2"))
+        # a diagram drawn to scale (aspect 1): "wide" would leave bands above and below
+        fig, ax = plt.subplots(figsize=(10.0, 3.6), dpi=plots.DPI)
+        plots.box(ax, 4.0, 1.15, w=7.4, h=3.5, fc="#f7fafc", color="#a0aec0", lw=1,
+                  rounding=0.2, zorder=0)
         top, gates_y = 2.4, 0.4
         # the cell state highway
         ax.text(-0.35, top, "$c_{t-1}$", ha="center", va="center", fontsize=13)
@@ -182,11 +181,11 @@ def compare_lengths(lengths: tuple[int, ...] = (5, 10, 20), kinds: tuple[str, ..
 
 def lengths_figure(results: dict[int, LengthResult], length: int | None = None) -> Figure:
     """Left: test MSE against sequence length for each model, with the two
-    baselines. Right: predictions against the truth at ``length``."""
+    baselines. Right: predictions against the truth at ``length``.
+    ``update_lengths_figure`` shows another length in the same figure."""
     lengths = sorted(results)
     length = lengths[-1] if length is None else length
-    chosen = results[length]
-    kinds = list(chosen.mse)
+    kinds = list(results[length].mse)
     with plots.style():
         fig, (ax, ax2) = plots.subplots("wide", 1, 2)
         for kind in kinds:
@@ -198,67 +197,126 @@ def lengths_figure(results: dict[int, LengthResult], length: int | None = None) 
         ax.axhline(LAST_ONLY_MSE, color="0.5", ls=":", lw=1)
         ax.text(lengths[0], LAST_ONLY_MSE * 0.65, "remember only the 2nd number: 0.083",
                 fontsize=9, color="0.4")
-        ax.axvline(length, color=plots.ACCENT, lw=6, alpha=0.3)
+        marker_line = ax.axvline(length, color=plots.ACCENT, lw=6, alpha=0.3)
         ax.set_yscale("log")
         ax.set_xticks(lengths)
         ax.set_xlabel("sequence length T")
         ax.set_ylabel("test mean squared error (log)")
-        ax.set_title("the adding problem: error against length")
+        ax.set_title("the adding problem: error against length", y=1.0)
         ax.legend(loc="lower right")
-        y = chosen.y_test[:, 0]
-        for kind in kinds:
-            ax2.scatter(y, chosen.predictions[kind], s=9, alpha=0.6, color=KIND_COLORS[kind],
-                        marker=KIND_STYLES[kind][0], label=f"{kind}: MSE {chosen.mse[kind]:.3f}")
+        points = {kind: ax2.scatter([], [], s=9, alpha=0.6, color=KIND_COLORS[kind],
+                                    marker=KIND_STYLES[kind][0], label=kind)
+                  for kind in kinds}
         ax2.plot([0, 2], [0, 2], color="black", lw=1, label="perfect")
         ax2.set_xlim(0, 2)
         ax2.set_ylim(-0.2, 2.2)
         ax2.set_xlabel("true sum")
         ax2.set_ylabel("predicted sum")
-        ax2.set_title(f"T = {length}: predictions on {len(y)} test sequences")
-        ax2.legend(loc="upper left", fontsize=9)
+        fig.parts = SimpleNamespace(results=results, marker=marker_line, points=points,
+                                    legend=ax2.legend(loc="upper left", fontsize=9),
+                                    title=ax2.set_title(" ", y=1.0))
+        update_lengths_figure(fig, length)
     return plots.finish(fig)
 
 
-def gate_figure(model: LastStep, x: np.ndarray, target: float | None = None) -> Figure:
+def update_lengths_figure(fig: Figure, length: int) -> None:
+    """Show the predictions at another trained ``length`` in a ``lengths_figure``."""
+    parts = fig.parts
+    chosen = parts.results[length]
+    y = chosen.y_test[:, 0]
+    parts.marker.set_xdata([length, length])
+    texts = parts.legend.get_texts()
+    for k, (kind, points) in enumerate(parts.points.items()):
+        points.set_offsets(np.column_stack([y, chosen.predictions[kind]]))
+        points.set_label(f"{kind}: MSE {chosen.mse[kind]:.3f}")
+        texts[k].set_text(points.get_label())
+    parts.title.set_text(f"T = {length}: predictions on {len(y)} test sequences")
+
+
+def cell_state_limit(lstm: nn.LSTM, X: np.ndarray) -> float:
+    """The largest |c_t| of the first layer over the sequences X (N, T, D): one colour
+    scale for the cell state of all of them (one batched pass)."""
+    X = np.asarray(X, lstm.weight_ih_l0.dtype).transpose(1, 0, 2)    # (T, N, D)
+    h0 = np.zeros((X.shape[1], lstm.hidden_size), X.dtype)
+    b_hh = lstm.bias_hh_l0.data if lstm.bias else None
+    _, _, (cs, *_) = lstm.forward_steps(lstm.input_projection(X), lstm.weight_hh_l0.data,
+                                        b_hh, h0, h0)
+    return max(float(np.abs(cs).max()), 1e-6)
+
+
+def gate_figure(model: LastStep, x: np.ndarray, target: float | None = None,
+                c_limit: float | None = None) -> Figure:
     """One adding-problem sequence x (T, 2) through a trained LSTM: the input
     (values, marked ones highlighted), then the input, forget and output gates
-    and the cell state of every hidden unit (rows) at every step (columns)."""
-    gates = lstm_gates(model.recurrent, x)
+    and the cell state of every hidden unit (rows) at every step (columns).
+    The cell state's colours run over ±``c_limit`` (default: this sequence's
+    largest |c|). ``update_gate_figure`` shows another sequence of the same length."""
     T = len(x)
-    marked = np.flatnonzero(x[:, 1] > 0.5)
+    H = model.recurrent.hidden_size
     with plots.style():
-        fig, axes = plt.subplots(5, 1, figsize=(10, 8.2), dpi=plots.DPI, sharex=True,
+        # five rows of pictures over the same time axis: taller than "wide", still
+        # inside a 1280x900 screen (6.8 in = 612 px)
+        fig, axes = plt.subplots(5, 1, figsize=(10.0, 6.8), dpi=plots.DPI,
                                  gridspec_kw={"height_ratios": [0.8, 1, 1, 1, 1]},
                                  layout="constrained")
         ax = axes[0]
-        ax.bar(range(T), x[:, 0], color="#a0aec0", width=0.8)
-        ax.bar(marked, x[marked, 0], color=plots.ACCENT, width=0.8, label="marked")
-        prediction = float(model(x[None])[0, 0])
-        text = f"the two marked values sum to {x[marked, 0].sum():.3f}; " \
-               f"the LSTM says {prediction:.3f}"
-        ax.set_title(text, fontsize=11)
+        bars = ax.bar(range(T), np.zeros(T), color="#a0aec0", width=0.8)
+        ax.bar([0], [0], color=plots.ACCENT, label="marked")      # the legend's swatch
+        title = ax.set_title(" ", fontsize=11, y=1.0)
         ax.set_ylabel("input")
         ax.set_ylim(0, 1.05)
+        ax.set_yticks([0, 1])
         ax.legend(loc="upper right", fontsize=8)
         rows = (("i", "input gate i"), ("f", "forget gate f"), ("o", "output gate o"),
                 ("c", "cell state c"))
-        limit = max(float(np.abs(gates["c"]).max()), 1e-6)
-        for ax, (key, title) in zip(axes[1:], rows, strict=True):
-            values = gates[key].T                              # (H, T)
+        images, marks = {}, []
+        for ax, (key, name) in zip(axes[1:], rows, strict=True):
             gate = key != "c"
-            image = ax.imshow(values, aspect="auto", cmap="viridis" if gate else "RdBu_r",
-                              vmin=0 if gate else -limit, vmax=1 if gate else limit,
-                              interpolation="nearest")
-            for m in marked:
-                ax.axvline(m, color="white" if gate else "black", lw=1, ls=":")
-            ax.set_ylabel(f"{title}\nunit")
+            images[key] = ax.imshow(np.zeros((H, T)), aspect="auto",
+                                    cmap="viridis" if gate else "RdBu_r", vmin=0 if gate else -1,
+                                    vmax=1, interpolation="nearest")
+            marks.append([ax.axvline(-5, color="white" if gate else "black", lw=1, ls=":")
+                          for _ in range(2)])
+            ax.set_ylabel(f"{name}\nunit")
+            ax.set_yticks([0, H - 1])
             if key == "o":   # one scale for the three gates (and the input, to align it)
-                fig.colorbar(image, ax=list(axes[:4]), pad=0.01, aspect=30,
+                fig.colorbar(images[key], ax=list(axes[:4]), pad=0.01, aspect=30,
                              label="gate: 0 closed, 1 open")
-        fig.colorbar(image, ax=axes[4], pad=0.01, aspect=8, label="cell state")
+        fig.colorbar(images["c"], ax=axes[4], pad=0.01, aspect=8, label="cell state")
+        for ax in axes:         # one time axis, ticks at the bottom only: ticks are
+            ax.set_xlim(-0.5, T - 0.5)   # most of a redraw (not sharex: cheaper too)
+            if ax is not axes[-1]:
+                ax.set_xticks([])
         axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
         axes[-1].set_xlabel("time step t (dotted lines: the marked steps)")
+        fig.parts = SimpleNamespace(model=model, bars=bars, title=title, images=images,
+                                    marks=marks, c_limit=c_limit)
+        update_gate_figure(fig, x)
     return plots.finish(fig)
+
+
+def update_gate_figure(fig: Figure, x: np.ndarray) -> None:
+    """Show another sequence x (T, 2), of the figure's length, in a ``gate_figure``."""
+    parts = fig.parts
+    if len(x) != len(parts.bars):
+        raise ValueError(f"update_gate_figure: the figure shows {len(parts.bars)} steps, "
+                         f"got a sequence of {len(x)}")
+    gates = lstm_gates(parts.model.recurrent, x)
+    marked = np.flatnonzero(x[:, 1] > 0.5)
+    for t, bar in enumerate(parts.bars):
+        bar.set_height(x[t, 0])
+        bar.set_color(plots.ACCENT if t in marked else "#a0aec0")
+    prediction = float(parts.model(x[None])[0, 0])
+    parts.title.set_text(f"the two marked values sum to {x[marked, 0].sum():.3f}; "
+                         f"the LSTM says {prediction:.3f}")
+    limit = parts.c_limit or max(float(np.abs(gates["c"]).max()), 1e-6)
+    for key, image in parts.images.items():
+        image.set_data(gates[key].T)                              # (H, T)
+        if key == "c":
+            image.set_clim(-limit, limit)
+    for lines in parts.marks:
+        for k, line in enumerate(lines):
+            line.set_xdata([marked[k]] * 2 if k < len(marked) else [-5, -5])
 
 
 # -- widgets -------------------------------------------------------------------------------
@@ -270,12 +328,23 @@ def gate_explorer(model: LastStep, X: np.ndarray):
     index = widgets.IntSlider(value=0, min=0, max=len(X) - 1, description="test sequence",
                               tooltip="which test sequence the trained LSTM reads; the gates "
                                       "and cell state below are for that one",
-                              continuous_update=False, style=plots.slider_style())
+                              style=plots.slider_style())
 
-    def show(index: int) -> Figure:
-        return gate_figure(model, X[index])
+    limit = cell_state_limit(model.recurrent, X)    # one colour scale for every sequence
 
-    return plots.interactive_figure(show, {"index": index}, height="760px", columns=1)
+    def draw(index: int) -> Figure:
+        return gate_figure(model, X[index], c_limit=limit)
+
+    def update(fig: Figure, index: int) -> None:
+        update_gate_figure(fig, X[index])
+
+    def animated(fig: Figure) -> list:     # all but the axes, ticks and colour bars
+        parts = fig.parts
+        return [*parts.bars, parts.title, *parts.images.values(),
+                *[line for lines in parts.marks for line in lines]]
+
+    return plots.interactive_figure(draw, {"index": index}, update=update, columns=1,
+                                    animated=animated, name="gate_explorer")
 
 
 def length_explorer(results: dict[int, LengthResult]):
@@ -287,9 +356,14 @@ def length_explorer(results: dict[int, LengthResult]):
                                      description="sequence length T",
                                      tooltip="the length whose models' predictions are shown "
                                              "on the right (marked on the left)",
-                                     continuous_update=False, style=plots.slider_style())
+                                     style=plots.slider_style())
 
-    def show(length: int) -> Figure:
+    def draw(length: int) -> Figure:
         return lengths_figure(results, length)
 
-    return plots.interactive_figure(show, {"length": length}, height="420px", columns=1)
+    def animated(fig: Figure) -> list:     # the marker, the points and their legend
+        parts = fig.parts
+        return [parts.marker, *parts.points.values(), parts.legend, parts.title]
+
+    return plots.interactive_figure(draw, {"length": length}, update=update_lengths_figure,
+                                    columns=1, animated=animated, name="length_explorer")

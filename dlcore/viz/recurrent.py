@@ -13,15 +13,20 @@ engine's own ``backward`` (backpropagation through time).
 """
 from __future__ import annotations
 
+import functools
+import time
+from types import SimpleNamespace
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .. import data, nn, optim, train
 from ..nn import LastStep
 from ..rng import manual_seed
 from . import plots
+from .diagrams import ARROW_COLOR
+from .widgets import FigureView, Player
 
 SCALES = (0.5, 0.8, 1.0, 1.2, 1.5, 2.0)   # the reference curves of the gradient figure
 FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
@@ -29,15 +34,12 @@ FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 
 # -- pictures --------------------------------------------------------------------------
 
-def _box(ax, x, y, text, color, w=0.9, h=0.6):
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, fc="white", ec=color, lw=2,
-                                boxstyle="round,pad=0.02,rounding_size=0.1"))
-    ax.text(x, y, text, ha="center", va="center", fontsize=11)
+def _box(ax, x, y, text, color):
+    plots.box(ax, x, y, text, color=color, w=0.9, h=0.6, lw=2, rounding=0.1)
 
 
-def _arrow(ax, a, b, color="0.35", rad=0.0, lw=1.6, style="-|>"):
-    ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=14, color=color,
-                                 lw=lw, connectionstyle=f"arc3,rad={rad}"))
+def _arrow(ax, a, b, color=ARROW_COLOR, rad=0.0):
+    plots.arrow(ax, a, b, color=color, curve=rad, size=14)
 
 
 def unrolled_figure(steps: int = 4, backward: bool = False) -> Figure:
@@ -45,7 +47,8 @@ def unrolled_figure(steps: int = 4, backward: bool = False) -> Figure:
     unrolled over ``steps`` time steps, one copy per step, sharing its weights.
     ``backward=True`` adds the gradient flowing back through time (vermillion)."""
     with plots.style():
-        fig, ax = plt.subplots(figsize=(11, 3.9), dpi=plots.DPI)
+        # a diagram drawn to scale (aspect 1): "wide" would leave bands above and below
+        fig, ax = plt.subplots(figsize=(10.0, 3.6), dpi=plots.DPI)
         color = plots.CLASS_COLORS[2]
         # folded
         _box(ax, 0, 0, "RNN\ncell", color)
@@ -127,31 +130,69 @@ def hidden_gradient_norms(scale: float, length: int = 50, hidden: int = 16, seed
     return norms
 
 
-def gradient_figure(scale: float = 1.0, length: int = 50, scales: tuple = SCALES) -> Figure:
+@functools.lru_cache(maxsize=512)
+def _norms(scale: float, length: int) -> np.ndarray:
+    """``hidden_gradient_norms``, kept: a widget asks for the same curves again."""
+    norms = hidden_gradient_norms(scale, length)
+    norms.flags.writeable = False
+    return norms
+
+
+def _fill_gradient_figure(fig: Figure, scale: float, length: int, scales: tuple) -> None:
+    parts = fig.parts
+    t = np.arange(length)
+    if parts.length != length:                     # the grey reference curves
+        for s, line, label in zip(scales, parts.references, parts.labels, strict=True):
+            norms = _norms(s, length)
+            line.set_data(t, norms)
+            label.set_y(norms[0])
+        parts.ax.set_xlim(-4, length)
+        parts.ax.set_xlabel(f"time step t  (the loss reads $h_{{{length - 1}}}$, on the right)")
+        if parts.span is not None:                 # y limits for any scale in the span
+            ends = [_norms(s, length) for s in parts.span] + [_norms(s, length) for s in scales]
+            low = min(float(n.min()) for n in ends)
+            high = max(float(n.max()) for n in ends)
+            parts.ax.set_ylim(low / 3, high * 3)
+        parts.length = length
+    norms = _norms(scale, length)
+    kind = ("explodes" if norms[0] > 10 else "vanishes" if norms[0] < 1e-2 else "survives")
+    parts.chosen.set_data(t, norms)
+    parts.chosen.set_label(f"scale {scale:g}: the gradient {kind}")
+    parts.legend.get_texts()[0].set_text(parts.chosen.get_label())
+    if parts.span is None:
+        parts.ax.relim()
+        parts.ax.autoscale_view(scalex=False)
+
+
+def gradient_figure(scale: float = 1.0, length: int = 50, scales: tuple = SCALES,
+                    span: tuple[float, float] | None = None) -> Figure:
     """||dL/dh_t|| against t on a log scale: grey curves for the reference
-    ``scales``, the chosen ``scale`` in colour."""
+    ``scales``, the chosen ``scale`` in colour. With ``span`` (the lowest and highest
+    scale a slider offers), the y limits fit any scale in it and stay put when the
+    scale changes. ``update_gradient_figure`` shows another scale or length in the
+    same figure."""
     with plots.style():
         fig, ax = plots.subplots("wide")
-        t = np.arange(length)
-        for s in scales:
-            norms = hidden_gradient_norms(s, length)
-            ax.plot(t, norms, color="#a0aec0", lw=1)
-            ax.text(-0.5, norms[0], f"{s:g}", ha="right", va="center", fontsize=8,
-                    color="#718096")
-        norms = hidden_gradient_norms(scale, length)
-        kind = ("explodes" if norms[0] > 10 else "vanishes" if norms[0] < 1e-2 else
-                "survives")
-        ax.plot(t, norms, color=BACKWARD_COLOR, lw=3,
-                label=f"scale {scale:g}: the gradient {kind}")
+        references = [ax.plot([], [], color="#a0aec0", lw=1)[0] for _ in scales]
+        labels = [ax.text(-0.5, 1.0, f"{s:g}", ha="right", va="center", fontsize=8,
+                          color="#718096") for s in scales]
+        (chosen,) = ax.plot([], [], color=BACKWARD_COLOR, lw=3, label=" ")
         ax.set_yscale("log")
-        ax.set_xlim(-4, length)
-        ax.set_xlabel(f"time step t  (the loss reads $h_{{{length - 1}}}$, on the right)")
         ax.set_ylabel("||dL/dh_t||  (log scale)")
         ax.set_title(f"how much of the gradient reaches step t; grey: scales "
-                     f"{', '.join(f'{s:g}' for s in scales)}")
+                     f"{', '.join(f'{s:g}' for s in scales)}", y=1.0)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(loc="lower right")
+        fig.parts = SimpleNamespace(ax=ax, references=references, labels=labels, chosen=chosen,
+                                    legend=ax.legend(loc="lower right"), length=None,
+                                    span=span)
+        _fill_gradient_figure(fig, scale, length, tuple(scales))
     return plots.finish(fig)
+
+
+def update_gradient_figure(fig: Figure, scale: float = 1.0, length: int = 50,
+                           scales: tuple = SCALES) -> None:
+    """Show another scale (or length) in a figure ``gradient_figure`` made."""
+    _fill_gradient_figure(fig, scale, length, tuple(scales))
 
 
 # -- sine waves ------------------------------------------------------------------------
@@ -193,32 +234,241 @@ def roll_forward(model: nn.Module, start: np.ndarray, steps: int) -> np.ndarray:
     return predictions
 
 
+def _forecast_artists(ax, window: int, length: int) -> SimpleNamespace:
+    """The lines of a forecast (empty until ``_fill_forecast``) in ``ax``, fixed limits."""
+    (truth,) = ax.plot([], [], color="#a0aec0", lw=1.5, label="the true wave")
+    (given,) = ax.plot([], [], "o-", color=plots.CLASS_COLORS[0], ms=4,
+                       label=f"given: {window} values")
+    (predicted,) = ax.plot([], [], "s--", color=plots.CLASS_COLORS[1], ms=3,
+                           label="predicted, each value fed back in")
+    ax.set_xlim(-1, length)
+    ax.set_ylim(-1.5, 1.5)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("value")
+    ax.legend(loc="lower left", ncols=3, fontsize=9)
+    return SimpleNamespace(truth=truth, given=given, predicted=predicted,
+                           title=ax.set_title(" ", y=1.0), window=window)
+
+
+def _fill_forecast(parts: SimpleNamespace, model: nn.Module, series: np.ndarray, steps: int,
+                   wave: int) -> float:
+    """Roll ``model`` forward ``steps`` steps from the start of ``series`` and put
+    the lines into ``parts``; returns the root mean squared error."""
+    window = parts.window
+    steps = int(min(steps, len(series) - window))
+    predicted = roll_forward(model, series[:window], steps)
+    error = float(np.sqrt(np.mean((predicted - series[window:window + steps]) ** 2)))
+    t = np.arange(len(series))
+    parts.truth.set_data(t, series)
+    parts.given.set_data(t[:window], series[:window])
+    parts.predicted.set_data(t[window:window + steps], predicted)
+    if parts.title is not None:
+        parts.title.set_text(f"test wave {wave}, {steps} steps predicted: root mean "
+                             f"squared error {error:.3f}")
+    return error
+
+
 def sine_figure(model: nn.Module, steps: int = 60, wave: int = 0,
                 waves: np.ndarray | None = None, window: int = 20) -> Figure:
     """A test wave: the window the model starts from, the truth after it, and the
     model's prediction rolled forward ``steps`` steps."""
     waves = unseen_waves(window=window) if waves is None else waves
-    series = waves[wave]
-    steps = int(min(steps, len(series) - window))
-    predicted = roll_forward(model, series[:window], steps)
-    truth = series[window:window + steps]
-    error = float(np.sqrt(np.mean((predicted - truth) ** 2)))
     with plots.style():
         fig, ax = plots.subplots("wide")
-        t = np.arange(len(series))
-        ax.plot(t, series, color="#a0aec0", lw=1.5, label="the true wave")
-        ax.plot(t[:window], series[:window], "o-", color=plots.CLASS_COLORS[0], ms=4,
-                label=f"given: {window} values")
-        ax.plot(t[window:window + steps], predicted, "s--", color=plots.CLASS_COLORS[1], ms=3,
-                label=f"predicted: {steps} steps, each fed back in")
-        ax.axvspan(window - 0.5, window + steps - 0.5, color=plots.ACCENT, alpha=0.08)
-        ax.set_ylim(-1.5, 1.5)
-        ax.set_xlabel("time step")
-        ax.set_ylabel("value")
-        ax.set_title(f"test wave {wave}: root mean squared error over the prediction "
-                     f"{error:.3f}")
-        ax.legend(loc="lower left", ncols=3, fontsize=9)
+        fig.parts = _forecast_artists(ax, window, waves.shape[1])
+        _fill_forecast(fig.parts, model, waves[wave], steps, wave)
     return plots.finish(fig)
+
+
+class SineTrainer:
+    """``train_sine`` one mini-batch at a time, for a picture that moves as it learns:
+    the same data, loader (shuffled with ``seed``), Adam, loss and steps as
+    ``train.fit``, so after k epochs the model is the one ``train_sine(model, k)``
+    gives. ``step()`` trains on one mini-batch; ``epoch_losses`` are fit's
+    ``history["loss"]`` (the mean over each epoch); ``smooth`` is a moving average of
+    the mini-batch losses, one value per step, for a curve that moves every frame."""
+
+    def __init__(self, model: LastStep | None = None, history: train.History | None = None,
+                 hidden: int = 32, n: int = 2000, window: int = 20, lr: float = 0.003,
+                 seed: int = 0):
+        self.model = sine_model(hidden, seed) if model is None else model
+        X, y = data.sine_waves(n=n, window=window, seed=seed)
+        self.loader = data.DataLoader(data.TensorDataset(X, y), batch_size=32, shuffle=True,
+                                      seed=seed)
+        self.loss_fn = nn.MSELoss()
+        self.optimizer = optim.Adam(self.model.parameters(), lr=lr)
+        self.per_epoch = len(self.loader)
+        self.epoch_losses = [] if history is None else list(history["loss"])
+        self.steps = self.per_epoch * len(self.epoch_losses)   # mini-batches trained
+        self.smooth_steps: list[float] = []
+        self.smooth: list[float] = []
+        self._batches = None
+        self._sum = self._count = 0
+
+    @property
+    def epoch(self) -> float:
+        """Epochs trained, fractional within an epoch."""
+        return self.steps / self.per_epoch
+
+    @property
+    def loss(self) -> float | None:
+        """The latest smoothed mini-batch loss (or the last epoch's, before a step)."""
+        if self.smooth:
+            return self.smooth[-1]
+        return self.epoch_losses[-1] if self.epoch_losses else None
+
+    def step(self) -> float:
+        """Train on the next mini-batch (a new epoch reshuffles); returns its loss."""
+        if self._batches is None:
+            self._batches = iter(self.loader)
+        batch = next(self._batches, None)
+        if batch is None:                              # the epoch is over: the next one
+            self._batches = iter(self.loader)
+            batch = next(self._batches)
+        X, y = batch
+        self.model.train()
+        loss = float(self.loss_fn(self.model(X), y))
+        if not np.isfinite(loss):
+            raise train.NonFiniteLossError(int(self.epoch) + 1, self.steps % self.per_epoch + 1,
+                                           self.per_epoch, loss, self.optimizer.lr)
+        self.model.backward(self.loss_fn.backward())
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.steps += 1
+        self._sum += loss * len(X)
+        self._count += len(X)
+        if self.steps % self.per_epoch == 0:           # fit's epoch loss: the mean over it
+            self.epoch_losses.append(self._sum / self._count)
+            self._sum = self._count = 0
+        previous = self.smooth[-1] if self.smooth else loss
+        self.smooth.append(0.9 * previous + 0.1 * loss)
+        self.smooth_steps.append(self.epoch)
+        return loss
+
+
+def training_figure(trainer: SineTrainer, steps: int = 60, wave: int = 0,
+                    waves: np.ndarray | None = None, epochs: int = 80) -> Figure:
+    """Left: the forecast of ``trainer.model`` on a test wave (as ``sine_figure``).
+    Right: its training loss so far (log scale) against epochs, up to ``epochs``.
+    ``fig.parts.animated`` are the lines that move as it trains (everything else
+    stays: the axes' limits and titles are fixed; the numbers go in the widget's
+    status line, text being the costliest thing to draw), for ``FigureView.frame``.
+    ``fig.parts.error`` is the forecast's root mean squared error."""
+    waves = unseen_waves() if waves is None else waves
+    with plots.style():
+        fig, (ax, ax_loss) = plots.subplots("wide", 1, 2, width_ratios=[2.3, 1])
+        parts = _forecast_artists(ax, 20, waves.shape[1])
+        parts.title.set_text("forecast of a test wave the RNN never saw")
+        parts.title = None                              # its numbers: the status line
+        (parts.loss_line,) = ax_loss.plot([], [], color=plots.CLASS_COLORS[0], lw=1.5,
+                                          label="mini-batches\n(moving average)")
+        (parts.epoch_dots,) = ax_loss.plot([], [], "o", color=plots.CLASS_COLORS[1], ms=3.5,
+                                           label="mean of each epoch")
+        ax_loss.set_yscale("log")
+        ax_loss.set_ylim(1e-4, 1.0)
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("training loss (MSE, log)")
+        ax_loss.grid(True, which="major", alpha=0.3)
+        ax_loss.legend(loc="upper right", fontsize=8)
+        ax_loss.set_title("training loss", y=1.0)
+        parts.ax_loss = ax_loss
+        parts.animated = [parts.truth, parts.given, parts.predicted, parts.loss_line,
+                          parts.epoch_dots]
+        fig.parts = parts
+        update_training_figure(fig, trainer, steps, wave, waves, epochs)
+    return plots.finish(fig)
+
+
+def update_training_figure(fig: Figure, trainer: SineTrainer, steps: int, wave: int,
+                           waves: np.ndarray, epochs: int) -> None:
+    """Put the trainer's current state into a figure ``training_figure`` made (the
+    loss axes' limits follow ``epochs``)."""
+    parts = fig.parts
+    parts.error = _fill_forecast(parts, trainer.model, waves[wave], steps, wave)
+    parts.ax_loss.set_xlim(0, max(epochs, trainer.epoch, 1))
+    parts.loss_line.set_data(trainer.smooth_steps, trainer.smooth)
+    parts.epoch_dots.set_data(np.arange(1, len(trainer.epoch_losses) + 1), trainer.epoch_losses)
+
+
+def sine_predictor(model: LastStep | None = None, history: train.History | None = None,
+                   hidden: int = 32):
+    """Train an RNN on sine waves live (Train/Pause, Step: one mini-batch, Reset: a new
+    untrained RNN) up to the epochs on the slider, and roll it forward (sliders: how
+    many steps; which test wave); the forecast, the loss curve and the numbers move
+    as it learns. Starts from ``model`` if given, trained as ``history`` says (further
+    training continues it, with a fresh Adam)."""
+    import ipywidgets as widgets
+
+    state = {"trainer": SineTrainer(model, history, hidden)}
+    style = plots.slider_style()
+    steps = widgets.IntSlider(value=60, min=1, max=100, description="steps to predict",
+                              tooltip="how many values the RNN predicts, each fed back in "
+                                      "as its next input", style=style)
+    wave = widgets.IntSlider(value=0, min=0, max=7, description="test wave",
+                             tooltip="which of 8 waves the RNN never saw to forecast",
+                             style=style)
+    epochs = widgets.IntSlider(value=max(len(state["trainer"].epoch_losses), 40), min=5,
+                               max=150, step=5, description="epochs to train",
+                               tooltip="Train runs until the RNN has had this many epochs "
+                                       "(then stops; raise it to train on)", style=style)
+    waves = unseen_waves()
+
+    def values() -> dict:
+        return {"steps": steps.value, "wave": wave.value, "waves": waves,
+                "epochs": epochs.value}
+
+    fig = training_figure(state["trainer"], **values())
+    view = FigureView(fig, animated=fig.parts.animated, name="sine_predictor")
+
+    def draw(full: bool = False) -> None:
+        start = time.perf_counter()
+        update_training_figure(view.fig, state["trainer"], **values())
+        compute_ms = 1e3 * (time.perf_counter() - start)
+        (view.show if full else view.frame)(compute_ms=compute_ms)
+
+    def step() -> bool:
+        trainer = state["trainer"]
+        if trainer.epoch >= epochs.value:
+            return False
+        trainer.step()
+        return trainer.epoch < epochs.value
+
+    def reset() -> None:
+        state["trainer"] = SineTrainer(hidden=hidden)
+
+    def status() -> str:
+        trainer = state["trainer"]
+        loss = trainer.loss
+        return (f"epoch {trainer.epoch:.1f} of {epochs.value}" +
+                ("" if loss is None else f", training loss {loss:.2e}") +
+                f" · test wave {wave.value}, {steps.value} steps: root mean squared error "
+                f"{view.fig.parts.error:.3f}")
+
+    player = Player(step, draw, reset, status=status, play_label="Train", controls=[epochs])
+    player.done = state["trainer"].epoch >= epochs.value     # the RNN given is trained
+
+    def show_status() -> None:
+        # Player shows its status after each frame; a slider moved while paused needs it too
+        player.status.value = (f"<span style='font-family:monospace'>{status()}"
+                               + (" · done" if player.done else "") + "</span>")
+
+    def on_slider(_change=None) -> None:
+        draw()
+        show_status()
+
+    def on_epochs(_change=None) -> None:
+        if state["trainer"].epoch < epochs.value:       # raised: Train goes on from here
+            player.rearm()
+        draw(full=True)                                 # the loss axis: 0 .. epochs
+        show_status()
+
+    steps.observe(on_slider, names="value")
+    wave.observe(on_slider, names="value")
+    epochs.observe(on_epochs, names="value")
+    on_epochs()
+    box = widgets.VBox([widgets.HBox([steps, wave, epochs]), player.widget, view.widget])
+    box.view, box.player, box.state = view, player, state
+    return box
 
 
 def windows_figure(X: np.ndarray, y: np.ndarray, count: int = 3) -> Figure:
@@ -252,7 +502,6 @@ def vanishing_widget(length: int = 50):
                                              tooltip="W_hh is this number times a rotation: "
                                                      "below 1 it shrinks the gradient at "
                                                      "every step back, above 1 it stretches it",
-                                             continuous_update=False,
                                              style=plots.slider_style()),
                 "length": widgets.IntSlider(value=length, min=10, max=100, step=10,
                                             description="sequence length T",
@@ -260,87 +509,24 @@ def vanishing_widget(length: int = 50):
                                                     "reads only the last hidden state",
                                             continuous_update=False,
                                             style=plots.slider_style())}
-    return plots.interactive_figure(gradient_figure, controls, height="420px", columns=2)
+    span = (controls["scale"].min, controls["scale"].max)
+    made = {}
 
+    def draw(scale: float, length: int) -> Figure:
+        return gradient_figure(scale, length, span=span)
 
-def sine_status(trained: int | None, loss: float | None, epochs: int) -> str:
-    """The sine predictor's status line: the RNN shown (``trained`` epochs, its last
-    training ``loss``; None if unknown) and, when the epochs slider says otherwise,
-    what the Train button will do."""
-    if trained is None:
-        shown = "shown: the RNN trained above"
-    elif trained == 0:
-        shown = "shown: an untrained RNN"
-    else:
-        shown = f"shown: an RNN trained for {trained} epochs"
-        if loss is not None:
-            shown += f" (training loss {loss:.3g})"
-    if trained == epochs:
-        return shown
-    return f"{shown}. Press Train to train a new one for {epochs} epochs."
+    def update(fig: Figure, scale: float, length: int) -> None:
+        if fig.parts.length == length:                     # a new scale: one curve, blitted
+            update_gradient_figure(fig, scale, length)
+            return
+        with made["box"].busy(f"computing the gradients through {length} steps…"):
+            update_gradient_figure(fig, scale, length)      # new axes: a full redraw
+            made["box"].view.show(control="length")
 
-
-def sine_predictor(model: LastStep | None = None, history: train.History | None = None,
-                   hidden: int = 32):
-    """Train an RNN on sine waves (button, for the epochs on the slider), roll it
-    forward (sliders: how many steps; which test wave). Starts from ``model`` if
-    given, trained as ``history`` says. The status line says which RNN is shown
-    and, once the epochs slider differs from it, that Train will make a new one."""
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    if model is None:
-        model, trained, loss = sine_model(hidden), 0, None
-    elif history is not None:
-        trained, loss = len(history), history["loss"][-1]
-    else:
-        trained, loss = None, None
-    state = {"model": model, "trained": trained, "loss": loss}
-    style = plots.slider_style()
-    steps = widgets.IntSlider(value=60, min=1, max=100, description="steps to predict",
-                              tooltip="how many values the RNN predicts, each fed back in "
-                                      "as its next input",
-                              continuous_update=False, style=style)
-    wave = widgets.IntSlider(value=0, min=0, max=7, description="test wave",
-                             tooltip="which of 8 waves the RNN never saw to forecast",
-                             continuous_update=False, style=style)
-    epochs = widgets.IntSlider(value=trained or 80, min=5, max=150, step=5,
-                               description="epochs", continuous_update=False, style=style,
-                               tooltip="epochs of training for the next RNN (press Train); "
-                                       "moving it trains nothing")
-    button = widgets.Button(description="▶ Train a new RNN", button_style="success",
-                            tooltip="train a fresh RNN on the sine waves for the epochs on "
-                                    "the slider (a few seconds), then forecast with it")
-    status = widgets.Label()
-    out = widgets.Output(layout=widgets.Layout(height="420px", overflow="hidden"))
-    waves = unseen_waves()
-
-    def redraw(_change=None) -> None:
-        fig = sine_figure(state["model"], steps.value, wave.value, waves)
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
-
-    def show_status(_change=None) -> None:
-        status.value = sine_status(state["trained"], state["loss"], epochs.value)
-
-    def on_train(_button) -> None:
-        button.disabled = True
-        try:
-            status.value = f"training a new RNN for {epochs.value} epochs..."
-            model = sine_model(hidden)
-            history = train_sine(model, epochs=epochs.value)
-            state.update(model=model, trained=len(history), loss=history["loss"][-1])
-            show_status()
-            redraw()
-        finally:
-            button.disabled = False
-
-    steps.observe(redraw, names="value")
-    wave.observe(redraw, names="value")
-    epochs.observe(show_status, names="value")
-    button.on_click(on_train)
-    show_status()
-    redraw()
-    return widgets.VBox([widgets.HBox([steps, wave]), widgets.HBox([epochs, button]), status,
-                         out])
+    # A new scale redraws only its curve and the legend over the rest (blitting); a new
+    # length computes seven curves (hidden_gradient_norms each), so the picture follows a
+    # released slider, not the drag; curves seen once are kept.
+    made["box"] = plots.interactive_figure(
+        draw, controls, update=update, columns=2, continuous=False, name="vanishing_widget",
+        animated=lambda fig: [fig.parts.chosen, fig.parts.legend])
+    return made["box"]
