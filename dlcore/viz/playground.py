@@ -186,7 +186,7 @@ def _boundary(ax, run: PlaygroundRun) -> None:
     ax.scatter(run.X_val[:, 0], run.X_val[:, 1], s=26, c=colors, edgecolor="black",
                linewidth=1.0, zorder=4)
     ax.scatter([], [], s=26, facecolor="white", edgecolor="black", label="validation")
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
     ax.set_xlabel("$x_1$")
@@ -422,6 +422,9 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
         i = int(run.get("done", num_lrs))
         if i >= num_lrs:
             return False
+        # a training takes a while (up to seconds): say so while it runs
+        player.status.value = (f"<span style='font-family:monospace'>training with lr = "
+                               f"{lrs[i]:.2g}… ({i} of {num_lrs} done)</span>")
         one = lr_sweep(state["cfg"], lrs[i:i + 1])
         run["loss"][i], run["val_loss"][i] = one["loss"][0], one["val_loss"][0]
         run["done"] = i + 1
@@ -1111,7 +1114,7 @@ def playground(setup: Setup | str = ""):
         "click_class": widgets.ToggleButtons(
             options=[("blue", 0), ("vermillion", 1)], value=1,
             description="a click on the picture adds a point:",
-            style={**style, "button_width": "90px"},
+            style={**style, "button_width": "90px"}, layout=widgets.Layout(width="auto"),
             tooltips=["a click on the picture adds a blue training point",
                       "a click on the picture adds a vermillion training point"]),
         "show_test": widgets.Checkbox(value=True, description="show test points",
@@ -1119,7 +1122,7 @@ def playground(setup: Setup | str = ""):
     }
     feature_buttons = {name: widgets.ToggleButton(value=name in s.features, description=label,
                                                   tooltip=f"use {name} as an input",
-                                                  layout=widgets.Layout(width="62px"))
+                                                  layout=widgets.Layout(width="72px"))
                        for name, (label, _) in FEATURES.items()}
     clear = widgets.Button(description="remove added points", layout=widgets.Layout(
         width="auto"), tooltip="take away the points you added by clicking")
@@ -1234,7 +1237,12 @@ def playground(setup: Setup | str = ""):
         if key in ("layers", "click_class", "show_test"):
             continue
         control.observe(on_control, names="value")
+    def tick(change) -> None:          # a tick on the features in use
+        change["owner"].icon = "check" if change["new"] else ""
+
     for button in feature_buttons.values():
+        button.icon = "check" if button.value else ""
+        button.observe(tick, names="value")
         button.observe(on_control, names="value")
     c["layers"].observe(on_layers, names="value")
     setup_text.observe(lambda change: apply(change["new"]) if not state["quiet"]
