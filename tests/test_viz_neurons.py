@@ -98,6 +98,18 @@ def test_neuron_explorer_moves_the_line_and_recolours_the_surface_in_place():
     np.testing.assert_allclose(_line(fig).get_data(), line_before)   # f does not move it
 
 
+def test_neuron_explorer_blits_the_same_picture_a_full_redraw_gives():
+    from dlcore.viz import widgets as vw
+
+    box = neurons.neuron_explorer(X, Y)
+    for control, value in (("weight w1", -1.0), ("bias b", 0.5), ("activation", nn.Tanh),
+                           ("weight w2", 2.0)):
+        vw.find_control(box, control).value = value
+    blitted = vw.image_array(box).copy()
+    box.view.show()
+    np.testing.assert_array_equal(vw.image_array(box), blitted)
+
+
 def test_network_builder_redraws_the_diagram_for_new_widths():
     from matplotlib.collections import LineCollection
 

@@ -9,6 +9,7 @@ weights, bias and activation on sliders. ``network_figure`` /
 """
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -128,11 +129,13 @@ def _limits(X: np.ndarray) -> tuple[float, float, float, float]:
 
 def _output_norm(zz: np.ndarray, centre: float) -> CenteredNorm:
     """Colours centred (white) on f(0), the output on the decision line, so the two
-    sides read blue and vermillion; [0, 1] fixed for outputs that stay in it (sigmoid),
-    so sharper weights read as sharper colours."""
+    sides read blue and vermillion; a fixed range for outputs that stay in [0, 1]
+    (sigmoid) or [-1, 1] (tanh), so sharper weights read as sharper colours."""
     low, high = float(zz.min()), float(zz.max())
     if low >= 0 and high <= 1:
         low, high = 0.0, 1.0
+    elif low >= -1 and high <= 1:
+        low, high = -1.0, 1.0
     return CenteredNorm(vcenter=centre, halfrange=max(centre - low, high - centre, 1e-6))
 
 
@@ -191,8 +194,10 @@ def neuron_figure(w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
 
 
 def update_neuron_figure(fig: Figure, w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
-                         activation: type = nn.Sigmoid) -> None:
-    """Give a ``neuron_figure`` new weights, bias and activation, in place."""
+                         activation: type = nn.Sigmoid) -> bool:
+    """Give a ``neuron_figure`` new weights, bias and activation, in place; True when the
+    colour scale changed (the colour bar must be drawn again), else only
+    ``moving_artists`` changed."""
     parts = fig.parts
     ax = fig.axes[1]
     set_neuron(parts.neuron, w1, w2, b, _activation_name(activation))
@@ -200,7 +205,12 @@ def update_neuron_figure(fig: Figure, w1: float = 1.0, w2: float = 1.0, b: float
     zz = np.asarray(neuron(parts.points)).reshape(parts.shape)
     centre = float(np.asarray(activation()(np.zeros((1, 1), dtype=np.float32))).ravel()[0])
     parts.image.set_data(zz)
-    parts.image.set_norm(_output_norm(zz, centre))
+    norm = _output_norm(zz, centre)
+    old = parts.image.norm
+    scale_changed = (getattr(old, "vcenter", None), getattr(old, "halfrange", None)) != (
+        norm.vcenter, norm.halfrange)
+    if scale_changed:
+        parts.image.set_norm(norm)
     limits = parts.limits
     line = decision_line(w1, w2, b, limits)
     title = "no line: both weights are 0" if line is None and w1 == w2 == 0 else ""
@@ -222,6 +232,51 @@ def update_neuron_figure(fig: Figure, w1: float = 1.0, w2: float = 1.0, b: float
         correct = np.mean((z > 0) == (np.asarray(parts.y) == 1))
         title = f"the line puts {correct:.0%} of the points on their class's side"
     ax.set_title(title or "output of the neuron")
+    return scale_changed
+
+
+def moving_artists(fig: Figure) -> list:
+    """The artists of a ``neuron_figure`` that a change of weights moves: the rest (axes,
+    ticks, colour bar, data, the diagram's circles) is drawn once and blitted under them."""
+    parts = fig.parts
+    return [parts.image, parts.line, parts.arrow, parts.w_label, fig.axes[1].title,
+            *parts.neuron.edges, *parts.neuron.weights, parts.neuron.bias,
+            parts.neuron.activation]
+
+
+def _blitting_figure(draw, update, animated, controls: dict, *, columns: int, name: str):
+    """``plots.interactive_figure`` with blitting: ``update(fig, **values)`` returns True
+    when something outside ``animated(fig)`` changed (then the whole figure is drawn),
+    else only the animated artists are redrawn over the saved background.
+    (A local copy of the core's wiring until the core offers it: see
+    /tmp/coord/requests-lessons-a.md.)"""
+    import ipywidgets as widgets
+
+    from . import widgets as core
+
+    values = {key: control.value for key, control in controls.items()}
+    fig = draw(**values)
+    view = core.FigureView(fig, animated=animated(fig), name=name)
+    view.show(control="(first)")
+    busy = core.Busy(controls.values(), [view.widget])
+
+    def redraw(change=None):
+        owner = change.get("owner") if isinstance(change, dict) else None
+        control = next((key for key, c in controls.items() if c is owner), "")
+        start = time.perf_counter()
+        full = update(view.fig, **{key: c.value for key, c in controls.items()})
+        compute_ms = 1e3 * (time.perf_counter() - start)
+        (view.show if full else view.frame)(control=control, compute_ms=compute_ms)
+
+    for control in controls.values():
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = True
+        control.observe(redraw, names="value")
+    boxes = list(controls.values())
+    rows = [widgets.HBox(boxes[i:i + columns]) for i in range(0, len(boxes), columns)]
+    box = widgets.VBox([*rows, busy.status, view.widget])
+    box.view, box.controls, box.redraw, box.busy = view, controls, redraw, busy
+    return box
 
 
 def neuron_explorer(X: np.ndarray, y: np.ndarray):
@@ -245,8 +300,8 @@ def neuron_explorer(X: np.ndarray, y: np.ndarray):
     def draw(w1, w2, b, activation):
         return neuron_figure(w1, w2, b, activation, X, y)
 
-    return plots.interactive_figure(draw, controls, update=update_neuron_figure, columns=4,
-                                    continuous=True, name="neurons.neuron_explorer")
+    return _blitting_figure(draw, update_neuron_figure, moving_artists, controls, columns=4,
+                            name="neurons.neuron_explorer")
 
 
 def build_network(num_inputs: int, hidden: list[int], num_outputs: int,
