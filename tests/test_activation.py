@@ -68,6 +68,25 @@ def test_sigmoid_saturates_exactly():
             assert y.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_in_place_gives_the_two_branch_values(dtype):
+    """F.sigmoid computes 1 / (1 + exp(-x)) as written, overflow and all: it must give
+    the stable two-branch form's values, with no warning, also written over its input."""
+    x = np.linspace(-800, 800, 16001).astype(dtype)
+    e = np.exp(-np.abs(x.astype(np.float64)))
+    two_branch = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        y = F.sigmoid(x)
+        z = x.copy()
+        written = F.sigmoid(z, out=z)
+    assert written is z and y.dtype == dtype
+    np.testing.assert_array_equal(z, y)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    # below the smallest normal float (x < -87 in float32) the result may flush to 0
+    np.testing.assert_allclose(y, two_branch, rtol=rtol, atol=np.finfo(dtype).tiny)
+
+
 def test_softmax_of_huge_scores_is_the_one_hot_of_the_largest():
     with np.errstate(all="raise"):
         y = nn.Softmax(dim=1)(np.array([[1000.0, -1000.0, 999.0]]))

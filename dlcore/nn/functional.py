@@ -33,8 +33,8 @@ def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """
     with np.errstate(over="ignore", under="ignore"):
         e = np.exp(np.negative(x, out=out), out=out)   # exp(-x), in out if given
-    e += 1
-    return np.reciprocal(e, out=out)
+        e += 1
+        return np.reciprocal(e, out=out)
 
 
 def log_softmax(x: np.ndarray, dim: int = -1) -> np.ndarray:
