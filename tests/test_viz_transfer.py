@@ -7,13 +7,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import time  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import dlcore  # noqa: E402
 from dlcore import nn, optim, train  # noqa: E402
 from dlcore.data import load_digits, load_printed_digits, printed_digits  # noqa: E402
-from dlcore.viz import transfer  # noqa: E402
+from dlcore.viz import transfer, widgets  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +68,45 @@ def test_bad_arguments_are_named():
 
 def test_figures_show_the_grid_and_the_transform(images):
     fig = transfer.augmentation_figure(images, "rotation", 0.5)
-    assert len([ax for ax in fig.axes if ax.images]) == 4 * 8
+    shown = fig.axes[0].images[0].get_array()
+    grid = transfer.augment_examples(images, "rotation", 0.5)
+    assert shown.shape == (4 * 30 - 2, 8 * 30 - 2)                 # 4 x 8 cells, 2 px gaps
+    np.testing.assert_array_equal(shown[30:58, 60:88], grid[1, 2])   # row 1, column 2
     assert "RandomRotation(degrees=22)" in fig._suptitle.get_text()
+    transfer.update_augmentation_figure(fig, "noise", 1.0, seed=2)
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(),
+                                  transfer.mosaic(transfer.augment_examples(images, "noise", 1.0,
+                                                                            seed=2)))
+    assert "GaussianNoise(std=0.50)" in fig._suptitle.get_text()
     fig = transfer.augmentation_gallery(images[0])
-    assert len([ax for ax in fig.axes if ax.images]) == len(transfer.AUGMENTATIONS) * 6
+    rows = len(transfer.AUGMENTATIONS)
+    assert fig.axes[0].images[0].get_array().shape == (rows * 30 - 2, 6 * 30 - 2)
+    assert {t.get_text() for t in fig.axes[0].texts} >= set(transfer.AUGMENTATIONS)
+
+
+def _cpu_ms(fn):
+    """The kernel's CPU time for one call, in ms: a gross-regression guard that a
+    loaded machine does not make flaky (wall time would)."""
+    t0 = time.process_time()
+    fn()
+    return 1e3 * (time.process_time() - t0)
+
+
+def test_augmentation_explorer_redraws_in_place_fast(images):
+    box = transfer.augmentation_explorer(images)
+    fig = box.view.fig
+    before = widgets.image_array(box).copy()
+    assert _cpu_ms(lambda: setattr(widgets.find_control(box, "strength"), "value", 1.0)) < 500
+    after = widgets.image_array(box).copy()
+    assert box.view.fig is fig and (after != before).any()
+    assert "degrees=45" in fig._suptitle.get_text()
+    widgets.find_control(box, "augmentation").value = "horizontal flip"
+    assert "RandomHorizontalFlip(p=1.00)" in fig._suptitle.get_text()
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array()[:28, 30:58],
+                                  images[0, 0, :, ::-1])          # every variant mirrored
+    widgets.find_control(box, "random draw").value = 5
+    for control in box.controls.values():
+        assert control.description and len(control.tooltip) > 20
 
 
 def test_per_class_draws_balanced_distinct_examples():
@@ -132,6 +169,54 @@ def test_fine_tuning_beats_scratch_with_few_labels(pretrained_state):
     assert "2 per class (20 images)" in bar_ax.get_title()
     with pytest.raises(ValueError, match="count must be one of"):
         transfer.label_sweep_figure(sweep, count=7)
+
+
+def test_label_sweep_runs_show_each_point_as_it_finishes(pretrained_state):
+    digits = load_digits(images=True)
+    setup = dict(make_model=_cnn, pretrained=pretrained_state, X_pool=digits.X_train,
+                 y_pool=digits.y_train, X_test=digits.X_test, y_test=digits.y_test,
+                 counts=(1, 2), freeze_first=6, steps=10, draws=2)
+    seen = []
+    for sweep, (count, mode, draw) in transfer.label_sweep_runs(**setup):
+        i = [1, 2].index(count)
+        assert np.isfinite(sweep[mode][i]) == (draw == 2)      # a point once its draws are done
+        seen.append((count, mode, draw))
+    assert len(seen) == 2 * 3 * 2 and len(set(seen)) == 12
+    whole = transfer.label_sweep(**setup)
+    for mode in (transfer.SCRATCH, transfer.FROZEN, transfer.FINE_TUNED):
+        np.testing.assert_array_equal(sweep[mode], whole[mode])
+
+
+def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
+    digits = load_digits(images=True)
+    setup = dict(make_model=_cnn, pretrained=pretrained_state, X_pool=digits.X_train,
+                 y_pool=digits.y_train, X_test=digits.X_test, y_test=digits.y_test,
+                 counts=(1, 2), freeze_first=6, steps=10, lr=1e-2, draws=1)
+    sweep = transfer.label_sweep(**setup)
+    box = transfer.label_sweep_explorer(sweep, setup)
+    player, fig = box.player, box.fig
+    assert player.done                                         # the sweep given is shown
+    before = widgets.image_array(box).copy()
+    count = widgets.find_control(box, "labels per class")
+    assert _cpu_ms(lambda: setattr(count, "value", 1)) < 500
+    assert "1 per class" in fig.axes[1].get_title() and (widgets.image_array(box) != before).any()
+
+    widgets.find_control(box, "fine-tuning steps").value = 25  # new settings: nothing yet
+    assert not player.done and "press" in player.status.value
+    assert all(np.isnan(line.get_ydata()).all() for line in fig.parts.lines.values())
+    player.step_button.click()                                 # one training
+    assert "1/6 trainings" in player.status.value
+    player.play()
+    assert player.done and (25, 1e-2, 1) in box.finished
+    expected = transfer.label_sweep(**{**setup, "steps": 25})
+    for mode, line in fig.parts.lines.items():
+        np.testing.assert_allclose(line.get_ydata(), 100 * expected[mode])
+    widgets.find_control(box, "fine-tuning steps").value = 10  # back: the first sweep, at once
+    assert player.done
+    np.testing.assert_allclose(fig.parts.lines[transfer.SCRATCH].get_ydata(),
+                               100 * sweep[transfer.SCRATCH])
+    for control in box.controls.values():
+        assert control.description and len(control.tooltip) > 20
 
 
 def test_idea_and_flip_figures_draw(images):

@@ -15,18 +15,23 @@ layers frozen (``requires_grad_(False)``: the optimizer skips them).
     transfer.label_sweep_figure(sweep, count=5)                  # accuracy against labels
     transfer.seed_comparison_figure(losses, accuracies)          # one experiment, several seeds
 
-Widgets: ``augmentation_explorer(images)`` and ``label_sweep_explorer(sweep)``.
+Widgets: ``augmentation_explorer(images)`` (the grid drawn as one image, redrawn in
+place) and ``label_sweep_explorer(sweep, setup)`` (a slider over the label counts; with
+``setup``, the sweep's own arguments, it runs the sweep again live with other steps,
+learning rate or draws, each point appearing as it finishes: ``label_sweep_runs``).
 """
 from __future__ import annotations
 
+import collections
 import math
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .. import data, nn, optim, train
 from ..rng import manual_seed
@@ -90,16 +95,60 @@ def augment_examples(images: np.ndarray, kind: str, strength: float, seed: int =
     return np.stack(columns, axis=1)
 
 
+def mosaic(grid: np.ndarray, gap: int = 2) -> np.ndarray:
+    """(R, C, H, W) images as one (R*(H+gap)-gap, C*(W+gap)-gap) picture, white gaps
+    between them: one image to draw instead of R*C axes (a redraw ten times cheaper)."""
+    rows, cols, h, w = grid.shape
+    out = np.ones((rows * (h + gap) - gap, cols * (w + gap) - gap), dtype=np.float32)
+    for r in range(rows):
+        for c in range(cols):
+            out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = grid[r, c]
+    return out
+
+
+def _mosaic_figure(grid: np.ndarray, column_labels: Sequence[str], row_labels: Sequence[str],
+                   title: str) -> Figure:
+    """A grid of grey images (R, C, H, W) drawn as one image in one axes, columns
+    labelled above, rows on the left. Its size grows with the grid (0.9 in a cell, as
+    ``plots.image_grid``), so it does not use one of the fixed ``plots.SIZES``."""
+    rows, cols, h, w = grid.shape
+    gap = 2
+    left = 1.3 if any(row_labels) else 0.1
+    width, height = 0.9 * cols + left + 0.1, 0.9 * rows + 0.65
+    with plots.style():
+        fig = plt.figure(figsize=(width, height), dpi=plots.DPI)
+        ax = fig.add_axes((left / width, 0.05 / height, 0.9 * cols / width, 0.9 * rows / height))
+        image = ax.imshow(mosaic(grid, gap), cmap="gray", vmin=0.0, vmax=1.0,
+                          interpolation="nearest", aspect="auto")
+        ax.axis("off")
+        for c, label in enumerate(column_labels):
+            ax.text(c * (w + gap) + w / 2, -1.5, label, ha="center", va="bottom", fontsize=9)
+        for r, label in enumerate(row_labels):
+            ax.text(-2, r * (h + gap) + h / 2, label, ha="right", va="center", fontsize=9)
+        heading = fig.suptitle(title, y=1 - 0.02 / height, va="top")
+    fig.parts = SimpleNamespace(image=image, title=heading, gap=gap)
+    return plots.finish(fig)
+
+
 def augmentation_figure(images: np.ndarray, kind: str = "rotation", strength: float = 0.5,
                         seed: int = 0, variants: int = 7) -> Figure:
     """A grid: one row per image, the original first, then its augmented variants,
-    titled with the transform the code would use."""
+    titled with the transform the code would use. ``update_augmentation_figure``
+    redraws it for another augmentation, strength or draw."""
     grid = augment_examples(images, kind, strength, seed, variants)
-    n, cols = grid.shape[:2]
-    labels = [("original" if c == 0 else f"variant {c}") if r == 0 else ""
-              for r in range(n) for c in range(cols)]
-    return plots.image_grid(grid.reshape(n * cols, *grid.shape[2:]), labels, ncols=cols,
-                            title=_augmentation(kind).describe(strength))
+    labels = ["original"] + [f"variant {c}" for c in range(1, grid.shape[1])]
+    fig = _mosaic_figure(grid, labels, [""] * len(grid), _augmentation(kind).describe(strength))
+    fig.parts.images, fig.parts.variants = np.asarray(images), variants
+    return fig
+
+
+def update_augmentation_figure(fig: Figure, kind: str = "rotation", strength: float = 0.5,
+                               seed: int = 0) -> None:
+    """New augmented variants in an ``augmentation_figure``, in place."""
+    parts = fig.parts
+    grid = augment_examples(parts.images, kind, strength, seed, parts.variants)
+    parts.image.set_data(mosaic(grid, parts.gap))
+    parts.title.set_text(_augmentation(kind).describe(strength))
 
 
 def augmentation_gallery(image: np.ndarray, strength: float = 0.5, seed: int = 0,
@@ -107,13 +156,11 @@ def augmentation_gallery(image: np.ndarray, strength: float = 0.5, seed: int = 0
     """Every augmentation of ``AUGMENTATIONS`` on one image (H, W) or (1, H, W):
     one row each, the original first."""
     image = np.asarray(image, dtype=np.float32).reshape(1, *np.shape(image)[-2:])
-    rows = [augment_examples(image, kind, strength, seed, variants)[0]
-            for kind in AUGMENTATIONS]
-    cols = variants + 1
-    labels = [(f"{kind}" if c == 0 else "") for kind in AUGMENTATIONS for c in range(cols)]
-    return plots.image_grid(np.concatenate(rows), labels, ncols=cols,
-                            title=f"each augmentation at strength {strength:g} "
-                                  "(first column: the original)")
+    rows = np.stack([augment_examples(image, kind, strength, seed, variants)[0]
+                     for kind in AUGMENTATIONS])
+    labels = ["original"] + [f"variant {c}" for c in range(1, variants + 1)]
+    return _mosaic_figure(rows, labels, list(AUGMENTATIONS),
+                          f"each augmentation at strength {strength:g}")
 
 
 def augmentation_explorer(images: np.ndarray, seed: int = 0):
@@ -124,18 +171,20 @@ def augmentation_explorer(images: np.ndarray, seed: int = 0):
     style = plots.slider_style()
     controls = {
         "kind": widgets.Dropdown(options=list(AUGMENTATIONS), value="rotation",
-                                 description="augmentation", style=style),
+                                 description="augmentation", style=style,
+                                 tooltip="which change to apply to every digit"),
         "strength": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05,
-                                        description="strength", style=style),
+                                        description="strength", style=style,
+                                        tooltip="0: no change; 1: the largest setting offered"),
         "seed": widgets.IntSlider(value=seed, min=0, max=20, description="random draw",
-                                  style=style),
+                                  style=style, tooltip="other random numbers: other variants"),
     }
-    height = f"{int(plots.DPI * (0.95 * len(images) + 0.3)) + 30}px"
 
     def draw(kind, strength, seed):
         return augmentation_figure(images, kind, strength, seed)
 
-    return plots.interactive_figure(draw, controls, height=height, columns=3)
+    return plots.interactive_figure(draw, controls, update=update_augmentation_figure,
+                                    columns=3, name="augmentation_explorer")
 
 
 def flip_figure(photo: np.ndarray, digits: np.ndarray, labels: Sequence) -> Figure:
@@ -248,6 +297,38 @@ SCRATCH, FROZEN, FINE_TUNED = "from scratch", "pretrained, features frozen", \
     "pretrained, all layers fine-tuned"
 
 
+def label_sweep_runs(make_model: Callable[[], nn.Sequential],
+                     pretrained: Mapping[str, np.ndarray], X_pool: np.ndarray,
+                     y_pool: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
+                     counts: Sequence[int] = (1, 2, 5, 10, 20), *, freeze_first: int = 0,
+                     steps: int = 200, lr: float = 1e-2, draws: int = 1,
+                     seed: int = 0) -> Iterator[tuple[dict[str, np.ndarray], tuple]]:
+    """``label_sweep`` one training at a time, for a widget that shows each point as
+    it finishes: after every training, yields ``(sweep, (count, mode, draw))``, the
+    sweep so far (a point is NaN until all its draws are trained, then their mean)
+    and what was just trained. Every training seeds itself, so the order changes
+    nothing: the last sweep is ``label_sweep``'s."""
+    modes = [SCRATCH, FINE_TUNED] + ([FROZEN] if freeze_first else [])
+    sweep = {"counts": np.asarray(counts, dtype=int)}
+    sweep.update({mode: np.full(len(counts), np.nan) for mode in modes})
+    for i, count in enumerate(counts):
+        for mode in modes:
+            total = 0.0
+            for draw in range(seed, seed + draws):
+                X, y = per_class(X_pool, y_pool, int(count), draw)
+                manual_seed(seed)
+                model = make_model()
+                if mode != SCRATCH:
+                    model.load_state_dict(pretrained)
+                if mode == FROZEN:
+                    model[:freeze_first].requires_grad_(False)
+                train_on_few(model, X, y, steps=steps, lr=lr, seed=seed)
+                total += train.evaluate(model, (X_test, y_test))["accuracy"]
+                if draw == seed + draws - 1:
+                    sweep[mode][i] = total / draws
+                yield sweep, (int(count), mode, draw - seed + 1)
+
+
 def label_sweep(make_model: Callable[[], nn.Sequential], pretrained: Mapping[str, np.ndarray],
                 X_pool: np.ndarray, y_pool: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
                 counts: Sequence[int] = (1, 2, 5, 10, 20), *, freeze_first: int = 0,
@@ -265,93 +346,236 @@ def label_sweep(make_model: Callable[[], nn.Sequential], pretrained: Mapping[str
     ``seed + 1``, ...): with a handful of labels, which ones you draw matters.
     Returns ``{'counts': (K,), SCRATCH: (K,), FINE_TUNED: (K,)[, FROZEN: (K,)]}``.
     """
-    modes = [SCRATCH, FINE_TUNED] + ([FROZEN] if freeze_first else [])
-    result = {"counts": np.asarray(counts, dtype=int)}
-    result.update({mode: np.zeros(len(counts)) for mode in modes})
-    for i, count in enumerate(counts):
-        for draw in range(seed, seed + draws):
-            X, y = per_class(X_pool, y_pool, int(count), draw)
-            for mode in modes:
-                manual_seed(seed)
-                model = make_model()
-                if mode != SCRATCH:
-                    model.load_state_dict(pretrained)
-                if mode == FROZEN:
-                    model[:freeze_first].requires_grad_(False)
-                train_on_few(model, X, y, steps=steps, lr=lr, seed=seed)
-                accuracy = train.evaluate(model, (X_test, y_test))["accuracy"]
-                result[mode][i] += accuracy / draws
-    return result
+    runs = label_sweep_runs(make_model, pretrained, X_pool, y_pool, X_test, y_test, counts,
+                            freeze_first=freeze_first, steps=steps, lr=lr, draws=draws,
+                            seed=seed)
+    (sweep, _), = collections.deque(runs, maxlen=1)          # the last: every point done
+    return sweep
 
 
-def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None) -> Figure:
+_SWEEP_COLORS = {SCRATCH: "#718096", FROZEN: plots.CLASS_COLORS[0],
+                 FINE_TUNED: plots.CLASS_COLORS[1]}
+_SWEEP_STYLES = {SCRATCH: ":", FROZEN: "--", FINE_TUNED: "-"}
+_SWEEP_MARKERS = {SCRATCH: "s", FROZEN: "^", FINE_TUNED: "o"}
+
+
+def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None,
+                       title: str = "more labels help; pretraining helps most when they "
+                                    "are few") -> Figure:
     """Left: test accuracy against labels per class (log scale), one line per
-    way of training, ``count`` highlighted. Right: the accuracies at ``count``."""
+    way of training, ``count`` highlighted. Right: the accuracies at ``count``.
+    Points not computed yet (NaN) are left out. ``update_label_sweep_figure``
+    changes it in place (another count, more points)."""
     counts = np.asarray(sweep["counts"])
     modes = [m for m in (SCRATCH, FROZEN, FINE_TUNED) if m in sweep]
-    count = int(counts[0] if count is None else count)
-    if count not in counts:
-        raise ValueError(f"count must be one of {counts.tolist()}, got {count}")
-    k = int(np.flatnonzero(counts == count)[0])
-    colors = {SCRATCH: "#718096", FROZEN: plots.CLASS_COLORS[0],
-              FINE_TUNED: plots.CLASS_COLORS[1]}
-    styles = {SCRATCH: ":", FROZEN: "--", FINE_TUNED: "-"}
-    markers = {SCRATCH: "s", FROZEN: "^", FINE_TUNED: "o"}
     with plots.style():
         fig, (ax, bars) = plots.subplots("wide", 1, 2, width_ratios=[1.5, 1])
-        for mode in modes:
-            ax.plot(counts, 100 * sweep[mode], color=colors[mode], label=mode,
-                    ls=styles[mode], marker=markers[mode],
-                    lw=2 if mode == FINE_TUNED else 1.5, ms=6)
-        ax.axvspan(count / 1.25, count * 1.25, color=plots.ACCENT, alpha=0.25, lw=0)
+        lines = {mode: ax.plot([], [], color=_SWEEP_COLORS[mode], label=mode,
+                               ls=_SWEEP_STYLES[mode], marker=_SWEEP_MARKERS[mode],
+                               lw=2 if mode == FINE_TUNED else 1.5, ms=6)[0] for mode in modes}
+        band = ax.axvspan(counts[0] / 1.25, counts[0] * 1.25, color=plots.ACCENT, alpha=0.25,
+                          lw=0)
         ax.set_xscale("log")
+        ax.set_xlim(counts.min() / 1.6, counts.max() * 1.6)
         ax.set_xticks(counts, [str(c) for c in counts])
         ax.minorticks_off()
         ax.set_xlabel("labelled examples per class (log scale)")
         ax.set_ylabel("test accuracy (%)")
-        ax.set_title("more labels help; pretraining helps most when they are few")
+        ax.set_title(title)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="lower right", fontsize=9)
-        values = [100 * sweep[mode][k] for mode in modes]
         positions = np.arange(len(modes))
-        bars.bar(positions, values, color=[colors[m] for m in modes], width=0.6)
-        for x, v in zip(positions, values, strict=True):
-            bars.text(x, v + 1, f"{v:.1f}%", ha="center", va="bottom", fontsize=10)
+        patches = bars.bar(positions, np.zeros(len(modes)),
+                           color=[_SWEEP_COLORS[m] for m in modes], width=0.6).patches
+        texts = [bars.text(x, 0, "", ha="center", va="bottom", fontsize=10) for x in positions]
         bars.set_xticks(positions, [m.replace(", ", ",\n") for m in modes], fontsize=8)
         bars.set_ylim(0, 109)
         bars.set_ylabel("test accuracy (%)")
-        gain = 100 * (sweep[FINE_TUNED][k] - sweep[SCRATCH][k])
-        bars.set_title(f"{count} per class ({10 * count} images):\nfine-tuned "
-                       f"{gain:+.1f} points over scratch", fontsize=11)
+        bars.set_title(" \n ", fontsize=11)
+    fig.parts = SimpleNamespace(ax=ax, bars=bars, lines=lines, band=band, patches=patches,
+                                texts=texts, modes=modes, low=None)
+    update_label_sweep_figure(fig, sweep, count)
     return plots.finish(fig)
 
 
-def label_sweep_explorer(sweep: Mapping[str, np.ndarray]):
+def update_label_sweep_figure(fig: Figure, sweep: Mapping[str, np.ndarray],
+                              count: int | None = None) -> bool:
+    """Show ``sweep`` (complete or not) with ``count`` highlighted in a
+    ``label_sweep_figure``. Returns True if the accuracy axis had to be widened."""
+    parts = fig.parts
+    counts = np.asarray(sweep["counts"])
+    count = int(counts[0] if count is None else count)
+    if count not in counts:
+        raise ValueError(f"count must be one of {counts.tolist()}, got {count}")
+    k = int(np.flatnonzero(counts == count)[0])
+    for mode in parts.modes:
+        parts.lines[mode].set_data(counts, 100 * np.asarray(sweep[mode]))
+    parts.band.set_x(count / 1.25)
+    parts.band.set_width(count * 1.25 - count / 1.25)
+    for patch, text, mode in zip(parts.patches, parts.texts, parts.modes, strict=True):
+        value = 100 * sweep[mode][k]
+        patch.set_height(value if np.isfinite(value) else 0.0)
+        text.set_position((text.get_position()[0], (value if np.isfinite(value) else 0) + 1))
+        text.set_text(f"{value:.1f}%" if np.isfinite(value) else "…")
+    gain = 100 * (sweep[FINE_TUNED][k] - sweep[SCRATCH][k])
+    parts.bars.set_title(f"{count} per class ({10 * count} images):\nfine-tuned "
+                         + (f"{gain:+.1f} points over scratch" if np.isfinite(gain)
+                            else "… (not trained yet)"), fontsize=11)
+    values = np.concatenate([100 * np.asarray(sweep[m]) for m in parts.modes])
+    values = values[np.isfinite(values)]
+    old = parts.ax.get_ylim()
+    if len(values):            # fixed limits, widened only when a point falls below them
+        low = max(0.0, 5 * np.floor(values.min() / 5) - 5)
+        parts.low = low if parts.low is None else min(parts.low, low)
+    parts.ax.set_ylim(0.0 if parts.low is None else parts.low, 101.0)
+    return parts.ax.get_ylim() != old
+
+
+def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None = None):
     """A slider over the label counts of ``sweep`` (already computed), redrawing
-    ``label_sweep_figure`` with that count highlighted."""
+    ``label_sweep_figure`` with that count highlighted.
+
+    With ``setup`` (the keyword arguments ``sweep`` was computed with by
+    ``label_sweep``), the widget can also run the sweep again, live, with other
+    fine-tuning steps, learning rate or number of draws: ▶ Run sweep trains one model
+    at a time and each point appears as it finishes (Pause, Step: one training,
+    Reset: start again). Finished sweeps are kept, so going back to their settings is
+    instant."""
     import ipywidgets as widgets
 
+    from .widgets import FigureView, Player
+
+    style = plots.slider_style()
     counts = [int(c) for c in sweep["counts"]]
-    controls = {"count": widgets.SelectionSlider(options=counts, value=counts[len(counts) // 2],
-                                                 description="labels per class",
-                                                 style=plots.slider_style())}
-    return plots.interactive_figure(lambda count: label_sweep_figure(sweep, count), controls,
-                                    height="400px")
+    count = widgets.SelectionSlider(options=counts, value=counts[len(counts) // 2],
+                                    description="labels per class", style=style,
+                                    tooltip="the label count highlighted on the left, whose "
+                                            "three accuracies the bars show")
+    fig = label_sweep_figure(sweep, count.value)
+    parts = fig.parts
+    animated = [*parts.lines.values(), *parts.patches, *parts.texts, parts.bars.title]
+    view = FigureView(fig, animated=animated if setup else (), name="label_sweep_explorer")
+
+    def show_count(_change=None) -> None:
+        t0 = time.perf_counter()
+        update_label_sweep_figure(fig, state.sweep, count.value)
+        view.show(control="labels per class", compute_ms=1e3 * (time.perf_counter() - t0))
+
+    state = SimpleNamespace(sweep=sweep)
+    count.observe(show_count, names="value")
+    view.show(control="(first)")
+    if setup is None:
+        count.continuous_update = True
+        box = widgets.VBox([count, view.widget])
+        box.view, box.fig, box.controls = view, fig, {"count": count}
+        return box
+
+    setup = dict(setup)
+    steps = widgets.SelectionSlider(options=sorted({25, 50, 100, 200, 400,
+                                                    int(setup.get("steps", 200))}),
+                                    value=int(setup.get("steps", 200)),
+                                    description="fine-tuning steps",
+                                    style=style, tooltip="Adam steps per training (for Run sweep)")
+    rates = sorted({1e-3, 3e-3, 1e-2, 3e-2, float(setup.get("lr", 1e-2))})
+    lr = widgets.SelectionSlider(options=[(f"{r:g}", r) for r in rates],
+                                 value=float(setup.get("lr", 1e-2)),
+                                 description="learning rate", style=style,
+                                 tooltip="Adam's learning rate for every training (for Run sweep)")
+    draws = widgets.IntSlider(value=setup.get("draws", 1), min=1, max=5, description="draws",
+                              style=style, tooltip="how many different sets of labelled "
+                                                   "examples each point averages (for Run sweep)")
+    for control in (steps, lr, draws):
+        control.continuous_update = False
+    settings = (steps, lr, draws)
+    key = lambda: (steps.value, lr.value, draws.value)            # noqa: E731
+    finished = {key(): sweep}
+    modes = [m for m in (SCRATCH, FROZEN, FINE_TUNED) if m in sweep]
+    total = lambda: len(counts) * len(modes) * draws.value        # noqa: E731
+    state.runs, state.trained, state.last = None, 0, None
+
+    def empty() -> dict:
+        return {"counts": np.asarray(counts), **{m: np.full(len(counts), np.nan) for m in modes}}
+
+    def title() -> str:
+        return (f"{steps.value} steps, learning rate {lr.value:g}, mean of {draws.value} "
+                f"draw{'s' if draws.value > 1 else ''} per point")
+
+    def step() -> bool:
+        if state.runs is None:
+            if key() in finished:
+                return False
+            state.runs = label_sweep_runs(**{**setup, "counts": counts, "steps": steps.value,
+                                             "lr": lr.value, "draws": draws.value})
+            state.sweep, state.trained = empty(), 0
+        state.sweep, state.last = next(state.runs)
+        state.trained += 1
+        if state.trained == total():
+            finished[key()] = state.sweep
+            return False
+        return True
+
+    def frame() -> None:
+        t0 = time.perf_counter()
+        parts.ax.set_title(title())
+        widened = update_label_sweep_figure(fig, state.sweep, count.value)
+        ms = 1e3 * (time.perf_counter() - t0)
+        if widened or state.trained in (0, total()):
+            view.show(control="Run sweep", compute_ms=ms)
+        else:
+            view.frame(control="Run sweep", compute_ms=ms)
+
+    def reset() -> None:
+        state.runs, state.sweep, state.trained, state.last = None, empty(), 0, None
+
+    def status() -> str:
+        if state.runs is None and key() in finished:
+            return f"{title()}: done"
+        if state.last is None:
+            return f"{title()}: press ▶ Run sweep ({total()} trainings)"
+        c, mode, d = state.last
+        return (f"{state.trained}/{total()} trainings; last: {c} per class, {mode}, "
+                f"draw {d}/{draws.value}")
+
+    player = Player(step, frame, reset, status=status, play_label="Run sweep",
+                    controls=settings)
+    for button, tip in ((player.play_button, "run the sweep with these settings, one training "
+                                             "at a time; press again to pause"),
+                        (player.step_button, "train one more model, then pause"),
+                        (player.reset_button, "forget this sweep and start it again")):
+        button.tooltip = tip
+
+    def choose(_change=None) -> None:
+        t0 = time.perf_counter()
+        state.runs, state.last = None, None
+        state.sweep = finished.get(key(), empty())
+        state.trained = total() if key() in finished else 0
+        parts.ax.set_title(title())
+        update_label_sweep_figure(fig, state.sweep, count.value)
+        player.done = key() in finished
+        player.steps = state.trained
+        player.pause()
+        view.show(control="settings", compute_ms=1e3 * (time.perf_counter() - t0))
+
+    for control in settings:
+        control.observe(choose, names="value")
+    choose()
+    count.continuous_update = True
+    box = widgets.VBox([widgets.HBox([count, steps]), widgets.HBox([lr, draws]),
+                        player.widget, view.widget])
+    box.view, box.fig, box.player, box.finished = view, fig, player, finished
+    box.controls = {"count": count, "steps": steps, "lr": lr, "draws": draws}
+    return box
 
 
 # -- the picture of the idea ---------------------------------------------------------------
 
 def _box(ax, x, y, w, h, text, color, text_color="white", fontsize=10):
-    pad = 0.02      # the rounded corners grow the box by this much on every side
-    ax.add_patch(FancyBboxPatch((x - w / 2 + pad, y - h / 2 + pad), w - 2 * pad, h - 2 * pad,
-                                boxstyle=f"round,pad={pad}",
-                                facecolor=color, edgecolor="none"))
-    ax.text(x, y, text, ha="center", va="center", color=text_color, fontsize=fontsize)
+    plots.box(ax, x, y, text, color=color, fc=color, w=w, h=h, lw=0, fontsize=fontsize,
+              text_color=text_color, rounding=0.02)
 
 
 def _arrow(ax, start, end, text=""):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=1.5,
-                                 color="#4a5568"))
+    plots.arrow(ax, start, end, color="#4a5568", lw=1.5, size=14)
     if text:
         ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.06, text, ha="center",
                 va="bottom", fontsize=9, color="#4a5568")
