@@ -29,6 +29,13 @@ def test_spectrogram_shape_and_pitch_direction():
         sounds.make_sound("whistle")
 
 
+def test_spectrogram_of_a_batch_is_each_sound_on_its_own():
+    waves = np.stack([sounds.make_sound(kind, 0.3, seed) for seed, kind in
+                      enumerate(sounds.KINDS)])
+    np.testing.assert_array_equal(sounds.spectrogram(waves),
+                                  np.stack([sounds.spectrogram(w) for w in waves]))
+
+
 def test_make_sounds_is_balanced_and_repeatable():
     X, y = sounds.make_sounds(40, seed=1)
     assert X.shape == (40, 1, 32, 32) and X.dtype == np.float32

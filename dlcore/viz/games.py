@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -65,8 +64,8 @@ def match_figure(results: Mapping[str, Mapping[str, float]]) -> Figure:
     colors = {"win": plots.CLASS_COLORS[0], "draw": "#999999", "loss": plots.CLASS_COLORS[1]}
     hatches = {"win": "", "draw": "..", "loss": "//"}
     with plots.style():
-        fig, ax = plt.subplots(figsize=(7, 0.9 * len(names) + 1.4), dpi=plots.DPI,
-                               layout="constrained")
+        fig, ax = plots.subplots("medium")
+        fig.set_size_inches(7, 0.9 * len(names) + 1.4)     # a bar per match, no empty band
         left = np.zeros(len(names))
         for outcome in ("win", "draw", "loss"):
             share = np.array([100 * results[n][outcome] for n in names])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -26,8 +25,9 @@ def clips_figure(X: np.ndarray, y: Sequence[int], predicted: Sequence[int] | Non
         raise ValueError(f"clips_figure expects clips (N, T, 1, H, W), got {X.shape}")
     n, frames = X.shape[:2]
     with plots.style():
-        fig, axes = plt.subplots(n, frames, squeeze=False, dpi=plots.DPI, layout="constrained",
-                                 figsize=(1.25 * frames + 1.6, 1.3 * n + 0.3))
+        fig, axes = plots.subplots("wide", n, frames, squeeze=False)
+        # not a fixed size: one small square per frame, so it grows with the clips shown
+        fig.set_size_inches(1.25 * frames + 1.6, 1.3 * n + 0.3)
         for i in range(n):
             for t in range(frames):
                 ax = axes[i, t]
