@@ -2,6 +2,8 @@
 learning), the scaling statistics, the figures and the widgets' plain functions."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -65,21 +67,70 @@ def test_figures():
     assert len(av.block_figure().axes) == 2
 
 
-def test_gpt_figures_and_widgets():
-    import ipywidgets as widgets
-
+@pytest.fixture(scope="module")
+def small_gpt():
     vocab = data.CharVocab("abcdefghij (): ")
     dlcore.manual_seed(0)
     model = gpt.TinyGPT(len(vocab), context=16, d_model=8, nhead=2, num_layers=2,
                         dim_feedforward=16).eval()
-    assert len(av.attention_map_figure(model, vocab, "ab(c)", 1, "all").axes) == 2
-    assert len(av.attention_map_figure(model, vocab, "ab(c)", 0, 1).axes) == 1
+    return model, vocab
+
+
+def test_gpt_figures(small_gpt):
+    model, vocab = small_gpt
+    fig = av.attention_map_figure(model, vocab, "ab(c)", 1, 1)
+    maps = gpt.attention_maps(model, vocab, "ab(c)")
+    np.testing.assert_array_equal(fig.parts.big.get_array(), maps[1, 1])
+    for h, image in enumerate(fig.parts.thumbs):                # every head, small
+        np.testing.assert_array_equal(image.get_array(), maps[1, h])
+    assert fig.parts.ax_big.get_title().startswith("layer 2, head 2")
     fig = av.sampling_figure(model, vocab, "ab", temperature=1.5, top_k=3, length=30)
     assert "top 3" in fig.axes[0].get_legend().get_texts()[1].get_text()
-    for widget in (av.attention_explorer(model, vocab, "abc"),
-                   av.sampling_explorer(model, vocab, "ab")):
-        assert isinstance(widget, widgets.VBox)
-        assert isinstance(widget.children[-1], widgets.Output)
+    heights = [bar.get_height() for bar in fig.parts.bars_t]
+    assert np.count_nonzero(heights) == 3 and sum(heights) == pytest.approx(1)
+
+
+def test_attention_explorer_moves_layer_head_and_text(small_gpt):
+    from dlcore.viz import widgets
+
+    model, vocab = small_gpt
+    box = av.attention_explorer(model, vocab, "abc(de)")
+    parts = box.view.fig.parts
+    maps = gpt.attention_maps(model, vocab, "abc(de)")
+    before = widgets.image_array(box)
+    start = time.process_time()
+    widgets.find_control(box, "layer").value = 2
+    assert time.process_time() - start < 0.5          # CPU time: a gross-regression guard
+    np.testing.assert_array_equal(parts.big.get_array(), maps[1, 0])
+    assert not np.array_equal(widgets.image_array(box), before)
+    before = widgets.image_array(box)
+    widgets.find_control(box, "head shown large").value = 1
+    np.testing.assert_array_equal(parts.big.get_array(), maps[1, 1])
+    assert parts.ax_big.get_title().startswith("layer 2, head 2")
+    assert not np.array_equal(widgets.image_array(box), before)
+    widgets.find_control(box, "text").value = "ab"
+    assert parts.big.get_array().shape == (2, 2) and parts.chars == ("a", "b")
+    assert [t.get_text() for t in parts.ax_big.get_xticklabels()] == ["a", "b"]
+
+
+def test_sampling_explorer_writes_what_gpt_sample_writes(small_gpt):
+    from dlcore.viz import widgets
+
+    model, vocab = small_gpt
+    box = av.sampling_explorer(model, vocab, "ab", length=40)
+    text = box.view.fig.parts.text
+    assert box.player.done                               # no event loop: written at once
+    assert text.get_text() == av._wrap(gpt.sample(model, vocab, "ab", 40, 0.8, None, 0))
+    before = widgets.image_array(box)
+    widgets.find_control(box, "seed").value = 3
+    assert text.get_text() == av._wrap(gpt.sample(model, vocab, "ab", 40, 0.8, None, 3))
+    assert not np.array_equal(widgets.image_array(box), before)
+    box.player.reset()
+    assert text.get_text() == "ab" and box.state["writer"].written == 0
+    box.player.step()
+    assert box.state["writer"].written == 1 and len(text.get_text()) == 3
+    widgets.find_control(box, "top-k").value = 2
+    assert np.count_nonzero([b.get_height() for b in box.view.fig.parts.bars_t]) == 2
 
 
 def test_loss_curves_figure_reads_the_shipped_file():

@@ -70,16 +70,44 @@ def test_draw_graph_marks_the_current_node_and_rejects_a_bad_step():
 
 def test_stepper_widget_reparses_steps_and_reports_errors():
     pytest.importorskip("ipywidgets")
+    from dlcore.viz import widgets
+
     box = viz.backward_stepper("a * b + c")
-    (examples, text), status, (back, slider, forward), _ = (
-        box.children[0].children, box.children[1], box.children[2].children, box.children[3])
+    slider = widgets.find_control(box, "step of the backward pass")
+    status, text = box.children[1], widgets.find_control(box, "expression")
     assert slider.max == 3 and "out = 4" in status.value
-    forward.click()
-    forward.click()
-    assert slider.value == 2
-    back.click()
+    fig = box.view.fig
+    before = widgets.image_array(box)
+    widgets.find_control(box, "next").click()
+    widgets.find_control(box, "next").click()
+    assert slider.value == 2 and box.view.fig is fig           # the same figure, changed
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("step 2 of 3") for t in texts)
+    assert sum(t.startswith("∂ ") for t in texts) == len(box.state["steps"][2].grads)
+    assert (widgets.image_array(box) != before).any()
+    widgets.find_control(box, "◀ back").click()
     assert slider.value == 1
-    examples.value = "a * a"
+    widgets.find_control(box, "example").value = "a * a"
     assert text.value == "a * a" and slider.value == 0 and slider.max == 2
+    assert box.view.fig is not fig
     text.value = "import os"
     assert "not a formula" in status.value and slider.max == 2
+
+
+def test_a_step_redraws_fast_and_matches_a_fresh_drawing():
+    pytest.importorskip("ipywidgets")
+    import time
+
+    import numpy as np
+
+    from dlcore.viz import widgets
+
+    box = viz.backward_stepper("tanh(x * y + x)")
+    slider = widgets.find_control(box, "step of the backward pass")
+    start = time.process_time()
+    slider.value = 4
+    assert time.process_time() - start < 0.5         # CPU time: a gross-regression guard
+    fresh = viz.draw_graph(box.state["out"], box.state["steps"], 4)
+    view = widgets.FigureView(fresh)
+    view.show()
+    np.testing.assert_array_equal(widgets.image_array(view), widgets.image_array(box))

@@ -13,19 +13,21 @@ Every widget is a thin layer over a plain function that returns a figure.
 """
 from __future__ import annotations
 
+import functools
 import textwrap
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
+from matplotlib.patches import Rectangle
 
 from .. import nn, optim
 from ..nn.attention import attention_forward, causal_mask, mask_to_bias, masked_softmax
 from ..rng import manual_seed
-from . import gpt, plots
+from . import gpt, plots, widgets
 
-MODEL_COLORS = {"LSTM": "#d08c2c", "attention": "#3a7bbf", "attention, no positions": "#9aa5b1"}
+MODEL_COLORS = {"LSTM": plots.ORANGE, "attention": plots.BLUE, "attention, no positions": "0.6"}
 
 
 # -- 1. the bottleneck: reversing a sequence ---------------------------------------------
@@ -218,15 +220,15 @@ def scaling_figure(stats: dict | None = None, keys: int = 16) -> Figure:
     s = scaling_stats(keys=keys) if stats is None else stats
     with plots.style():
         fig, axes = plots.subplots("wide", 1, 3)
-        axes[0].plot(s["dims"], s["std"], "o-", color="#c44e52", label="q . k")
+        axes[0].plot(s["dims"], s["std"], "o-", color=plots.VERMILLION, label="q . k")
         axes[0].plot(s["dims"], np.sqrt(s["dims"]), ":", color="#555", label="sqrt(E)")
-        axes[0].plot(s["dims"], s["std"] / np.sqrt(s["dims"]), "o-", color="#3a7bbf",
+        axes[0].plot(s["dims"], s["std"] / np.sqrt(s["dims"]), "o-", color=plots.BLUE,
                      label="q . k / sqrt(E)")
         axes[0].set(title="spread (std) of the scores", xlabel="E")
         for ax, key, title in ((axes[1], "max", f"largest of {keys} weights"),
                                (axes[2], "grad", "size of the softmax's gradient")):
-            ax.plot(s["dims"], s[f"{key}_raw"], "o-", color="#c44e52", label="unscaled")
-            ax.plot(s["dims"], s[f"{key}_scaled"], "o-", color="#3a7bbf",
+            ax.plot(s["dims"], s[f"{key}_raw"], "o-", color=plots.VERMILLION, label="unscaled")
+            ax.plot(s["dims"], s[f"{key}_scaled"], "o-", color=plots.BLUE,
                     label="divided by sqrt(E)")
             ax.set(title=title, xlabel="E", ylim=(0, None))
         for ax in axes:
@@ -272,7 +274,6 @@ def mask_figure(words: list[str], pad: int = 2, seed: int = 0) -> Figure:
              ("causal mask (no peeking ahead)", mask_to_bias(causal_mask(T), np.float64))]
     with plots.style():
         fig, axes = plots.subplots("wide", 1, 3)
-        fig.set_size_inches(12, 4)
         for ax, (title, bias) in zip(axes, cases, strict=True):
             _, weights, _ = attention_forward(q, k, v, bias)
             heatmap(ax, weights, words, words, title)
@@ -286,18 +287,17 @@ def block_figure() -> Figure:
     colors = {"attn": "#cfe0f3", "mlp": "#f6dfbf", "norm": "#e4e4e4", "add": "#ffffff"}
 
     def box(ax, y, text, kind, x=0.5, w=0.56, h=0.075):
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.01",
-                                    fc=colors[kind], ec="#333", lw=1))
-        ax.text(x, y, text, ha="center", va="center", fontsize=9)
+        plots.box(ax, x, y, text, color="#333", w=w, h=h, fc=colors[kind], lw=1, fontsize=9,
+                  rounding=0.01)
 
     def arrow(ax, y0, y1, x=0.5):
-        ax.annotate("", (x, y1), (x, y0), arrowprops=dict(arrowstyle="->", color="#333"))
+        plots.arrow(ax, (x, y0), (x, y1), color="#333", lw=1, head="->", size=10)
 
     def skip(ax, y0, y1):
         """The residual path: from the split at y0, round the right side, into the + at y1."""
-        ax.plot([0.5, 0.88, 0.88], [y0, y0, y1], color="#c44e52", lw=1.2)
-        ax.annotate("", (0.5 + 0.07, y1), (0.88, y1),
-                    arrowprops=dict(arrowstyle="->", color="#c44e52", lw=1.2))
+        ax.plot([0.5, 0.88, 0.88], [y0, y0, y1], color=plots.VERMILLION, lw=1.2)
+        plots.arrow(ax, (0.88, y1), (0.5 + 0.07, y1), color=plots.VERMILLION, lw=1.2,
+                    head="->", size=10)
 
     layouts = {
         "post-norm (norm_first=False)": [("x", None), ("self-attention", "attn"),
@@ -312,7 +312,6 @@ def block_figure() -> Figure:
     }
     with plots.style():
         fig, axes = plots.subplots("wide", 1, 2)
-        fig.set_size_inches(10, 5)
         for ax, (title, items) in zip(axes, layouts.items(), strict=True):
             ys = np.linspace(0.06, 0.9, len(items) + 1)
             plus = [i for i, (text, _) in enumerate(items) if text == "+"]
@@ -327,7 +326,7 @@ def block_figure() -> Figure:
             # third item (norm1 in post-norm, the first + in pre-norm).
             for start, end in zip((0, 3), plus, strict=True):
                 skip(ax, (ys[start] + ys[start + 1]) / 2, ys[end])
-            ax.text(0.9, 0.5, "residual\nconnections", color="#c44e52", ha="left",
+            ax.text(0.9, 0.5, "residual\nconnections", color=plots.VERMILLION, ha="left",
                     fontsize=8)
             ax.set(xlim=(0, 1), ylim=(0, 1), title=title)
             ax.axis("off")
@@ -339,102 +338,314 @@ def _shown(ch: str) -> str:
     return {" ": "␣", "\n": "↵"}.get(ch, ch)
 
 
+@functools.lru_cache(maxsize=16)
+def _maps(model: gpt.TinyGPT, vocab, text: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``gpt.attention_maps`` and the characters it read, kept for the last few texts:
+    moving the layer or head of the explorer then only redraws."""
+    maps = gpt.attention_maps(model, vocab, text)
+    return maps, tuple(gpt.clean_prompt(text, vocab)[-model.context:])
+
+
+@dataclass
+class AttentionParts:
+    big: object                 # the image of the chosen head
+    ax_big: object
+    thumbs: list                # one small image per head of the layer
+    thumb_axes: list
+    frame: object               # the box around the chosen head's small image
+    chars: tuple = ()
+
+    @property
+    def moving(self) -> list:
+        """What a change of layer or head redraws (over the axes, ticks and colorbar)."""
+        return [self.big, self.ax_big.title, *self.thumbs, self.frame]
+
+
+def _char_ticks(ax, chars) -> None:
+    """Every character on both axes, every second one past 40 (they would overlap)."""
+    every = 1 if len(chars) <= 40 else 2
+    ticks = range(0, len(chars), every)
+    size = 9 if len(chars) <= 20 else (7 if len(chars) <= 40 else 6)
+    ax.set_xticks(ticks, [_shown(chars[i]) for i in ticks], fontsize=size)
+    ax.set_yticks(ticks, [_shown(chars[i]) for i in ticks], fontsize=size)
+
+
 def attention_map_figure(model: gpt.TinyGPT, vocab, text: str, layer: int = 0,
-                         head: int | str = "all") -> Figure:
-    """The GPT's attention weights for ``text``: one head of one layer, or every head
-    of that layer side by side (``head="all"``). Row i: what character i looked at."""
-    maps = gpt.attention_maps(model, vocab, text)              # (layers, heads, T, T)
-    chars = list(gpt.clean_prompt(text, vocab)[-model.context:])
-    heads = range(maps.shape[1]) if head == "all" else [int(head)]
+                         head: int | str = 0) -> Figure:
+    """The GPT's attention weights for ``text`` in one layer: left, large, one head
+    (row i: what character i looked at; ``head="all"`` means head 0 here), right, every
+    head of that layer small, the large one framed. ``fig.parts`` holds the images
+    ``set_attention_map`` changes."""
+    maps, chars = _maps(model, vocab, text)
+    heads = maps.shape[1]
+    columns = -(-heads // 2)
     with plots.style():
-        # A fixed layout: constrained layout would redraw the many tick labels twice more.
-        fig, axes = plots.subplots("wide", 1, len(heads), layout=None)
-        fig.set_size_inches(min(3.6 * len(heads) + 0.6, 14), 4.2)
-        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.14, top=0.92, wspace=0.3)
-        for i, (ax, h) in enumerate(zip(np.atleast_1d(axes), heads, strict=True)):
-            heatmap(ax, maps[layer, h], chars, chars, f"layer {layer + 1}, head {h + 1}",
-                    numbers=False)
-            ax.tick_params(labelsize=7 if len(chars) > 20 else 9)
-            if i:
-                ax.set_ylabel("")
+        fig = plots.subplots("wide", 1, 1)[0]
+        fig.clf()
+        grid = fig.add_gridspec(2, 2 + columns, width_ratios=[1.25, 1.25] + [1] * columns)
+        ax_big = fig.add_subplot(grid[:, :2])
+        big = ax_big.imshow(maps[0, 0], cmap="Blues", vmin=0, vmax=1)
+        ax_big.set_xlabel("key (looked at)")
+        ax_big.set_ylabel("query (looking)")
+        fig.colorbar(big, ax=ax_big, shrink=0.8, label="attention weight")
+        thumbs, thumb_axes = [], []
+        for h in range(heads):
+            ax = fig.add_subplot(grid[h % 2, 2 + h // 2])
+            thumbs.append(ax.imshow(maps[0, h], cmap="Blues", vmin=0, vmax=1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"head {h + 1}", fontsize=9)
+            thumb_axes.append(ax)
+        frame = Rectangle((0, 0), 1, 1, fill=False, ec=plots.ACCENT, lw=3, clip_on=False,
+                          transform=fig.transFigure)
+        fig.add_artist(frame)
+        fig.parts = AttentionParts(big, ax_big, thumbs, thumb_axes, frame)
+        set_attention_map(fig, model, vocab, text, layer, head)
     return plots.finish(fig)
+
+
+def set_attention_map(fig: Figure, model: gpt.TinyGPT, vocab, text: str, layer: int = 0,
+                      head: int | str = 0) -> None:
+    """Show another text, layer or head on an ``attention_map_figure``."""
+    maps, chars = _maps(model, vocab, text)
+    head = 0 if head == "all" else int(head)
+    parts = fig.parts
+    T = len(chars)
+    extent = (-0.5, T - 0.5, T - 0.5, -0.5)
+    parts.big.set_data(maps[layer, head])
+    parts.big.set_extent(extent)
+    if parts.ax_big.get_xlim() != (extent[0], extent[1]):
+        parts.ax_big.set_xlim(extent[0], extent[1])
+        parts.ax_big.set_ylim(extent[2], extent[3])
+    if parts.chars != chars:
+        _char_ticks(parts.ax_big, chars)
+        parts.chars = chars
+    parts.ax_big.set_title(f"layer {layer + 1}, head {head + 1}: row i is what character i "
+                           "looked at", fontsize=10)
+    for h, (image, ax) in enumerate(zip(parts.thumbs, parts.thumb_axes, strict=True)):
+        image.set_data(maps[layer, h])
+        image.set_extent(extent)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+    # The frame goes round the chosen head's small map (in figure coordinates, so it is
+    # placed once the layout is known: a layout-less figure is placed at its first draw).
+    box = parts.thumb_axes[head].get_position()
+    parts.frame.set_bounds(box.x0 - 0.004, box.y0 - 0.006, box.width + 0.008,
+                           box.height + 0.012)
 
 
 def attention_explorer(model: gpt.TinyGPT, vocab, text: str = "def area(r):\n    return 3.14*r*r"):
     """The widget: a text box, a layer slider and a head dropdown over
-    ``attention_map_figure``."""
-    import ipywidgets as widgets
+    ``attention_map_figure``; the maps of a text are computed once, so moving the layer
+    or the head only redraws."""
+    import ipywidgets as ipw
 
     layers = len(model.blocks)
     heads = model.blocks[0].self_attn.num_heads
+    style = plots.slider_style()
     controls = {
-        "text": widgets.Text(value=text, description="text", continuous_update=False),
-        "layer": widgets.IntSlider(value=1, min=1, max=layers, description="layer",
-                                   style=plots.slider_style()),
-        "head": widgets.Dropdown(options=[("all heads", "all")] + [
-            (f"head {h + 1}", h) for h in range(heads)], value="all", description="head"),
+        "text": ipw.Text(value=text, description="text (its last 64 characters)",
+                         continuous_update=False, style=style,
+                         layout=ipw.Layout(width="520px")),
+        "layer": ipw.IntSlider(value=1, min=1, max=layers, description="layer", style=style),
+        "head": ipw.Dropdown(options=[(f"head {h + 1}", h) for h in range(heads)], value=0,
+                             description="head shown large", style=style),
     }
 
-    def draw(text: str, layer: int, head) -> Figure:
-        return attention_map_figure(model, vocab, text, layer - 1, head)
+    def values() -> dict:
+        return {name: c.value for name, c in controls.items()}
 
-    return plots.interactive_figure(draw, controls, height="470px")
+    fig = attention_map_figure(model, vocab, text, 0, 0)
+    view = widgets.FigureView(fig, animated=fig.parts.moving, name="attention_explorer")
+    set_attention_map(fig, model, vocab, text, 0, 0)       # the frame, now laid out
+    view.show(control="(first)")
+
+    def redraw(change) -> None:
+        start = time.perf_counter()
+        v = values()
+        chars = fig.parts.chars
+        set_attention_map(fig, model, vocab, v["text"], v["layer"] - 1, v["head"])
+        name = next((k for k, c in controls.items() if c is change["owner"]), "")
+        compute_ms = 1e3 * (time.perf_counter() - start)
+        if fig.parts.chars == chars:         # same ticks: only the maps and the title move
+            view.frame(control=name, compute_ms=compute_ms)
+        else:
+            view.show(control=name, compute_ms=compute_ms)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    box = ipw.VBox([controls["text"], ipw.HBox([controls["layer"], controls["head"]]),
+                    view.widget])
+    box.view, box.controls = view, controls
+    return box
+
+
+@dataclass
+class SamplingParts:
+    bars_1: object              # P(next) at temperature 1
+    bars_t: object              # what sampling draws from
+    ax: object
+    text: object                # the sampled text
+    ax_text: object
+
+
+TEXT_LINES, TEXT_WIDTH = 9, 110
+
+
+def _wrap(text: str) -> str:
+    lines = [textwrap.fill(line, TEXT_WIDTH) or " " for line in text.split("\n")]
+    return "\n".join("\n".join(lines).split("\n")[:TEXT_LINES])
 
 
 def sampling_figure(model: gpt.TinyGPT, vocab, prompt: str = "The ", temperature: float = 0.8,
                     top_k: int = 0, length: int = 200, seed: int = 0, top: int = 15) -> Figure:
     """Top: P(next character) after the prompt at temperature 1, and what sampling
-    draws from at this temperature and top-k (0 = all characters). Bottom: text."""
+    draws from at this temperature and top-k (0 = all characters). Bottom: text
+    sampled with them (``fig.parts``: the artists ``set_sampling`` changes)."""
+    top = min(top, len(vocab))
+    with plots.style():
+        fig, (ax, ax_text) = plots.subplots("wide", 2, 1, height_ratios=[1.25, 1])
+        x = np.arange(top)
+        bars_1 = ax.bar(x - 0.2, np.zeros(top), 0.4, color="#a0aec0",
+                        label="temperature 1, all")
+        bars_t = ax.bar(x + 0.2, np.zeros(top), 0.4, color=plots.BLUE, label="…")
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("probability")
+        ax.legend(loc="upper right", fontsize=8)
+        text = ax_text.text(0, 1, "", family="monospace", fontsize=8, va="top")
+        ax_text.axis("off")
+        fig.parts = SamplingParts(bars_1, bars_t, ax, text, ax_text)
+        set_sampling(fig, model, vocab, prompt, temperature, top_k, seed)
+        set_sample_text(fig, gpt.sample(model, vocab, prompt, length, temperature,
+                                        top_k or None, seed), seed)
+    return plots.finish(fig)
+
+
+def set_sampling(fig: Figure, model: gpt.TinyGPT, vocab, prompt: str, temperature: float,
+                 top_k: int, seed: int) -> None:
+    """The bars of a ``sampling_figure`` for another prompt, temperature or top-k."""
+    parts = fig.parts
     k = top_k or None
     prompt = gpt.clean_prompt(prompt, vocab)
     scores = model(vocab.encode(prompt[-model.context:])[None])[0, -1]
     p1 = gpt.next_char_probs(scores, 1.0)
     pt = gpt.next_char_probs(scores, temperature, k)
-    order = np.argsort(-p1, kind="stable")[:top]
-    text = gpt.sample(model, vocab, prompt, length, temperature, k, seed)
-    with plots.style():
-        fig, (ax, ax_text) = plots.subplots("wide", 2, 1, height_ratios=[1.2, 1])
-        fig.set_size_inches(10.0, 5.4)
-        x = np.arange(len(order))
-        ax.bar(x - 0.2, p1[order], 0.4, color="#a0aec0", label="temperature 1, all")
-        ax.bar(x + 0.2, pt[order], 0.4, color="#3a7bbf",
-               label=f"temperature {temperature:.2f}, " + (f"top {k}" if k else "all"))
-        ax.set_xticks(x, [_shown(vocab.chars[i]) for i in order], fontsize=11)
-        ax.set(ylim=(0, 1.05), ylabel="probability",
-               title=f"the next character after “{_shown(prompt[-20:])}”")
-        ax.legend(loc="upper right", fontsize=8)
-        lines = [textwrap.fill(line, 100) or " " for line in text.split("\n")]
-        ax_text.text(0, 1, "\n".join(lines[:12]), family="monospace", fontsize=8.5, va="top")
-        ax_text.axis("off")
-        ax_text.set_title(f"sampled (seed {seed})", loc="left", fontsize=10)
-    return plots.finish(fig)
+    order = np.argsort(-p1, kind="stable")[:len(parts.bars_1)]
+    for bar, value in zip(parts.bars_1, p1[order], strict=True):
+        bar.set_height(value)
+    for bar, value in zip(parts.bars_t, pt[order], strict=True):
+        bar.set_height(value)
+    parts.ax.set_xticks(np.arange(len(order)), [_shown(vocab.chars[i]) for i in order],
+                        fontsize=11)
+    parts.ax.get_legend().get_texts()[1].set_text(
+        f"temperature {temperature:.2f}, " + (f"top {k}" if k else "all"))
+    parts.ax.set_title(f"the next character after “{_shown(prompt[-20:])}”", fontsize=10.5)
+    parts.ax_text.set_title(f"sampled (seed {seed})", loc="left", fontsize=10)
 
 
-def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The "):
-    """The widget: temperature, top-k and seed sliders and a prompt box."""
-    import ipywidgets as widgets
+def set_sample_text(fig: Figure, text: str, seed: int | None = None) -> None:
+    fig.parts.text.set_text(_wrap(text))
+
+
+class LiveSample:
+    """``gpt.sample`` one character per ``step()``, for a widget to show the text as it
+    is written (the same characters as ``gpt.sample`` with the same arguments)."""
+
+    def __init__(self, model, vocab, prompt: str, length: int = 200,
+                 temperature: float = 1.0, top_k: int | None = None, seed: int = 0):
+        self.model, self.vocab, self.length = model, vocab, length
+        self.temperature, self.top_k = temperature, top_k
+        self.rng = np.random.default_rng(seed)
+        self.ids = list(vocab.encode(gpt.clean_prompt(prompt, vocab)))
+        self.written = 0
+
+    def step(self) -> bool:
+        if self.written >= self.length:
+            return False
+        scores = self.model(np.array(self.ids[-self.model.context:])[None])[:, -1]
+        p = gpt.next_char_probs(scores[0], self.temperature, self.top_k)
+        self.ids.append(int(self.rng.choice(len(p), p=p)))
+        self.written += 1
+        return self.written < self.length
+
+    @property
+    def text(self) -> str:
+        return self.vocab.decode(np.array(self.ids))
+
+
+def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: int = 200):
+    """The widget: temperature, top-k and seed sliders and a prompt box. The bars move
+    at once; the text is written live, a few characters a frame (Write, Pause, Step
+    one character, Reset), starting again at every change."""
+    import ipywidgets as ipw
 
     style = plots.slider_style()
     controls = {
-        "temperature": widgets.FloatSlider(value=0.8, min=0.1, max=2.0, step=0.05,
-                                           description="temperature", style=style),
-        "top_k": widgets.IntSlider(value=0, min=0, max=len(vocab), description="top-k (0: all)",
-                                   style=style),
-        "seed": widgets.IntSlider(value=0, min=0, max=20, description="seed", style=style),
-        "prompt": widgets.Text(value=prompt, description="prompt", continuous_update=False),
+        "temperature": ipw.FloatSlider(value=0.8, min=0.1, max=2.0, step=0.05,
+                                       description="temperature", style=style),
+        "top_k": ipw.IntSlider(value=0, min=0, max=len(vocab),
+                               description="top-k (0: all characters)", style=style),
+        "seed": ipw.IntSlider(value=0, min=0, max=20, description="seed", style=style),
+        "prompt": ipw.Text(value=prompt, description="prompt", continuous_update=False,
+                           style=style),
     }
 
-    def draw(temperature: float, top_k: int, seed: int, prompt: str) -> Figure:
-        return sampling_figure(model, vocab, prompt, temperature, top_k, seed=seed)
+    def values() -> dict:
+        return {name: c.value for name, c in controls.items()}
 
-    return plots.interactive_figure(draw, controls, height="520px", columns=2)
+    def new_writer() -> LiveSample:
+        v = values()
+        return LiveSample(model, vocab, v["prompt"], length, v["temperature"],
+                          v["top_k"] or None, v["seed"])
+
+    fig = sampling_figure(model, vocab, prompt, 0.8, 0, length=0)
+    state = {"writer": new_writer()}
+    view = widgets.FigureView(fig, animated=[fig.parts.text], name="sampling_explorer")
+    view.show(control="(first)")
+
+    def frame() -> None:
+        set_sample_text(fig, state["writer"].text)
+        view.frame(control="write")
+
+    def reset() -> None:
+        state["writer"] = new_writer()
+
+    player = widgets.Player(lambda: state["writer"].step(), frame, reset,
+                            status=lambda: f"{state['writer'].written} of {length} "
+                                           "characters written",
+                            play_label="Write")
+
+    def on_change(change) -> None:
+        player.pause()
+        start = time.perf_counter()
+        v = values()
+        set_sampling(fig, model, vocab, v["prompt"], v["temperature"], v["top_k"], v["seed"])
+        state["writer"] = new_writer()
+        set_sample_text(fig, state["writer"].text)
+        owner = change.get("owner") if isinstance(change, dict) else None
+        view.show(control=next((k for k, c in controls.items() if c is owner), ""),
+                  compute_ms=1e3 * (time.perf_counter() - start))
+        player.done = False
+        player.play_button.disabled = player.step_button.disabled = False
+        player.play(frame_every=length)   # writes live (at once without an event loop)
+
+    for control in controls.values():
+        if hasattr(control, "continuous_update") and not isinstance(control, ipw.Text):
+            control.continuous_update = True
+        control.observe(on_change, names="value")
+    on_change({})                    # the first text, written as the widget appears
+    box = ipw.VBox([ipw.HBox([controls["temperature"], controls["top_k"]]),
+                    ipw.HBox([controls["seed"], controls["prompt"]]), view.widget,
+                    player.widget])
+    box.view, box.player, box.controls, box.state = view, player, controls, state
+    return box
 
 
 def loss_curves_figure(info: dict, smooth: int = 50) -> Figure:
     """The shipped GPT's and LSTM's training loss (a running mean of ``smooth``
     steps) and validation loss, in nats per character."""
     names = {"gpt": "tiny GPT", "lstm": "LSTM (lesson 12's CharLSTM)"}
-    colors = {"gpt": "#3a7bbf", "lstm": "#d08c2c"}
+    colors = {"gpt": plots.BLUE, "lstm": plots.ORANGE}
     with plots.style():
         fig, ax = plots.subplots("medium")
         for key, label in names.items():

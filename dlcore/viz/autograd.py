@@ -17,18 +17,18 @@ step adds to which gradient; ``draw_graph`` draws the graph after any step;
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyBboxPatch
+from matplotlib.patches import Circle
 
 from ..autograd import Value, topological_order
 from ..autograd.expression import VARIABLES, ExpressionError, parse_expression
 from . import plots
 
 __all__ = ["EXAMPLES", "VARIABLES", "ExpressionError", "parse_expression", "GraphStep",
-           "backward_steps", "draw_graph", "backward_stepper"]
+           "backward_steps", "draw_graph", "set_graph_step", "backward_stepper"]
 
 FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 EXAMPLES = ("a * b + c", "a * a", "tanh(x * y + x)", "(a + b) * (a - b)",
@@ -124,24 +124,39 @@ def _layout(out: Value) -> dict[int, tuple[float, float]]:
     return where
 
 
+@dataclass
+class GraphParts:
+    """The artists ``set_graph_step`` changes: per node its box and gradient text, per
+    operation its circle and arrows, and the two lines saying what the step did."""
+    order: list
+    boxes: dict
+    grads: dict
+    circles: dict
+    arrows: dict
+    title: object
+    formula: object
+
+
 def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None = None
                ) -> Figure:
     """The computation graph of ``out``: a box per value (its name, value in black
     and, once reached, gradient in vermillion), a circle per operation. With ``steps``
     and ``k``, the state after step ``k`` of ``backward_steps``, the node just
-    processed outlined in vermillion."""
+    processed outlined in vermillion. ``fig.parts`` (a ``GraphParts``) holds what
+    ``set_graph_step`` moves to another step."""
     if steps is not None and not 0 <= (k or 0) < len(steps):
         raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
-    step = steps[k or 0] if steps is not None else None
     where = _layout(out)
     order = topological_order(out)
     width = max(x for x, _ in where.values())
     height = max(abs(y) for _, y in where.values())
-    fig, ax = plt.subplots(dpi=plots.DPI, figsize=(11, 5.6))
+    with plots.style():
+        fig, ax = plots.subplots("wide", layout=None)
+    fig_w, fig_h = fig.get_size_inches()
     # Limits in the figure's proportions, so circles stay round and a small graph small.
     left, right = -1.0, max(width, 8.0) + 1.0
     bottom, top = -max(height, 1.0) - 1.6, max(height, 1.0) + 0.8
-    ratio = 5.6 / 11
+    ratio = fig_h / fig_w
     if top - bottom < ratio * (right - left):
         pad = (ratio * (right - left) - (top - bottom)) / 2
         bottom, top = bottom - pad, top + pad
@@ -151,81 +166,103 @@ def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None =
     ax.set_ylim(bottom, top)
     ax.axis("off")
     box_w, box_h = 1.3, 0.72
+    boxes, grads, circles, arrows = {}, {}, {}, {}
     for node in order:
         x, y = where[id(node)]
-        if node._prev:
-            ox = x - 1.0
-            current = step is not None and step.node is node and k and k > 1
-            ax.add_patch(Circle((ox, y), 0.28, fc="#fdf3e1" if not current else "#fde2e2",
-                                ec=BACKWARD_COLOR if current else "0.4", lw=1.2, zorder=3))
-            ax.text(ox, y, node._op, ha="center", va="center", fontsize=9.5, zorder=4)
-            ax.plot([ox + 0.28, x - box_w / 2], [y, y], color="0.5", lw=1.1, zorder=1)
-            for child in dict.fromkeys(node._prev):
-                cx, cy = where[id(child)]
-                color = BACKWARD_COLOR if current else "0.6"
-                if x - cx < 2.5:             # from the column just left: a straight arrow
-                    ax.annotate("", xy=(ox - 0.26, y), xytext=(cx + box_w / 2, cy),
-                                arrowprops=dict(arrowstyle="-|>", color=color,
-                                                lw=2.0 if current else 1.0), zorder=2)
-                    continue
-                # From further left: leave level, arrive from above or below the circle,
-                # dashed and over the boxes it crosses so it can always be followed.
-                above = cy >= y
-                ax.annotate("", xy=(ox, y + (0.28 if above else -0.28)),
-                            xytext=(cx + box_w / 2, cy + (0.25 if above else -0.25)),
-                            arrowprops=dict(arrowstyle="-|>", color=color, ls="--",
-                                            connectionstyle=f"arc3,rad={-0.25 if above else 0.25}",
-                                            lw=2.0 if current else 1.0), zorder=3.5)
+        if not node._prev:
+            continue
+        ox = x - 1.0
+        circles[id(node)] = circle = Circle((ox, y), 0.28, fc="#fdf3e1", ec="0.4", lw=1.2,
+                                            zorder=3)
+        ax.add_patch(circle)
+        ax.text(ox, y, node._op, ha="center", va="center", fontsize=9.5, zorder=4)
+        ax.plot([ox + 0.28, x - box_w / 2], [y, y], color="0.5", lw=1.1, zorder=1)
+        arrows[id(node)] = []
+        for child in dict.fromkeys(node._prev):
+            cx, cy = where[id(child)]
+            if x - cx < 2.5:             # from the column just left: a straight arrow
+                arrows[id(node)].append(plots.arrow(
+                    ax, (cx + box_w / 2, cy), (ox - 0.26, y), color="0.6", lw=1.0,
+                    size=10, zorder=2))
+                continue
+            # From further left: leave level, arrive from above or below the circle,
+            # dashed and over the boxes it crosses so it can always be followed.
+            above = cy >= y
+            patch = plots.arrow(ax, (cx + box_w / 2, cy + (0.25 if above else -0.25)),
+                                (ox, y + (0.28 if above else -0.28)), color="0.6", lw=1.0,
+                                size=10, curve=-0.25 if above else 0.25, zorder=3.5)
+            patch.set_linestyle("--")
+            arrows[id(node)].append(patch)
     for node in order:
         x, y = where[id(node)]
-        current = step is not None and step.node is node
-        done = step is not None and id(node) in step.done
-        ax.add_patch(FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
-                                    boxstyle="round,pad=0.03",
-                                    fc="#eef4fb" if not done else "#f4f4f4",
-                                    ec=BACKWARD_COLOR if current else "0.3",
-                                    lw=2.5 if current else 1.1, zorder=3))
+        boxes[id(node)] = plots.box(ax, x, y, color="0.3", w=box_w, h=box_h, fc="#eef4fb",
+                                    lw=1.1, rounding=0.08)
         ax.text(x, y + 0.2, node.label, ha="center", va="center", fontsize=10,
                 weight="bold", zorder=4)
         ax.text(x, y - 0.02, f"{node.data:.4g}", ha="center", va="center", fontsize=9.5,
                 zorder=4)
-        if step is not None and id(node) in step.grads:
-            ax.text(x, y - 0.23, f"∂ {step.grads[id(node)]:+.4g}", ha="center", va="center",
-                    fontsize=9, color=BACKWARD_COLOR, zorder=4)
-    bottom = -max(height, 1.0) - 0.7
-    if step is not None:
-        ax.text(-0.9, bottom, f"step {k} of {len(steps) - 1}: {step.title}", fontsize=11,
-                weight="bold", color=BACKWARD_COLOR if k else FORWARD_COLOR, va="top")
-        ax.text(-0.9, bottom - 0.45, step.formula, fontsize=10, va="top")
+        grads[id(node)] = ax.text(x, y - 0.23, "", ha="center", va="center", fontsize=9,
+                                  color=BACKWARD_COLOR, zorder=4)
+    low = -max(height, 1.0) - 0.7
+    title = ax.text(-0.9, low, "", fontsize=11, weight="bold", va="top")
+    formula = ax.text(-0.9, low - 0.45, "", fontsize=10, va="top")
     ax.text(right - 0.05, top - 0.1, "black: value (forward)\n"
-            "vermillion ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top", color="0.25")
+            "vermillion ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top",
+            color="0.25")
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    fig.parts = GraphParts(order, boxes, grads, circles, arrows, title, formula)
+    if steps is not None:
+        set_graph_step(fig, steps, k or 0)
     return plots.finish(fig)
+
+
+def set_graph_step(fig: Figure, steps: list[GraphStep], k: int) -> None:
+    """Show the state after step ``k`` of ``steps`` on a ``draw_graph`` figure."""
+    if not 0 <= k < len(steps):
+        raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
+    parts, step = fig.parts, steps[k]
+    for node in parts.order:
+        current = step.node is node
+        done = id(node) in step.done
+        box = parts.boxes[id(node)]
+        box.set_facecolor("#f4f4f4" if done else "#eef4fb")
+        box.set_edgecolor(BACKWARD_COLOR if current else "0.3")
+        box.set_linewidth(2.5 if current else 1.1)
+        grad = step.grads.get(id(node))
+        parts.grads[id(node)].set_text("" if grad is None else f"∂ {grad:+.4g}")
+        if id(node) in parts.circles:
+            active = current and k > 1
+            parts.circles[id(node)].set_facecolor("#fde2e2" if active else "#fdf3e1")
+            parts.circles[id(node)].set_edgecolor(BACKWARD_COLOR if active else "0.4")
+            for patch in parts.arrows[id(node)]:
+                patch.set_color(BACKWARD_COLOR if active else "0.6")
+                patch.set_linewidth(2.0 if active else 1.0)
+    parts.title.set_text(f"step {k} of {len(steps) - 1}: {step.title}")
+    parts.title.set_color(BACKWARD_COLOR if k else FORWARD_COLOR)
+    parts.formula.set_text(step.formula)
 
 
 def backward_stepper(expression: str = EXAMPLES[0]):
     """A widget: an expression (an example to pick, or your own text), a step
-    slider, ◀ / ▶ buttons; the graph redraws at each step of the backward pass."""
-    import ipywidgets as widgets
-    from IPython.display import display
+    slider, ◀ / ▶ buttons; the graph's boxes, arrows and gradients change in place at
+    each step of the backward pass (a new expression draws a new graph)."""
+    import ipywidgets as ipw
 
-    examples = widgets.Dropdown(options=EXAMPLES, value=expression if expression in EXAMPLES
-                                else EXAMPLES[0], description="example")
-    text = widgets.Text(value=expression, description="expression", continuous_update=False,
-                        layout=widgets.Layout(width="360px"))
-    status = widgets.HTML()
-    slider = widgets.IntSlider(value=0, min=0, max=1, description="step",
-                               layout=widgets.Layout(width="380px"))
-    back = widgets.Button(description="◀ back", layout=widgets.Layout(width="90px"))
-    forward = widgets.Button(description="next ▶", layout=widgets.Layout(width="90px"))
-    out_widget = widgets.Output(layout=widgets.Layout(height="520px", overflow="hidden"))
-    state: dict[str, object] = {}
+    from . import widgets
 
-    def show(_change=None) -> None:
-        with out_widget:
-            out_widget.clear_output(wait=True)
-            if "steps" in state:
-                display(draw_graph(state["out"], state["steps"], slider.value))
+    style = plots.slider_style()
+    examples = ipw.Dropdown(options=EXAMPLES, value=expression if expression in EXAMPLES
+                            else EXAMPLES[0], description="example", style=style)
+    text = ipw.Text(value=expression, description="expression", continuous_update=False,
+                    style=style, layout=ipw.Layout(width="360px"))
+    status = ipw.HTML()
+    slider = ipw.IntSlider(value=0, min=0, max=1, description="step of the backward pass",
+                           style=style, layout=ipw.Layout(width="420px"))
+    back = ipw.Button(description="◀ back", tooltip="one step back",
+                      layout=ipw.Layout(width="auto", min_width="90px"))
+    forward = ipw.Button(description="next ▶", tooltip="one step forward",
+                         layout=ipw.Layout(width="auto", min_width="90px"))
+    state: dict = {}
 
     def load(_change=None) -> None:
         try:
@@ -235,12 +272,25 @@ def backward_stepper(expression: str = EXAMPLES[0]):
             return
         values = ", ".join(f"{k} = {v:g}" for k, v in VARIABLES.items())
         status.value = f"out = {out.data:.6g}, with {values}"
-        state.update(out=out, steps=backward_steps(out))
+        start = time.perf_counter()
+        steps = backward_steps(out)
+        fig = draw_graph(out, steps, 0)
+        state.update(out=out, steps=steps)
+        if "view" in state:
+            state["view"].set_figure(fig)
+        else:
+            state["view"] = widgets.FigureView(fig, name="backward_stepper")
         slider.unobserve(show, "value")
-        slider.max = len(state["steps"]) - 1
+        slider.max = len(steps) - 1
         slider.value = 0
         slider.observe(show, "value")
-        show()
+        state["view"].show(control="expression",
+                           compute_ms=1e3 * (time.perf_counter() - start))
+
+    def show(_change=None) -> None:
+        start = time.perf_counter()
+        set_graph_step(state["view"].fig, state["steps"], slider.value)
+        state["view"].show(control="step", compute_ms=1e3 * (time.perf_counter() - start))
 
     def move(delta: int):
         def handler(_button):
@@ -253,5 +303,7 @@ def backward_stepper(expression: str = EXAMPLES[0]):
     back.on_click(move(-1))
     forward.on_click(move(+1))
     load()
-    return widgets.VBox([widgets.HBox([examples, text]), status,
-                         widgets.HBox([back, slider, forward]), out_widget])
+    box = ipw.VBox([ipw.HBox([examples, text]), status, ipw.HBox([back, slider, forward]),
+                    state["view"].widget])
+    box.view, box.state = state["view"], state
+    return box
