@@ -144,3 +144,14 @@ def test_a_step_is_fast_in_the_kernel():
     t0 = time.process_time()   # CPU time: a loaded machine does not fail it
     vw.find_control(box, "next ▶").click()
     assert time.process_time() - t0 < 0.5      # gross-regression guard
+
+
+def test_blitted_steps_equal_a_full_redraw():
+    from dlcore.viz import widgets as vw
+
+    box = backprop.backprop_stepper()
+    for k in (3, 8, 6):
+        vw.find_control(box, "step (forward").value = k
+        blitted = vw.image_array(box).copy()
+        box.view.show()
+        np.testing.assert_array_equal(vw.image_array(box), blitted)

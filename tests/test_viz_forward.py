@@ -176,3 +176,15 @@ def test_shapes_figure_labels_every_array_with_its_shape():
     boxes = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert len(fig.axes[0].patches) == len(boxes) + 3       # an arrow between neighbours
     assert [round(b.get_width() / boxes[0].get_width() * 3) for b in boxes] == [3, 4, 4, 2]
+
+
+def test_activation_explorer_blits_the_marker_as_a_full_redraw_draws_it():
+    from dlcore.viz import widgets as vw
+
+    box = forward.activation_explorer()
+    for control, value in (("activation function", nn.Tanh), ("marker at input x", -3.0),
+                           ("marker at input x", 0.5)):
+        vw.find_control(box, control).value = value
+    blitted = vw.image_array(box).copy()
+    box.view.show()
+    np.testing.assert_array_equal(vw.image_array(box), blitted)

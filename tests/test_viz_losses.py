@@ -106,3 +106,19 @@ def test_each_move_is_fast_in_the_kernel(make, control, value):
     t0 = time.process_time()   # CPU time: a loaded machine does not fail it
     vw.find_control(box, control).value = value
     assert time.process_time() - t0 < 0.5      # gross-regression guard
+
+
+@pytest.mark.parametrize("make, moves", [
+    (lambda: losses.softmax_explorer(3), [("true class", 1), ("logit z2", 5.0)]),
+    (lambda: losses.mse_explorer(np.arange(5.0), np.arange(5.0) ** 1.5),
+     [("slope w", 2.5), ("intercept b", -1.0), ("slope w", 1.0)]),
+])
+def test_blitted_frames_equal_a_full_redraw(make, moves):
+    from dlcore.viz import widgets as vw
+
+    box = make()
+    for control, value in moves:
+        vw.find_control(box, control).value = value
+    blitted = vw.image_array(box).copy()
+    box.view.show()
+    np.testing.assert_array_equal(vw.image_array(box), blitted)

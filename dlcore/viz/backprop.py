@@ -24,6 +24,7 @@ from matplotlib.patches import Circle
 from .. import nn
 from ..rng import manual_seed
 from . import plots
+from .neurons import blitting_figure
 
 FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 
@@ -245,7 +246,7 @@ def draw_backprop_step(model: nn.Sequential, steps: list[Step], k: int) -> Figur
     return plots.finish(fig)
 
 
-def update_backprop_step(fig: Figure, k: int) -> None:
+def update_backprop_step(fig: Figure, k: int) -> bool:
     """Show step ``k`` in a ``draw_backprop_step`` figure: the values and gradients known
     after it, the highlighted column, the step's title and formula."""
     parts = fig.parts
@@ -273,6 +274,15 @@ def update_backprop_step(fig: Figure, k: int) -> None:
     parts.title.set_text(f"step {k} of {len(steps) - 1} ({step.phase}): {step.title}")
     parts.title.set_color(color)
     parts.formula.set_text(step.formula)
+    return False
+
+
+def backprop_moving(fig: Figure) -> list:
+    """Every artist a step changes (the rest of the graph is blitted under them)."""
+    parts = fig.parts
+    return [parts.band, *parts.nodes.values(), *parts.values.values(), *parts.grads.values(),
+            *parts.edge_grads.values(), *parts.bias_grads.values(), parts.title,
+            parts.formula]
 
 
 def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | None = None,
@@ -310,11 +320,11 @@ def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | No
     def draw(step: int) -> Figure:
         return draw_backprop_step(model, steps, step)
 
-    def update(fig: Figure, step: int) -> None:
-        update_backprop_step(fig, step)
+    def update(fig: Figure, step: int) -> bool:
+        return update_backprop_step(fig, step)
 
-    figure = plots.interactive_figure(draw, {"step": slider}, update=update,
-                                      continuous=True, name="backprop.backprop_stepper")
+    figure = blitting_figure(draw, update, backprop_moving, {"step": slider}, columns=1,
+                             name="backprop.backprop_stepper")
     box = widgets.VBox([widgets.HBox([back, slider, forward, play]), *figure.children[1:]])
     box.view, box.controls, box.redraw, box.busy = (figure.view, figure.controls,
                                                     figure.redraw, figure.busy)

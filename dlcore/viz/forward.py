@@ -20,6 +20,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from .. import nn
 from . import plots
+from .neurons import blitting_figure
 
 # The activations a learner can pick: (label, module class).
 ACTIVATIONS = (
@@ -73,9 +74,12 @@ def activation_figure(activation=nn.Sigmoid, x0: float = 1.0,
 
 
 def update_activation_figure(fig: Figure, activation=nn.Sigmoid, x0: float = 1.0,
-                             x_range: tuple[float, float] = (-6.0, 6.0)) -> None:
-    """Draw another activation, marker or range into an ``activation_figure``."""
+                             x_range: tuple[float, float] = (-6.0, 6.0)) -> bool:
+    """Draw another activation, marker or range into an ``activation_figure``. True
+    unless only the marker moved (then only ``activation_moving`` artists changed)."""
     parts = fig.parts
+    full = parts.__dict__.get("shown") != (activation, tuple(x_range))
+    parts.shown = (activation, tuple(x_range))
     ax_f, ax_d = fig.axes[:2]
     module = activation()
     name = next((label for label, make in ACTIVATIONS if make is activation),
@@ -105,6 +109,13 @@ def update_activation_figure(fig: Figure, activation=nn.Sigmoid, x0: float = 1.0
     ax_d.set_title(f"its derivative:  f'({x0:.2f}) = {dy0:.3f}")
     ax_d.set_ylim(min(dy.min(), 0) - 0.05 * peak, 1.15 * peak)
     parts.legend.set_visible(bool(flat.any()))
+    return full
+
+
+def activation_moving(fig: Figure) -> list:
+    """What moving the marker changes in an ``activation_figure``."""
+    parts = fig.parts
+    return [*parts.markers, *parts.guides, *(ax.title for ax in fig.axes[:2])]
 
 
 def activation_explorer():
@@ -121,9 +132,8 @@ def activation_explorer():
                                             description="input range shown",
                                             style=plots.slider_style()),
     }
-    return plots.interactive_figure(activation_figure, controls,
-                                    update=update_activation_figure, continuous=True,
-                                    name="forward.activation_explorer")
+    return blitting_figure(activation_figure, update_activation_figure, activation_moving,
+                           controls, columns=3, name="forward.activation_explorer")
 
 
 def activations_overview(x_range: tuple[float, float] = (-5.0, 5.0)) -> Figure:

@@ -18,6 +18,7 @@ from matplotlib.patches import Rectangle
 from .. import nn
 from ..nn import functional as F
 from . import plots
+from .neurons import blitting_figure
 
 
 def mse_figure(w: float, b: float, x: np.ndarray, y: np.ndarray,
@@ -58,8 +59,10 @@ def mse_figure(w: float, b: float, x: np.ndarray, y: np.ndarray,
     return plots.finish(fig)
 
 
-def update_mse_figure(fig: Figure, w: float, b: float) -> None:
-    """Move the line of an ``mse_figure`` to y_hat = w x + b: new squares, new MSE."""
+def update_mse_figure(fig: Figure, w: float, b: float) -> bool:
+    """Move the line of an ``mse_figure`` to y_hat = w x + b: new squares, new MSE.
+    True when the loss curve's axes changed (a new b), else only ``mse_moving``
+    artists did."""
     parts = fig.parts
     ax, ax_l = fig.axes
     x, y = parts.x, parts.y
@@ -79,9 +82,21 @@ def update_mse_figure(fig: Figure, w: float, b: float) -> None:
     parts.curve.set_data(slopes, curve)
     parts.marker.set_data([w], [loss])
     parts.marker_legend.get_texts()[0].set_text(f"w = {w:.2f}")
-    ax_l.relim()
-    ax_l.autoscale_view()
-    ax_l.set_xlabel(f"slope w (intercept b fixed at {b:.2f})")
+    full = parts.__dict__.get("b") != b or slopes[0] != parts.w_range[0] or \
+        slopes[-1] != parts.w_range[1]
+    parts.b = b
+    if full:
+        ax_l.relim()
+        ax_l.autoscale_view()
+        ax_l.set_xlabel(f"slope w (intercept b fixed at {b:.2f})")
+    return full
+
+
+def mse_moving(fig: Figure) -> list:
+    """What a new slope moves in an ``mse_figure`` (the rest is blitted)."""
+    parts = fig.parts
+    return [*parts.squares, *parts.errors, parts.line, parts.legend, fig.axes[0].title,
+            parts.marker, parts.marker_legend]
 
 
 def mse_explorer(x: np.ndarray, y: np.ndarray):
@@ -98,8 +113,8 @@ def mse_explorer(x: np.ndarray, y: np.ndarray):
     def draw(w, b):
         return mse_figure(w, b, x, y)
 
-    return plots.interactive_figure(draw, controls, update=update_mse_figure, continuous=True,
-                                    name="losses.mse_explorer")
+    return blitting_figure(draw, update_mse_figure, mse_moving, controls, columns=3,
+                           name="losses.mse_explorer")
 
 
 def softmax_figure(logits, target: int = 0, class_names=None) -> Figure:
@@ -139,6 +154,7 @@ def softmax_figure(logits, target: int = 0, class_names=None) -> Figure:
         ax_l.set_xlim(0, 1.02)
         ax_l.set_ylim(0, 5.5)
         ax_l.set_ylabel("loss")
+        ax_l.set_xlabel("p[target], the coloured bar")
         for ax in (ax_z, ax_p):
             ax.tick_params(axis="x", labelrotation=30 if num_classes > 4 else 0)
     fig.parts = SimpleNamespace(names=names, z_bars=z_bars, z_texts=z_texts, p_bars=p_bars,
@@ -147,7 +163,7 @@ def softmax_figure(logits, target: int = 0, class_names=None) -> Figure:
     return plots.finish(fig)
 
 
-def update_softmax_figure(fig: Figure, logits, target: int = 0) -> None:
+def update_softmax_figure(fig: Figure, logits, target: int = 0) -> bool:
     """New logits or a new target class in a ``softmax_figure``."""
     parts = fig.parts
     ax_l = fig.axes[2]
@@ -171,8 +187,15 @@ def update_softmax_figure(fig: Figure, logits, target: int = 0) -> None:
         parts.p_texts[c].set_text(f"{p[c]:.2f}")
         parts.p_texts[c].set_y(p[c] + 0.02)
     parts.point.set_data([p[target]], [loss])
-    ax_l.set_xlabel(f"p[target] (target = {parts.names[target]})")
     ax_l.set_title(f"cross-entropy = -log {p[target]:.2f} = {loss:.3f}")
+    return False
+
+
+def softmax_moving(fig: Figure) -> list:
+    """Everything a logit or the target changes in a ``softmax_figure``."""
+    parts = fig.parts
+    return [*parts.z_bars, *parts.z_texts, *parts.p_bars, *parts.p_texts, parts.point,
+            fig.axes[2].title]
 
 
 def softmax_explorer(num_classes: int = 3, class_names=None):
@@ -193,7 +216,8 @@ def softmax_explorer(num_classes: int = 3, class_names=None):
         return softmax_figure([logits[f"z{c}"] for c in range(num_classes)], target, names)
 
     def update(fig, target, **logits):
-        update_softmax_figure(fig, [logits[f"z{c}"] for c in range(num_classes)], target)
+        return update_softmax_figure(fig, [logits[f"z{c}"] for c in range(num_classes)],
+                                     target)
 
-    return plots.interactive_figure(draw, controls, update=update, continuous=True,
-                                    name="losses.softmax_explorer")
+    return blitting_figure(draw, update, softmax_moving, controls, columns=3,
+                           name="losses.softmax_explorer")

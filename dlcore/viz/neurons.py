@@ -244,12 +244,12 @@ def moving_artists(fig: Figure) -> list:
             parts.neuron.activation]
 
 
-def _blitting_figure(draw, update, animated, controls: dict, *, columns: int, name: str):
+def blitting_figure(draw, update, animated, controls: dict, *, columns: int, name: str):
     """``plots.interactive_figure`` with blitting: ``update(fig, **values)`` returns True
     when something outside ``animated(fig)`` changed (then the whole figure is drawn),
     else only the animated artists are redrawn over the saved background.
-    (A local copy of the core's wiring until the core offers it: see
-    /tmp/coord/requests-lessons-a.md.)"""
+    Lessons 01-04's widgets use it; it is the core's wiring (``FigureView``, ``Busy``)
+    plus ``frame()``, kept here until ``plots.interactive_figure`` offers blitting."""
     import ipywidgets as widgets
 
     from . import widgets as core
@@ -300,7 +300,7 @@ def neuron_explorer(X: np.ndarray, y: np.ndarray):
     def draw(w1, w2, b, activation):
         return neuron_figure(w1, w2, b, activation, X, y)
 
-    return _blitting_figure(draw, update_neuron_figure, moving_artists, controls, columns=4,
+    return blitting_figure(draw, update_neuron_figure, moving_artists, controls, columns=4,
                             name="neurons.neuron_explorer")
 
 
