@@ -82,7 +82,6 @@ def test_sound_explorer_shows_the_chosen_sound(trained):
     x = sounds.make_sound("beeping", 1.5, 4)
     np.testing.assert_array_equal(fig.parts.image.get_array(), sounds.spectrogram(x))
     np.testing.assert_array_equal(fig.parts.wave.get_ydata(), x[fig.parts.shown])
-    assert fig.parts.ax_wave.get_ylim()[1] >= np.abs(x[fig.parts.shown]).max()
     assert fig.parts.ax_wave.get_title() == "the wave: “beeping”, noise 1.50"
     probs = softmax(train.predict(model, sounds.spectrogram(x)[None, None]), dim=-1)[0]
     np.testing.assert_allclose([b.get_height() for b in fig.parts.bars], probs, rtol=1e-5)

@@ -143,9 +143,10 @@ def sound_figure(model: nn.Module, kind: str = "rising", noise: float = 0.2,
                                color=plots.CLASS_COLORS[0], lw=1)
         ax_wave.set_xlabel("time (ms)")
         ax_wave.set_ylabel("air pressure")
-        ax_wave.set_ylim(-4, 4)
+        ax_wave.set_ylim(-6, 6)    # one scale for every sound: the noise is seen to grow
         image = ax_spec.imshow(np.zeros((32, 32)), origin="lower", aspect="auto", cmap="magma",
-                               extent=(0, SAMPLES / RATE, 0, RATE / 2), vmin=0, vmax=1)
+                               extent=(0, SAMPLES / RATE, 0, RATE / 2), vmin=0, vmax=1,
+                               interpolation="nearest")
         ax_spec.set_xlabel("time (s)")
         ax_spec.set_ylabel("frequency (Hz)")
         ax_spec.set_title("its spectrogram (the CNN's input)")
@@ -164,8 +165,6 @@ def update_sound(fig: Figure, kind: str, noise: float, seed: int) -> None:
     S = spectrogram(x)
     probs = softmax(train.predict(parts.model, S[None, None]), dim=-1)[0]
     parts.wave.set_ydata(x[parts.shown])
-    top = max(2.0, 1.1 * float(np.abs(x[parts.shown]).max()))
-    parts.ax_wave.set_ylim(-top, top)
     parts.ax_wave.set_title(f"the wave: “{kind}”, noise {noise:.2f}")
     parts.image.set_data(S)
     update_probability_bars(parts.ax_bar, parts.bars, probs, list(KINDS))
@@ -173,8 +172,8 @@ def update_sound(fig: Figure, kind: str, noise: float, seed: int) -> None:
 
 def sound_explorer(model: nn.Module):
     """The widget: which kind of sound, how much noise, which example. The figure is
-    drawn once; a move redraws only the wave (and its scale), the spectrogram, the
-    bars and the titles (``update_sound``)."""
+    drawn once; a move redraws only the wave, the spectrogram, the bars and the
+    titles (``update_sound``)."""
     import ipywidgets as widgets
 
     style = plots.slider_style()
@@ -190,7 +189,6 @@ def sound_explorer(model: nn.Module):
 
     def moving(fig: Figure) -> list:
         parts = fig.parts
-        return [parts.wave, parts.ax_wave.yaxis, parts.ax_wave.title, parts.image,
-                *parts.bars, parts.ax_bar.title]
+        return [parts.wave, parts.ax_wave.title, parts.image, *parts.bars, parts.ax_bar.title]
 
     return live_figure(draw, controls, update_sound, moving, name="sounds.sound_explorer")
