@@ -84,6 +84,18 @@ def test_figures_show_the_grid_and_the_transform(images):
     assert {t.get_text() for t in fig.axes[0].texts} >= set(transfer.AUGMENTATIONS)
 
 
+def test_image_rows_draws_rows_as_one_picture_at_most_900_px_wide(images):
+    rows = np.stack([images[:, 0]] * 3)                      # 3 rows of 4 images
+    fig = transfer.image_rows(rows, ["a", "b", "c", "d"], ["one", "two", "three"], title="t")
+    shown = fig.axes[0].images[0].get_array()
+    np.testing.assert_array_equal(shown[60:88, 30:58], images[1, 0])    # row 2, column 1
+    assert {"a", "d", "one", "three"} <= {t.get_text() for t in fig.axes[0].texts}
+    wide = transfer.image_rows(np.zeros((2, 12, 8, 8)), [str(i) for i in range(12)], ["x", "y"])
+    assert wide.get_size_inches()[0] * wide.dpi <= 900
+    with pytest.raises(ValueError, match="image_rows expects"):
+        transfer.image_rows(np.zeros((3, 8, 8)))
+
+
 def _cpu_ms(fn):
     """The kernel's CPU time for one call, in ms: a gross-regression guard that a
     loaded machine does not make flaky (wall time would)."""

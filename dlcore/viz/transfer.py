@@ -110,14 +110,17 @@ def _mosaic_figure(grid: np.ndarray, column_labels: Sequence[str], row_labels: S
                    title: str) -> Figure:
     """A grid of grey images (R, C, H, W) drawn as one image in one axes, columns
     labelled above, rows on the left. Its size grows with the grid (0.9 in a cell, as
-    ``plots.image_grid``), so it does not use one of the fixed ``plots.SIZES``."""
+    ``plots.image_grid``, less if that would be wider than the "wide" size), so it does
+    not use one of the fixed ``plots.SIZES``."""
     rows, cols, h, w = grid.shape
     gap = 2
     left = 1.3 if any(row_labels) else 0.1
-    width, height = 0.9 * cols + left + 0.1, 0.9 * rows + 0.65
+    cell = min(0.9, (plots.SIZES["wide"][0] - left - 0.1) / cols)   # at most 900 px wide
+    width, height = cell * cols + left + 0.1, cell * rows + 0.65
     with plots.style():
         fig = plt.figure(figsize=(width, height), dpi=plots.DPI)
-        ax = fig.add_axes((left / width, 0.05 / height, 0.9 * cols / width, 0.9 * rows / height))
+        ax = fig.add_axes((left / width, 0.08 / height, cell * cols / width,
+                           cell * rows / height))
         image = ax.imshow(mosaic(grid, gap), cmap="gray", vmin=0.0, vmax=1.0,
                           interpolation="nearest", aspect="auto")
         ax.axis("off")
@@ -128,6 +131,19 @@ def _mosaic_figure(grid: np.ndarray, column_labels: Sequence[str], row_labels: S
         heading = fig.suptitle(title, y=1 - 0.02 / height, va="top")
     fig.parts = SimpleNamespace(image=image, title=heading, gap=gap)
     return plots.finish(fig)
+
+
+def image_rows(rows: np.ndarray, column_labels: Sequence[str] = (),
+               row_labels: Sequence[str] = (), title: str = "") -> Figure:
+    """Grey images in rows, (R, C, H, W) or (R, C, 1, H, W) in [0, 1], drawn as one
+    picture (cheap to draw, unlike R*C axes), columns labelled above, rows on the left."""
+    rows = np.asarray(rows, dtype=np.float32)
+    if rows.ndim == 5 and rows.shape[2] == 1:
+        rows = rows[:, :, 0]
+    if rows.ndim != 4:
+        raise ValueError(f"image_rows expects images (R, C, H, W), got {rows.shape}")
+    return _mosaic_figure(rows, list(column_labels) or [""] * rows.shape[1],
+                          list(row_labels) or [""] * rows.shape[0], title)
 
 
 def augmentation_figure(images: np.ndarray, kind: str = "rotation", strength: float = 0.5,
