@@ -136,4 +136,6 @@ def test_a_change_of_gain_is_fast_in_the_kernel():
     box = vi.init_explorer()
     t0 = time.process_time()   # CPU time: a loaded machine does not fail it
     vw.find_control(box, "weight std").value = 2.0
-    assert time.process_time() - t0 < 0.5      # gross-regression guard
+    # gross-regression guard: a fresh ten-layer run and eight panels took 0.26-0.62 s of
+    # CPU at load 7-8 (the BLAS threads fight the load), about 0.1 s on one quiet thread
+    assert time.process_time() - t0 < 1.5
