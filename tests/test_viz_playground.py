@@ -398,6 +398,8 @@ def test_a_pasted_setup_string_moves_the_controls_or_says_what_is_wrong(live):
     live.setup_text.value = "data=moons;hidden=6,99"
     assert "hidden=99: each layer has 1 to 8 units" in live.message.value
     assert live.trainer.setup == before
+    widgets.find_control(live, "units per layer").value = "3,5,2"
+    assert live.controls["layers"].value == 3 and live.canvas.layer_sizes == [2, 3, 5, 2]
     widgets.find_control(live, "units per layer").value = "3,x"
     assert "not a list of whole numbers" in live.message.value
 
@@ -421,3 +423,34 @@ def test_a_click_on_the_picture_adds_a_point_of_the_chosen_class(live):
 def test_the_js_sets_data_frame_after_each_paint():
     js = (pg.Path(pg.__file__).with_name("playground.js")).read_text()
     assert 'el.setAttribute("data-frame"' in js and "export default" in js
+
+
+def test_the_js_colours_and_contour_in_node(tmp_path):
+    """The drawing code's pure parts, run in node when it is there: the colour scale goes
+    from class 0's colour through white to class 1's, and the 0.5 line of a grid that is
+    class 0 on the left and class 1 on the right is one vertical line in the middle."""
+    import json
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    module = tmp_path / "playground.mjs"
+    module.write_text(pg.Path(pg.__file__).with_name("playground.js").read_text())
+    script = tmp_path / "check.mjs"
+    script.write_text("""
+import { palette, contour } from "./playground.mjs";
+const lut = palette(["#0072B2", "#D55E00"], 0);
+const rgb = i => Array.from(lut.slice(i * 4, i * 4 + 3));
+const n = 10, grid = new Uint8Array(n * n).map((_, i) => (i % n) < 5 ? 0 : 255);
+const xs = contour(grid, n).flat().map(p => p[0]);
+console.log(JSON.stringify({ lo: rgb(0), mid: rgb(128), hi: rgb(255),
+                             segments: contour(grid, n).length, xs: [...new Set(xs)] }));
+""")
+    out = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["lo"] == [0, 114, 178] and result["hi"] == [213, 94, 0]
+    assert min(result["mid"]) >= 250                       # white in the middle
+    assert result["segments"] == 9 and result["xs"] == [4.5]     # 10 x 10 grid: 9 cells

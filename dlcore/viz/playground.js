@@ -375,4 +375,5 @@ function render({ model, el }) {
   return () => model.off("change", schedule);
 }
 
+export { palette, contour };     // for the tests (node)
 export default { render };

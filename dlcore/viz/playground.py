@@ -1220,6 +1220,10 @@ def playground(setup: Setup | str = ""):
             message.value = f"<span style='color:#c53030'>{err}</span>"
             return
         message.value = ""
+        if c["layers"].value != len(new.hidden):     # "units per layer" was typed in
+            state["quiet"] = True
+            c["layers"].value = len(new.hidden)
+            state["quiet"] = False
         changed(new)
 
     def on_layers(change) -> None:
