@@ -210,7 +210,7 @@ def test_the_learning_rate_explorer_moves_its_picture_with_the_slider():
     np.testing.assert_allclose(fig.parts[0][3].get_ydata(),
                                np.clip(vo.gd_on_parabola(1.05) ** 2, 1e-12, 1e12))
     assert not np.array_equal(widgets.image_array(box), before)
-    assert lr.continuous_update or widgets.TIMINGS[-1]["draw_ms"] > 60
+    assert lr.continuous_update                     # cheap: the picture follows the drag
 
 
 def test_noise_changes_the_path_reproducibly():

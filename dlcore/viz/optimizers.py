@@ -551,7 +551,7 @@ def learning_rate_explorer():
         return draw_learning_rates((lr,))
 
     return plots.interactive_figure(draw, {"lr": lr}, update=set_learning_rate,
-                                    name="learning_rate_explorer")
+                                    continuous=True, name="learning_rate_explorer")
 
 
 class PacedPlayer(widgets.Player):
