@@ -356,7 +356,11 @@ function render({ model, el }) {
     el.setAttribute("data-frame", String(painted));
   }
 
+  let messages = 0;
+
   function schedule() {
+    messages += 1;                     // kernel updates received (data-messages)
+    el.setAttribute("data-messages", String(messages));
     if (pending) return;
     pending = true;
     // one paint per animation frame, however many attributes a message changed
