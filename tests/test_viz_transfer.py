@@ -189,14 +189,32 @@ def test_label_sweep_runs_show_each_point_as_it_finishes(pretrained_state):
                  y_pool=digits.y_train, X_test=digits.X_test, y_test=digits.y_test,
                  counts=(1, 2), freeze_first=6, steps=10, draws=2)
     seen = []
-    for sweep, (count, mode, draw) in transfer.label_sweep_runs(**setup):
+    epochs_seen = 0
+    for sweep, (count, mode, draw, epoch, epochs) in transfer.label_sweep_runs(
+            **setup, every_epoch=True):
         i = [1, 2].index(count)
-        assert np.isfinite(sweep[mode][i]) == (draw == 2)      # a point once its draws are done
-        seen.append((count, mode, draw))
+        done = epoch == epochs
+        assert np.isfinite(sweep[mode][i]) == (draw == 2 and done)   # once its draws are done
+        seen += [(count, mode, draw)] if done else []
+        epochs_seen += 1
     assert len(seen) == 2 * 3 * 2 and len(set(seen)) == 12
+    assert epochs_seen == 2 * 3 * 2 * 10          # 10 steps: 10 epochs of one batch each
     whole = transfer.label_sweep(**setup)
     for mode in (transfer.SCRATCH, transfer.FROZEN, transfer.FINE_TUNED):
         np.testing.assert_array_equal(sweep[mode], whole[mode])
+    dlcore.manual_seed(0)                      # one point by hand: train_on_few, all at once
+    model = _cnn()
+    model.load_state_dict(pretrained_state)
+    X, y = transfer.per_class(digits.X_train, digits.y_train, 2, seed=1)
+    transfer.train_on_few(model, X, y, steps=10)
+    by_hand = train.evaluate(model, (digits.X_test, digits.y_test))["accuracy"]
+    dlcore.manual_seed(0)
+    model = _cnn()
+    model.load_state_dict(pretrained_state)
+    X, y = transfer.per_class(digits.X_train, digits.y_train, 2, seed=0)
+    transfer.train_on_few(model, X, y, steps=10)
+    by_hand += train.evaluate(model, (digits.X_test, digits.y_test))["accuracy"]
+    assert whole[transfer.FINE_TUNED][1] == pytest.approx(by_hand / 2, abs=1e-12)
 
 
 def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
@@ -216,9 +234,10 @@ def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
     widgets.find_control(box, "fine-tuning steps").value = 25  # new settings: nothing yet
     assert not player.done and "press" in player.status.value
     assert all(np.isnan(line.get_ydata()).all() for line in fig.parts.lines.values())
-    player.step_button.click()                                 # one training
-    assert "1/6 trainings" in player.status.value
-    player.play()
+    player.step_button.click()                                 # one epoch of one training
+    assert "0/6 trainings" in player.status.value
+    assert "training 1 of 6: 1 per class" in fig.parts.progress.get_text()
+    player.play(frame_every=1000)                              # draws the last frame
     assert player.done and (25, 1e-2, 1) in box.finished
     expected = transfer.label_sweep(**{**setup, "steps": 25})
     for mode, line in fig.parts.lines.items():

@@ -245,6 +245,13 @@ def per_class(X: np.ndarray, y: np.ndarray, count: int, seed: int = 0
     return X[idx], y[idx]
 
 
+def _few_loader(X: np.ndarray, y: np.ndarray, steps: int, batch_size: int, seed: int,
+                transform=None) -> tuple[data.DataLoader, int]:
+    loader = data.DataLoader(data.TensorDataset(X, y), batch_size=min(batch_size, len(X)),
+                             shuffle=True, seed=seed, transform=transform)
+    return loader, max(1, math.ceil(steps / len(loader)))
+
+
 def train_on_few(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: int = 200,
                  lr: float = 1e-2, transform: Callable[[np.ndarray], np.ndarray] | None = None,
                  val: tuple[np.ndarray, np.ndarray] | None = None, batch_size: int = 32,
@@ -253,9 +260,7 @@ def train_on_few(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: int =
     ``batch_size``), with ``transform`` applied to every batch (augmentation).
     Frozen parameters stay as they are: the optimizer skips them, and the
     backward stops at the first trainable layer (``fit(..., input_grad=False)``)."""
-    loader = data.DataLoader(data.TensorDataset(X, y), batch_size=min(batch_size, len(X)),
-                             shuffle=True, seed=seed, transform=transform)
-    epochs = max(1, math.ceil(steps / len(loader)))
+    loader, epochs = _few_loader(X, y, steps, batch_size, seed, transform)
     optimizer = optim.Adam(model.parameters(), lr=lr)
     return train.fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs=epochs,
                      val_loader=val, progress=False, input_grad=False)
@@ -317,16 +322,19 @@ def label_sweep_runs(make_model: Callable[[], nn.Sequential],
                      pretrained: Mapping[str, np.ndarray], X_pool: np.ndarray,
                      y_pool: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
                      counts: Sequence[int] = (1, 2, 5, 10, 20), *, freeze_first: int = 0,
-                     steps: int = 200, lr: float = 1e-2, draws: int = 1,
-                     seed: int = 0) -> Iterator[tuple[dict[str, np.ndarray], tuple]]:
+                     steps: int = 200, lr: float = 1e-2, draws: int = 1, seed: int = 0,
+                     every_epoch: bool = False) -> Iterator[tuple[dict[str, np.ndarray], tuple]]:
     """``label_sweep`` one training at a time, for a widget that shows each point as
-    it finishes: after every training, yields ``(sweep, (count, mode, draw))``, the
-    sweep so far (a point is NaN until all its draws are trained, then their mean)
-    and what was just trained. Every training seeds itself, so the order changes
-    nothing: the last sweep is ``label_sweep``'s."""
+    it finishes: after every training, yields ``(sweep, (count, mode, draw, epoch,
+    epochs))``, the sweep so far (a point is NaN until all its draws are trained, then
+    their mean) and what was just trained; with ``every_epoch``, also after every
+    epoch of a training (``epoch < epochs``, the sweep unchanged). Each training is
+    ``train_on_few`` run epoch by epoch and seeds itself, so the order changes nothing:
+    the last sweep is ``label_sweep``'s."""
     modes = [SCRATCH, FINE_TUNED] + ([FROZEN] if freeze_first else [])
     sweep = {"counts": np.asarray(counts, dtype=int)}
     sweep.update({mode: np.full(len(counts), np.nan) for mode in modes})
+    loss_fn = nn.CrossEntropyLoss()
     for i, count in enumerate(counts):
         for mode in modes:
             total = 0.0
@@ -338,11 +346,18 @@ def label_sweep_runs(make_model: Callable[[], nn.Sequential],
                     model.load_state_dict(pretrained)
                 if mode == FROZEN:
                     model[:freeze_first].requires_grad_(False)
-                train_on_few(model, X, y, steps=steps, lr=lr, seed=seed)
+                loader, epochs = _few_loader(X, y, steps, 32, seed)
+                optimizer = optim.Adam(model.parameters(), lr=lr)
+                what = (int(count), mode, draw - seed + 1)
+                for epoch in range(1, epochs + 1):      # train_on_few, one epoch at a time
+                    train.fit(model, loss_fn, optimizer, loader, epochs=1, progress=False,
+                              input_grad=False)
+                    if every_epoch and epoch < epochs:
+                        yield sweep, (*what, epoch, epochs)
                 total += train.evaluate(model, (X_test, y_test))["accuracy"]
                 if draw == seed + draws - 1:
                     sweep[mode][i] = total / draws
-                yield sweep, (int(count), mode, draw - seed + 1)
+                yield sweep, (*what, epochs, epochs)
 
 
 def label_sweep(make_model: Callable[[], nn.Sequential], pretrained: Mapping[str, np.ndarray],
@@ -408,8 +423,10 @@ def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None
         bars.set_ylim(0, 109)
         bars.set_ylabel("test accuracy (%)")
         bars.set_title(" \n ", fontsize=11)
+    progress = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top",
+                       fontsize=9, color="#4a5568")          # a live sweep says where it is
     fig.parts = SimpleNamespace(ax=ax, bars=bars, lines=lines, band=band, patches=patches,
-                                texts=texts, modes=modes, low=None)
+                                texts=texts, modes=modes, low=None, progress=progress)
     update_label_sweep_figure(fig, sweep, count)
     return plots.finish(fig)
 
@@ -469,7 +486,8 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
                                             "three accuracies the bars show")
     fig = label_sweep_figure(sweep, count.value)
     parts = fig.parts
-    animated = [*parts.lines.values(), *parts.patches, *parts.texts, parts.bars.title]
+    animated = [*parts.lines.values(), *parts.patches, *parts.texts, parts.bars.title,
+                parts.progress]
     view = FigureView(fig, animated=animated if setup else (), name="label_sweep_explorer")
 
     def show_count(_change=None) -> None:
@@ -521,10 +539,12 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
             if key() in finished:
                 return False
             state.runs = label_sweep_runs(**{**setup, "counts": counts, "steps": steps.value,
-                                             "lr": lr.value, "draws": draws.value})
+                                             "lr": lr.value, "draws": draws.value,
+                                             "every_epoch": True})
             state.sweep, state.trained = empty(), 0
         state.sweep, state.last = next(state.runs)
-        state.trained += 1
+        c, mode, d, epoch, epochs = state.last
+        state.trained += epoch == epochs
         if state.trained == total():
             finished[key()] = state.sweep
             return False
@@ -534,6 +554,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         t0 = time.perf_counter()
         parts.ax.set_title(title())
         widened = update_label_sweep_figure(fig, state.sweep, count.value)
+        parts.progress.set_text(progress())
         ms = 1e3 * (time.perf_counter() - t0)
         if widened or state.trained in (0, total()):
             view.show(control="Run sweep", compute_ms=ms)
@@ -548,15 +569,21 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
             return f"{title()}: done"
         if state.last is None:
             return f"{title()}: press ▶ Run sweep ({total()} trainings)"
-        c, mode, d = state.last
-        return (f"{state.trained}/{total()} trainings; last: {c} per class, {mode}, "
-                f"draw {d}/{draws.value}")
+        return f"{state.trained}/{total()} trainings done"
+
+    def progress() -> str:
+        if state.last is None or state.trained == total():
+            return ""
+        c, mode, d, epoch, epochs = state.last
+        return (f"training {state.trained + (epoch < epochs)} of {total()}: {c} per class, "
+                f"{mode},\ndraw {d} of {draws.value}, epoch {epoch} of {epochs}")
 
     player = Player(step, frame, reset, status=status, play_label="Run sweep",
                     controls=settings)
     for button, tip in ((player.play_button, "run the sweep with these settings, one training "
                                              "at a time; press again to pause"),
-                        (player.step_button, "train one more model, then pause"),
+                        (player.step_button, "one more epoch of the training under way, "
+                                             "then pause"),
                         (player.reset_button, "forget this sweep and start it again")):
         button.tooltip = tip
 
@@ -567,6 +594,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         state.trained = total() if key() in finished else 0
         parts.ax.set_title(title())
         update_label_sweep_figure(fig, state.sweep, count.value)
+        parts.progress.set_text("")
         player.done = key() in finished
         player.steps = state.trained
         player.pause()
