@@ -114,6 +114,7 @@ def test_the_sweep_widget_shows_each_point_as_it_finishes():
     box.player.play()
     assert shown == [1, 2, 3]                            # one more point per frame
     assert box.player.done and "3 of 3" in box.player.status.value
+    assert not box.busy.active and not any(c.disabled for c in box.controls.values())
     assert not np.array_equal(before, widgets.image_array(box))
     # A control's change reruns the sweep; going back is instant (kept), a fast redraw.
     epochs = widgets.find_control(box, "epochs per learning rate")
@@ -123,6 +124,25 @@ def test_the_sweep_widget_shows_each_point_as_it_finishes():
     epochs.value = 3
     assert len(widgets.TIMINGS) == 1 and box.player.done
     assert widgets.TIMINGS[-1]["draw_ms"] + widgets.TIMINGS[-1]["encode_ms"] < 1500
+
+
+def test_a_sweep_step_says_it_is_working_while_it_trains(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    box = pg.lr_sweep_widget(replace(FAST, epochs=3), num_lrs=3)
+    seen = []
+    real = pg.lr_sweep
+
+    def watched(config, lrs):
+        seen.append((box.busy.active, box.busy.status.value,
+                     [c.disabled for c in box.controls.values()]))
+        return real(config, lrs)
+
+    monkeypatch.setattr(pg, "lr_sweep", watched)
+    box.player.step()
+    active, status, disabled = seen[0]
+    assert active and "training with lr = 0.0001" in status and all(disabled)
+    assert not box.busy.active and not any(c.disabled for c in box.controls.values())
+    assert "1 of 3" in box.player.status.value
 
 
 def test_a_look_before_training_keeps_the_planned_epochs():

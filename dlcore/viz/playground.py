@@ -416,16 +416,19 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
 
     state = {"cfg": c, "sweep": done.get(c) or empty()}
     view = widgets_core.FigureView(draw_lr_sweep(state["sweep"], c), name="lr_sweep")
+    busy = widgets_core.Busy(list(controls.values()), [view.widget])
 
     def step() -> bool:
         run = state["sweep"]
         i = int(run.get("done", num_lrs))
         if i >= num_lrs:
             return False
-        # a training takes a while (up to seconds): say so while it runs
-        player.status.value = (f"<span style='font-family:monospace'>training with lr = "
-                               f"{lrs[i]:.2g}… ({i} of {num_lrs} done)</span>")
-        one = lr_sweep(state["cfg"], lrs[i:i + 1])
+        # a training takes a while (up to seconds): grey the picture and say so meanwhile
+        with busy(f"training with lr = {lrs[i]:.2g}… ({i} of {num_lrs} done)"):
+            one = lr_sweep(state["cfg"], lrs[i:i + 1])
+        if player.playing:                   # Busy gave the controls back; playing locks them
+            for control in controls.values():
+                control.disabled = True
         run["loss"][i], run["val_loss"][i] = one["loss"][0], one["val_loss"][0]
         run["done"] = i + 1
         if i + 1 == num_lrs:
@@ -461,8 +464,9 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
     for control in controls.values():
         control.observe(on_change, names="value")
     view.show(control="(first)")
-    box = widgets.VBox([widgets.HBox(list(controls.values())), player.widget, view.widget])
-    box.view, box.controls, box.player = view, controls, player
+    box = widgets.VBox([widgets.HBox(list(controls.values())), player.widget, busy.status,
+                        view.widget])
+    box.view, box.controls, box.player, box.busy = view, controls, player, busy
     return box
 
 
