@@ -11,6 +11,8 @@ import pytest  # noqa: E402
 from dlcore import nn  # noqa: E402
 from dlcore.nn.functional import softmax  # noqa: E402
 from dlcore.viz import convolution as cv  # noqa: E402
+from dlcore.viz import plots  # noqa: E402
+from dlcore.viz import widgets as vw  # noqa: E402
 
 
 def loops(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
@@ -99,9 +101,12 @@ def test_stride_padding_figure_states_the_formula_and_marks_the_window():
     fig = cv.stride_padding_figure(size=7, kernel=3, stride=2, padding=1, window=5)
     assert "= 4" in fig._suptitle.get_text()
     ax_in, ax_out = fig.axes
-    dots = [line for line in ax_in.lines if line.get_marker() == "o"]
-    assert len(dots) == 16
+    centres, chosen = [line for line in ax_in.lines if line.get_marker() == "o"]
+    assert len(centres.get_xdata()) == 16                  # every window's centre
+    r, c = cv.window_positions(7, 3, 2, 1)[5]
+    assert (chosen.get_xdata()[0], chosen.get_ydata()[0]) == (c + 1.5, 9 - r - 1.5)
     assert "window 6 of 16" in ax_out.get_title()
+    assert ax_out.images[0].get_array().flat[5] == 1 and ax_out.images[0].get_array().sum() == 1
     floor = cv.stride_padding_figure(size=8, kernel=3, stride=2, padding=0)
     assert "never reached" in floor._suptitle.get_text()
     too_big = cv.stride_padding_figure(size=3, kernel=5, stride=1, padding=0)
@@ -127,41 +132,138 @@ def small_cnn() -> nn.Sequential:
                          nn.Flatten(), nn.Linear(24, 10))
 
 
-def test_layer_outputs_walk_the_model_in_eval_mode(rng):
-    model = small_cnn()
-    x = rng.standard_normal((2, 1, 8, 8)).astype(np.float32)
-    outputs = cv.layer_outputs(model, x)
-    assert [name for name, _ in outputs][:3] == ["0: Conv2d", "1: ReLU", "2: MaxPool2d"]
-    assert [out.shape for _, out in outputs][2] == (2, 4, 4, 4)
-    np.testing.assert_allclose(outputs[-1][1], model(x), rtol=1e-6)
-    assert model.training
-
-
 def test_feature_map_figure_shows_the_maps_and_the_probabilities(rng):
     model = small_cnn()
     image = rng.random((1, 8, 8)).astype(np.float32)
     fig = cv.feature_map_figure(model, image, label=3, max_maps=4)
-    bars = [p.get_height() for p in fig.axes[1].patches]
+    bars = [p.get_height() for p in fig.parts.bars]
     np.testing.assert_allclose(bars, softmax(model(image[None]), dim=-1)[0], rtol=1e-5)
-    first_relu = cv.layer_outputs(model, image[None])[1][1][0]
-    maps = [ax.images[0].get_array() for ax in fig.axes[2:] if ax.images]
-    assert len(maps) == 8                                  # 4 maps of each ReLU
-    np.testing.assert_allclose(maps[0], first_relu[0], rtol=1e-6)
+    outputs = dict(plots.layer_outputs(model, image[None]))
+    first_relu, second_relu = outputs["(1) ReLU()"][0], outputs["(4) ReLU()"][0]
+    rows = [im.get_array() for im in fig.parts.maps]
+    assert len(rows) == 2                                  # one row per ReLU
+    np.testing.assert_allclose(rows[0], cv.mosaic(first_relu[:4]), rtol=1e-6)
+    np.testing.assert_allclose(rows[1][:, :4], second_relu[0], rtol=1e-6)
+    assert np.ma.getmaskarray(rows[0])[:, 8].all()         # the gap between maps 0 and 1
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    assert "after (1) ReLU:\n4 maps 8×8" in texts and "(first 4 shown)" in texts
 
 
-def test_widgets_build_and_the_window_slider_follows_the_sizes():
-    pytest.importorskip("ipywidgets")
-    box = cv.stride_padding_explorer()
-    sliders = {w.description: w for row in box.children[:-1] for w in row.children}
-    window = sliders["window"]
-    assert window.max == 15                                # 7, 3, 2, 1 -> 4 x 4 windows
-    sliders["stride S"].value = 1
-    assert window.max == 48                                # 7 x 7 windows
-    assert cv.kernel_editor(cv.photo(size=(20, 30))).children
+def test_mosaic_lays_maps_side_by_side():
+    maps = np.arange(12, dtype=np.float32).reshape(3, 2, 2)
+    out = cv.mosaic(maps, gap=1)
+    assert out.shape == (2, 8)
+    np.testing.assert_array_equal(out[:, 3:5], maps[1])
+    assert np.isnan(out[:, [2, 5]]).all()
+
+
+def test_update_feature_map_figure_shows_another_image(rng):
     model = small_cnn()
-    images = np.zeros((3, 1, 8, 8), np.float32)
-    explorer = cv.feature_map_explorer(model, images, np.array([0, 1, 2]))
-    assert explorer.children[0].children[0].max == 2
+    images = rng.random((2, 1, 8, 8)).astype(np.float32)
+    fig = cv.feature_map_figure(model, images[0], label=0)
+    cv.update_feature_map_figure(fig, model, images[1], label=1)
+    fresh = cv.feature_map_figure(model, images[1], label=1)
+    for a, b in zip(fig.parts.maps, fresh.parts.maps, strict=True):
+        np.testing.assert_allclose(a.get_array(), b.get_array(), rtol=1e-6)
+    assert fig.parts.bars_title.get_text() == fresh.parts.bars_title.get_text()
+    assert fig.parts.input_title.get_text() == "input: a 1"
+
+
+def test_kernel_figure_updates_in_place():
+    photo = cv.photo(size=(30, 40))
+    fig = cv.kernel_figure(photo, cv.KERNELS["blur (box)"], "blur")
+    edges = cv.KERNELS["edges (all directions)"]
+    cv.update_kernel_figure(fig, edges, "edges")
+    result = fig.parts.result
+    np.testing.assert_allclose(result.get_array(), cv.convolve(photo, edges, padding=1),
+                               atol=1e-5)
+    low, high = result.get_clim()
+    assert low == -high > -np.inf                          # signed: 0 is mid-grey
+    assert "mid-grey = 0" in fig.parts.result_title.get_text()
+    assert fig.parts.numbers[1][1].get_text() == "8"
+    assert fig.parts.suptitle.get_text() == "kernel: edges"
+    with pytest.raises(ValueError, match="3, 3"):
+        cv.update_kernel_figure(fig, np.ones((5, 5)))
+
+
+def test_update_stride_padding_figure_equals_a_fresh_figure():
+    fig = cv.stride_padding_figure(size=7, kernel=3, stride=2, padding=1, window=5)
+    for values in [dict(size=8, kernel=3, stride=2, padding=0, window=3),   # new shape
+                   dict(size=8, kernel=3, stride=2, padding=0, window=7),   # new window
+                   dict(size=3, kernel=5, stride=1, padding=0, window=0)]:  # nothing fits
+        cv.update_stride_padding_figure(fig, **values)
+        fresh = cv.stride_padding_figure(**values)
+        assert fig.parts.suptitle.get_text() == fresh.parts.suptitle.get_text()
+        for ax, ax_fresh in zip(fig.axes, fresh.axes, strict=True):
+            assert ax.get_title() == ax_fresh.get_title()
+            assert len(ax.lines) == len(ax_fresh.lines)
+            for a, b in zip(ax.images, ax_fresh.images, strict=True):
+                np.testing.assert_array_equal(a.get_array(), b.get_array())
+
+
+def changed(box, control, value) -> bool:
+    """Move ``control`` of widget ``box`` to ``value``; did the picture change?"""
+    before = vw.image_array(box).copy()
+    control.value = value
+    after = vw.image_array(box)
+    return before.shape != after.shape or bool((before != after).any())
+
+
+def test_kernel_editor_controls_change_the_picture_fast():
+    photo = cv.photo(size=(40, 60))
+    box = cv.kernel_editor(photo)
+    kernel, strength = vw.find_control(box, "kernel"), vw.find_control(box, "strength")
+    assert changed(box, kernel, "sharpen")
+    assert box.view.fig.parts.suptitle.get_text() == "kernel: sharpen × 1"
+    assert changed(box, strength, 0.0)
+    np.testing.assert_allclose(box.view.fig.parts.kernel.get_array(), cv.IDENTITY)
+    np.testing.assert_allclose(box.view.fig.parts.result.get_array(), np.clip(photo, 0, 1),
+                               atol=1e-5)
+    vw.TIMINGS.clear()
+    kernel.value = "emboss"
+    record = vw.TIMINGS[-1]
+    assert record["widget"] == "kernel_editor" and record["control"] == "name"
+    assert sum(record[k] for k in ("compute_ms", "draw_ms", "encode_ms")) < 500
+
+
+def test_stride_padding_explorer_controls_change_the_picture_and_the_window_range():
+    box = cv.stride_padding_explorer()
+    window = vw.find_control(box, "window")
+    assert window.max == 15                                # 7, 3, 2, 1 -> 4 x 4 windows
+    assert changed(box, vw.find_control(box, "stride S"), 1)
+    assert window.max == 48                                # 7 x 7 windows
+    assert changed(box, window, 30)
+    assert "window 31 of 49" in box.view.fig.axes[1].get_title()
+    for text, value in (("input size", 9), ("kernel K", 5), ("padding P", 2)):
+        assert changed(box, vw.find_control(box, text), value), text
+    vw.TIMINGS.clear()
+    window.value = 3
+    assert sum(vw.TIMINGS[-1][k] for k in ("compute_ms", "draw_ms", "encode_ms")) < 500
+
+
+def test_feature_map_explorer_shows_the_chosen_image(rng):
+    model = small_cnn()
+    images = rng.random((3, 1, 8, 8)).astype(np.float32)
+    box = cv.feature_map_explorer(model, images, np.array([0, 1, 2]))
+    slider = vw.find_control(box, "test image")
+    assert slider.max == 2
+    assert changed(box, slider, 2)
+    fresh = cv.feature_map_figure(model, images[2], 2)
+    np.testing.assert_allclose(box.view.fig.parts.maps[0].get_array(),
+                               fresh.parts.maps[0].get_array(), rtol=1e-6)
+    vw.TIMINGS.clear()
+    slider.value = 1
+    assert sum(vw.TIMINGS[-1][k] for k in ("compute_ms", "draw_ms", "encode_ms")) < 500
+
+
+def test_every_control_says_what_it_does(rng):
+    model = small_cnn()
+    boxes = (cv.kernel_editor(cv.photo(size=(20, 30))), cv.stride_padding_explorer(),
+             cv.feature_map_explorer(model, rng.random((2, 1, 8, 8)).astype(np.float32),
+                                     np.array([0, 1])))
+    for box in boxes:
+        for control in box.controls.values():
+            assert control.description and len(control.tooltip or "") > 15, control
 
 
 def test_seed_comparison_figure_shows_each_seed_and_the_mean():

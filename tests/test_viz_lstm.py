@@ -13,6 +13,7 @@ from dlcore import nn  # noqa: E402
 from dlcore.data import adding_problem  # noqa: E402
 from dlcore.nn import LastStep  # noqa: E402
 from dlcore.viz import lstm as lv  # noqa: E402
+from dlcore.viz import widgets as vw  # noqa: E402
 
 
 def test_textbook_gates_give_the_engines_states(rng):
@@ -79,10 +80,21 @@ def test_lengths_figure_plots_the_errors_and_predictions(tiny_results):
     ax, ax2 = fig.axes
     rnn_line = next(line for line in ax.lines if line.get_label() == "RNN")
     np.testing.assert_allclose(rnn_line.get_ydata(), [tiny_results[n].mse["RNN"] for n in (3, 6)])
-    offsets = ax2.collections[1].get_offsets()
+    offsets = fig.parts.points["LSTM"].get_offsets()
     np.testing.assert_allclose(offsets[:, 1], tiny_results[6].predictions["LSTM"], rtol=1e-6)
     np.testing.assert_allclose(offsets[:, 0], tiny_results[6].y_test[:, 0])
     assert "T = 6" in ax2.get_title()
+
+
+def test_update_lengths_figure_moves_to_another_length(tiny_results):
+    fig = lv.lengths_figure(tiny_results, 6)
+    lv.update_lengths_figure(fig, 3)
+    offsets = fig.parts.points["RNN"].get_offsets()
+    np.testing.assert_allclose(offsets[:, 1], tiny_results[3].predictions["RNN"], rtol=1e-6)
+    assert list(fig.parts.marker.get_xdata()) == [3, 3]
+    assert fig.axes[1].get_title().startswith("T = 3")
+    labels = [t.get_text() for t in fig.parts.legend.get_texts()]
+    assert labels[0] == f"RNN: MSE {tiny_results[3].mse['RNN']:.3f}"
 
 
 def test_gate_figure_shows_the_gates(tiny_results):
@@ -95,6 +107,28 @@ def test_gate_figure_shows_the_gates(tiny_results):
         np.testing.assert_allclose(shown, gates[key].T, rtol=1e-6)
     marked = x[np.flatnonzero(x[:, 1]), 0].sum()
     assert f"{marked:.3f}" in fig.axes[0].get_title()
+    np.testing.assert_allclose([b.get_height() for b in fig.parts.bars], x[:, 0])
+
+
+def test_update_gate_figure_shows_another_sequence(tiny_results):
+    model = tiny_results[6].models["LSTM"]
+    X = tiny_results[6].X_test
+    fig = lv.gate_figure(model, X[0], c_limit=5.0)
+    lv.update_gate_figure(fig, X[1])
+    gates = lv.lstm_gates(model.recurrent, X[1])
+    np.testing.assert_allclose(fig.parts.images["f"].get_array(), gates["f"].T, rtol=1e-6)
+    assert fig.parts.images["c"].get_clim() == (-5.0, 5.0)      # one scale for all
+    marked = np.flatnonzero(X[1, :, 1])
+    assert [line.get_xdata()[0] for line in fig.parts.marks[0]] == list(marked)
+    with pytest.raises(ValueError, match="6 steps"):
+        lv.update_gate_figure(fig, X[0, :4])
+
+
+def test_cell_state_limit_is_the_largest_cell_state(tiny_results):
+    model = tiny_results[6].models["LSTM"]
+    X = tiny_results[6].X_test[:5]
+    largest = max(np.abs(lv.lstm_gates(model.recurrent, x)["c"]).max() for x in X)
+    assert lv.cell_state_limit(model.recurrent, X) == pytest.approx(largest, rel=1e-5)
 
 
 def test_cell_figure_names_the_three_gates():
@@ -103,12 +137,37 @@ def test_cell_figure_names_the_three_gates():
         assert word in texts
 
 
-def test_widgets_build(tiny_results):
-    pytest.importorskip("ipywidgets")
-    explorer = lv.length_explorer(tiny_results)
-    assert explorer.children[0].children[0].options == (3, 6)
-    gates = lv.gate_explorer(tiny_results[3].models["LSTM"], tiny_results[3].X_test)
-    assert gates.children[0].children[0].max == 39
+def changed(box, control, value) -> bool:
+    before = vw.image_array(box).copy()
+    control.value = value
+    return bool((before != vw.image_array(box)).any())
+
+
+def kernel_ms(record) -> float:
+    return record["compute_ms"] + record["draw_ms"] + record["encode_ms"]
+
+
+def test_length_explorer_slider_shows_each_length(tiny_results):
+    box = lv.length_explorer(tiny_results)
+    slider = vw.find_control(box, "sequence length")
+    assert slider.options == (3, 6) and slider.value == 6
+    assert changed(box, slider, 3)
+    assert box.view.fig.axes[1].get_title().startswith("T = 3")
+    vw.TIMINGS.clear()
+    slider.value = 6
+    assert vw.TIMINGS[-1]["widget"] == "length_explorer" and kernel_ms(vw.TIMINGS[-1]) < 500
+
+
+def test_gate_explorer_slider_shows_each_sequence(tiny_results):
+    X = tiny_results[3].X_test
+    box = lv.gate_explorer(tiny_results[3].models["LSTM"], X)
+    slider = vw.find_control(box, "test sequence")
+    assert slider.max == 39
+    assert changed(box, slider, 7)
+    np.testing.assert_allclose([b.get_height() for b in box.view.fig.parts.bars], X[7, :, 0])
+    vw.TIMINGS.clear()
+    slider.value = 8
+    assert kernel_ms(vw.TIMINGS[-1]) < 500
 
 
 def test_every_control_says_what_it_does(tiny_results):

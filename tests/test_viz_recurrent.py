@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 from dlcore import nn, train  # noqa: E402
 from dlcore.viz import recurrent as rv  # noqa: E402
+from dlcore.viz import widgets as vw  # noqa: E402
 
 
 def jacobian_norms(rnn: nn.RNN, x: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -75,7 +76,7 @@ def test_sine_figure_plots_the_rolled_forecast():
     assert waves.shape == (2, 50)
     model = rv.sine_model(hidden=4)
     fig = rv.sine_figure(model, steps=12, wave=1, waves=waves)
-    forecast = fig.axes[0].lines[2]
+    forecast = fig.parts.predicted
     np.testing.assert_allclose(forecast.get_ydata(), rv.roll_forward(model, waves[1, :20], 12),
                                rtol=1e-6)
     np.testing.assert_array_equal(forecast.get_xdata(), np.arange(20, 32))
@@ -103,12 +104,108 @@ def test_unrolled_figure_draws_one_cell_per_step():
     assert len(backward.axes[0].patches) == len(forward.axes[0].patches) + 5 + 1
 
 
-def test_widgets_build():
-    pytest.importorskip("ipywidgets")
-    assert rv.vanishing_widget(length=20).children
-    box = rv.sine_predictor(rv.sine_model(hidden=4))
-    steps, wave = box.children[0].children
+def test_gradient_figure_updates_in_place_with_fixed_limits():
+    fig = rv.gradient_figure(scale=0.8, length=20, scales=(0.5, 1.5), span=(0.3, 2.5))
+    limits = fig.axes[0].get_ylim()
+    rv.update_gradient_figure(fig, scale=2.0, length=20, scales=(0.5, 1.5))
+    np.testing.assert_allclose(fig.parts.chosen.get_ydata(), rv.hidden_gradient_norms(2.0, 20))
+    assert fig.axes[0].get_ylim() == limits                 # a new scale: same axes
+    assert fig.parts.legend.get_texts()[0].get_text() == "scale 2: the gradient explodes"
+    rv.update_gradient_figure(fig, scale=2.0, length=30, scales=(0.5, 1.5))
+    assert fig.axes[0].get_xlim() == (-4, 30)
+    np.testing.assert_allclose(fig.parts.references[1].get_ydata(),
+                               rv.hidden_gradient_norms(1.5, 30))
+    low, high = fig.axes[0].get_ylim()
+    top = max(rv.hidden_gradient_norms(s, 30).max() for s in (0.3, 2.5, 0.5, 1.5))
+    assert 0 < low and high == pytest.approx(3 * top)
+
+
+def changed(box, control, value) -> bool:
+    """Move ``control`` of widget ``box`` to ``value``; did the picture change?"""
+    before = vw.image_array(box).copy()
+    control.value = value
+    return bool((before != vw.image_array(box)).any())
+
+
+def kernel_ms(record) -> float:
+    return record["compute_ms"] + record["draw_ms"] + record["encode_ms"]
+
+
+def test_vanishing_widget_controls_change_the_curves_fast():
+    box = rv.vanishing_widget(length=20)
+    scale, length = vw.find_control(box, "scale"), vw.find_control(box, "length")
+    assert changed(box, scale, 1.8)
+    np.testing.assert_allclose(box.view.fig.parts.chosen.get_ydata(),
+                               rv.hidden_gradient_norms(1.8, 20))
+    assert changed(box, length, 30)
+    assert len(box.view.fig.parts.references[0].get_xdata()) == 30
+    assert not box.busy.active and not scale.disabled       # busy only while it computed
+    vw.TIMINGS.clear()
+    scale.value = 0.7
+    assert vw.TIMINGS[-1]["control"] == "scale" and kernel_ms(vw.TIMINGS[-1]) < 500
+
+
+def test_sine_trainer_takes_the_steps_of_fit():
+    trainer = rv.SineTrainer(hidden=4, n=96)               # 3 mini-batches per epoch
+    assert trainer.per_epoch == 3 and trainer.loss is None
+    for _ in range(6):
+        trainer.step()
+    assert trainer.epoch == 2 and len(trainer.smooth) == 6
+    model = rv.sine_model(hidden=4)
+    history = rv.train_sine(model, epochs=2, n=96)
+    np.testing.assert_allclose(trainer.epoch_losses, history["loss"], rtol=1e-5)
+    for mine, theirs in zip(trainer.model.parameters(), model.parameters(), strict=True):
+        np.testing.assert_allclose(mine.data, theirs.data, rtol=1e-5, atol=1e-7)
+
+
+def test_sine_figure_plots_the_rolled_forecast_and_its_error():
+    waves = rv.unseen_waves(n=2, window=20, steps=30)
+    model = rv.sine_model(hidden=4)
+    fig = rv.sine_figure(model, steps=12, wave=1, waves=waves)
+    predicted = fig.parts.predicted.get_ydata()
+    error = np.sqrt(np.mean((predicted - waves[1, 20:32]) ** 2))
+    assert f"error {error:.3f}" in fig.axes[0].get_title()
+
+
+def test_sine_predictor_trains_live_with_play_step_and_reset():
+    box = rv.sine_predictor(hidden=4)
+    player, trainer = box.player, box.state["trainer"]
+    epochs = vw.find_control(box, "epochs to train")
+    epochs.value = 5
+    assert not player.done and trainer.epoch == 0
+    before = vw.image_array(box).copy()
+    vw.find_control(box, "Step").click()                    # one mini-batch
+    assert trainer.steps == 1 and (vw.image_array(box) != before).any()
+    assert "epoch 0.0 of 5" in player.status.value
+    vw.TIMINGS.clear()
+    player.play(max_steps=70, frame_every=10)               # no event loop: runs here
+    assert trainer.steps == 71 and len(trainer.epoch_losses) == 1
+    assert box.view.fig.parts.epoch_dots.get_ydata()[0] == trainer.epoch_losses[0]
+    assert len(vw.TIMINGS) == 7                             # a frame every 10 steps
+    assert np.median([kernel_ms(r) for r in vw.TIMINGS]) < 500   # blitted frames
+    player.play(frame_every=100)                            # to the end: 5 epochs
+    assert player.done and trainer.epoch == 5 and "done" in player.status.value
+    epochs.value = 10                                       # raised: Train goes on
+    assert not player.done and not player.play_button.disabled
+    vw.find_control(box, "Reset").click()
+    assert box.state["trainer"] is not trainer and box.state["trainer"].epoch == 0
+
+
+def test_sine_predictor_starts_from_a_trained_model_and_its_sliders_redraw():
+    model = rv.sine_model(hidden=4)
+    box = rv.sine_predictor(model, history_of(40, 0.00233), hidden=4)
+    assert box.state["trainer"].model is model and box.player.done
+    assert vw.find_control(box, "epochs to train").value == 40
+    assert "epoch 40.0 of 40, training loss 2.33e-03" in box.player.status.value
+    steps, wave = vw.find_control(box, "values to forecast"), vw.find_control(box, "test wave")
     assert steps.max == 100 and wave.max == 7
+    assert changed(box, steps, 30)
+    assert len(box.view.fig.parts.predicted.get_xdata()) == 30
+    assert changed(box, wave, 3)
+    assert "test wave 3, 30 steps" in box.player.status.value
+    vw.TIMINGS.clear()
+    wave.value = 4
+    assert kernel_ms(vw.TIMINGS[-1]) < 500
 
 
 def history_of(epochs: int, loss: float) -> train.History:
@@ -118,52 +215,13 @@ def history_of(epochs: int, loss: float) -> train.History:
     return history
 
 
-def test_sine_status_says_what_train_will_do():
-    assert rv.sine_status(80, 0.00233, 80) == ("shown: an RNN trained for 80 epochs "
-                                               "(training loss 0.00233)")
-    assert rv.sine_status(80, 0.00233, 120) == (
-        "shown: an RNN trained for 80 epochs (training loss 0.00233). "
-        "Press Train to train a new one for 120 epochs.")
-    assert rv.sine_status(0, None, 80).startswith("shown: an untrained RNN. Press Train")
-    assert rv.sine_status(None, None, 80).startswith("shown: the RNN trained above. Press")
-
-
-def test_sine_predictor_epochs_slider_shows_what_train_will_do_without_training(
-        monkeypatch):
-    pytest.importorskip("ipywidgets")
-    trained = []
-
-    def fake_train(model, epochs):
-        trained.append((model, epochs))
-        return history_of(epochs, 0.5)
-
-    drawn = []
-    monkeypatch.setattr(rv, "train_sine", fake_train)
-    monkeypatch.setattr(rv, "sine_figure",
-                        lambda model, steps, wave, waves: drawn.append(model))
-    first = rv.sine_model(hidden=4)
-    box = rv.sine_predictor(first, history_of(80, 0.00233), hidden=4)
-    (epochs, button), status = box.children[1].children, box.children[2]
-    assert epochs.value == 80 and drawn == [first]
-    assert status.value == "shown: an RNN trained for 80 epochs (training loss 0.00233)"
-
-    epochs.value = 120                               # moving the slider: no training
-    assert trained == [] and drawn == [first]
-    assert status.value.endswith("Press Train to train a new one for 120 epochs.")
-
-    button.click()                                   # Train: a new RNN, 120 epochs
-    assert len(trained) == 1 and trained[0][1] == 120 and trained[0][0] is not first
-    assert drawn[-1] is trained[0][0]
-    assert status.value == "shown: an RNN trained for 120 epochs (training loss 0.5)"
-
-
 def controls_of(widget) -> list:
     """Every slider and button inside a widget box, depth first."""
     import ipywidgets as widgets
     if isinstance(widget, widgets.Box):
         return [c for child in widget.children for c in controls_of(child)]
     return [widget] if isinstance(widget, (widgets.ValueWidget, widgets.Button)) and \
-        not isinstance(widget, (widgets.Label, widgets.HTML)) else []
+        not isinstance(widget, (widgets.Label, widgets.HTML, widgets.Image)) else []
 
 
 def test_every_control_says_what_it_does():
@@ -172,4 +230,4 @@ def test_every_control_says_what_it_does():
         controls = controls_of(box)
         assert controls
         for control in controls:
-            assert control.description and len(control.tooltip or "") > 20, control
+            assert control.description and len(control.tooltip or "") >= 15, control

@@ -215,6 +215,7 @@ def _draw_stride_padding(fig: Figure, size: int, kernel: int, stride: int, paddi
     for ax in (ax_in, ax_out):     # remove what was drawn (cheaper than ax.clear())
         for artist in [*ax.images, *ax.lines, *ax.collections, *ax.patches, *ax.texts]:
             artist.remove()
+        ax.set_title("", y=1.0)
         ax.axis("off")
     out = output_size(size, kernel, stride, padding)
     padded = size + 2 * padding

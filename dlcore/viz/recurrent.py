@@ -150,9 +150,10 @@ def _fill_gradient_figure(fig: Figure, scale: float, length: int, scales: tuple)
         parts.ax.set_xlabel(f"time step t  (the loss reads $h_{{{length - 1}}}$, on the right)")
         if parts.span is not None:                 # y limits for any scale in the span
             ends = [_norms(s, length) for s in parts.span] + [_norms(s, length) for s in scales]
-            low = min(float(n.min()) for n in ends)
+            low = min(float(n[n > 0].min()) for n in ends if (n > 0).any())
             high = max(float(n.max()) for n in ends)
-            parts.ax.set_ylim(low / 3, high * 3)
+            # below 1e-20 (float32 even underflows to 0 at small scales) is all "vanished"
+            parts.ax.set_ylim(max(low / 3, 1e-20), high * 3)
         parts.length = length
     norms = _norms(scale, length)
     kind = ("explodes" if norms[0] > 10 else "vanishes" if norms[0] < 1e-2 else "survives")
@@ -401,7 +402,7 @@ def sine_predictor(model: LastStep | None = None, history: train.History | None 
 
     state = {"trainer": SineTrainer(model, history, hidden)}
     style = plots.slider_style()
-    steps = widgets.IntSlider(value=60, min=1, max=100, description="steps to predict",
+    steps = widgets.IntSlider(value=60, min=1, max=100, description="values to forecast",
                               tooltip="how many values the RNN predicts, each fed back in "
                                       "as its next input", style=style)
     wave = widgets.IntSlider(value=0, min=0, max=7, description="test wave",
@@ -444,7 +445,10 @@ def sine_predictor(model: LastStep | None = None, history: train.History | None 
                 f" · test wave {wave.value}, {steps.value} steps: root mean squared error "
                 f"{view.fig.parts.error:.3f}")
 
-    player = Player(step, draw, reset, status=status, play_label="Train", controls=[epochs])
+    # fps 40: a frame (forecast + PNG) takes ~35 ms, so Player's 60% of a period for
+    # training between frames leaves ~20 frames/s (at 25 it would be ~17)
+    player = Player(step, draw, reset, status=status, play_label="Train", controls=[epochs],
+                    fps=40)
     player.done = state["trainer"].epoch >= epochs.value     # the RNN given is trained
 
     def show_status() -> None:
