@@ -240,3 +240,40 @@ def test_interactive_figure_blits_only_the_animated_artists():
     # up to the title, which the blit leaves as it was
     rows = slice(after.shape[0] // 6, None)
     assert np.abs(after[rows].astype(int) - vw.image_array(fresh)[rows].astype(int)).max() < 40
+
+
+def test_update_returning_true_redraws_the_whole_figure_not_only_the_animated():
+    freq = widgets.FloatSlider(value=1.0, min=0.5, max=4.0, description="frequency")
+    calls = {"frame": 0, "show": 0}
+
+    def update(fig, freq):
+        fig.line.set_ydata(np.sin(freq * fig.line.get_xdata()))
+        if freq > 3:
+            fig.axes[0].set_ylim(-2, 2)          # outside the animated artists
+            return True
+        return None
+
+    box = plots.interactive_figure(line_figure, {"freq": freq}, update=update,
+                                   animated=lambda fig: [fig.line])
+    view = box.view
+    for method in ("frame", "show"):
+        original = getattr(view, method)
+
+        def counted(*a, _m=method, _o=original, **k):
+            calls[_m] += 1
+            return _o(*a, **k)
+
+        setattr(view, method, counted)
+    freq.value = 2.0
+    assert calls == {"frame": 1, "show": 0}
+    freq.value = 3.5
+    assert calls["show"] == 1
+
+
+def test_jpeg_frames_are_jpeg_and_a_wrong_format_is_named():
+    view = vw.FigureView(line_figure(), format="jpeg")
+    data = view.show()
+    assert data[:3] == b"\xff\xd8\xff" and view.widget.format == "jpeg"
+    assert vw.image_array(view).ndim == 3
+    with pytest.raises(ValueError, match="format must be 'png' or 'jpeg', got 'gif'"):
+        vw.FigureView(line_figure(), format="gif")

@@ -61,14 +61,19 @@ def slider_style() -> dict:
     return {"description_width": "initial"}
 
 
-def encode_png(canvas: FigureCanvasAgg) -> bytes:
-    """The canvas's pixels as PNG bytes (RGB, a fast zlib level)."""
+def encode_png(canvas: FigureCanvasAgg, format: str = "png") -> bytes:
+    """The canvas's pixels as PNG bytes (RGB, a fast zlib level), or, ``format="jpeg"``,
+    as a JPEG of quality 90: about 6 times faster to encode than PNG, for live frames
+    where a few soft edges go unseen."""
     from PIL import Image
 
     width, height = canvas.get_width_height(physical=True)
     rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     out = io.BytesIO()
-    rgba.convert("RGB").save(out, format="png", compress_level=PNG_LEVEL)
+    if format == "jpeg":
+        rgba.convert("RGB").save(out, format="jpeg", quality=90)
+    else:
+        rgba.convert("RGB").save(out, format="png", compress_level=PNG_LEVEL)
     return out.getvalue()
 
 
@@ -94,14 +99,21 @@ class FigureView:
     sends it; ``view.fig`` may be swapped for a new figure of the same size
     (``view.set_figure(fig)``). With ``animated`` artists, ``view.frame()`` redraws only
     those over a saved background: call ``view.show()`` again whenever anything else
-    changes (limits, titles, other artists).
+    changes (limits, titles, other artists). An axis whose limits move may itself be in
+    ``animated`` (``ax.yaxis``: its ticks and labels are redrawn each frame) as long as
+    nothing in the background depends on those limits. ``format="jpeg"`` sends JPEGs
+    (live training frames: encoding is ~3 ms instead of ~20 for a wide figure).
     """
 
-    def __init__(self, fig: Figure, *, animated: Iterable = (), name: str = ""):
+    def __init__(self, fig: Figure, *, animated: Iterable = (), name: str = "",
+                 format: str = "png"):
         import ipywidgets as widgets
 
+        if format not in ("png", "jpeg"):
+            raise ValueError(f"FigureView: format must be 'png' or 'jpeg', got {format!r}")
         self.name = name
-        self.widget = widgets.Image(format="png", layout=widgets.Layout(
+        self.format = format
+        self.widget = widgets.Image(format=format, layout=widgets.Layout(
             max_width="100%", height="auto", object_fit="contain"))
         self.fig = fig
         self.animated = list(animated)
@@ -142,7 +154,7 @@ class FigureView:
 
     def _send(self, t0: float, control: str, compute_ms: float) -> bytes:
         t1 = time.perf_counter()
-        data = encode_png(self.canvas)
+        data = encode_png(self.canvas, self.format)
         t2 = time.perf_counter()
         self.widget.value = data
         TIMINGS.append({"widget": self.name, "control": control, "compute_ms": compute_ms,
@@ -215,7 +227,9 @@ def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
     by default, while dragged only if the first redraw took under 60 ms. A change that
     took more than ``BUSY_AFTER_S`` last time shows ``busy_message`` and greys the
     picture while it computes. ``animated(fig) -> artists``: the only artists ``update``
-    changes; then each change redraws just those over a saved background (blitting).
+    changes; then each change redraws just those over a saved background (blitting),
+    except when ``update`` returns True (it changed something else too: limits, a
+    colour bar), which redraws the whole figure.
     ``height`` is accepted for old callers and ignored:
     the picture keeps its own size. The returned VBox has ``.view`` (the FigureView),
     ``.controls`` and ``.redraw()``.
@@ -244,14 +258,15 @@ def interactive_figure(draw: Callable[..., Figure], controls: dict, *,
         try:
             start = time.perf_counter()
             values = _values(controls)
+            full = True
             if update is not None:
-                update(view.fig, **values)
+                full = update(view.fig, **values) is True
             else:
                 new = draw(**values)
                 view.animated = list(animated(new)) if animated else []
                 view.set_figure(new)
             computed = time.perf_counter()
-            if update is not None and animated is not None:
+            if update is not None and animated is not None and not full:
                 view.frame(control=control, compute_ms=1e3 * (computed - start))
             else:
                 view.show(control=control, compute_ms=1e3 * (computed - start))
