@@ -44,11 +44,11 @@ from tests.browser.measure import (  # noqa: E402
     JS_READY,
     MAX_CONTROLS_PER_WIDGET,
     TOP_OUTPUTS,
-    control_name,
     is_training,
     time_change,
     time_training,
     wait_idle,
+    widget_controls,
 )
 
 VIEWPORT = {"width": 1280, "height": 900}
@@ -69,13 +69,11 @@ def measure_lesson(page, url: str, name: str, repeats: int) -> dict:
     widgets, scales = [], []
     for number, root in enumerate(roots, start=1):
         scales += page.evaluate(JS_IMAGE_SCALES, root)
-        controls = [(k, el) for k, sel in CONTROLS.items() for el in root.query_selector_all(sel)]
         entries = []
-        for kind, control in controls[:MAX_CONTROLS_PER_WIDGET]:
-            if not control.is_visible() or not control.is_enabled():
+        for kind, control, name_ in widget_controls(page, root, MAX_CONTROLS_PER_WIDGET):
+            if not control.is_enabled():
                 continue
             control.scroll_into_view_if_needed()
-            name_ = control_name(page, control, kind)
             if is_training(kind, name_):
                 entries.append({"control": name_, "kind": "train",
                                 **time_training(page, root, control)})

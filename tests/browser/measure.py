@@ -198,3 +198,16 @@ def time_training(page, root, control) -> dict:
             else None}
 
 
+
+
+def widget_controls(page, root, cap: int) -> list[tuple[str, object, str]]:
+    """The visible controls of one widget as ``(kind, element, name)``, at most ``cap``:
+    its Train / Play buttons first (so a widget with many settings still has its
+    training timed), then the others in page order."""
+    found = []
+    for kind, sel in CONTROLS.items():
+        for el in root.query_selector_all(sel):
+            if el.is_visible():
+                found.append((kind, el, control_name(page, el, kind)))
+    found.sort(key=lambda c: not is_training(c[0], c[2]))     # stable: page order kept
+    return found[:cap]

@@ -120,11 +120,9 @@ def exercise_widget(page, root) -> list[dict]:
     the next option, a click; Train / Play pressed, watched, paused); say, per control,
     whether what the widget shows changed and how long it took."""
     results = []
-    controls = [(kind, el) for kind, sel in CONTROLS.items() for el in root.query_selector_all(sel)]
-    for kind, control in controls[:MAX_CONTROLS_PER_WIDGET]:
-        if not control.is_visible() or not control.is_enabled():
+    for kind, control, name in measure.widget_controls(page, root, MAX_CONTROLS_PER_WIDGET):
+        if not control.is_enabled():
             continue
-        name = measure.control_name(page, control, kind)
         before = page.evaluate(JS_SNAPSHOT, [root, control, CONTROL_BOX])
         control.scroll_into_view_if_needed()
         if measure.is_training(kind, name):
