@@ -123,8 +123,10 @@ def test_sampling_explorer_writes_what_gpt_sample_writes(small_gpt):
     assert text.get_text() == av._wrap(gpt.sample(model, vocab, "ab", 40, 0.8, None, 0))
     before = widgets.image_array(box)
     widgets.find_control(box, "seed").value = 3
-    assert text.get_text() == av._wrap(gpt.sample(model, vocab, "ab", 40, 0.8, None, 3))
+    assert text.get_text() == "ab" and not box.player.done       # a new text, not written
     assert not np.array_equal(widgets.image_array(box), before)
+    box.player.play()                                    # Write
+    assert text.get_text() == av._wrap(gpt.sample(model, vocab, "ab", 40, 0.8, None, 3))
     box.player.reset()
     assert text.get_text() == "ab" and box.state["writer"].written == 0
     box.player.step()

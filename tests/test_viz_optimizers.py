@@ -132,7 +132,7 @@ def test_every_race_control_changes_the_figure_one_after_the_other(surface, race
         if name == "surface":
             continue
         push_to_end(slider)
-        assert box.player.done and box.live.finished, name
+        assert box.live.finished and not box.player.done, name   # shown at once, Race replays
         expected = expected_paths(box)
         for racer, path in shown_paths(box).items():
             np.testing.assert_array_equal(path, expected[racer])
@@ -164,7 +164,10 @@ def test_the_race_steps_resets_and_replays_with_blitted_frames(race_widget):
     box = race_widget
     player, live = box.player, box.live
     finished = widgets.image_array(box)
-    assert player.done and "step 500 of 500" in player.status.value
+    assert not player.done and "step 500 of 500" in player.status.value
+    player.play()                                     # Race on a finished race: again
+    assert player.done and live.done_steps == 500
+    np.testing.assert_array_equal(widgets.image_array(box), finished)
     player.reset()
     assert live.done_steps == 0 and not player.done
     assert all(len(p) == 1 for p in shown_paths(box).values())       # at the start

@@ -575,8 +575,8 @@ class LiveSample:
 
 def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: int = 200):
     """The widget: temperature, top-k and seed sliders and a prompt box. The bars move
-    at once; the text is written live, a few characters a frame (Write, Pause, Step
-    one character, Reset), starting again at every change."""
+    at once; Write writes the text live, a few characters a frame (Pause, Step one
+    character, Reset); a change starts a new text from the prompt."""
     import ipywidgets as ipw
 
     style = plots.slider_style()
@@ -627,13 +627,18 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
                   compute_ms=1e3 * (time.perf_counter() - start))
         player.done = False
         player.play_button.disabled = player.step_button.disabled = False
-        player.play(frame_every=length)   # writes live (at once without an event loop)
+        player.status.value = ("<span style='font-family:monospace'>0 of "
+                               f"{length} characters written · press Write</span>")
 
     for control in controls.values():
         if hasattr(control, "continuous_update") and not isinstance(control, ipw.Text):
             control.continuous_update = True
         control.observe(on_change, names="value")
-    on_change({})                    # the first text, written as the widget appears
+    while state["writer"].step():       # the first text, written before it shows
+        pass
+    frame()
+    player.done = True
+    player.pause()                      # (buttons and status say so)
     box = ipw.VBox([ipw.HBox([controls["temperature"], controls["top_k"]]),
                     ipw.HBox([controls["seed"], controls["prompt"]]), view.widget,
                     player.widget])

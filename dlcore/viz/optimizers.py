@@ -429,8 +429,9 @@ def draw_learning_rates(lrs: tuple[float, ...] = (0.05, 0.3, 0.9, 1.05),
         axes[-1].set_xlim(-0.5, steps + 0.5)
         axes[-1].set_ylim(1e-6, 1e3)
         axes[-1].grid(True, alpha=0.3)
-        if n > 1:
-            axes[-1].legend(fontsize=8.5, loc="lower left")
+        if n > 1:       # under the panel, off the curves
+            axes[-1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                            ncol=2, frameon=False, handlelength=1.5, columnspacing=0.8)
         fig.parts = parts
         for k, lr in enumerate(lrs):
             _set_panel(parts[k], lr, steps)
@@ -604,6 +605,7 @@ class LiveRace:
         self.restart(surface, settings)
 
     def restart(self, surface: Surface, settings: dict) -> None:
+        self.settings = dict(settings)
         settings = dict(settings)
         self.surface = surface
         self.steps = int(settings.pop("steps"))
@@ -618,6 +620,8 @@ class LiveRace:
             line.set_markevery(max(1, self.steps // 12))
 
     def step(self) -> bool:
+        if self.finished:                       # a race shown finished: play it again
+            self.restart(self.surface, self.settings)
         for _ in range(min(self.chunk, self.steps - self.done_steps)):
             for racer in self.racers.values():
                 racer.step()
@@ -653,8 +657,8 @@ class LiveRace:
 
 def optimizer_race():
     """A widget: pick a surface, set learning rates, momentum and betas; the four
-    optimizers race from the same start, live: every change starts the race again and
-    plays it (Pause, Step, Reset below the picture)."""
+    optimizers race from the same start. A change shows the finished race at once;
+    Race plays it live (Pause, Step, Reset below the picture)."""
     import ipywidgets as ipw
 
     def slider(cls, description, **kwargs):
@@ -707,22 +711,22 @@ def optimizer_race():
 
     player = PacedPlayer(live.step, show_frame, reset, status=live.status,
                          play_label="Race")
-    player.done = True                   # the race shown is over: Reset, then Race
-    player.pause()                       # (sets the buttons and the status)
     holding = {"redraw": False}          # True while a new surface sets its sliders
 
     def restart(change=None) -> None:
         if holding["redraw"]:
             return
         player.pause()
+        start = time.perf_counter()
         set_surface(fig, surface.value)
         live.restart(surface.value, settings())
+        live.run()                       # the whole race at once (~50 ms): Race replays it
         live.draw()
         control = next((k for k, c in {"surface": surface, **sliders}.items()
                         if change is not None and c is change.get("owner")), "")
-        view.show(control=control)       # limits or contours may have changed
+        view.show(control=control,       # limits or contours may have changed
+                  compute_ms=1e3 * (time.perf_counter() - start))
         player.rearm()
-        player.play()                    # the race plays (at once without an event loop)
 
     def on_surface(change) -> None:
         s = change["new"]
