@@ -24,7 +24,6 @@ from matplotlib.patches import Circle
 from .. import nn
 from ..rng import manual_seed
 from . import plots
-from .neurons import blitting_figure
 
 FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 
@@ -323,8 +322,9 @@ def backprop_stepper(model: nn.Sequential | None = None, loss_fn: nn.Module | No
     def update(fig: Figure, step: int) -> bool:
         return update_backprop_step(fig, step)
 
-    figure = blitting_figure(draw, update, backprop_moving, {"step": slider}, columns=1,
-                             name="backprop.backprop_stepper")
+    figure = plots.interactive_figure(draw, {"step": slider}, update=update,
+                                      animated=backprop_moving, continuous=True,
+                                      name="backprop.backprop_stepper")
     box = widgets.VBox([widgets.HBox([back, slider, forward, play]), *figure.children[1:]])
     box.view, box.controls, box.redraw, box.busy = (figure.view, figure.controls,
                                                     figure.redraw, figure.busy)

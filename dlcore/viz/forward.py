@@ -20,7 +20,6 @@ from matplotlib.patches import Patch, Rectangle
 
 from .. import nn
 from . import plots
-from .neurons import blitting_figure
 
 # The activations a learner can pick: (label, module class).
 ACTIVATIONS = (
@@ -132,8 +131,10 @@ def activation_explorer():
                                             description="input range shown",
                                             style=plots.slider_style()),
     }
-    return blitting_figure(activation_figure, update_activation_figure, activation_moving,
-                           controls, columns=3, name="forward.activation_explorer")
+    return plots.interactive_figure(activation_figure, controls,
+                                    update=update_activation_figure,
+                                    animated=activation_moving, continuous=True,
+                                    name="forward.activation_explorer")
 
 
 def activations_overview(x_range: tuple[float, float] = (-5.0, 5.0)) -> Figure:

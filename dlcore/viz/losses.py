@@ -18,7 +18,6 @@ from matplotlib.patches import Rectangle
 from .. import nn
 from ..nn import functional as F
 from . import plots
-from .neurons import blitting_figure
 
 
 def mse_figure(w: float, b: float, x: np.ndarray, y: np.ndarray,
@@ -113,8 +112,9 @@ def mse_explorer(x: np.ndarray, y: np.ndarray):
     def draw(w, b):
         return mse_figure(w, b, x, y)
 
-    return blitting_figure(draw, update_mse_figure, mse_moving, controls, columns=3,
-                           name="losses.mse_explorer")
+    return plots.interactive_figure(draw, controls, update=update_mse_figure,
+                                    animated=mse_moving, continuous=True,
+                                    name="losses.mse_explorer")
 
 
 def softmax_figure(logits, target: int = 0, class_names=None) -> Figure:
@@ -219,5 +219,5 @@ def softmax_explorer(num_classes: int = 3, class_names=None):
         return update_softmax_figure(fig, [logits[f"z{c}"] for c in range(num_classes)],
                                      target)
 
-    return blitting_figure(draw, update, softmax_moving, controls, columns=3,
-                           name="losses.softmax_explorer")
+    return plots.interactive_figure(draw, controls, update=update, animated=softmax_moving,
+                                    continuous=True, name="losses.softmax_explorer")

@@ -9,12 +9,10 @@ weights, bias and activation on sliders. ``network_figure`` /
 """
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import numpy as np
 from matplotlib import patheffects
-from matplotlib.collections import LineCollection
 from matplotlib.colors import CenteredNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
@@ -244,41 +242,6 @@ def moving_artists(fig: Figure) -> list:
             parts.neuron.activation]
 
 
-def blitting_figure(draw, update, animated, controls: dict, *, columns: int, name: str):
-    """``plots.interactive_figure`` with blitting: ``update(fig, **values)`` returns True
-    when something outside ``animated(fig)`` changed (then the whole figure is drawn),
-    else only the animated artists are redrawn over the saved background.
-    Lessons 01-04's widgets use it; it is the core's wiring (``FigureView``, ``Busy``)
-    plus ``frame()``, kept here until ``plots.interactive_figure`` offers blitting."""
-    import ipywidgets as widgets
-
-    from . import widgets as core
-
-    values = {key: control.value for key, control in controls.items()}
-    fig = draw(**values)
-    view = core.FigureView(fig, animated=animated(fig), name=name)
-    view.show(control="(first)")
-    busy = core.Busy(controls.values(), [view.widget])
-
-    def redraw(change=None):
-        owner = change.get("owner") if isinstance(change, dict) else None
-        control = next((key for key, c in controls.items() if c is owner), "")
-        start = time.perf_counter()
-        full = update(view.fig, **{key: c.value for key, c in controls.items()})
-        compute_ms = 1e3 * (time.perf_counter() - start)
-        (view.show if full else view.frame)(control=control, compute_ms=compute_ms)
-
-    for control in controls.values():
-        if hasattr(control, "continuous_update"):
-            control.continuous_update = True
-        control.observe(redraw, names="value")
-    boxes = list(controls.values())
-    rows = [widgets.HBox(boxes[i:i + columns]) for i in range(0, len(boxes), columns)]
-    box = widgets.VBox([*rows, busy.status, view.widget])
-    box.view, box.controls, box.redraw, box.busy = view, controls, redraw, busy
-    return box
-
-
 def neuron_explorer(X: np.ndarray, y: np.ndarray):
     """Sliders for w1, w2, b and a dropdown for the activation, over ``neuron_figure``
     (updated in place: a move recomputes the 100 x 100 surface and redraws)."""
@@ -300,8 +263,9 @@ def neuron_explorer(X: np.ndarray, y: np.ndarray):
     def draw(w1, w2, b, activation):
         return neuron_figure(w1, w2, b, activation, X, y)
 
-    return blitting_figure(draw, update_neuron_figure, moving_artists, controls, columns=4,
-                            name="neurons.neuron_explorer")
+    return plots.interactive_figure(draw, controls, update=update_neuron_figure,
+                                    animated=moving_artists, columns=4, continuous=True,
+                                    name="neurons.neuron_explorer")
 
 
 def build_network(num_inputs: int, hidden: list[int], num_outputs: int,
@@ -326,43 +290,13 @@ def network_figure(num_inputs: int = 2, num_hidden_layers: int = 1, width: int =
                                                      f"{len(model)} modules in nn.Sequential")
 
 
-class _EdgesAsOneCollection:
-    """An Axes stand-in for ``plots.network_diagram`` that gathers the line segments it
-    plots (one ``ax.plot`` per weight, hundreds for a wide network) into one
-    ``LineCollection``: the same picture, built and drawn several times faster, so the
-    builder's sliders can follow a drag. Everything else goes to the real Axes."""
-
-    def __init__(self, ax):
-        self._ax = ax
-        self.segments, self.colors, self.widths = [], [], []
-        self.zorder = 1
-
-    def plot(self, xs, ys, *, color="0.6", lw=1.0, zorder=1, **_):
-        self.segments.append(np.column_stack([xs, ys]))
-        self.colors.append(color)
-        self.widths.append(lw)
-        self.zorder = zorder
-        return []
-
-    def __getattr__(self, name):
-        return getattr(self._ax, name)
-
-    def finish(self):
-        if self.segments:
-            self._ax.add_collection(LineCollection(self.segments, colors=self.colors,
-                                                   linewidths=self.widths, zorder=self.zorder),
-                                    autolim=False)
-
-
 def update_network_figure(fig: Figure, **values) -> None:
     """Redraw a ``network_figure`` for new widths in the same axes (the figure, its
     layout and the axes' ticks stay; the circles, lines and labels are drawn again)."""
     ax = fig.axes[0]
     for artist in [*ax.lines, *ax.collections, *ax.texts, *ax.patches]:
         artist.remove()
-    proxy = _EdgesAsOneCollection(ax)
-    network_figure(**values, ax=proxy)
-    proxy.finish()
+    network_figure(**values, ax=ax)
 
 
 def network_builder():
