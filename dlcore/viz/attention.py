@@ -575,7 +575,7 @@ class LiveSample:
 
 def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: int = 200):
     """The widget: temperature, top-k and seed sliders and a prompt box. The bars move
-    at once; Write writes the text live, a few characters a frame (Pause, Step one
+    at once; Start writing writes the text live, a few characters a frame (Pause, Step one
     character, Reset); a change starts a new text from the prompt."""
     import ipywidgets as ipw
 
@@ -613,7 +613,7 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
     player = widgets.Player(lambda: state["writer"].step(), frame, reset,
                             status=lambda: f"{state['writer'].written} of {length} "
                                            "characters written",
-                            play_label="Write")
+                            play_label="Start writing")
 
     def on_change(change) -> None:
         player.pause()
@@ -628,7 +628,7 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
         player.done = False
         player.play_button.disabled = player.step_button.disabled = False
         player.status.value = ("<span style='font-family:monospace'>0 of "
-                               f"{length} characters written · press Write</span>")
+                               f"{length} characters written · press Start writing</span>")
 
     for control in controls.values():
         if hasattr(control, "continuous_update") and not isinstance(control, ipw.Text):

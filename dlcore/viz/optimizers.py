@@ -658,7 +658,7 @@ class LiveRace:
 def optimizer_race():
     """A widget: pick a surface, set learning rates, momentum and betas; the four
     optimizers race from the same start. A change shows the finished race at once;
-    Race plays it live (Pause, Step, Reset below the picture)."""
+    Run race plays it live (Pause, Step, Reset below the picture)."""
     import ipywidgets as ipw
 
     def slider(cls, description, **kwargs):
@@ -710,7 +710,7 @@ def optimizer_race():
         live.restart(surface.value, settings())
 
     player = PacedPlayer(live.step, show_frame, reset, status=live.status,
-                         play_label="Race")
+                         play_label="Run race")
     holding = {"redraw": False}          # True while a new surface sets its sliders
 
     def restart(change=None) -> None:
@@ -720,7 +720,7 @@ def optimizer_race():
         start = time.perf_counter()
         set_surface(fig, surface.value)
         live.restart(surface.value, settings())
-        live.run()                       # the whole race at once (~50 ms): Race replays it
+        live.run()                       # the whole race at once (~50 ms): Run race replays it
         live.draw()
         control = next((k for k, c in {"surface": surface, **sliders}.items()
                         if change is not None and c is change.get("owner")), "")
