@@ -194,9 +194,12 @@ def test_sine_predictor_trains_live_with_play_step_and_reset():
 def test_sine_predictor_starts_from_a_trained_model_and_its_sliders_redraw():
     model = rv.sine_model(hidden=4)
     box = rv.sine_predictor(model, history_of(40, 0.00233), hidden=4)
-    assert box.state["trainer"].model is model and box.player.done
-    assert vw.find_control(box, "epochs to train").value == 40
-    assert "epoch 40.0 of 40, training loss 2.33e-03" in box.player.status.value
+    assert box.state["trainer"].model is model and not box.player.done
+    assert vw.find_control(box, "epochs to train").value == 80   # Train goes on at once
+    assert "epoch 40.0 of 80, training loss 2.33e-03" in box.player.status.value
+    vw.find_control(box, "epochs to train").value = 40            # as trained: nothing to do
+    box.player.play()
+    assert box.player.done and box.state["trainer"].epoch == 40
     steps, wave = vw.find_control(box, "values to forecast"), vw.find_control(box, "test wave")
     assert steps.max == 100 and wave.max == 7
     assert changed(box, steps, 30)

@@ -408,7 +408,8 @@ def sine_predictor(model: LastStep | None = None, history: train.History | None 
     wave = widgets.IntSlider(value=0, min=0, max=7, description="test wave",
                              tooltip="which of 8 waves the RNN never saw to forecast",
                              style=style)
-    epochs = widgets.IntSlider(value=max(len(state["trainer"].epoch_losses), 40), min=5,
+    trained = len(state["trainer"].epoch_losses)      # Train at once goes 40 epochs further
+    epochs = widgets.IntSlider(value=min(trained + 40, 150), min=5,
                                max=150, step=5, description="epochs to train",
                                tooltip="Train runs until the RNN has had this many epochs "
                                        "(then stops; raise it to train on)", style=style)
