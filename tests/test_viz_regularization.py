@@ -113,6 +113,8 @@ def test_dropout_widget_trains_live_and_keeps_every_run(few, dropout_runs):
     box = reg.dropout_explorer(X, y, X_val, y_val, runs={0.0: dropout_runs[0.0]}, epochs=6)
     slider = widgets.find_control(box, "dropout p")
     player = box.player
+    assert slider.value == 0.3 and not widgets.find_control(box, "Train").disabled
+    slider.value = 0.5
     before = widgets.image_array(box).copy()
     assert _cpu_ms(lambda: setattr(slider, "value", 0.3)) < 500
     after = widgets.image_array(box)
@@ -136,8 +138,10 @@ def test_dropout_widget_trains_live_and_keeps_every_run(few, dropout_runs):
     widgets.find_control(box, "Reset").click()                  # this p again, from epoch 0
     assert len(train_line.get_xdata()) == 0 and not player.done
     slider.value = 0.0                                           # a finished run: shown at once
-    assert player.done and len(train_line.get_xdata()) == 100
-    assert widgets.find_control(box, "Train").disabled
+    assert len(train_line.get_xdata()) == 100 and not player.done
+    assert not widgets.find_control(box, "Train").disabled       # Train replays it live
+    player.step()
+    assert len(train_line.get_xdata()) == 1
 
 
 @pytest.mark.parametrize("p", [0.0, 0.5, 1.0])

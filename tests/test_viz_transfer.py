@@ -225,7 +225,8 @@ def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
     sweep = transfer.label_sweep(**setup)
     box = transfer.label_sweep_explorer(sweep, setup)
     player, fig = box.player, box.fig
-    assert player.done                                         # the sweep given is shown
+    assert "shown" in player.status.value                      # the sweep given is shown ...
+    assert not player.play_button.disabled                     # ... and Run sweep reruns it
     before = widgets.image_array(box).copy()
     count = widgets.find_control(box, "labels per class")
     assert _cpu_ms(lambda: setattr(count, "value", 1)) < 500
@@ -243,7 +244,7 @@ def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
     for mode, line in fig.parts.lines.items():
         np.testing.assert_allclose(line.get_ydata(), 100 * expected[mode])
     widgets.find_control(box, "fine-tuning steps").value = 10  # back: the first sweep, at once
-    assert player.done
+    assert "shown" in player.status.value
     np.testing.assert_allclose(fig.parts.lines[transfer.SCRATCH].get_ydata(),
                                100 * sweep[transfer.SCRATCH])
     for control in box.controls.values():

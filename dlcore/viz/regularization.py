@@ -279,7 +279,8 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
     from .widgets import FigureView, Player
 
     done = dict(runs or {})          # finished runs, so going back to a p is instant
-    slider = widgets.FloatSlider(value=0.5, min=0.0, max=0.9, step=0.1, description="dropout p",
+    start = next((q for q in (0.3, 0.2, 0.4, 0.1, 0.6, 0.7, 0.9) if q not in done), 0.5)
+    slider = widgets.FloatSlider(value=start, min=0.0, max=0.9, step=0.1, description="dropout p",
                                  tooltip="the probability that dropout zeroes a hidden unit at "
                                          "a training step: redraws the thinned network",
                                  style=plots.slider_style())
@@ -293,9 +294,7 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
     view = FigureView(fig, animated=[*parts.lines, parts.loss.title], name="dropout_explorer")
 
     def step() -> bool:
-        if state.run is None:
-            if state.p in done:
-                return False
+        if state.run is None:        # a new run (for a p trained before: the same run, live)
             state.run = DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)
         more = state.run.step()
         if not more:
@@ -325,7 +324,8 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
     player = Player(step, frame, reset, status=status, play_label="Train",
                     controls=[slider])
     for button, tip in ((player.play_button, "train the MLP with dropout p live, epoch by "
-                                             "epoch; press again to pause"),
+                                             "epoch (a p trained before: the same run again); "
+                                             "press again to pause"),
                         (player.step_button, "train one more epoch, then pause"),
                         (player.reset_button, "forget this p's run and start it again from "
                                               "the same initial weights")):
@@ -336,8 +336,8 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
         state.p, state.run = round(slider.value, 2), None
         update_dropout_figure(fig, done, state.p)
         ms = 1e3 * (time.perf_counter() - t0)
-        player.done = state.p in done
-        player.steps = len(done[state.p]) if player.done else 0
+        player.done = False                 # Train: this p live (again, if trained before)
+        player.steps = 0
         player.pause()                      # buttons and status for this p
         view.show(control="dropout p", compute_ms=ms)
 

@@ -535,9 +535,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
                 f"draw{'s' if draws.value > 1 else ''} per point")
 
     def step() -> bool:
-        if state.runs is None:
-            if key() in finished:
-                return False
+        if state.runs is None:       # a new sweep (for settings run before: the same, live)
             state.runs = label_sweep_runs(**{**setup, "counts": counts, "steps": steps.value,
                                              "lr": lr.value, "draws": draws.value,
                                              "every_epoch": True})
@@ -566,7 +564,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
 
     def status() -> str:
         if state.runs is None and key() in finished:
-            return f"{title()}: done"
+            return f"{title()}: shown (▶ Run sweep runs it again, live)"
         if state.last is None:
             return f"{title()}: press ▶ Run sweep ({total()} trainings)"
         return f"{state.trained}/{total()} trainings done"
@@ -595,8 +593,8 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         parts.ax.set_title(title())
         update_label_sweep_figure(fig, state.sweep, count.value)
         parts.progress.set_text("")
-        player.done = key() in finished
-        player.steps = state.trained
+        player.done = False                 # Run sweep: these settings live (again, if run)
+        player.steps = 0
         player.pause()
         view.show(control="settings", compute_ms=1e3 * (time.perf_counter() - t0))
 
