@@ -625,8 +625,7 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
         owner = change.get("owner") if isinstance(change, dict) else None
         view.show(control=next((k for k, c in controls.items() if c is owner), ""),
                   compute_ms=1e3 * (time.perf_counter() - start))
-        player.done = False
-        player.play_button.disabled = player.step_button.disabled = False
+        player.rearm()
         player.status.value = ("<span style='font-family:monospace'>0 of "
                                f"{length} characters written · press Start writing</span>")
 

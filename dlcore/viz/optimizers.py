@@ -10,7 +10,6 @@ Every path is made by the engine's REAL optimizers (``dlcore.optim``) moving a
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from collections.abc import Callable
@@ -555,43 +554,6 @@ def learning_rate_explorer():
                                     continuous=True, name="learning_rate_explorer")
 
 
-class PacedPlayer(widgets.Player):
-    """A ``widgets.Player`` that takes at most ``per_frame`` steps between two frames.
-
-    The core Player fills each frame's time with as many steps as fit, which suits
-    training; a race step takes microseconds, so the whole race would be over in its
-    first frame. (Asked of the core as ``Player(max_steps_per_frame=...)``.)"""
-
-    per_frame = 1
-
-    async def _run(self) -> None:
-        period = 1.0 / self.fps
-        try:
-            while not self.done:
-                start = time.perf_counter()
-                for _ in range(self.per_frame):
-                    if self.done:
-                        break
-                    self._advance()
-                self._frame()
-                await asyncio.sleep(max(0.0, period - (time.perf_counter() - start)))
-        except asyncio.CancelledError:
-            raise
-        except Exception as err:
-            self.status.value = (f"<b style='color:#c53030'>stopped: {type(err).__name__}: "
-                                 f"{err}</b>")
-            raise
-        finally:
-            self.task = None
-            self._set_playing(False)
-
-    def rearm(self) -> None:
-        """What it plays has changed: not done any more, buttons back on."""
-        self.done = False
-        self.play_button.disabled = self.step_button.disabled = False
-        self._show_status()
-
-
 RACE_FRAMES = 60          # a race is played in about this many frames (2.4 s at 25 a second)
 
 
@@ -709,8 +671,9 @@ def optimizer_race():
     def reset() -> None:
         live.restart(surface.value, settings())
 
-    player = PacedPlayer(live.step, show_frame, reset, status=live.status,
-                         play_label="Run race")
+    # A race step takes microseconds: one step a frame, or the race is over in one frame.
+    player = widgets.Player(live.step, show_frame, reset, status=live.status,
+                            play_label="Run race", max_steps_per_frame=1)
     holding = {"redraw": False}          # True while a new surface sets its sliders
 
     def restart(change=None) -> None:

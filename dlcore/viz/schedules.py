@@ -348,8 +348,7 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
         owner = change.get("owner") if isinstance(change, dict) else None
         view.show(control=next((k for k, c in controls.items() if c is owner), ""),
                   compute_ms=1e3 * (time.perf_counter() - start))
-        player.done = False
-        player.play_button.disabled = player.step_button.disabled = False
+        player.rearm()
         player.status.value = ("<span style='font-family:monospace'>"
                                f"{state['run'].status()} · press Train</span>")
 
