@@ -554,8 +554,8 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         widened = update_label_sweep_figure(fig, state.sweep, count.value)
         parts.progress.set_text(progress())
         ms = 1e3 * (time.perf_counter() - t0)
-        if widened or state.trained in (0, total()):
-            view.show(control="Run sweep", compute_ms=ms)
+        if widened or state.last is None or state.trained == total():
+            view.show(control="Run sweep", compute_ms=ms)        # limits, start or end
         else:
             view.frame(control="Run sweep", compute_ms=ms)
 
