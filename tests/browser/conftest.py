@@ -32,9 +32,14 @@ def lab_url(tmp_path_factory) -> str:
         pytest.fail(str(err))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser).
+
+    One per test module, not per session: while Playwright's sync API runs, its event
+    loop counts as the thread's running loop, and every later test in the process would
+    see it (the widgets' Player would schedule its frames there instead of playing
+    synchronously). Stopping it after the module gives the loop back."""
     if importlib.util.find_spec("playwright") is None:
         pytest.skip("playwright is not installed (pip install playwright; no browser download)")
     if lab.chromium_executable() is None:
