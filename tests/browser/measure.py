@@ -106,7 +106,8 @@ JS_IMAGE_SCALES = """(root) => [...root.querySelectorAll('img')]
 JS_FILEBROWSER = """() => window.jupyterapp.commands.execute('filebrowser:activate')"""
 
 
-def wait_idle(page, timeout: float) -> None:
+def wait_idle(page, timeout: float, what: str = "", idle_for: float = 1.0) -> None:
+    """Poll until the kernel has been idle, with no cell pending, for ``idle_for`` s."""
     deadline = time.monotonic() + timeout
     idle_since = None
     while time.monotonic() < deadline:
@@ -114,10 +115,10 @@ def wait_idle(page, timeout: float) -> None:
             idle_since = None
         elif idle_since is None:
             idle_since = time.monotonic()
-        elif time.monotonic() - idle_since >= 1.0:
+        elif time.monotonic() - idle_since >= idle_for:
             return
         page.wait_for_timeout(100)
-    raise TimeoutError(f"kernel still busy after {timeout:.0f} s")
+    raise AssertionError(f"the kernel was still busy after {timeout:.0f} s {what}".rstrip())
 
 
 def wait_quiet(page, timeout: float) -> dict:

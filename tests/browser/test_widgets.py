@@ -17,7 +17,6 @@ Run just these with `python -m pytest -m browser`.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -167,18 +166,7 @@ def gross_regressions(r: dict) -> list[str]:
 
 
 def wait_until_idle(page, timeout: float, what: str) -> None:
-    """Poll until the kernel has been idle, with no cell pending, for IDLE_FOR_S."""
-    deadline = time.monotonic() + timeout
-    idle_since = None
-    while time.monotonic() < deadline:
-        if page.evaluate(JS_BUSY):
-            idle_since = None
-        elif idle_since is None:
-            idle_since = time.monotonic()
-        elif time.monotonic() - idle_since >= IDLE_FOR_S:
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError(f"the kernel was still busy after {timeout:.0f} s {what}")
+    measure.wait_idle(page, timeout, what, idle_for=IDLE_FOR_S)
 
 
 def save_screenshot(page, stem: str) -> str:
