@@ -84,10 +84,16 @@ def test_gpt_figures(small_gpt):
     for h, image in enumerate(fig.parts.thumbs):                # every head, small
         np.testing.assert_array_equal(image.get_array(), maps[1, h])
     assert fig.parts.ax_big.get_title().startswith("layer 2, head 2")
-    fig = av.sampling_figure(model, vocab, "ab", temperature=1.5, top_k=3, length=30)
-    assert "top 3" in fig.axes[0].get_legend().get_texts()[1].get_text()
+    fig = av.sampling_figure(model, vocab, "ab", temperature=1.5, top_k=3)
+    assert fig.axes[0].get_title() == ("the next character after “ab”   "
+                                       "(temperature 1.50, top 3)")
     heights = [bar.get_height() for bar in fig.parts.bars_t]
     assert np.count_nonzero(heights) == 3 and sum(heights) == pytest.approx(1)
+    p1 = gpt.next_char_probs(model(vocab.encode("ab")[None])[0, -1])
+    order = np.argsort(-p1, kind="stable")[:len(fig.parts.labels)]
+    assert [t.get_text() for t in fig.parts.labels] == [av._shown(vocab.chars[i])
+                                                        for i in order]
+    np.testing.assert_allclose([b.get_height() for b in fig.parts.bars_1], p1[order])
 
 
 def test_attention_explorer_moves_layer_head_and_text(small_gpt):
@@ -114,25 +120,50 @@ def test_attention_explorer_moves_layer_head_and_text(small_gpt):
 
 
 def test_sampling_explorer_writes_what_gpt_sample_writes(small_gpt):
+    import html
+
     from dlcore.viz import widgets
 
     model, vocab = small_gpt
     box = av.sampling_explorer(model, vocab, "ab", length=40)
-    text = box.view.fig.parts.text
-    assert box.player.done                               # no event loop: written at once
-    assert text.get_text() == av._wrap(gpt.sample(model, vocab, "ab", 40, 0.8, None, 0))
+    parts, writer = box.view.fig.parts, box.state["writer"]
+    assert writer.written == 0 and not box.player.done          # press Start writing
+    assert not box.player.play_button.disabled
+    assert parts.ax.get_title().startswith("the next character after “ab”   ")
     before = widgets.image_array(box)
-    widgets.find_control(box, "seed").value = 3
-    assert text.get_text() == "ab" and not box.player.done       # a new text, not written
+    box.player.play(frame_every=8)        # no event loop: written at once, a frame every 8
+    expected = gpt.sample(model, vocab, "ab", 40, 0.8, None, 0)
+    assert writer.text == expected and box.player.done
+    assert html.escape(expected[2:]) in box.text.value and "40 of 40" in box.text.value
+    # the bars followed the text: they show the next character after all of it
+    assert f"{av._shown(expected[-1])}”   (temperature 0.80, all" in parts.ax.get_title()
     assert not np.array_equal(widgets.image_array(box), before)
-    box.player.play()                                    # Write
-    assert text.get_text() == av._wrap(gpt.sample(model, vocab, "ab", 40, 0.8, None, 3))
+
+    written = widgets.image_array(box)
+    widgets.find_control(box, "seed").value = 3
+    writer = box.state["writer"]
+    assert writer.written == 0 and not box.player.done            # a new text, not written
+    assert parts.ax.get_title().startswith("the next character after “ab”   ")
+    assert "0 of 40" in box.text.value
+    assert not np.array_equal(widgets.image_array(box), written)
+    box.player.play()
+    assert writer.text == gpt.sample(model, vocab, "ab", 40, 0.8, None, 3)
     box.player.reset()
-    assert text.get_text() == "ab" and box.state["writer"].written == 0
+    assert box.state["writer"].written == 0
     box.player.step()
-    assert box.state["writer"].written == 1 and len(text.get_text()) == 3
+    assert box.state["writer"].written == 1 and "1 of 40" in box.text.value
+
+    before = widgets.image_array(box)
+    start = time.process_time()
     widgets.find_control(box, "top-k").value = 2
-    assert np.count_nonzero([b.get_height() for b in box.view.fig.parts.bars_t]) == 2
+    assert time.process_time() - start < 0.5          # CPU time: a gross-regression guard
+    assert np.count_nonzero([b.get_height() for b in parts.bars_t]) == 2
+    assert parts.ax.get_title().endswith("(temperature 0.80, top 2)")
+    assert not np.array_equal(widgets.image_array(box), before)
+    before = widgets.image_array(box)
+    widgets.find_control(box, "temperature").value = 1.5
+    assert parts.ax.get_title().endswith("(temperature 1.50, top 2)")
+    assert not np.array_equal(widgets.image_array(box), before)
 
 
 def test_loss_curves_figure_reads_the_shipped_file():

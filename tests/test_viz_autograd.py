@@ -70,6 +70,8 @@ def test_draw_graph_marks_the_current_node_and_rejects_a_bad_step():
 
 def test_stepper_widget_reparses_steps_and_reports_errors():
     pytest.importorskip("ipywidgets")
+    import time
+
     from dlcore.viz import widgets
 
     box = viz.backward_stepper("a * b + c")
@@ -85,11 +87,22 @@ def test_stepper_widget_reparses_steps_and_reports_errors():
     assert any(t.startswith("step 2 of 3") for t in texts)
     assert sum(t.startswith("∂ ") for t in texts) == len(box.state["steps"][2].grads)
     assert (widgets.image_array(box) != before).any()
-    widgets.find_control(box, "◀ back").click()
-    assert slider.value == 1
+    before = widgets.image_array(box)
+    back = widgets.find_control(box, "◀ back")
+    back.click()
+    assert slider.value == 1 and (widgets.image_array(box) != before).any()
+    back.click()
+    assert slider.value == 0 and back.disabled               # nothing before step 0
+    assert not widgets.find_control(box, "next").disabled
+    before = widgets.image_array(box)
+    start = time.process_time()
     widgets.find_control(box, "example").value = "a * a"
+    assert time.process_time() - start < 0.5          # CPU time: a gross-regression guard
     assert text.value == "a * a" and slider.value == 0 and slider.max == 2
-    assert box.view.fig is not fig
+    assert box.view.fig is fig and (widgets.image_array(box) != before).any()
+    assert [t.get_text() for t in fig.axes[0].texts].count("a") == 1   # the old graph gone
+    slider.value = 2
+    assert widgets.find_control(box, "next").disabled and not back.disabled
     text.value = "import os"
     assert "not a formula" in status.value and slider.max == 2
 
@@ -111,3 +124,17 @@ def test_a_step_redraws_fast_and_matches_a_fresh_drawing():
     view = widgets.FigureView(fresh)
     view.show()
     np.testing.assert_array_equal(widgets.image_array(view), widgets.image_array(box))
+
+
+def test_a_new_expression_on_the_kept_figure_matches_a_fresh_drawing():
+    pytest.importorskip("ipywidgets")
+    import numpy as np
+
+    from dlcore.viz import widgets
+
+    box = viz.backward_stepper("relu(a * b + c) * x")      # a bigger graph first
+    widgets.find_control(box, "example").value = "a * a"
+    widgets.find_control(box, "next").click()
+    fresh = widgets.FigureView(viz.draw_graph(box.state["out"], box.state["steps"], 1))
+    fresh.show()
+    np.testing.assert_array_equal(widgets.image_array(fresh), widgets.image_array(box))

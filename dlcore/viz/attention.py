@@ -14,7 +14,6 @@ Every widget is a thin layer over a plain function that returns a figure.
 from __future__ import annotations
 
 import functools
-import textwrap
 import time
 from dataclasses import dataclass, field
 
@@ -482,52 +481,59 @@ def attention_explorer(model: gpt.TinyGPT, vocab, text: str = "def area(r):\n   
 
 @dataclass
 class SamplingParts:
-    bars_1: object              # P(next) at temperature 1
-    bars_t: object              # what sampling draws from
+    """The artists a ``sampling_figure`` changes: everything in its axes but the frame,
+    so that a change redraws only these over a saved background (blitting)."""
     ax: object
-    text: object                # the sampled text
-    ax_text: object
+    bars_1: list                # P(next) at temperature 1
+    bars_t: list                # what sampling draws from
+    labels: list                # the characters under the bars (they change with the text)
+
+    @property
+    def moving(self) -> list:
+        return [*self.bars_1, *self.bars_t, *self.labels, self.ax.title]
 
 
-TEXT_LINES, TEXT_WIDTH = 9, 110
-
-
-def _wrap(text: str) -> str:
-    lines = [textwrap.fill(line, TEXT_WIDTH) or " " for line in text.split("\n")]
-    return "\n".join("\n".join(lines).split("\n")[:TEXT_LINES])
-
-
-def sampling_figure(model: gpt.TinyGPT, vocab, prompt: str = "The ", temperature: float = 0.8,
-                    top_k: int = 0, length: int = 200, seed: int = 0, top: int = 15) -> Figure:
-    """Top: P(next character) after the prompt at temperature 1, and what sampling
-    draws from at this temperature and top-k (0 = all characters). Bottom: text
-    sampled with them (``fig.parts``: the artists ``set_sampling`` changes)."""
+def sampling_figure(model: gpt.TinyGPT, vocab, text: str = "The ", temperature: float = 0.8,
+                    top_k: int = 0, top: int = 12) -> Figure:
+    """P(next character) after ``text`` at temperature 1 (grey), and what sampling draws
+    from at this temperature and top-k (0 = all characters), for the ``top`` characters
+    likeliest at temperature 1 (``fig.parts``: the artists ``set_sampling`` changes)."""
     top = min(top, len(vocab))
     with plots.style():
-        fig, (ax, ax_text) = plots.subplots("wide", 2, 1, height_ratios=[1.25, 1])
+        fig, ax = plots.subplots("wide")
+        fig.set_size_inches(10.0, 3.2)          # "wide", as short as the bars allow
+        fig.get_layout_engine().set(h_pad=0.1)  # "␣" hangs below the other labels
         x = np.arange(top)
         bars_1 = ax.bar(x - 0.2, np.zeros(top), 0.4, color="#a0aec0",
-                        label="temperature 1, all")
-        bars_t = ax.bar(x + 0.2, np.zeros(top), 0.4, color=plots.BLUE, label="…")
+                        label="temperature 1, all characters")
+        bars_t = ax.bar(x + 0.2, np.zeros(top), 0.4, color=plots.BLUE,
+                        label="what sampling draws from (this temperature and top-k)")
+        # The characters are texts under the bars, not tick labels: they change with the
+        # text as it is written, and texts redraw in a blink where an axis does not.
+        under = ax.get_xaxis_transform()               # x in data, y in axes fraction
+        labels = [ax.text(i, -0.03, "x", transform=under, ha="center", va="top",
+                          fontsize=12) for i in x]
+        ax.set_xticks([])
+        ax.set_xlim(-0.6, top - 0.4)
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("probability")
-        ax.legend(loc="upper right", fontsize=8)
-        text = ax_text.text(0, 1, "", family="monospace", fontsize=8, va="top")
-        ax_text.axis("off")
-        fig.parts = SamplingParts(bars_1, bars_t, ax, text, ax_text)
-        set_sampling(fig, model, vocab, prompt, temperature, top_k, seed)
-        set_sample_text(fig, gpt.sample(model, vocab, prompt, length, temperature,
-                                        top_k or None, seed), seed)
+        ax.set_title("the next character after", fontsize=10.5)
+        ax.legend(loc="upper right", fontsize=9)
+        fig.parts = SamplingParts(ax, list(bars_1), list(bars_t), labels)
+        set_sampling(fig, model, vocab, text, temperature, top_k)
     return plots.finish(fig)
 
 
-def set_sampling(fig: Figure, model: gpt.TinyGPT, vocab, prompt: str, temperature: float,
-                 top_k: int, seed: int) -> None:
-    """The bars of a ``sampling_figure`` for another prompt, temperature or top-k."""
+def set_sampling(fig: Figure, model: gpt.TinyGPT, vocab, text: str, temperature: float,
+                 top_k: int, scores: np.ndarray | None = None) -> None:
+    """The bars of a ``sampling_figure`` for the next character after another text, at
+    another temperature or top-k. ``scores``: the model's scores for that character, if
+    already computed (a ``LiveSample`` has them)."""
     parts = fig.parts
     k = top_k or None
-    prompt = gpt.clean_prompt(prompt, vocab)
-    scores = model(vocab.encode(prompt[-model.context:])[None])[0, -1]
+    text = gpt.clean_prompt(text, vocab)
+    if scores is None:
+        scores = model(vocab.encode(text[-model.context:])[None])[0, -1]
     p1 = gpt.next_char_probs(scores, 1.0)
     pt = gpt.next_char_probs(scores, temperature, k)
     order = np.argsort(-p1, kind="stable")[:len(parts.bars_1)]
@@ -535,36 +541,41 @@ def set_sampling(fig: Figure, model: gpt.TinyGPT, vocab, prompt: str, temperatur
         bar.set_height(value)
     for bar, value in zip(parts.bars_t, pt[order], strict=True):
         bar.set_height(value)
-    parts.ax.set_xticks(np.arange(len(order)), [_shown(vocab.chars[i]) for i in order],
-                        fontsize=11)
-    parts.ax.get_legend().get_texts()[1].set_text(
-        f"temperature {temperature:.2f}, " + (f"top {k}" if k else "all"))
-    parts.ax.set_title(f"the next character after “{_shown(prompt[-20:])}”", fontsize=10.5)
-    parts.ax_text.set_title(f"sampled (seed {seed})", loc="left", fontsize=10)
-
-
-def set_sample_text(fig: Figure, text: str, seed: int | None = None) -> None:
-    fig.parts.text.set_text(_wrap(text))
+    for label, i in zip(parts.labels, order, strict=True):
+        label.set_text(_shown(vocab.chars[i]))
+    tail = "".join(_shown(ch) for ch in text[-24:])
+    setting = f"temperature {temperature:.2f}, " + (f"top {k}" if k else "all characters")
+    parts.ax.set_title(f"the next character after “{tail}”   ({setting})", fontsize=10.5)
 
 
 class LiveSample:
     """``gpt.sample`` one character per ``step()``, for a widget to show the text as it
-    is written (the same characters as ``gpt.sample`` with the same arguments)."""
+    is written (the same characters as ``gpt.sample`` with the same arguments).
+    ``next_scores()`` are the model's scores for the next character, computed once and
+    used both by the picture and by the step that draws it."""
 
     def __init__(self, model, vocab, prompt: str, length: int = 200,
                  temperature: float = 1.0, top_k: int | None = None, seed: int = 0):
         self.model, self.vocab, self.length = model, vocab, length
         self.temperature, self.top_k = temperature, top_k
         self.rng = np.random.default_rng(seed)
-        self.ids = list(vocab.encode(gpt.clean_prompt(prompt, vocab)))
+        self.prompt = gpt.clean_prompt(prompt, vocab)
+        self.ids = list(vocab.encode(self.prompt))
         self.written = 0
+        self._scores = None
+
+    def next_scores(self) -> np.ndarray:
+        if self._scores is None:
+            context = np.array(self.ids[-self.model.context:])[None]
+            self._scores = self.model(context)[0, -1]
+        return self._scores
 
     def step(self) -> bool:
         if self.written >= self.length:
             return False
-        scores = self.model(np.array(self.ids[-self.model.context:])[None])[:, -1]
-        p = gpt.next_char_probs(scores[0], self.temperature, self.top_k)
+        p = gpt.next_char_probs(self.next_scores(), self.temperature, self.top_k)
         self.ids.append(int(self.rng.choice(len(p), p=p)))
+        self._scores = None
         self.written += 1
         return self.written < self.length
 
@@ -573,10 +584,24 @@ class LiveSample:
         return self.vocab.decode(np.array(self.ids))
 
 
+def sample_html(writer: LiveSample, seed: int) -> str:
+    """The text a ``LiveSample`` has written so far, as HTML: the prompt in bold."""
+    import html
+
+    prompt, rest = writer.text[:len(writer.prompt)], writer.text[len(writer.prompt):]
+    head = (f"sampled (seed {seed}): {writer.written} of {writer.length} characters"
+            + ("" if writer.written == writer.length else " …"))
+    return (f"<div style='font-size:13px;color:#4a5568'>{head}</div>"
+            "<pre style='margin:2px 0;font-size:12px;line-height:1.3;white-space:pre-wrap'>"
+            f"<b>{html.escape(prompt)}</b>{html.escape(rest)}</pre>")
+
+
 def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: int = 200):
-    """The widget: temperature, top-k and seed sliders and a prompt box. The bars move
-    at once; Start writing writes the text live, a few characters a frame (Pause, Step one
-    character, Reset); a change starts a new text from the prompt."""
+    """The widget: temperature, top-k and seed sliders and a prompt box; the bars of
+    what the next character is drawn from, and the text below. A change redraws the
+    bars at once and starts a new text from the prompt; Start writing writes it live,
+    a few characters a frame, the bars following the text (Pause, Step one character,
+    Reset). The text is an HTML block (text redraws for free); the bars are blitted."""
     import ipywidgets as ipw
 
     style = plots.slider_style()
@@ -598,14 +623,19 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
         return LiveSample(model, vocab, v["prompt"], length, v["temperature"],
                           v["top_k"] or None, v["seed"])
 
-    fig = sampling_figure(model, vocab, prompt, 0.8, 0, length=0)
     state = {"writer": new_writer()}
-    view = widgets.FigureView(fig, animated=[fig.parts.text], name="sampling_explorer")
-    view.show(control="(first)")
+    fig = sampling_figure(model, vocab, prompt, 0.8, 0)
+    view = widgets.FigureView(fig, animated=fig.parts.moving, name="sampling_explorer")
+    written = ipw.HTML(layout=ipw.Layout(width="900px", height="12em", overflow="hidden"))
 
-    def frame() -> None:
-        set_sample_text(fig, state["writer"].text)
-        view.frame(control="write")
+    def frame(control: str = "write", compute_ms: float = 0.0) -> None:
+        start = time.perf_counter()
+        v, writer = values(), state["writer"]
+        set_sampling(fig, model, vocab, writer.text, v["temperature"], v["top_k"],
+                     scores=writer.next_scores())
+        written.value = sample_html(writer, v["seed"])
+        view.frame(control=control,
+                   compute_ms=compute_ms + 1e3 * (time.perf_counter() - start))
 
     def reset() -> None:
         state["writer"] = new_writer()
@@ -613,18 +643,14 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
     player = widgets.Player(lambda: state["writer"].step(), frame, reset,
                             status=lambda: f"{state['writer'].written} of {length} "
                                            "characters written",
-                            play_label="Start writing")
+                            play_label="Start writing",
+                            max_steps_per_frame=4)   # ~25 frames/s, 200 characters in 2 s
 
     def on_change(change) -> None:
         player.pause()
-        start = time.perf_counter()
-        v = values()
-        set_sampling(fig, model, vocab, v["prompt"], v["temperature"], v["top_k"], v["seed"])
-        state["writer"] = new_writer()
-        set_sample_text(fig, state["writer"].text)
         owner = change.get("owner") if isinstance(change, dict) else None
-        view.show(control=next((k for k, c in controls.items() if c is owner), ""),
-                  compute_ms=1e3 * (time.perf_counter() - start))
+        reset()
+        frame(control=next((k for k, c in controls.items() if c is owner), ""))
         player.rearm()
         player.status.value = ("<span style='font-family:monospace'>0 of "
                                f"{length} characters written · press Start writing</span>")
@@ -633,15 +659,14 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
         if hasattr(control, "continuous_update") and not isinstance(control, ipw.Text):
             control.continuous_update = True
         control.observe(on_change, names="value")
-    while state["writer"].step():       # the first text, written before it shows
-        pass
-    frame()
-    player.done = True
-    player.pause()                      # (buttons and status say so)
+    frame(control="(first)")
+    player.status.value = ("<span style='font-family:monospace'>0 of "
+                           f"{length} characters written · press Start writing</span>")
     box = ipw.VBox([ipw.HBox([controls["temperature"], controls["top_k"]]),
                     ipw.HBox([controls["seed"], controls["prompt"]]), view.widget,
-                    player.widget])
+                    player.widget, written])
     box.view, box.player, box.controls, box.state = view, player, controls, state
+    box.text = written
     return box
 
 

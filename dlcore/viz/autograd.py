@@ -28,7 +28,7 @@ from ..autograd.expression import VARIABLES, ExpressionError, parse_expression
 from . import plots
 
 __all__ = ["EXAMPLES", "VARIABLES", "ExpressionError", "parse_expression", "GraphStep",
-           "backward_steps", "draw_graph", "set_graph_step", "backward_stepper"]
+           "backward_steps", "draw_graph", "set_graph", "set_graph_step", "backward_stepper"]
 
 FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 EXAMPLES = ("a * b + c", "a * a", "tanh(x * y + x)", "(a + b) * (a - b)",
@@ -143,15 +143,30 @@ def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None =
     and, once reached, gradient in vermillion), a circle per operation. With ``steps``
     and ``k``, the state after step ``k`` of ``backward_steps``, the node just
     processed outlined in vermillion. ``fig.parts`` (a ``GraphParts``) holds what
-    ``set_graph_step`` moves to another step."""
+    ``set_graph_step`` moves to another step; ``set_graph`` draws another graph on it."""
     if steps is not None and not 0 <= (k or 0) < len(steps):
         raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
+    with plots.style():
+        fig, ax = plots.subplots("wide", layout=None)
+    ax.axis("off")
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    set_graph(fig, out)
+    if steps is not None:
+        set_graph_step(fig, steps, k or 0)
+    return plots.finish(fig)
+
+
+def set_graph(fig: Figure, out: Value) -> None:
+    """Draw the graph of ``out`` on a ``draw_graph`` figure, in place of the one there
+    (the widget keeps one figure: a new expression then costs one drawing, not a new
+    figure laid out and drawn)."""
+    ax = fig.axes[0]
+    for artist in [*ax.patches, *ax.texts, *ax.lines]:
+        artist.remove()
     where = _layout(out)
     order = topological_order(out)
     width = max(x for x, _ in where.values())
     height = max(abs(y) for _, y in where.values())
-    with plots.style():
-        fig, ax = plots.subplots("wide", layout=None)
     fig_w, fig_h = fig.get_size_inches()
     # Limits in the figure's proportions, so circles stay round and a small graph small.
     left, right = -1.0, max(width, 8.0) + 1.0
@@ -164,56 +179,52 @@ def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None =
         right = left + (top - bottom) / ratio
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
-    ax.axis("off")
     box_w, box_h = 1.3, 0.72
     boxes, grads, circles, arrows = {}, {}, {}, {}
-    for node in order:
-        x, y = where[id(node)]
-        if not node._prev:
-            continue
-        ox = x - 1.0
-        circles[id(node)] = circle = Circle((ox, y), 0.28, fc="#fdf3e1", ec="0.4", lw=1.2,
-                                            zorder=3)
-        ax.add_patch(circle)
-        ax.text(ox, y, node._op, ha="center", va="center", fontsize=9.5, zorder=4)
-        ax.plot([ox + 0.28, x - box_w / 2], [y, y], color="0.5", lw=1.1, zorder=1)
-        arrows[id(node)] = []
-        for child in dict.fromkeys(node._prev):
-            cx, cy = where[id(child)]
-            if x - cx < 2.5:             # from the column just left: a straight arrow
-                arrows[id(node)].append(plots.arrow(
-                    ax, (cx + box_w / 2, cy), (ox - 0.26, y), color="0.6", lw=1.0,
-                    size=10, zorder=2))
+    with plots.style():
+        for node in order:
+            x, y = where[id(node)]
+            if not node._prev:
                 continue
-            # From further left: leave level, arrive from above or below the circle,
-            # dashed and over the boxes it crosses so it can always be followed.
-            above = cy >= y
-            patch = plots.arrow(ax, (cx + box_w / 2, cy + (0.25 if above else -0.25)),
-                                (ox, y + (0.28 if above else -0.28)), color="0.6", lw=1.0,
-                                size=10, curve=-0.25 if above else 0.25, zorder=3.5)
-            patch.set_linestyle("--")
-            arrows[id(node)].append(patch)
-    for node in order:
-        x, y = where[id(node)]
-        boxes[id(node)] = plots.box(ax, x, y, color="0.3", w=box_w, h=box_h, fc="#eef4fb",
-                                    lw=1.1, rounding=0.08)
-        ax.text(x, y + 0.2, node.label, ha="center", va="center", fontsize=10,
-                weight="bold", zorder=4)
-        ax.text(x, y - 0.02, f"{node.data:.4g}", ha="center", va="center", fontsize=9.5,
-                zorder=4)
-        grads[id(node)] = ax.text(x, y - 0.23, "", ha="center", va="center", fontsize=9,
-                                  color=BACKWARD_COLOR, zorder=4)
-    low = -max(height, 1.0) - 0.7
-    title = ax.text(-0.9, low, "", fontsize=11, weight="bold", va="top")
-    formula = ax.text(-0.9, low - 0.45, "", fontsize=10, va="top")
-    ax.text(right - 0.05, top - 0.1, "black: value (forward)\n"
-            "vermillion ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top",
-            color="0.25")
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+            ox = x - 1.0
+            circles[id(node)] = circle = Circle((ox, y), 0.28, fc="#fdf3e1", ec="0.4", lw=1.2,
+                                                zorder=3)
+            ax.add_patch(circle)
+            ax.text(ox, y, node._op, ha="center", va="center", fontsize=9.5, zorder=4)
+            ax.plot([ox + 0.28, x - box_w / 2], [y, y], color="0.5", lw=1.1, zorder=1)
+            arrows[id(node)] = []
+            for child in dict.fromkeys(node._prev):
+                cx, cy = where[id(child)]
+                if x - cx < 2.5:             # from the column just left: a straight arrow
+                    arrows[id(node)].append(plots.arrow(
+                        ax, (cx + box_w / 2, cy), (ox - 0.26, y), color="0.6", lw=1.0,
+                        size=10, zorder=2))
+                    continue
+                # From further left: leave level, arrive from above or below the circle,
+                # dashed and over the boxes it crosses so it can always be followed.
+                above = cy >= y
+                patch = plots.arrow(ax, (cx + box_w / 2, cy + (0.25 if above else -0.25)),
+                                    (ox, y + (0.28 if above else -0.28)), color="0.6", lw=1.0,
+                                    size=10, curve=-0.25 if above else 0.25, zorder=3.5)
+                patch.set_linestyle("--")
+                arrows[id(node)].append(patch)
+        for node in order:
+            x, y = where[id(node)]
+            boxes[id(node)] = plots.box(ax, x, y, color="0.3", w=box_w, h=box_h, fc="#eef4fb",
+                                        lw=1.1, rounding=0.08)
+            ax.text(x, y + 0.2, node.label, ha="center", va="center", fontsize=10,
+                    weight="bold", zorder=4)
+            ax.text(x, y - 0.02, f"{node.data:.4g}", ha="center", va="center", fontsize=9.5,
+                    zorder=4)
+            grads[id(node)] = ax.text(x, y - 0.23, "", ha="center", va="center", fontsize=9,
+                                      color=BACKWARD_COLOR, zorder=4)
+        low = -max(height, 1.0) - 0.7
+        title = ax.text(-0.9, low, "", fontsize=11, weight="bold", va="top")
+        formula = ax.text(-0.9, low - 0.45, "", fontsize=10, va="top")
+        ax.text(right - 0.05, top - 0.1, "black: value (forward)\n"
+                "vermillion ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top",
+                color="0.25")
     fig.parts = GraphParts(order, boxes, grads, circles, arrows, title, formula)
-    if steps is not None:
-        set_graph_step(fig, steps, k or 0)
-    return plots.finish(fig)
 
 
 def set_graph_step(fig: Figure, steps: list[GraphStep], k: int) -> None:
@@ -244,8 +255,9 @@ def set_graph_step(fig: Figure, steps: list[GraphStep], k: int) -> None:
 
 def backward_stepper(expression: str = EXAMPLES[0]):
     """A widget: an expression (an example to pick, or your own text), a step
-    slider, ◀ / ▶ buttons; the graph's boxes, arrows and gradients change in place at
-    each step of the backward pass (a new expression draws a new graph)."""
+    slider, ◀ / ▶ buttons (each off at its end of the pass); the graph's boxes, arrows
+    and gradients change in place at each step of the backward pass, and a new
+    expression is drawn on the same figure."""
     import ipywidgets as ipw
 
     from . import widgets
@@ -274,22 +286,29 @@ def backward_stepper(expression: str = EXAMPLES[0]):
         status.value = f"out = {out.data:.6g}, with {values}"
         start = time.perf_counter()
         steps = backward_steps(out)
-        fig = draw_graph(out, steps, 0)
-        state.update(out=out, steps=steps)
         if "view" in state:
-            state["view"].set_figure(fig)
+            set_graph(state["view"].fig, out)
+            set_graph_step(state["view"].fig, steps, 0)
         else:
-            state["view"] = widgets.FigureView(fig, name="backward_stepper")
+            state["view"] = widgets.FigureView(draw_graph(out, steps, 0),
+                                               name="backward_stepper")
+        state.update(out=out, steps=steps)
         slider.unobserve(show, "value")
         slider.max = len(steps) - 1
         slider.value = 0
         slider.observe(show, "value")
+        ends()
         state["view"].show(control="expression",
                            compute_ms=1e3 * (time.perf_counter() - start))
+
+    def ends() -> None:
+        back.disabled = slider.value == 0
+        forward.disabled = slider.value == slider.max
 
     def show(_change=None) -> None:
         start = time.perf_counter()
         set_graph_step(state["view"].fig, state["steps"], slider.value)
+        ends()
         state["view"].show(control="step", compute_ms=1e3 * (time.perf_counter() - start))
 
     def move(delta: int):
