@@ -174,6 +174,7 @@ def test_the_race_steps_resets_and_replays_with_blitted_frames(race_widget):
     assert not np.array_equal(widgets.image_array(box), finished)
     widgets.TIMINGS.clear()
     player.step()
+    assert box.view.widget.format == "jpeg"                       # live frames: JPEG
     assert live.done_steps == live.chunk == 9                     # 500 steps in 60 frames
     assert all(len(p) == 10 for p in shown_paths(box).values())
     assert "step 9 of 500" in player.status.value and "from the minimum" in player.status.value
@@ -181,7 +182,42 @@ def test_the_race_steps_resets_and_replays_with_blitted_frames(race_widget):
     assert player.done and live.done_steps == 500
     frames = [t for t in widgets.TIMINGS if t["control"] == "race"]
     assert len(frames) == -(-500 // 9)
+    assert box.view.widget.format == "png"                        # the finished race: PNG
     np.testing.assert_array_equal(widgets.image_array(box), finished)   # the same race again
+
+
+def test_a_racer_takes_n_steps_at_once_as_it_takes_them_one_by_one():
+    s = vo.ROSENBROCK
+    make = partial(optim.Adam, lr=0.1)
+    together, one_by_one = vo.Racer(s, make, noise=0.5), vo.Racer(s, make, noise=0.5)
+    together.step(7)
+    for _ in range(7):
+        one_by_one.step()
+    np.testing.assert_array_equal(np.array(together.path), np.array(one_by_one.path))
+    path = np.array(together.path)
+    np.testing.assert_allclose(together.losses, s.f(path[:, 0], path[:, 1]) - s.f(1.0, 1.0))
+    diverging = vo.Racer(s, partial(optim.SGD, lr=0.05))
+    diverging.step(200)                        # stops once it has left the plot
+    assert diverging.stopped and len(diverging.path) < 201
+
+
+def test_each_race_control_shows_what_a_full_redraw_shows(race_widget):
+    # A slider redraws only the step axis, the legend and the paths over the saved
+    # contours (a new surface redraws everything): the picture must be the full one.
+    box = race_widget
+    moves = [("steps", 100), ("lr_sgd", 10 ** -2.6), ("noise", 1.0), ("surface", vo.RAVINE),
+             ("momentum", 0.5), ("surface", vo.ROSENBROCK)]
+    for name, value in moves:
+        box.controls[name].value = value
+        shown = widgets.image_array(box)
+        assert box.view.widget.format == "png"              # a settled picture: sharp
+        box.view.show()
+        np.testing.assert_array_equal(shown, widgets.image_array(box), err_msg=name)
+    ax_loss = box.view.fig.parts.ax_loss
+    assert ax_loss.get_xlim() == (0, 500)                   # Rosenbrock's steps again
+    # Back on a surface seen before: its contours are shown again, not made again.
+    visible = [c for c in box.view.fig.parts.ax.collections if c.get_visible()]
+    assert len(box.view.fig.parts.contours) == 2 and len(visible) == 2
 
 
 def test_a_race_frame_and_a_restart_are_fast(race_widget):
@@ -197,6 +233,10 @@ def test_a_race_frame_and_a_restart_are_fast(race_widget):
     start = time.process_time()
     box.view.show()
     assert time.process_time() - start < 0.5
+    for value in (0.5, 0.0, 0.9):               # a slider: the race again, and a picture
+        start = time.process_time()
+        box.controls["momentum"].value = value
+        assert time.process_time() - start < 0.5
 
 
 def test_the_learning_rate_explorer_moves_its_picture_with_the_slider():

@@ -96,6 +96,30 @@ def test_the_widget_trains_live_with_the_chosen_schedule_and_starts_again_on_a_c
     assert box.state["run"].steps_done == 0
 
 
+def test_a_control_change_shows_what_a_full_redraw_shows():
+    # A control redraws only the axes it moves, the schedule and the legend over the
+    # saved background; training frames only the curves (as JPEG), the last one as PNG.
+    pytest.importorskip("ipywidgets")
+    from dlcore.viz import widgets
+
+    box = vs.schedule_explorer(SCHEDULES, lr=0.1, epochs=2)
+    for name, value in (("epochs", 3), ("lr", 0.5), ("name", "one-cycle")):
+        box.controls[name].value = value
+        shown = widgets.image_array(box)
+        assert box.view.widget.format == "png"
+        box.view.show()
+        np.testing.assert_array_equal(shown, widgets.image_array(box), err_msg=name)
+    assert box.view.fig.axes[0].get_xlim() == (0, 120) and box.view.fig.axes[0].get_ylim()[1] \
+        == pytest.approx(1.08 * 0.5)
+    box.player.step()
+    assert box.view.widget.format == "jpeg"
+    box.player.play()
+    assert box.player.done and box.view.widget.format == "png"
+    shown = widgets.image_array(box)
+    box.view.show()
+    np.testing.assert_array_equal(shown, widgets.image_array(box))
+
+
 def test_a_control_change_redraws_fast():
     # A gross-regression guard: a change rebuilds nothing but the model and one picture.
     # CPU time of this process, so a loaded machine (CI) does not make it flaky.

@@ -128,28 +128,36 @@ class Racer:
         self.noise = noise
         self.rng = np.random.default_rng(seed)
         self.limit = 100 * max(map(abs, surface.xlim + surface.ylim))
-        self.f_min = float(surface.f(*np.array(surface.minimum)))
         self.path = [self.w.data.copy()]
-        self.losses = [self._loss(self.path[0])]
         self.stopped = False
 
-    def _loss(self, p: np.ndarray) -> float:
+    @property
+    def losses(self) -> np.ndarray:
+        """The loss above the minimum at each point of the path."""
+        path = np.array(self.path)
         with np.errstate(over="ignore", invalid="ignore"):
-            return float(self.surface.f(p[0], p[1])) - self.f_min
+            return self.surface.f(path[:, 0], path[:, 1]) - float(
+                self.surface.f(*np.array(self.surface.minimum)))
 
-    def step(self) -> None:
-        if self.stopped:
-            return
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.optimizer.zero_grad()
-            self.w.grad += self.surface.grad(self.w.data)
-            if self.noise:
-                self.w.grad += self.noise * self.rng.standard_normal(2)
-            self.optimizer.step()
-        self.path.append(self.w.data.copy())
-        self.losses.append(self._loss(self.path[-1]))
-        if not np.all(np.isfinite(self.w.data)) or np.abs(self.w.data).max() > self.limit:
-            self.stopped = True
+    def step(self, n: int = 1) -> None:
+        """``n`` optimizer steps (fewer if it diverges first)."""
+        # A race takes thousands of these steps at each move of a slider: the checks
+        # around ``optimizer.step()`` are kept to plain float comparisons.
+        limit = self.limit
+        with np.errstate(over="ignore", invalid="ignore"):   # a diverging racer overflows
+            for _ in range(n):
+                if self.stopped:
+                    return
+                self.optimizer.zero_grad()
+                self.w.grad += self.surface.grad(self.w.data)
+                if self.noise:
+                    self.w.grad += self.noise * self.rng.standard_normal(2)
+                self.optimizer.step()
+                w = self.w.data.copy()
+                self.path.append(w)
+                x, y = abs(w[0]), abs(w[1])
+                if not (x <= limit and y <= limit):          # also False for NaN
+                    self.stopped = True
 
 
 def run_optimizer(surface: Surface, make_optimizer: MakeOptimizer, steps: int,
@@ -162,10 +170,7 @@ def run_optimizer(surface: Surface, make_optimizer: MakeOptimizer, steps: int,
     would. A path that leaves the plot by a factor of 100 (diverges) stops early.
     """
     racer = Racer(surface, make_optimizer, start, noise, seed)
-    for _ in range(steps):
-        racer.step()
-        if racer.stopped:
-            break
+    racer.step(steps)
     return np.array(racer.path)
 
 
@@ -235,11 +240,12 @@ LOSS_TOP = 1e4             # and its top (a diverging racer leaves through it)
 @dataclass
 class RaceParts:
     """The artists of a race figure, so a frame can move them: per racer the path on
-    the contours, its head (last point) and its loss curve; the legend's texts."""
+    the contours, its head (last point) and its loss curve; the legend's texts.
+    ``contours`` holds each surface's contour artists drawn so far (one shown)."""
     surface: Surface
     ax: object
     ax_loss: object
-    background: list
+    contours: dict
     marks: list
     paths: dict
     heads: dict
@@ -248,9 +254,14 @@ class RaceParts:
     label_of: dict
 
     @property
+    def settings(self) -> list:
+        """What a control changes besides the paths: the step axis of the loss panel
+        (its grid under the curves) and the legend's distances."""
+        return [self.ax_loss.xaxis, self.legend]
+
+    @property
     def moving(self) -> list:
-        """What a live frame redraws (the legend, slow to lay out, is redrawn only by a
-        full ``show`` at the end of a race)."""
+        """What a live frame redraws: each racer's path, head and loss curve."""
         return [*self.paths.values(), *self.heads.values(), *self.losses.values()]
 
 
@@ -287,8 +298,8 @@ def race_axes(surface: Surface, names, steps: int) -> Figure:
         ax_loss.set_title("how fast each one gets down", fontsize=10.5)
         ax_loss.grid(True, which="major", alpha=0.3)
         legend = fig.legend(loc="outside right upper", fontsize=8.5, framealpha=0.9)
-        fig.parts = RaceParts(surface, ax, ax_loss, _contours(ax, surface), marks, paths,
-                              heads, losses, legend,
+        fig.parts = RaceParts(surface, ax, ax_loss, {surface: _contours(ax, surface)}, marks,
+                              paths, heads, losses, legend,
                               {name: legend.get_texts()[i] for i, name in enumerate(names)})
     return plots.finish(fig)
 
@@ -298,9 +309,17 @@ def set_surface(fig: Figure, surface: Surface) -> None:
     parts = fig.parts
     if parts.surface is surface:
         return
-    for artist in parts.background:
-        artist.remove()
-    parts.background = _contours(parts.ax, surface)
+    # Contouring a surface takes longer than drawing it: each surface's contours are
+    # made once, then hidden or shown.
+    for artist in parts.contours[parts.surface]:
+        artist.set_visible(False)
+    if surface in parts.contours:
+        for artist in parts.contours[surface]:
+            artist.set_visible(True)
+        parts.ax.set_xlim(surface.xlim)
+        parts.ax.set_ylim(surface.ylim)
+    else:
+        parts.contours[surface] = _contours(parts.ax, surface)
     parts.marks[0].set_data([surface.start[0]], [surface.start[1]])
     parts.marks[1].set_data([surface.minimum[0]], [surface.minimum[1]])
     parts.ax.set_title(surface.name, fontsize=10.5)
@@ -557,6 +576,88 @@ def learning_rate_explorer():
 RACE_FRAMES = 60          # a race is played in about this many frames (2.4 s at 25 a second)
 
 
+class LayeredView(widgets.FigureView):
+    """A ``FigureView`` that blits in two layers: ``settings``, the artists a control
+    changes (an axis whose limits move, a legend, a title, a curve), and ``moving``,
+    those that move at every frame of a live run (paths, loss curves, a dot).
+
+    ``show()`` draws the whole figure (the background without either layer, saved), then
+    both layers; ``refresh()`` redraws both layers over that background, for a control
+    change that only touches them; ``frame()`` redraws only ``moving`` over the
+    background and the settings layer (saved by the last ``show`` or ``refresh``).
+    Artists of the settings layer are drawn in the order given: an axis (its grid)
+    before the curves and legends that should lie on top of it. Live frames (``frame()``,
+    ``refresh(live=True)``) are sent as JPEG, several times faster to encode than PNG;
+    a settled picture (``show()``, ``refresh()``, ``frame(live=False)``) as PNG.
+    """
+
+    def __init__(self, fig: Figure, *, settings, moving, name: str = ""):
+        self.settings, self.moving = list(settings), list(moving)
+        super().__init__(fig, animated=[*self.settings, *self.moving], name=name)
+        self._base = self._middle = None
+
+    def show(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
+        start = time.perf_counter()
+        self.canvas.draw()                            # all but the two layers
+        self._base = self.canvas.copy_from_bbox(self.fig.bbox)
+        return self._layers(start, control, compute_ms, "png")
+
+    def refresh(self, *, control: str = "", compute_ms: float = 0.0,
+                live: bool = False) -> bytes:
+        if self._base is None:
+            return self.show(control=control, compute_ms=compute_ms)
+        start = time.perf_counter()
+        self.canvas.restore_region(self._base)
+        return self._layers(start, control, compute_ms, "jpeg" if live else "png")
+
+    def frame(self, *, control: str = "", compute_ms: float = 0.0,
+              live: bool = True) -> bytes:
+        if self._middle is None:
+            return self.show(control=control, compute_ms=compute_ms)
+        start = time.perf_counter()
+        self.canvas.restore_region(self._middle)
+        self._draw(self.moving)
+        return self._publish(start, control, compute_ms, "jpeg" if live else "png")
+
+    def _layers(self, start: float, control: str, compute_ms: float, format: str) -> bytes:
+        self._draw(self.settings)
+        self._middle = self.canvas.copy_from_bbox(self.fig.bbox)
+        self._draw(self.moving)
+        return self._publish(start, control, compute_ms, format)
+
+    def _draw(self, artists) -> None:
+        renderer = self.canvas.get_renderer()
+        for artist in artists:
+            if artist.get_visible():
+                artist.draw(renderer)
+
+    def _publish(self, start: float, control: str, compute_ms: float, format: str) -> bytes:
+        drawn = time.perf_counter()
+        data = widgets.encode_png(self.canvas, format)
+        encoded = time.perf_counter()
+        with self.widget.hold_sync():                 # one message: the bytes and their kind
+            self.widget.format = format
+            self.widget.value = data
+        widgets.TIMINGS.append({"widget": self.name, "control": control,
+                                "compute_ms": compute_ms, "draw_ms": 1e3 * (drawn - start),
+                                "encode_ms": 1e3 * (encoded - drawn), "bytes": len(data)})
+        return data
+
+
+@functools.lru_cache(maxsize=64)
+def _finished_race(surface: Surface, settings: tuple) -> dict[str, np.ndarray]:
+    """Every racer's whole path for these settings (a ``LiveRace.settings`` as sorted
+    items): a slider moved back to a value it had shows that race at once."""
+    settings = dict(settings)
+    steps, noise = int(settings.pop("steps")), settings.pop("noise")
+    paths = {}
+    for name, make in racers(**settings).items():
+        racer = Racer(surface, make, noise=noise)
+        racer.step(steps)
+        paths[name] = np.array(racer.path)
+    return paths
+
+
 class LiveRace:
     """The four racers of ``optimizer_race`` stepping together, and the figure showing
     them: ``step()`` moves every racer ``chunk`` optimizer steps (False when the race
@@ -584,18 +685,21 @@ class LiveRace:
     def step(self) -> bool:
         if self.finished:                       # a race shown finished: play it again
             self.restart(self.surface, self.settings)
-        for _ in range(min(self.chunk, self.steps - self.done_steps)):
-            for racer in self.racers.values():
-                racer.step()
-            self.done_steps += 1
-            if all(r.stopped for r in self.racers.values()):
-                self.done_steps = self.steps       # every racer has left the plot
-                break
+        n = min(self.chunk, self.steps - self.done_steps)
+        for racer in self.racers.values():
+            racer.step(n)
+        self.done_steps += n
+        if all(r.stopped for r in self.racers.values()):
+            self.done_steps = self.steps        # every racer has left the plot
         return self.done_steps < self.steps
 
     def run(self) -> None:
-        while self.step():
-            pass
+        """The whole race at once (the same paths as stepping it to the end)."""
+        paths = _finished_race(self.surface, tuple(sorted(self.settings.items())))
+        for name, racer in self.racers.items():
+            racer.path = list(paths[name])
+            racer.stopped = True                # nothing left to step
+        self.done_steps = self.steps
 
     @property
     def finished(self) -> bool:
@@ -604,7 +708,7 @@ class LiveRace:
     def draw(self) -> None:
         """The paths so far; the legend says how far each got once the race is over."""
         set_race(self.fig, {n: r.path for n, r in self.racers.items()},
-                 {n: r.losses for n, r in self.racers.items()}, labels=self.finished)
+                 labels=self.finished)
 
     def status(self) -> str:
         """The step and each racer's distance to the minimum, as the race goes."""
@@ -658,13 +762,18 @@ def optimizer_race():
     live = LiveRace(fig, ROSENBROCK, settings())
     live.run()                                  # shown finished when the widget appears
     live.draw()
-    view = widgets.FigureView(fig, animated=fig.parts.moving, name="optimizer_race")
+    # The contours, axes and titles are drawn once per surface; a slider redraws the
+    # step axis, the legend and the paths over them; a live frame only the paths.
+    view = LayeredView(fig, settings=fig.parts.settings, moving=fig.parts.moving,
+                       name="optimizer_race")
     view.show(control="(first)")
+    legend = {"finished": True}          # what the legend shows: distances, or names only
 
     def show_frame() -> None:
         live.draw()
-        if live.finished:
-            view.show(control="race")       # the legend's distances, once, at the end
+        if live.finished != legend["finished"]:   # a race starts or ends: the legend
+            view.refresh(control="race", live=not live.finished)
+            legend["finished"] = live.finished
         else:
             view.frame(control="race")
 
@@ -681,14 +790,16 @@ def optimizer_race():
             return
         player.pause()
         start = time.perf_counter()
+        new_surface = fig.parts.surface is not surface.value   # new contours and limits
         set_surface(fig, surface.value)
         live.restart(surface.value, settings())
-        live.run()                       # the whole race at once (~50 ms): Run race replays it
+        live.run()                       # the whole race at once: Run race replays it
         live.draw()
         control = next((k for k, c in {"surface": surface, **sliders}.items()
                         if change is not None and c is change.get("owner")), "")
-        view.show(control=control,       # limits or contours may have changed
-                  compute_ms=1e3 * (time.perf_counter() - start))
+        redraw = view.show if new_surface else view.refresh
+        redraw(control=control, compute_ms=1e3 * (time.perf_counter() - start))
+        legend["finished"] = True
         player.rearm()
 
     def on_surface(change) -> None:

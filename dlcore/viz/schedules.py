@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from .. import manual_seed, nn, optim, train
 from ..data import load_digits, standardize
 from . import plots, widgets
+from .optimizers import LayeredView
 
 MakeSchedule = Callable[[optim.Optimizer, int], object] | None
 STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ("-", "v"))
@@ -211,6 +212,7 @@ LIVE_LOSS_YLIM = (1e-4, 1e2)
 
 @dataclass
 class ScheduleParts:
+    axes: tuple
     lr_line: object
     lr_now: object
     batch_loss: object
@@ -219,9 +221,19 @@ class ScheduleParts:
     val_acc: object
     acc_text: object
     stopped: list
+    legend: object
+
+    @property
+    def settings(self) -> list:
+        """What a control changes (``set_schedule_axes``): the axes whose limits move
+        (their grids under the curves), the title, the schedule, the legend on top."""
+        ax_lr, ax_loss, ax_acc = self.axes
+        return [ax_lr.xaxis, ax_lr.yaxis, ax_loss.xaxis, ax_acc.xaxis, ax_lr.title,
+                self.lr_line, self.legend]
 
     @property
     def moving(self) -> list:
+        """What moves as it trains (``set_schedule_progress``)."""
         return [self.lr_now, self.batch_loss, self.epoch_loss, self.val_loss, self.val_acc,
                 self.acc_text, *self.stopped]
 
@@ -244,7 +256,7 @@ def live_schedule_figure(name: str, run: LiveScheduleRun) -> Figure:
         ax_loss.set_ylim(*LIVE_LOSS_YLIM)
         ax_loss.set_title("loss (log scale)", fontsize=10.5)
         ax_loss.set_xlabel("epoch")
-        ax_loss.legend(fontsize=8, loc="lower left")
+        legend = ax_loss.legend(fontsize=8, loc="lower left")
         val_acc, = ax_acc.plot([], [], "--s", color=plots.CLASS_COLORS[1], ms=4)
         ax_acc.set_ylim(0, 100)
         ax_acc.set_ylabel("%")
@@ -257,8 +269,8 @@ def live_schedule_figure(name: str, run: LiveScheduleRun) -> Figure:
                    for ax in (ax_loss, ax_acc)]
         for ax in (ax_lr, ax_loss, ax_acc):
             ax.grid(True, alpha=0.3)
-        fig.parts = ScheduleParts(lr_line, lr_now, batch_loss, epoch_loss, val_loss, val_acc,
-                                  acc_text, stopped)
+        fig.parts = ScheduleParts((ax_lr, ax_loss, ax_acc), lr_line, lr_now, batch_loss,
+                                  epoch_loss, val_loss, val_acc, acc_text, stopped, legend)
         set_schedule_axes(fig, name, run)
         set_schedule_progress(fig, run)
     return plots.finish(fig)
@@ -266,7 +278,7 @@ def live_schedule_figure(name: str, run: LiveScheduleRun) -> Figure:
 
 def set_schedule_axes(fig: Figure, name: str, run: LiveScheduleRun) -> None:
     """What changes with the controls: the schedule's curve, the limits, the title."""
-    ax_lr, ax_loss, ax_acc = fig.axes[:3]
+    ax_lr, ax_loss, ax_acc = fig.parts.axes
     fig.parts.lr_line.set_data(np.arange(run.total), run.lrs)
     ax_lr.set_xlim(0, run.total)
     ax_lr.set_ylim(0, 1.08 * float(run.lrs.max()))
@@ -320,7 +332,10 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
 
     state = {"run": new_run()}
     fig = live_schedule_figure(controls["name"].value, state["run"])
-    view = widgets.FigureView(fig, animated=fig.parts.moving, name="schedule_explorer")
+    # Drawn once: the frames and the fixed axes. A control redraws the axes whose limits
+    # it moves, the schedule and the legend; a frame of training only the curves.
+    view = LayeredView(fig, settings=fig.parts.settings, moving=fig.parts.moving,
+                       name="schedule_explorer")
     view.show(control="(first)")
 
     def step() -> bool:
@@ -328,10 +343,8 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
 
     def frame() -> None:
         set_schedule_progress(fig, state["run"])
-        if state["run"].diverged:
-            view.show(control="train")
-        else:
-            view.frame(control="train")
+        # live frames as JPEG; the last one, training over, as a sharp PNG
+        view.frame(control="train", live=not state["run"].finished)
 
     def reset() -> None:
         state["run"] = new_run()
@@ -346,8 +359,8 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
         set_schedule_axes(fig, controls["name"].value, state["run"])
         set_schedule_progress(fig, state["run"])
         owner = change.get("owner") if isinstance(change, dict) else None
-        view.show(control=next((k for k, c in controls.items() if c is owner), ""),
-                  compute_ms=1e3 * (time.perf_counter() - start))
+        view.refresh(control=next((k for k, c in controls.items() if c is owner), ""),
+                     compute_ms=1e3 * (time.perf_counter() - start))
         player.rearm()
         player.status.value = ("<span style='font-family:monospace'>"
                                f"{state['run'].status()} · press Train</span>")
