@@ -16,6 +16,8 @@ by epoch: ``DropoutRun`` is ``train_dropout`` one epoch at a time),
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
@@ -24,6 +26,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .. import data, nn, optim, rng, train
 from ..rng import manual_seed
@@ -63,6 +66,26 @@ def dropout_mlp(p: float, width: int = 256, depth: int = 2) -> nn.Sequential:
     return nn.Sequential(*layers, nn.Linear(size, 10))
 
 
+@functools.cache
+def _blas():
+    from threadpoolctl import ThreadpoolController  # comes with scikit-learn
+
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A ``with`` block in which NumPy's matrix products use one thread.
+
+    The products here are small (50 digits times 256 units): splitting them over two
+    threads costs more than it saves, and on a busy two-core machine the waiting
+    threads spin against everything else (an epoch took 5 ms on one thread, 50-300 ms
+    on two, measured under load). The results are the same numbers either way."""
+    try:
+        return _blas().limit(limits=1, user_api="blas")
+    except Exception:                     # no threadpoolctl, or a BLAS it cannot drive
+        return contextlib.nullcontext()
+
+
 def train_dropout(p: float, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
                   y_val: np.ndarray, epochs: int = 100, lr: float = 1e-3,
                   batch_size: int = 50, seed: int = 0) -> train.History:
@@ -73,8 +96,9 @@ def train_dropout(p: float, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
     model = dropout_mlp(p)
     loader = data.DataLoader(data.TensorDataset(X, y), batch_size=batch_size, shuffle=True,
                              seed=seed)
-    return train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=lr),
-                     loader, epochs=epochs, val_loader=(X_val, y_val), progress=False)
+    with one_blas_thread():               # small products: faster on one thread
+        return train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=lr),
+                         loader, epochs=epochs, val_loader=(X_val, y_val), progress=False)
 
 
 class NetworkSketch:
@@ -170,8 +194,9 @@ class DropoutRun:
         generator = rng.generator()
         outer, generator.bit_generator.state = generator.bit_generator.state, self._state
         try:
-            epoch = train.fit(self.model, self.loss_fn, self.optimizer, self.loader, epochs=1,
-                              val_loader=self.val, progress=False)
+            with one_blas_thread():
+                epoch = train.fit(self.model, self.loss_fn, self.optimizer, self.loader,
+                                  epochs=1, val_loader=self.val, progress=False)
         finally:
             self._state = generator.bit_generator.state
             generator.bit_generator.state = outer
@@ -197,23 +222,28 @@ def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0,
     Right: the final validation loss of every run in ``runs`` (p -> History), ``p``
     ringed. ``epochs``: the length of the epoch axis (default: the longest run).
 
-    The figure keeps its artists in ``fig.parts``; ``update_dropout_figure`` changes them."""
+    The figure keeps its artists in ``fig.parts``; ``update_dropout_figure`` changes
+    them, and ``fig.parts.moving`` lists the ones it changes (everything else, axes,
+    ticks and legend, stays as drawn: a widget redraws just these)."""
     longest = max([len(h) for h in runs.values()] + [len(history or ()), 1])
     with plots.style():
         fig, (ax_net, ax_loss, ax_p) = plots.subplots("wide", 1, 3,
                                                       width_ratios=[0.8, 1.3, 0.9])
         sketch = NetworkSketch(ax_net)
+        ax_net.set_title(" \n ", fontsize=10)
         vermillion = plots.CLASS_COLORS[1]
-        ref_train, = ax_loss.plot([], [], color=_GREY, ls="-", label="p = 0 train")
-        ref_val, = ax_loss.plot([], [], color=_GREY, ls="--", label="p = 0 validation")
-        train_line, = ax_loss.plot([], [], color=vermillion, ls="-", label="train")
-        val_line, = ax_loss.plot([], [], color=vermillion, ls="--", label="validation")
+        ref_train, = ax_loss.plot([], [], color=_GREY, ls="-", label="p = 0, train")
+        ref_val, = ax_loss.plot([], [], color=_GREY, ls="--", label="p = 0, validation")
+        train_line, = ax_loss.plot([], [], color=vermillion, ls="-", label="chosen p, train")
+        val_line, = ax_loss.plot([], [], color=vermillion, ls="--",
+                                 label="chosen p, validation")
         ax_loss.set_yscale("log")
         ax_loss.set_xlim(0, (epochs or longest) + 1)
+        ax_loss.set_ylim(*_loss_limits(runs.values()))
         ax_loss.set_xlabel("epoch")
         ax_loss.set_ylabel("loss (log scale)")
         ax_loss.set_title(" \n ", fontsize=10)
-        legend = ax_loss.legend(fontsize=8, loc="lower left")
+        ax_loss.legend(fontsize=8, loc="lower left")        # drawn once: it never changes
         finals, = ax_p.plot([], [], "o-", color=plots.CLASS_COLORS[0])
         ring, = ax_p.plot([], [], "o", ms=14, mfc="none", mec=plots.ACCENT, mew=2.5)
         ax_p.set_xlim(-0.05, 0.95)
@@ -221,9 +251,11 @@ def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0,
         ax_p.set_ylabel("final validation loss")
         ax_p.set_title("every p tried (lower is better)", fontsize=10)
         ax_p.grid(True, alpha=0.3)
+    moving = [sketch.lines, *sketch.units, *sketch.crosses, ax_net.title, ref_train, ref_val,
+              train_line, val_line, ax_loss.title, finals, ring]
     fig.parts = SimpleNamespace(sketch=sketch, net=ax_net, loss=ax_loss, ps=ax_p,
                                 ref=(ref_train, ref_val), lines=(train_line, val_line),
-                                legend=legend, finals=finals, ring=ring, shown=None)
+                                finals=finals, ring=ring, shown=None, moving=moving)
     update_dropout_figure(fig, runs, p, seed, history)
     return plots.finish(fig)
 
@@ -231,7 +263,9 @@ def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0,
 def update_dropout_figure(fig: Figure, runs: Mapping[float, train.History], p: float,
                           seed: int = 0, history: train.History | None = None) -> bool:
     """Change a ``dropout_figure`` in place to show ``p`` (and ``history``, the run of
-    ``p`` so far, if given). Returns True if the loss axis had to be widened."""
+    ``p`` so far, if given). Only ``fig.parts.moving`` change, unless an axis had to
+    change its limits (a loss outside the loss axis, a new final loss on the right):
+    then it returns True (the whole figure needs drawing again)."""
     parts = fig.parts
     p = round(float(p), 2)
     if parts.shown != (p, seed):
@@ -245,9 +279,6 @@ def update_dropout_figure(fig: Figure, runs: Mapping[float, train.History], p: f
         for line, key in zip(lines, ("loss", "val_loss"), strict=True):
             values = h[key] if h is not None and len(h) else []
             line.set_data(np.arange(1, len(values) + 1), values)
-    texts = parts.legend.get_texts()
-    texts[2].set_text(f"p = {p:g} train")
-    texts[3].set_text(f"p = {p:g} validation")
     if run is not None and len(run):
         parts.loss.set_title(f"p = {p:g}, epoch {len(run)}: loss train {run['loss'][-1]:.3g}, "
                              f"validation {run['val_loss'][-1]:.3g}\nvalidation accuracy "
@@ -255,25 +286,30 @@ def update_dropout_figure(fig: Figure, runs: Mapping[float, train.History], p: f
     else:
         parts.loss.set_title(f"p = {p:g} not trained yet:\npress ▶ Train", fontsize=10)
     ps = sorted(runs)
-    parts.finals.set_data(ps, [runs[q]["val_loss"][-1] for q in ps])
+    finals = [runs[q]["val_loss"][-1] for q in ps]
+    parts.finals.set_data(ps, finals)
     parts.ring.set_data(([p], [runs[p]["val_loss"][-1]]) if p in runs else ([], []))
-    if ps:
-        values = [runs[q]["val_loss"][-1] for q in ps]
-        pad = max(0.02, 0.15 * (max(values) - min(values)))
-        parts.ps.set_ylim(min(values) - pad, max(values) + pad)
-    old = parts.loss.get_ylim()
+    limits = parts.loss.get_ylim(), parts.ps.get_ylim()
+    if finals:
+        pad = max(0.02, 0.15 * (max(finals) - min(finals)))
+        parts.ps.set_ylim(min(finals) - pad, max(finals) + pad)
+    bottom, top = limits[0]
     new = _loss_limits([reference, run, *runs.values()])
-    parts.loss.set_ylim(min(old[0], new[0]) if old[0] > 0 else new[0], max(old[1], new[1]))
-    return parts.loss.get_ylim() != old
+    parts.loss.set_ylim(min(bottom, new[0]), max(top, new[1]))
+    return (parts.loss.get_ylim(), parts.ps.get_ylim()) != limits
 
 
 def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
                      runs: Mapping[float, train.History] | None = None, epochs: int = 100):
     """A slider for p (redraws the thinned network, and the run of that p if trained)
-    and a player that trains the MLP with that p live, epoch by epoch (▶ Train, Pause,
-    Step: one epoch, Reset: start this p again): the curves grow as it learns, and a
-    finished run joins the right-hand plot. ``runs`` (p -> History) seeds the picture
-    with runs trained in the notebook."""
+    and a player that trains the MLP with that p live, one epoch a frame (▶ Train,
+    Pause, Step: one epoch, Reset: start this p again): the curves grow as it learns,
+    and a finished run joins the right-hand plot. ``runs`` (p -> History) seeds the
+    picture with runs trained in the notebook.
+
+    Fast because the figure is drawn whole once: a move of the slider or an epoch only
+    redraws the artists that change (``fig.parts.moving``) over the rest (blitting),
+    and an epoch takes a few ms (``one_blas_thread``)."""
     import ipywidgets as widgets
 
     from .widgets import FigureView, Player
@@ -290,8 +326,13 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
         return state.run.history if state.run is not None else done.get(state.p)
 
     fig = dropout_figure(done, state.p, epochs=epochs)
-    parts = fig.parts
-    view = FigureView(fig, animated=[*parts.lines, parts.loss.title], name="dropout_explorer")
+    view = FigureView(fig, animated=fig.parts.moving, name="dropout_explorer")
+
+    def redraw(control: str) -> None:
+        t0 = time.perf_counter()
+        limits_changed = update_dropout_figure(fig, done, state.p, history=current())
+        ms = 1e3 * (time.perf_counter() - t0)
+        (view.show if limits_changed else view.frame)(control=control, compute_ms=ms)
 
     def step() -> bool:
         if state.run is None:        # a new run (for a p trained before: the same run, live)
@@ -300,16 +341,6 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
         if not more:
             done[state.p] = state.run.history
         return more
-
-    def frame() -> None:
-        t0 = time.perf_counter()
-        widened = update_dropout_figure(fig, done, state.p, history=current())
-        ms = 1e3 * (time.perf_counter() - t0)
-        finished = state.run is not None and state.run.finished
-        if widened or finished or state.run is None or not len(state.run.history):
-            view.show(control="Train", compute_ms=ms)
-        else:
-            view.frame(control="Train", compute_ms=ms)
 
     def reset() -> None:
         state.run = DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)
@@ -321,8 +352,10 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
         return (f"p = {state.p:g}: epoch {len(h)}/{epochs}, loss {h['loss'][-1]:.3f}, "
                 f"validation {h['val_loss'][-1]:.3f}")
 
-    player = Player(step, frame, reset, status=status, play_label="Train",
-                    controls=[slider])
+    # One epoch a frame: 100 epochs play in about 4 s at 25 frames a second, slow
+    # enough to watch the validation loss turn up.
+    player = Player(step, lambda: redraw("Train"), reset, status=status, play_label="Train",
+                    controls=[slider], max_steps_per_frame=1)
     for button, tip in ((player.play_button, "train the MLP with dropout p live, epoch by "
                                              "epoch (a p trained before: the same run again); "
                                              "press again to pause"),
@@ -332,15 +365,13 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
         button.tooltip = tip
 
     def select(_change=None) -> None:
-        t0 = time.perf_counter()
         state.p, state.run = round(slider.value, 2), None
-        update_dropout_figure(fig, done, state.p)
-        ms = 1e3 * (time.perf_counter() - t0)
         player.done = False                 # Train: this p live (again, if trained before)
         player.steps = 0
         player.pause()                      # buttons and status for this p
-        view.show(control="dropout p", compute_ms=ms)
+        redraw("dropout p")
 
+    view.show(control="(first)")
     t0 = time.perf_counter()
     select()
     slider.continuous_update = time.perf_counter() - t0 < 0.06
@@ -415,9 +446,10 @@ def final_loss(losses: np.ndarray, steps: int, last: int = 10) -> float:
 
 def batchnorm_figure(sweep: Mapping, lr: float) -> Figure:
     """Left: the loss at every step at learning rate ``lr``, with and without
-    batch norm (a cross where a run diverged). Right: the final loss against
-    the learning rate for both, ``lr`` highlighted. ``update_batchnorm_figure``
-    moves it to another learning rate of the sweep in place."""
+    batch norm (a cross where a run diverged, the title says at which step). Right:
+    the final loss against the learning rate for both, ``lr`` highlighted.
+    ``update_batchnorm_figure`` moves it to another learning rate of the sweep in
+    place, changing only ``fig.parts.moving``."""
     lrs = np.asarray(sweep["lr"])
     steps = max(len(run) for key in (PLAIN, BATCH_NORM) for run in sweep[key])
     colors = {PLAIN: plots.CLASS_COLORS[0], BATCH_NORM: plots.CLASS_COLORS[1]}
@@ -432,6 +464,13 @@ def batchnorm_figure(sweep: Mapping, lr: float) -> Figure:
         ax.set_xlim(0, steps)
         ax.set_xlabel("training step")
         ax.set_ylabel("training loss (per mini-batch)")
+        ax.set_title(" \n ", fontsize=10)
+        # One legend, drawn once: both curves and the cross that marks a divergence.
+        ax.legend(handles=[curves[PLAIN], curves[BATCH_NORM],
+                           Line2D([], [], ls="", marker="x", color=_GREY, ms=8, mew=2.5,
+                                  label="where a run diverged")],
+                  fontsize=9, loc="upper right")
+        band = ax_lr.axvspan(lrs[0] / 1.3, lrs[0] * 1.3, color=plots.ACCENT, alpha=0.3, lw=0)
         for key in (PLAIN, BATCH_NORM):
             finals = np.array([final_loss(r, steps) for r in sweep[key]])
             ok = np.isfinite(finals)
@@ -439,45 +478,46 @@ def batchnorm_figure(sweep: Mapping, lr: float) -> Figure:
                        color=colors[key], label=key)
             ax_lr.plot(lrs[~ok], np.full((~ok).sum(), 3.0), "x", color=colors[key], ms=10,
                        mew=2.5)
-        band = ax_lr.axvspan(lrs[0] / 1.3, lrs[0] * 1.3, color=plots.ACCENT, alpha=0.3, lw=0)
         ax_lr.set_xscale("log")
         ax_lr.set_ylim(0, 3.2)
         ax_lr.set_xlabel("learning rate (log scale)")
         ax_lr.set_ylabel("final training loss (× = diverged)")
         ax_lr.set_title("after the last step, every learning rate")
         ax_lr.legend(fontsize=9, loc="upper left")
-    fig.parts = SimpleNamespace(ax=ax, curves=curves, crosses=crosses, band=band, steps=steps)
+    # The band moves; the points on the right are redrawn over it, so it never veils them.
+    moving = [*curves.values(), *crosses.values(), ax.title, band, *ax_lr.lines]
+    fig.parts = SimpleNamespace(ax=ax, curves=curves, crosses=crosses, band=band, steps=steps,
+                                moving=moving)
     update_batchnorm_figure(fig, sweep, lr)
     return plots.finish(fig)
 
 
 def update_batchnorm_figure(fig: Figure, sweep: Mapping, lr: float) -> None:
-    """Show learning rate ``lr`` (the nearest of the sweep) in a ``batchnorm_figure``."""
+    """Show learning rate ``lr`` (the nearest of the sweep) in a ``batchnorm_figure``:
+    new curves, crosses, title and highlight; nothing else changes."""
     parts = fig.parts
     lrs = np.asarray(sweep["lr"])
     k = int(np.argmin(np.abs(np.log(lrs) - np.log(lr))))
-    handles = []
-    for key in (PLAIN, BATCH_NORM):
+    diverged = []
+    for height, key in ((0.95, PLAIN), (0.85, BATCH_NORM)):
         losses = sweep[key][k]
         finite = np.isfinite(losses) & (losses < _TOP)
         parts.curves[key].set_data(np.arange(1, len(losses) + 1)[finite], losses[finite])
-        handles.append(parts.curves[key])
-        cross = parts.crosses[key]
         if len(losses) < parts.steps or not finite[-1]:
-            cross.set_data([len(losses)], [_TOP * 0.95])
-            cross.set_label(f"{key}: diverged at step {len(losses)}")
-            handles.append(cross)
+            parts.crosses[key].set_data([len(losses)], [_TOP * height])
+            diverged.append(f"{key} at step {len(losses)}")
         else:
-            cross.set_data([], [])
-            cross.set_label(f"_{key}")
-    parts.ax.set_title(f"learning rate {lrs[k]:g}")
-    parts.ax.legend(handles=handles, fontsize=9, loc="center right")
+            parts.crosses[key].set_data([], [])
+    parts.ax.set_title(f"learning rate {lrs[k]:g}\n"
+                       + (f"diverged: {', '.join(diverged)}" if diverged
+                          else "neither run diverged"), fontsize=10)
     parts.band.set_x(lrs[k] / 1.3)
     parts.band.set_width(lrs[k] * 1.3 - lrs[k] / 1.3)
 
 
 def batchnorm_explorer(sweep: Mapping):
-    """A slider over the learning rates of ``sweep`` (already computed)."""
+    """A slider over the learning rates of ``sweep`` (already computed); a move
+    redraws only the curves, crosses, title and highlight."""
     import ipywidgets as widgets
 
     options = [(f"{lr:g}", float(lr)) for lr in sweep["lr"]]
@@ -488,6 +528,7 @@ def batchnorm_explorer(sweep: Mapping):
                                               style=plots.slider_style())}
     return plots.interactive_figure(lambda lr: batchnorm_figure(sweep, lr), controls,
                                     update=lambda fig, lr: update_batchnorm_figure(fig, sweep, lr),
+                                    animated=lambda fig: fig.parts.moving,
                                     name="batchnorm_explorer")
 
 
@@ -514,8 +555,10 @@ def activation_figure(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarray]
                       layer: int) -> Figure:
     """Histograms of what layer ``layer`` (from 1) hands its ReLU, without and
     with batch norm, on the same axis; right: the spread (standard deviation)
-    of every layer's values, ``layer`` highlighted. ``update_activation_figure``
-    moves it to another layer in place."""
+    of every layer's values, ``layer`` highlighted. Each histogram is scaled so its
+    tallest bar fills the height (the count axis has no ticks: it is the shape that
+    matters), so its axes never change. ``update_activation_figure`` moves it to
+    another layer in place, changing only ``fig.parts.moving``."""
     colors = {PLAIN: plots.CLASS_COLORS[0], BATCH_NORM: plots.CLASS_COLORS[1]}
     counts = {key: [np.histogram(np.clip(v.ravel(), _BINS[0], _BINS[-1]), _BINS)[0]
                     for v in values] for key, values in ((PLAIN, plain), (BATCH_NORM, with_bn))}
@@ -523,12 +566,14 @@ def activation_figure(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarray]
         fig, (ax_a, ax_b, ax_std) = plots.subplots("wide", 1, 3)
         hists = {}
         for ax, key in ((ax_a, PLAIN), (ax_b, BATCH_NORM)):
-            hists[key] = ax.stairs(counts[key][0], _BINS, fill=True, color=colors[key])
+            hists[key] = ax.stairs(np.zeros(len(_BINS) - 1), _BINS, fill=True,
+                                   color=colors[key])
             ax.set_xlim(_BINS[0], _BINS[-1])
+            ax.set_ylim(0, 1.05)
             ax.set_xlabel("value entering the ReLU")
             ax.set_yticks([])
             ax.set_title(" \n ", fontsize=10)
-        ax_a.set_ylabel("count")
+        ax_a.set_ylabel("count, scaled to the tallest bar")
         depth = np.arange(1, len(plain) + 1)
         for key, values in ((PLAIN, plain), (BATCH_NORM, with_bn)):
             ax_std.plot(depth, [v.std() for v in values], marker=STYLES[key][0],
@@ -540,29 +585,34 @@ def activation_figure(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarray]
         ax_std.set_ylabel("standard deviation (log scale)")
         ax_std.set_title("spread of the values, layer by layer", fontsize=10)
         ax_std.legend(fontsize=9)
+    moving = [*hists.values(), ax_a.title, ax_b.title, band, *ax_std.lines]   # lines over band
     fig.parts = SimpleNamespace(axes={PLAIN: ax_a, BATCH_NORM: ax_b}, hists=hists, band=band,
-                                counts=counts, values={PLAIN: plain, BATCH_NORM: with_bn})
+                                counts=counts, values={PLAIN: plain, BATCH_NORM: with_bn},
+                                layer=None, moving=moving)
     update_activation_figure(fig, layer)
     return plots.finish(fig)
 
 
 def update_activation_figure(fig: Figure, layer: int) -> None:
-    """Show layer ``layer`` (from 1) in an ``activation_figure``."""
+    """Show layer ``layer`` (from 1) in an ``activation_figure``: the histograms
+    (``fig.parts.counts[key][layer - 1]``, scaled to the tallest bar), the titles and
+    the highlighted layer."""
     parts = fig.parts
     depth = len(parts.values[PLAIN])
     if not 1 <= layer <= depth:
         raise ValueError(f"layer must be between 1 and {depth}, got {layer}")
     for key, ax in parts.axes.items():
         counts = parts.counts[key][layer - 1]
-        parts.hists[key].set_data(counts)
-        ax.set_ylim(0, 1.05 * max(counts.max(), 1))
+        parts.hists[key].set_data(counts / max(counts.max(), 1))
         ax.set_title(f"layer {layer}, {key}\nstd {parts.values[key][layer - 1].std():.3f}",
                      fontsize=10)
     parts.band.set_x(layer - 0.3)
+    parts.layer = layer
 
 
 def activation_explorer(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarray]):
-    """A slider over the layers, redrawing ``activation_figure``."""
+    """A slider over the layers, redrawing only the histograms, titles and highlight
+    of ``activation_figure``."""
     import ipywidgets as widgets
 
     controls = {"layer": widgets.IntSlider(value=1, min=1, max=len(plain), description="layer",
@@ -571,4 +621,5 @@ def activation_explorer(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarra
                                            style=plots.slider_style())}
     return plots.interactive_figure(lambda layer: activation_figure(plain, with_bn, layer),
                                     controls, update=update_activation_figure,
+                                    animated=lambda fig: fig.parts.moving,
                                     name="activation_explorer")
