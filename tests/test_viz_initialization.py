@@ -74,12 +74,32 @@ def test_figures_show_the_layers_and_the_gains():
     run = vi.signal_through_depth("relu", 1.0, depth=6, width=16, n=32)
     fig = vi.histograms_figure(run)
     assert len(fig.axes) == 8                                       # layers 1, 2, 4, 6
-    assert fig.axes[0].get_title().startswith("output of layer 1\nstd ")
-    assert fig.axes[4].get_title().startswith("gradient at the input of layer 1")
+    assert fig.axes[0].get_title() == "output of layer 1"
+    assert fig.axes[4].get_title() == "gradient at the input of layer 1"
+    assert fig.parts.stds[0].get_text() == f"std {run.activations[0].std():.3g}"
+    assert fig.parts.stds[7].get_text() == f"std {run.gradients[5].std():.3g}"
     fig = vi.std_figure({1.0: run, 2.0: vi.signal_through_depth("relu", 2.0, 6, 16, 32)})
     assert [line.get_label() for line in fig.axes[0].lines] == ["relu, gain 1.00",
                                                                  "relu, gain 2.00"]
     assert fig.axes[0].lines[0].get_linestyle() != fig.axes[0].lines[1].get_linestyle()
+
+
+def test_histograms_share_a_round_range_per_row_and_count_every_value():
+    run = vi.signal_through_depth("tanh", 4.0, depth=6, width=16, n=32)
+    data = vi.histograms(run, (1, 2, 4, 6))
+    assert data.counts.shape == (2, 4, vi.HIST_BINS) and data.stds.shape == (2, 4)
+    assert (data.counts.sum(axis=2) == 32 * 16).all()              # every value counted
+    assert data.limits[0] == 1.0                                   # tanh outputs: (-1, 1)
+    widest = max(np.abs(run.gradients[k - 1]).max() for k in (1, 2, 4, 6))
+    spread = 5 * max(run.gradients[k - 1].std() for k in (1, 2, 4, 6))
+    assert min(widest, spread) <= data.limits[1] < 2.5 * min(widest, spread)
+    mantissa = data.limits[1] / 10 ** np.floor(np.log10(data.limits[1]))
+    assert any(mantissa == pytest.approx(m) for m in (1, 2, 2.5, 5))
+    fig = vi.histograms_figure(run)
+    low, high = fig.parts.ends[4]                                  # the gradients' row
+    assert (low.get_text(), high.get_text()) == (f"\N{MINUS SIGN}{data.limits[1]:g}",
+                                                 f"{data.limits[1]:g}")
+    assert fig.axes[0].get_xlim() == fig.axes[7].get_xlim()        # the axes never change
 
 
 def test_bad_arguments_are_named():
@@ -95,13 +115,14 @@ def test_update_draws_the_same_panels_as_a_fresh_figure():
     fig = vi.histograms_figure(small)
     vi.update_histograms_figure(fig, large)
     fresh = vi.histograms_figure(large)
-    assert [ax.get_title() for ax in fig.axes] == [ax.get_title() for ax in fresh.axes]
-    assert [ax.get_xlim() for ax in fig.axes] == [ax.get_xlim() for ax in fresh.axes]
-    for a, b in zip(fig.parts.hists[0] + fig.parts.hists[1],
-                    fresh.parts.hists[0] + fresh.parts.hists[1], strict=True):
+    for name in ("stds", "ends"):
+        texts = [[t.get_text() for t in np.ravel(getattr(f.parts, name))] for f in (fig, fresh)]
+        assert texts[0] == texts[1]
+    for a, b in zip(fig.parts.hists, fresh.parts.hists, strict=True):
         np.testing.assert_array_equal(a.get_data().values, b.get_data().values)
-    assert sum(fig.parts.hists[0][0].get_data().values) == 32 * 16   # every value counted
+    assert max(fig.parts.hists[0].get_data().values) == 1.0      # scaled to the tallest bar
     assert fig._suptitle.get_text().startswith("relu, W ~ N(0, gain² / fan_in) with gain 2.00")
+    assert fig.parts.shown.gain == 2.0
 
 
 def test_the_widget_redraws_and_its_button_sets_the_preset_gain():
@@ -119,6 +140,12 @@ def test_the_widget_redraws_and_its_button_sets_the_preset_gain():
     activation.value = "relu"
     assert box.view.fig is fig and fig._suptitle.get_text().startswith("relu")
     assert (vw.image_array(box) != before).any()
+    blitted = vw.image_array(box).copy()        # only the bars and numbers redrawn ...
+    box.view.show()
+    np.testing.assert_array_equal(vw.image_array(box), blitted)   # ... as a full redraw
+    before = blitted
+    gain.value = 0.25
+    assert fig.parts.shown.gain == 0.25 and (vw.image_array(box) != before).any()
     button.click()
     assert gain.value == pytest.approx(math.sqrt(2))
     assert "gain 1.41" in fig._suptitle.get_text()

@@ -105,12 +105,18 @@ def test_neuron_explorer_blits_the_same_picture_a_full_redraw_gives():
     from dlcore.viz import widgets as vw
 
     box = neurons.neuron_explorer(X, Y)
+    fig = box.view.fig
+    colorbar = fig.axes[2]
+    ticks = colorbar.get_yticks().copy()
     for control, value in (("weight w1", -1.0), ("bias b", 0.5), ("activation", nn.Tanh),
-                           ("weight w2", 2.0)):
+                           ("weight w2", 2.0), ("activation", nn.ReLU),
+                           ("activation", nn.Identity), ("weight w1", 3.0)):
         vw.find_control(box, control).value = value
-    blitted = vw.image_array(box).copy()
-    box.view.show()
-    np.testing.assert_array_equal(vw.image_array(box), blitted)
+        blitted = vw.image_array(box).copy()
+        box.view.show()          # a full redraw, colour bar and all: the same picture
+        np.testing.assert_array_equal(vw.image_array(box), blitted)
+    assert box.view.fig is fig and fig.parts.colorbar_axis in box.view.animated
+    assert not np.array_equal(colorbar.get_yticks(), ticks)   # a linear unit's new scale
 
 
 def test_network_builder_redraws_the_diagram_for_new_widths():

@@ -105,48 +105,103 @@ def _layers_shown(depth: int) -> tuple[int, ...]:
     return tuple(sorted({1, max(1, depth // 3), max(1, 2 * depth // 3), depth}))
 
 
+def _nice_ceil(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= x (> 0)."""
+    power = 10.0 ** math.floor(math.log10(x))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= x * (1 - 1e-9))
+
+
+@dataclass
+class Histograms:
+    """What ``histograms_figure`` draws of a run, for the layers shown: per row (outputs,
+    input gradients) the half-width of its x range (``limits``, a round number), the
+    counts of each layer's values in ``HIST_BINS`` equal bins over [-limit, limit]
+    (values beyond it counted in the end bins) and their standard deviations."""
+    activation: str
+    gain: float
+    layers: tuple[int, ...]
+    limits: tuple[float, float]
+    counts: np.ndarray            # (2, len(layers), HIST_BINS)
+    stds: np.ndarray              # (2, len(layers))
+
+
+def histograms(run: DepthRun, layers: tuple[int, ...]) -> Histograms:
+    """Count the values of ``run`` for ``histograms_figure``: one shared x range per
+    row, wide enough for the values of every layer shown (up to 5 standard deviations
+    of the widest, so a few outliers do not squash the rest)."""
+    limits, counts, stds = [], [], []
+    for values in (run.activations, run.gradients):
+        chosen = [values[k - 1].ravel() for k in layers]
+        widest = max(float(np.abs(v).max()) for v in chosen)
+        limit = min(widest, 5 * max(float(v.std()) for v in chosen)) or 1.0
+        limit = _nice_ceil(limit)
+        edges = np.linspace(-limit, limit, HIST_BINS + 1)
+        counts.append([np.histogram(np.clip(v, -limit, limit), bins=edges)[0] for v in chosen])
+        stds.append([float(v.std()) for v in chosen])
+        limits.append(limit)
+    return Histograms(run.activation, run.gain, tuple(layers), tuple(limits),
+                      np.array(counts), np.array(stds))
+
+
 def histograms_figure(run: DepthRun, layers: tuple[int, ...] | None = None) -> Figure:
     """Histograms of the outputs (top row) and of the input gradients (bottom row) of
     a few layers, on one shared x range per row, so a shrinking or exploding spread
-    reads at a glance; each panel's title gives its standard deviation.
-    ``update_histograms_figure(fig, run)`` draws another run into the same panels."""
+    reads at a glance; each panel gives its standard deviation.
+    ``update_histograms_figure(fig, run)`` draws another run into the same panels.
+
+    Drawn for speed: each panel's x axis runs from -1 to 1 in units of its row's range,
+    its ends labelled with that range in real units by two texts of ours, and each
+    histogram is scaled to its tallest bar; so the axes never change, and a new run
+    changes only the artists in ``fig.parts.animated`` (the bars and the numbers)."""
     layers = layers or _layers_shown(len(run.activations))
     with plots.style():
         fig, axes = plots.subplots("wide", 2, len(layers), squeeze=False)
-        fig.set_size_inches(plots.SIZES["wide"][0], 4.6)   # two rows of two-line titles
-        hists = []
-        for r, color in enumerate((plots.FORWARD_COLOR, plots.BACKWARD_COLOR)):
-            row = []
-            for ax in axes[r]:
-                row.append(ax.stairs(np.zeros(HIST_BINS), np.linspace(-1, 1, HIST_BINS + 1),
-                                     fill=True, color=color, alpha=0.85))
+        fig.set_size_inches(plots.SIZES["wide"][0], 4.4)
+        hists, stds, ends = [], [], []
+        for r, (what, color) in enumerate((("output of layer", plots.FORWARD_COLOR),
+                                            ("gradient at the input of layer",
+                                             plots.BACKWARD_COLOR))):
+            for ax, k in zip(axes[r], layers, strict=True):
+                hists.append(ax.stairs(np.zeros(HIST_BINS), np.linspace(-1, 1, HIST_BINS + 1),
+                                       fill=True, color=color, alpha=0.85))
+                ax.set_xlim(-1.08, 1.08)
+                ax.set_ylim(0, 1.3)                       # headroom for the std
                 ax.set_yticks([])
-                ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
-            hists.append(row)
-        suptitle = fig.suptitle("", fontsize=12)
-    fig.parts = SimpleNamespace(layers=layers, hists=hists, axes=axes, suptitle=suptitle)
+                ax.set_xticks([-1, 0, 1], labels=["", "0", ""])
+                ax.set_title(f"{what} {k}", fontsize=10)
+                stds.append(ax.text(0.5, 0.96, "", transform=ax.transAxes, ha="center",
+                                    va="top", fontsize=9.5))
+                # the range's ends, where tick labels go (they change with the run)
+                ends.append([ax.annotate("", (x, 0), xycoords=ax.get_xaxis_transform(),
+                                         xytext=(0, -3.5), textcoords="offset points",
+                                         ha="center", va="top",
+                                         fontsize=ax.xaxis.get_major_ticks()[1].label1
+                                         .get_fontsize())
+                             for x in (-1, 1)])
+        suptitle = fig.suptitle(" ", fontsize=12)
+    fig.parts = SimpleNamespace(layers=tuple(layers), hists=hists, stds=stds, ends=ends,
+                                suptitle=suptitle, shown=None)
+    fig.parts.animated = [*hists, *stds, *(t for pair in ends for t in pair), suptitle]
     update_histograms_figure(fig, run)
     return plots.finish(fig)
 
 
-def update_histograms_figure(fig: Figure, run: DepthRun) -> None:
-    """Draw ``run`` (same depth) into the panels of a ``histograms_figure``."""
+def update_histograms_figure(fig: Figure, run: DepthRun | Histograms) -> None:
+    """Draw ``run`` (same depth; or its ``histograms``, computed once) into the panels
+    of a ``histograms_figure``."""
     parts = fig.parts
-    rows = (("output of layer", run.activations), ("gradient at the input of layer",
-                                                   run.gradients))
-    for r, (what, values) in enumerate(rows):
-        limit = max(float(np.abs(values[k - 1]).max()) for k in parts.layers) or 1.0
-        limit = min(limit, 5 * max(float(values[k - 1].std()) for k in parts.layers) + 1e-12)
-        edges = np.linspace(-limit, limit, HIST_BINS + 1)
-        for ax, hist, k in zip(parts.axes[r], parts.hists[r], parts.layers, strict=True):
-            v = values[k - 1].ravel()
-            counts, _ = np.histogram(np.clip(v, -limit, limit), bins=edges)
-            hist.set_data(counts, edges)
-            ax.set_xlim(-limit, limit)
-            ax.set_ylim(0, 1.05 * max(counts.max(), 1))
-            ax.set_title(f"{what} {k}\nstd {v.std():.3g}", fontsize=10)
-    parts.suptitle.set_text(f"{run.activation}, W ~ N(0, gain² / fan_in) with gain "
-                            f"{run.gain:.2f}")
+    data = run if isinstance(run, Histograms) else histograms(run, parts.layers)
+    counts = data.counts.reshape(-1, HIST_BINS)
+    for k, (hist, std, (low, high), count) in enumerate(
+            zip(parts.hists, parts.stds, parts.ends, counts, strict=True)):
+        hist.set_data(count / max(count.max(), 1))
+        std.set_text(f"std {data.stds.flat[k]:.3g}")
+        limit = data.limits[k // len(parts.layers)]
+        low.set_text(f"\N{MINUS SIGN}{limit:g}")
+        high.set_text(f"{limit:g}")
+    parts.shown = data
+    parts.suptitle.set_text(f"{data.activation}, W ~ N(0, gain² / fan_in) with gain "
+                            f"{data.gain:.2f}")
 
 
 def std_figure(runs: dict[float, DepthRun]) -> Figure:
@@ -175,7 +230,8 @@ def std_figure(runs: dict[float, DepthRun]) -> Figure:
 def init_explorer(depth: int = 10, width: int = 128):
     """A widget: the activation and the gain (with a button for Xavier and He) over
     ``histograms_figure`` of ``signal_through_depth``; each (activation, gain) is run
-    once and kept, and a change redraws the same panels."""
+    and counted once and kept, and a change redraws only the bars and the numbers of
+    the same panels."""
     import ipywidgets as widgets
 
     activation = widgets.Dropdown(options=[("tanh", "tanh"), ("ReLU", "relu")], value="tanh",
@@ -194,17 +250,19 @@ def init_explorer(depth: int = 10, width: int = 128):
     preset.on_click(use_preset)
 
     @functools.lru_cache(maxsize=64)
-    def run(activation: str, gain: float) -> DepthRun:
-        return signal_through_depth(activation, gain, depth, width)
+    def counted(activation: str, gain: float) -> Histograms:
+        return histograms(signal_through_depth(activation, gain, depth, width),
+                          _layers_shown(depth))
 
     def show(activation: str, gain: float) -> Figure:
-        return histograms_figure(run(activation, gain))
+        return histograms_figure(signal_through_depth(activation, gain, depth, width))
 
     def update(fig: Figure, activation: str, gain: float) -> None:
-        update_histograms_figure(fig, run(activation, gain))
+        update_histograms_figure(fig, counted(activation, gain))
 
     box = plots.interactive_figure(show, {"activation": activation, "gain": gain},
-                                   update=update, columns=2, continuous=True,
+                                   update=update, animated=lambda fig: fig.parts.animated,
+                                   columns=2, continuous=True,
                                    name="initialization.init_explorer")
     outer = widgets.VBox([box.children[0], preset, *box.children[1:]])
     outer.view, outer.controls, outer.redraw, outer.busy = (box.view, box.controls,

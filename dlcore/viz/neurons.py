@@ -165,6 +165,7 @@ def neuron_figure(w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
         fig.colorbar(image, cax=cax, ticks=MaxNLocator(5))
         cax.set_title("output a", fontsize=10, loc="left")
         plots.scatter_classes(ax, X, y)
+        data = list(ax.collections)          # redrawn over each new surface (blitting)
         (line,) = ax.plot([], [], color="black", lw=2.5, label="decision line")
         # A white outline keeps the orange w readable over the vermillion side.
         outline = [patheffects.withStroke(linewidth=4, foreground="white")]
@@ -186,16 +187,16 @@ def neuron_figure(w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
     xx, yy, points = plots.grid(X, steps=SURFACE_STEPS, limits=limits)
     fig.parts = SimpleNamespace(neuron=neuron, image=image, line=line, arrow=arrow,
                                 w_label=w_label, points=points, shape=xx.shape, X=X, y=y,
-                                limits=limits)
+                                limits=limits, colorbar_axis=cax.yaxis, data=data)
     update_neuron_figure(fig, w1, w2, b, activation)
     return plots.finish(fig)
 
 
 def update_neuron_figure(fig: Figure, w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
-                         activation: type = nn.Sigmoid) -> bool:
-    """Give a ``neuron_figure`` new weights, bias and activation, in place; True when the
-    colour scale changed (the colour bar must be drawn again), else only
-    ``moving_artists`` changed."""
+                         activation: type = nn.Sigmoid) -> None:
+    """Give a ``neuron_figure`` new weights, bias and activation, in place: only
+    ``moving_artists`` change (a new colour scale moves the colour bar's tick labels; its
+    colours always run through the whole colour map, so the bar itself stays)."""
     parts = fig.parts
     ax = fig.axes[1]
     set_neuron(parts.neuron, w1, w2, b, _activation_name(activation))
@@ -205,9 +206,8 @@ def update_neuron_figure(fig: Figure, w1: float = 1.0, w2: float = 1.0, b: float
     parts.image.set_data(zz)
     norm = _output_norm(zz, centre)
     old = parts.image.norm
-    scale_changed = (getattr(old, "vcenter", None), getattr(old, "halfrange", None)) != (
-        norm.vcenter, norm.halfrange)
-    if scale_changed:
+    if (getattr(old, "vcenter", None), getattr(old, "halfrange", None)) != (
+            norm.vcenter, norm.halfrange):
         parts.image.set_norm(norm)
     limits = parts.limits
     line = decision_line(w1, w2, b, limits)
@@ -230,16 +230,19 @@ def update_neuron_figure(fig: Figure, w1: float = 1.0, w2: float = 1.0, b: float
         correct = np.mean((z > 0) == (np.asarray(parts.y) == 1))
         title = f"the line puts {correct:.0%} of the points on their class's side"
     ax.set_title(title or "output of the neuron")
-    return scale_changed
 
 
 def moving_artists(fig: Figure) -> list:
-    """The artists of a ``neuron_figure`` that a change of weights moves: the rest (axes,
-    ticks, colour bar, data, the diagram's circles) is drawn once and blitted under them."""
+    """The artists of a ``neuron_figure`` that a change of weights or activation moves:
+    the rest (axes, ticks, the colour bar's colours, the diagram's circles) is drawn once
+    and blitted under them."""
     parts = fig.parts
-    return [parts.image, parts.line, parts.arrow, parts.w_label, fig.axes[1].title,
+    # the data points come right after the surface, so they are drawn over it (blitted
+    # artists are drawn after the background, in this order, whatever their zorder)
+    return [parts.image, *parts.data, parts.line, parts.arrow, parts.w_label,
+            fig.axes[1].title,
             *parts.neuron.edges, *parts.neuron.weights, parts.neuron.bias,
-            parts.neuron.activation]
+            parts.neuron.activation, parts.colorbar_axis]
 
 
 def neuron_explorer(X: np.ndarray, y: np.ndarray):

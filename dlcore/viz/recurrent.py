@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .. import data, nn, optim, train
 from ..nn import LastStep
@@ -130,30 +131,61 @@ def hidden_gradient_norms(scale: float, length: int = 50, hidden: int = 16, seed
     return norms
 
 
-@functools.lru_cache(maxsize=512)
-def _norms(scale: float, length: int) -> np.ndarray:
-    """``hidden_gradient_norms``, kept: a widget asks for the same curves again."""
-    norms = hidden_gradient_norms(scale, length)
+def gradient_norms_by_length(scale: float, max_length: int = 100, hidden: int = 16,
+                             seed: int = 0) -> np.ndarray:
+    """``hidden_gradient_norms(scale, length)`` for every length from 1 to ``max_length``
+    at once: row ``length - 1`` of the (max_length, max_length) result holds its
+    ||dL/dh_t|| for t = 0 .. length-1 (zeros after).
+
+    The same engine calls, going back one step at a time: run the RNN for the single
+    step t+1 from the state h_t; its backward of dL/dh_{t+1} leaves dL/dh_t in
+    ``grad_hx``. A batch of one row per length carries every loss back in the same pass
+    (the input sequences of all lengths start alike: the same seeded draws), so this is
+    ``max_length`` one-step calls instead of a restart from every step for every length.
+    """
+    rnn = scaled_rnn(scale, hidden, seed)
+    x = np.random.default_rng(seed + 1).standard_normal((1, max_length, 1)).astype(np.float32)
+    v = np.full(hidden, 1 / np.sqrt(hidden), dtype=np.float32)
+    output, _ = rnn(x)                                   # h_0 .. h_{T-1}, as there
+    lengths = np.arange(1, max_length + 1)
+    grads = np.zeros((max_length, hidden), np.float32)   # dL/dh_t, one row per length
+    norms = np.zeros((max_length, max_length))
+    for t in reversed(range(max_length)):
+        if t < max_length - 1:                           # one step back, from h_{t+1}
+            h_t = np.repeat(output[:, t], max_length, axis=0)[None]
+            out, _ = rnn(np.repeat(x[:, t + 1:t + 2], max_length, axis=0), h_t)
+            rnn.backward(grads[:, None])
+            grads = rnn.grad_hx[0][0]                    # (layers, N, H): layer 0
+        grads[lengths - 1 == t] = v                      # the loss of this length reads h_t
+        norms[:, t] = np.linalg.norm(grads, axis=1)
+    return norms
+
+
+@functools.lru_cache(maxsize=64)
+def _norms_by_length(scale: float, max_length: int) -> np.ndarray:
+    norms = gradient_norms_by_length(scale, max_length)
     norms.flags.writeable = False
     return norms
 
 
-def _fill_gradient_figure(fig: Figure, scale: float, length: int, scales: tuple) -> None:
+def _norms(scale: float, length: int) -> np.ndarray:
+    """``hidden_gradient_norms(scale, length)``, kept: every length up to 100 (or
+    ``length``) is computed at once for a scale, so a widget asks for them again at no
+    cost."""
+    return _norms_by_length(scale, max(length, 100))[length - 1, :length]
+
+
+def _fill_gradient_figure(fig: Figure, scale: float, length: int, scales: tuple) -> bool:
+    """Put the curves into a ``gradient_figure``; True if the y limits had to grow."""
     parts = fig.parts
     t = np.arange(length)
     if parts.length != length:                     # the grey reference curves
         for s, line, label in zip(scales, parts.references, parts.labels, strict=True):
             norms = _norms(s, length)
             line.set_data(t, norms)
-            label.set_y(norms[0])
-        parts.ax.set_xlim(-4, length)
+            label.xy = (0, norms[0])
+        parts.ax.set_xlim(-0.05 * length, length)      # room on the left for the labels
         parts.ax.set_xlabel(f"time step t  (the loss reads $h_{{{length - 1}}}$, on the right)")
-        if parts.span is not None:                 # y limits for any scale in the span
-            ends = [_norms(s, length) for s in parts.span] + [_norms(s, length) for s in scales]
-            low = min(float(n[n > 0].min()) for n in ends if (n > 0).any())
-            high = max(float(n.max()) for n in ends)
-            # below 1e-20 (float32 even underflows to 0 at small scales) is all "vanished"
-            parts.ax.set_ylim(max(low / 3, 1e-20), high * 3)
         parts.length = length
     norms = _norms(scale, length)
     kind = ("explodes" if norms[0] > 10 else "vanishes" if norms[0] < 1e-2 else "survives")
@@ -163,26 +195,49 @@ def _fill_gradient_figure(fig: Figure, scale: float, length: int, scales: tuple)
     if parts.span is None:
         parts.ax.relim()
         parts.ax.autoscale_view(scalex=False)
+        return False
+    low, high = parts.ax.get_ylim()
+    if norms.max() > high:         # a scale between the span's ends exploded further
+        parts.ax.set_ylim(low, 3 * norms.max())
+        return True
+    return False
+
+
+def _span_limits(span: tuple[float, float], scales: tuple, max_length: int
+                 ) -> tuple[float, float]:
+    """y limits (log scale) that hold the curve of any scale in ``span`` and the
+    reference ``scales``, at any length up to ``max_length``."""
+    curves = [_norms_by_length(s, max(max_length, 100))[:max_length] for s in (*span, *scales)]
+    low = min(float(n[n > 0].min()) for n in curves if (n > 0).any())
+    high = max(float(n.max()) for n in curves)
+    # below 1e-20 (float32 even underflows to 0 at small scales) is all "vanished"
+    return max(low / 3, 1e-20), high * 3
 
 
 def gradient_figure(scale: float = 1.0, length: int = 50, scales: tuple = SCALES,
-                    span: tuple[float, float] | None = None) -> Figure:
+                    span: tuple[float, float] | None = None,
+                    max_length: int | None = None) -> Figure:
     """||dL/dh_t|| against t on a log scale: grey curves for the reference
     ``scales``, the chosen ``scale`` in colour. With ``span`` (the lowest and highest
-    scale a slider offers), the y limits fit any scale in it and stay put when the
-    scale changes. ``update_gradient_figure`` shows another scale or length in the
-    same figure."""
+    scale a slider offers), the y limits fit any scale in it at any length up to
+    ``max_length`` (default ``length``) and stay put when the scale or the length changes.
+    ``update_gradient_figure`` shows another scale or length in the same figure;
+    ``gradient_artists`` are all it changes (the x axis with them, for a new length)."""
     with plots.style():
         fig, ax = plots.subplots("wide")
         references = [ax.plot([], [], color="#a0aec0", lw=1)[0] for _ in scales]
-        labels = [ax.text(-0.5, 1.0, f"{s:g}", ha="right", va="center", fontsize=8,
-                          color="#718096") for s in scales]
+        labels = [ax.annotate(f"{s:g}", (0, 1.0), xytext=(-3, 0), textcoords="offset points",
+                              ha="right", va="center", fontsize=8, color="#718096")
+                  for s in scales]
         (chosen,) = ax.plot([], [], color=BACKWARD_COLOR, lw=3, label=" ")
         ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # time steps: whole numbers
         ax.set_ylabel("||dL/dh_t||  (log scale)")
         ax.set_title(f"how much of the gradient reaches step t; grey: scales "
                      f"{', '.join(f'{s:g}' for s in scales)}", y=1.0)
         ax.grid(True, which="major", alpha=0.3)
+        if span is not None:
+            ax.set_ylim(*_span_limits(span, tuple(scales), max_length or length))
         fig.parts = SimpleNamespace(ax=ax, references=references, labels=labels, chosen=chosen,
                                     legend=ax.legend(loc="lower right"), length=None,
                                     span=span)
@@ -191,9 +246,19 @@ def gradient_figure(scale: float = 1.0, length: int = 50, scales: tuple = SCALES
 
 
 def update_gradient_figure(fig: Figure, scale: float = 1.0, length: int = 50,
-                           scales: tuple = SCALES) -> None:
-    """Show another scale (or length) in a figure ``gradient_figure`` made."""
-    _fill_gradient_figure(fig, scale, length, tuple(scales))
+                           scales: tuple = SCALES) -> bool:
+    """Show another scale (or length) in a figure ``gradient_figure`` made. True when
+    the y limits grew (a rare scale inside the span explodes beyond both its ends):
+    then the whole figure must be drawn again, else only ``gradient_artists``."""
+    return _fill_gradient_figure(fig, scale, length, tuple(scales))
+
+
+def gradient_artists(fig: Figure) -> list:
+    """What a new scale or length changes in a ``gradient_figure`` with a ``span`` (fixed
+    y limits): the curves, their labels, the legend and the x axis (its limits follow the
+    length). The y axis, its grid and the title are drawn once, under them."""
+    parts = fig.parts
+    return [parts.ax.xaxis, *parts.references, *parts.labels, parts.chosen, parts.legend]
 
 
 # -- sine waves ------------------------------------------------------------------------
@@ -373,8 +438,11 @@ def training_figure(trainer: SineTrainer, steps: int = 60, wave: int = 0,
         ax_loss.legend(loc="upper right", fontsize=8)
         ax_loss.set_title("training loss", y=1.0)
         parts.ax_loss = ax_loss
-        parts.animated = [parts.truth, parts.given, parts.predicted, parts.loss_line,
-                          parts.epoch_dots]
+        # the loss axis's x axis too: its limits follow the epochs slider (its ticks and
+        # vertical grid lines are redrawn with the curves, the rest stays)
+        parts.animated = [parts.truth, parts.given, parts.predicted, ax_loss.xaxis,
+                          parts.loss_line, parts.epoch_dots]
+        parts.forecast_of = None
         fig.parts = parts
         update_training_figure(fig, trainer, steps, wave, waves, epochs)
     return plots.finish(fig)
@@ -383,9 +451,13 @@ def training_figure(trainer: SineTrainer, steps: int = 60, wave: int = 0,
 def update_training_figure(fig: Figure, trainer: SineTrainer, steps: int, wave: int,
                            waves: np.ndarray, epochs: int) -> None:
     """Put the trainer's current state into a figure ``training_figure`` made (the
-    loss axes' limits follow ``epochs``)."""
+    loss axes' limits follow ``epochs``). The forecast is rolled again only when the
+    model trained or the wave or the number of steps changed."""
     parts = fig.parts
-    parts.error = _fill_forecast(parts, trainer.model, waves[wave], steps, wave)
+    forecast_of = (trainer, trainer.steps, id(waves), wave, steps)
+    if parts.forecast_of != forecast_of:
+        parts.error = _fill_forecast(parts, trainer.model, waves[wave], steps, wave)
+        parts.forecast_of = forecast_of
     parts.ax_loss.set_xlim(0, max(epochs, trainer.epoch, 1))
     parts.loss_line.set_data(trainer.smooth_steps, trainer.smooth)
     parts.epoch_dots.set_data(np.arange(1, len(trainer.epoch_losses) + 1), trainer.epoch_losses)
@@ -423,11 +495,10 @@ def sine_predictor(model: LastStep | None = None, history: train.History | None 
     view = FigureView(fig, animated=fig.parts.animated, name="sine_predictor",
                       format="jpeg")   # live frames: JPEG encodes in ~3 ms, PNG ~20
 
-    def draw(full: bool = False) -> None:
+    def draw() -> None:
         start = time.perf_counter()
         update_training_figure(view.fig, state["trainer"], **values())
-        compute_ms = 1e3 * (time.perf_counter() - start)
-        (view.show if full else view.frame)(compute_ms=compute_ms)
+        view.frame(compute_ms=1e3 * (time.perf_counter() - start))
 
     def step() -> bool:
         trainer = state["trainer"]
@@ -465,7 +536,7 @@ def sine_predictor(model: LastStep | None = None, history: train.History | None 
     def on_epochs(_change=None) -> None:
         if state["trainer"].epoch < epochs.value:       # raised: Train goes on from here
             player.rearm()
-        draw(full=True)                                 # the loss axis: 0 .. epochs
+        draw()                                          # the loss axis: 0 .. epochs
         show_status()
 
     steps.observe(on_slider, names="value")
@@ -513,26 +584,16 @@ def vanishing_widget(length: int = 50):
                                             description="sequence length T",
                                             tooltip="how many steps the RNN reads; the loss "
                                                     "reads only the last hidden state",
-                                            continuous_update=False,
                                             style=plots.slider_style())}
     span = (controls["scale"].min, controls["scale"].max)
-    made = {}
 
     def draw(scale: float, length: int) -> Figure:
-        return gradient_figure(scale, length, span=span)
+        return gradient_figure(scale, length, span=span, max_length=controls["length"].max)
 
-    def update(fig: Figure, scale: float, length: int) -> None:
-        if fig.parts.length == length:                     # a new scale: one curve, blitted
-            update_gradient_figure(fig, scale, length)
-            return
-        with made["box"].busy(f"computing the gradients through {length} steps…"):
-            update_gradient_figure(fig, scale, length)      # new axes: a full redraw
-            made["box"].view.show(control="length")
-
-    # A new scale redraws only its curve and the legend over the rest (blitting); a new
-    # length computes seven curves (hidden_gradient_norms each), so the picture follows a
-    # released slider, not the drag; curves seen once are kept.
-    made["box"] = plots.interactive_figure(
-        draw, controls, update=update, columns=2, continuous=False, name="vanishing_widget",
-        animated=lambda fig: [fig.parts.chosen, fig.parts.legend])
-    return made["box"]
+    # Every length is computed at once for a scale (``gradient_norms_by_length``) and
+    # kept, and the y limits hold every scale and length the sliders offer: a move of
+    # either slider redraws only the curves, the legend and the x axis over the rest
+    # (blitting), quick enough to follow the drag.
+    return plots.interactive_figure(
+        draw, controls, update=update_gradient_figure, columns=2, continuous=True,
+        name="vanishing_widget", animated=gradient_artists)

@@ -71,10 +71,12 @@ def course_map(current: str | None = None) -> Figure:
 
 
 def line_figure(w: float = 1.0, b: float = 0.0) -> Figure:
-    """The line y = w x + b on x in [-3, 3], with the point at x = 1 marked.
+    """The line y = w x + b on x in [-3, 3], with the point at x = 1 marked and labelled,
+    and the equation as the title.
 
-    ``fig.parts`` holds the line, the point and the legend, which ``update_line``
-    changes in place."""
+    ``fig.parts`` holds the line, the point, its label and the title: the only artists
+    ``update_line`` changes. The axes, their limits and ticks never move, so the widget
+    draws them once and then redraws just these four over them (``line_artists``)."""
     x = np.linspace(-3, 3, 61)
     with plots.style():
         fig, ax = plots.subplots("small")
@@ -82,13 +84,14 @@ def line_figure(w: float = 1.0, b: float = 0.0) -> Figure:
         ax.axvline(0, color="#cbd5e0", lw=1)
         (line,) = ax.plot(x, w * x + b, color=plots.CLASS_COLORS[0], lw=2.5)
         (point,) = ax.plot([1], [w + b], "o", color=plots.ACCENT, ms=9)
+        label = ax.annotate("", (1, w + b), xytext=(-10, 0), textcoords="offset points",
+                            ha="right", fontsize=11)
         ax.set_xlim(-3, 3)
         ax.set_ylim(-8, 8)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        legend = ax.legend([line, point], ["", ""], loc="upper left")
-        ax.set_title("move the sliders: the line follows")
-    fig.parts = SimpleNamespace(line=line, point=point, legend=legend)
+        title = ax.set_title(" ")
+    fig.parts = SimpleNamespace(line=line, point=point, label=label, title=title)
     update_line(fig, w, b)
     return plots.finish(fig)
 
@@ -98,17 +101,31 @@ def update_line(fig: Figure, w: float = 1.0, b: float = 0.0) -> None:
     parts = fig.parts
     parts.line.set_ydata(w * parts.line.get_xdata() + b)
     parts.point.set_ydata([w + b])
-    line_text, point_text = parts.legend.get_texts()
-    line_text.set_text(f"y = {w:.1f} x + {b:.1f}")
-    point_text.set_text(f"at x = 1: y = {w + b:.1f}")
-    parts.line.set_label(line_text.get_text())
-    parts.point.set_label(point_text.get_text())
+    parts.title.set_text(equation(w, b))
+    # the point's label, left of it, on the side the line leaves free: above where the
+    # line rises to the right (it runs below on the left), below where it falls
+    parts.label.xy = (1, w + b)
+    parts.label.set_text(f"at x = 1: y = {w + b:.1f}")
+    parts.label.set_va("bottom" if w >= 0 else "top")
+    parts.label.xyann = (-10, 4 if w >= 0 else -4)
+
+
+def line_artists(fig: Figure) -> list:
+    """What a move of the sliders changes in a ``line_figure``: everything else is drawn
+    once and kept as the background."""
+    parts = fig.parts
+    return [parts.line, parts.point, parts.label, parts.title]
+
+
+def equation(w: float, b: float) -> str:
+    """``'y = 1.5 x - 1.0'``: the line's equation, one decimal."""
+    return f"y = {w:.1f} x {'-' if b < 0 else '+'} {abs(b):.1f}"
 
 
 def line_label(w: float, b: float) -> str:
     """The text the first widget's label shows."""
     slope = "rises" if w > 0 else ("falls" if w < 0 else "is flat")
-    return f"y = {w:.1f} x + {b:.1f}: the line {slope}, and crosses the y axis at {b:.1f}"
+    return f"{equation(w, b)}: the line {slope}, and crosses the y axis at {b:.1f}"
 
 
 def first_widget():
@@ -128,5 +145,6 @@ def first_widget():
     w.observe(relabel, names="value")
     b.observe(relabel, names="value")
     plot = plots.interactive_figure(line_figure, {"w": w, "b": b}, update=update_line,
-                                    continuous=True, name="start.first_widget")
+                                    animated=line_artists, continuous=True,
+                                    name="start.first_widget")
     return widgets.VBox([label, plot])
