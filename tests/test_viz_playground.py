@@ -87,9 +87,25 @@ def test_lr_sweep_has_a_u_shape():
     assert loss.shape == (3,)
     assert loss[1] < loss[0] and loss[1] < loss[2]
     fig = pg.draw_lr_sweep(sweep, FAST)
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "best: lr = 0.01" in labels
+    assert fig.parts.best_text.get_text() == "best: lr = 0.01"
+    np.testing.assert_array_equal(fig.parts.best.get_xdata(), [1e-2])
     plt.close(fig)
+
+
+def test_a_sweep_run_epoch_by_epoch_equals_one_training_per_learning_rate():
+    config = replace(FAST, epochs=4)
+    lrs = np.array([1e-3, 0.1])
+    sweep = pg.LrSweep(config, lrs)
+    steps = 0
+    while sweep.step():
+        steps += 1
+        if sweep.training is not None:      # the run in progress says where it is
+            assert f"epoch {sweep.training.epochs_done} of 4" in sweep.describe()
+    assert steps + 1 == 2 * 4 and sweep.finished and sweep.training is None
+    for i, lr in enumerate(lrs):
+        run = pg.train_playground(replace(config, lr=float(lr)))   # 4 epochs in one call
+        assert sweep.result["loss"][i] == run.curves["loss"][-1]
+        assert sweep.result["val_loss"][i] == run.curves["val_loss"][-1]
 
 
 def test_draw_playground_shows_the_run():
@@ -102,47 +118,84 @@ def test_draw_playground_shows_the_run():
     plt.close(fig)
 
 
-def test_the_sweep_widget_shows_each_point_as_it_finishes():
+def test_the_sweep_widget_trains_epoch_by_epoch_and_draws_each_point_as_it_finishes():
     pytest.importorskip("ipywidgets")
     config = replace(FAST, epochs=3)
     box = pg.lr_sweep_widget(config, num_lrs=3)
+    parts = box.view.fig.parts
     assert "0 of 3" in box.player.status.value          # nothing trained yet
+    assert parts.hint.get_visible()                     # ... and it says how to start
     before = widgets.image_array(box)
-    shown = []
+    shown = []                                           # per frame: points, point in training
     box.player.frame_fn = (lambda frame=box.player.frame_fn: (
-        frame(), shown.append(len(box.view.fig.parts.loss.get_xdata()))))
+        frame(), shown.append((len(parts.loss.get_xdata()), len(parts.current.get_xdata())))))
     box.player.play()
-    assert shown == [1, 2, 3]                            # one more point per frame
+    assert len(shown) == 3 * 3                           # a frame after every epoch
+    assert shown[0] == (0, 1)            # the first frame: the first training, moving
+    finished = [n for n, _ in shown]
+    assert finished == sorted(finished) and finished[-1] == 3
+    assert all(b - a <= 1 for a, b in zip(finished, finished[1:], strict=False))
+    assert shown[-1] == (3, 0) and not parts.hint.get_visible()
     assert box.player.done and "3 of 3" in box.player.status.value
-    assert not box.busy.active and not any(c.disabled for c in box.controls.values())
+    assert not any(c.disabled for c in box.controls.values())
     assert not np.array_equal(before, widgets.image_array(box))
-    # A control's change reruns the sweep; going back is instant (kept), a fast redraw.
-    epochs = widgets.find_control(box, "epochs per learning rate")
-    epochs.value = 5
-    assert box.view.fig.parts.ax.get_title().endswith("5 epochs, batch 16")
-    widgets.TIMINGS.clear()
-    epochs.value = 3
-    assert len(widgets.TIMINGS) == 1 and box.player.done
-    assert widgets.TIMINGS[-1]["draw_ms"] + widgets.TIMINGS[-1]["encode_ms"] < 1500
+    expected = pg.lr_sweep(config, np.logspace(-4, 1, 3))
+    np.testing.assert_array_equal(parts.loss.get_ydata(), expected["loss"])
 
 
-def test_a_sweep_step_says_it_is_working_while_it_trains(monkeypatch):
+def test_a_change_of_setting_does_not_train_and_going_back_is_instant(monkeypatch):
     pytest.importorskip("ipywidgets")
     box = pg.lr_sweep_widget(replace(FAST, epochs=3), num_lrs=3)
-    seen = []
-    real = pg.lr_sweep
+    box.player.play()
+    trainings = []
+    real = pg.start_run
+    monkeypatch.setattr(pg, "start_run", lambda config: trainings.append(config)
+                        or real(config))
+    ax = box.view.fig.parts.ax
+    epochs = widgets.find_control(box, "epochs per learning rate")
+    for control, value, title in [
+            (epochs, 5, "moons · Adam · 5 epochs, batch 16 · 0 of 3 learning rates"),
+            (widgets.find_control(box, "optimizer"), pg.optim.SGD, "moons · SGD · 5 epochs"),
+            (widgets.find_control(box, "data set"), pg.DATASETS["xor"], "xor · SGD · 5 epochs")]:
+        widgets.TIMINGS.clear()
+        shown = widgets.image_array(box)
+        control.value = value
+        assert title in ax.get_title() and not trainings            # a new axis, no training
+        assert not box.player.done and not box.player.play_button.disabled
+        assert box.view.fig.parts.hint.get_visible()
+        assert not np.array_equal(shown, widgets.image_array(box))
+        assert len(widgets.TIMINGS) == 1                             # one redraw ...
+        t = widgets.TIMINGS[-1]                                      # ... and a fast one
+        assert t["compute_ms"] + t["draw_ms"] + t["encode_ms"] < 500
+    widgets.find_control(box, "data set").value = pg.DATASETS["moons"]
+    widgets.find_control(box, "optimizer").value = pg.optim.Adam
+    epochs.value = 3                                     # back to the sweep already run
+    assert ax.get_title().endswith("3 epochs, batch 16") and not trainings
+    assert box.player.done and box.player.play_button.disabled
+    assert len(box.view.fig.parts.loss.get_xdata()) == 3
+    box.player.reset()                                   # Reset: this setting from the start
+    assert "0 of 3" in box.player.status.value and not box.player.done
 
-    def watched(config, lrs):
-        seen.append((box.busy.active, box.busy.status.value,
-                     [c.disabled for c in box.controls.values()]))
-        return real(config, lrs)
 
-    monkeypatch.setattr(pg, "lr_sweep", watched)
+def test_a_live_sweep_frame_redraws_only_the_point_in_training():
+    pytest.importorskip("ipywidgets")
+    box = pg.lr_sweep_widget(replace(FAST, epochs=6), num_lrs=3)
+    for _ in range(7):        # lr 1e-4 (6 epochs, then its point), lr 0.032's first epoch
+        box.player.step()
+    parts = box.view.fig.parts
+    drawn = []
+    axis_draw = parts.ax.yaxis.draw
+    parts.ax.yaxis.draw = lambda renderer: (drawn.append("y axis"), axis_draw(renderer))
+    widgets.TIMINGS.clear()
+    before = parts.current.get_ydata().copy()
+    shown = widgets.image_array(box)
     box.player.step()
-    active, status, disabled = seen[0]
-    assert active and "training with lr = 0.0001" in status and all(disabled)
-    assert not box.busy.active and not any(c.disabled for c in box.controls.values())
-    assert "1 of 3" in box.player.status.value
+    assert parts.current.get_ydata()[0] != before[0]                # the loss moved ...
+    assert not np.array_equal(shown, widgets.image_array(box))      # ... on the picture
+    assert "lr 0.032: epoch 2 of 6" in box.player.status.value
+    assert drawn == []                             # only the marker: no axis drawn again
+    t = widgets.TIMINGS[-1]
+    assert t["control"] == "sweep" and t["draw_ms"] + t["encode_ms"] < 250
 
 
 def test_a_look_before_training_keeps_the_planned_epochs():

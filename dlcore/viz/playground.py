@@ -35,6 +35,7 @@ from types import SimpleNamespace
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from .. import data, nn, optim, train
 from ..rng import manual_seed
@@ -80,7 +81,8 @@ class PlaygroundConfig:
 @dataclass
 class PlaygroundRun:
     """The outcome of ``train_playground``: the data, the trained model and
-    per-epoch curves (index 0 is before training)."""
+    per-epoch curves (index 0 is before training). A run made by ``start_run`` also
+    keeps what it needs to go on (``train_more``): the loss, the optimizer, the loader."""
     config: PlaygroundConfig
     model: nn.Sequential
     X_train: np.ndarray
@@ -89,6 +91,9 @@ class PlaygroundRun:
     y_val: np.ndarray
     curves: dict[str, list[float]] = field(default_factory=dict)
     diverged_at: int | None = None
+    loss_fn: nn.Module | None = field(default=None, repr=False)
+    optimizer: optim.Optimizer | None = field(default=None, repr=False)
+    loader: data.DataLoader | None = field(default=None, repr=False)
 
     @property
     def epochs_done(self) -> int:
@@ -121,6 +126,48 @@ def _evaluate(model, loss_fn, X, y) -> tuple[float, float]:
     return result["loss"], result["accuracy"]
 
 
+def start_run(config: PlaygroundConfig) -> PlaygroundRun:
+    """The data, a fresh model, its optimizer and loader, and the losses before
+    training (epoch 0): a run ready for ``train_more``."""
+    X_train, y_train, X_val, y_val = make_data(config)
+    num_classes = int(max(y_train.max(), y_val.max())) + 1
+    model = build_model(config, num_classes)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = data.DataLoader(data.TensorDataset(X_train, y_train),
+                             batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    run = PlaygroundRun(config, model, X_train, y_train, X_val, y_val, loss_fn=loss_fn,
+                        optimizer=config.optimizer(model.parameters(), lr=config.lr),
+                        loader=loader)
+    loss, acc = _evaluate(model, loss_fn, X_train, y_train)
+    val_loss, val_acc = _evaluate(model, loss_fn, X_val, y_val)
+    run.curves = {"loss": [loss], "accuracy": [acc], "val_loss": [val_loss],
+                  "val_accuracy": [val_acc]}
+    return run
+
+
+def train_more(run: PlaygroundRun, epochs: int) -> bool:
+    """Train ``run`` for ``epochs`` more epochs with ``dlcore.train.fit`` and extend its
+    curves. The loader's shuffling and the optimizer's state carry on, so ten calls of
+    one epoch give the same weights as one call of ten. A learning rate that makes the
+    loss non-finite stops the run: ``run.diverged_at`` holds the epoch and this returns
+    False (as it does for a run that had already diverged)."""
+    if run.diverged_at is not None:
+        return False
+    if epochs == 0:
+        return True
+    with np.errstate(all="ignore"):   # a diverging run overflows; fit then stops it
+        try:
+            history = train.fit(run.model, run.loss_fn, run.optimizer, run.loader,
+                                epochs=int(epochs), val_loader=[(run.X_val, run.y_val)],
+                                progress=False)
+        except train.NonFiniteLossError as err:
+            run.diverged_at = run.epochs_done + err.epoch
+            return False
+    for key in run.curves:
+        run.curves[key] += history[key]
+    return True
+
+
 def train_playground(config: PlaygroundConfig, snapshots: int = 1,
                      on_snapshot: Callable[[PlaygroundRun], None] | None = None,
                      epochs: int | None = None) -> PlaygroundRun:
@@ -129,34 +176,16 @@ def train_playground(config: PlaygroundConfig, snapshots: int = 1,
     ``snapshots`` chunks; ``on_snapshot(run)`` is called after each chunk (the
     widget redraws there). A learning rate that makes the loss non-finite stops
     the run; ``run.diverged_at`` then holds the epoch."""
-    X_train, y_train, X_val, y_val = make_data(config)
-    num_classes = int(max(y_train.max(), y_val.max())) + 1
-    model = build_model(config, num_classes)
-    loss_fn = nn.CrossEntropyLoss()
-    optimizer = config.optimizer(model.parameters(), lr=config.lr)
-    loader = data.DataLoader(data.TensorDataset(X_train, y_train),
-                             batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    run = PlaygroundRun(config, model, X_train, y_train, X_val, y_val)
-    loss, acc = _evaluate(model, loss_fn, X_train, y_train)
-    val_loss, val_acc = _evaluate(model, loss_fn, X_val, y_val)
-    run.curves = {"loss": [loss], "accuracy": [acc], "val_loss": [val_loss],
-                  "val_accuracy": [val_acc]}
+    run = start_run(config)
     total = config.epochs if epochs is None else epochs
     chunks = np.diff(np.linspace(0, total, max(1, snapshots) + 1).round()).astype(int)
-    with np.errstate(all="ignore"):   # a diverging run overflows; fit then stops it
-        for epochs in chunks:
-            if epochs == 0:
-                continue
-            try:
-                history = train.fit(model, loss_fn, optimizer, loader, epochs=int(epochs),
-                                    val_loader=[(X_val, y_val)], progress=False)
-            except train.NonFiniteLossError as err:
-                run.diverged_at = run.epochs_done + err.epoch
-                break
-            for key in run.curves:
-                run.curves[key] += history[key]
-            if on_snapshot is not None:
-                on_snapshot(run)
+    for chunk in chunks:
+        if chunk == 0:
+            continue
+        if not train_more(run, int(chunk)):
+            break
+        if on_snapshot is not None:
+            on_snapshot(run)
     return run
 
 
@@ -304,20 +333,69 @@ def splits_figure(sizes: dict[str, int]) -> Figure:
 
 # -- learning-rate sweep -------------------------------------------------------------
 
+class LrSweep:
+    """A learning-rate sweep run one epoch at a time, what the widget plays: each
+    ``step()`` trains the learning rate in turn for one more epoch (a fresh copy of the
+    same model: same data, same initial weights) and, after its last epoch, records its
+    final losses. ``result`` is ``{'lr', 'loss', 'val_loss', 'done'}``: the learning
+    rates, their final losses (NaN until trained, or where training diverged) and how
+    many are finished; ``training`` is the run in progress (None between two).
+    ``finished=`` takes the result of a sweep already run (``lr_sweep``)."""
+
+    def __init__(self, config: PlaygroundConfig, lrs: np.ndarray,
+                 finished: dict[str, np.ndarray] | None = None):
+        self.config = config
+        self.lrs = np.asarray(lrs, dtype=float)
+        n = len(self.lrs)
+        self.result = {"lr": self.lrs, "loss": np.full(n, np.nan),
+                       "val_loss": np.full(n, np.nan), "done": 0}
+        if finished is not None:
+            self.result.update(loss=np.array(finished["loss"], dtype=float),
+                               val_loss=np.array(finished["val_loss"], dtype=float), done=n)
+        self.training: PlaygroundRun | None = None
+
+    @property
+    def done(self) -> int:
+        return self.result["done"]
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= len(self.lrs)
+
+    def step(self) -> bool:
+        """One more epoch of the learning rate in turn; False once all are finished."""
+        if self.finished:
+            return False
+        if self.training is None:
+            self.training = start_run(replace(self.config, lr=float(self.lrs[self.done])))
+        run = self.training
+        if run.epochs_done < self.config.epochs:
+            train_more(run, 1)
+        if run.diverged_at is not None or run.epochs_done >= self.config.epochs:
+            i, final = self.done, run.curves["loss"][-1]
+            if run.diverged_at is None and math.isfinite(final):
+                self.result["loss"][i] = final
+                self.result["val_loss"][i] = run.curves["val_loss"][-1]
+            self.result["done"] = i + 1
+            self.training = None
+        return not self.finished
+
+    def describe(self) -> str:
+        text = f"{self.done} of {len(self.lrs)} learning rates trained"
+        if self.training is not None:
+            text = (f"lr {self.training.config.lr:.2g}: epoch {self.training.epochs_done} "
+                    f"of {self.config.epochs} · " + text)
+        return text
+
+
 def lr_sweep(config: PlaygroundConfig, lrs: np.ndarray) -> dict[str, np.ndarray]:
     """Train a fresh copy of the same model (same data, same initial weights)
     for each learning rate; return ``{'lr', 'loss', 'val_loss'}``, the final
     losses, NaN where training diverged."""
-    lrs = np.asarray(lrs, dtype=float)
-    loss = np.full(len(lrs), np.nan)
-    val_loss = np.full(len(lrs), np.nan)
-    for i, lr in enumerate(lrs):
-        run = train_playground(replace(config, lr=float(lr)))
-        final = run.curves["loss"][-1]
-        if run.diverged_at is None and math.isfinite(final):
-            loss[i] = final
-            val_loss[i] = run.curves["val_loss"][-1]
-    return {"lr": lrs, "loss": loss, "val_loss": val_loss}
+    sweep = LrSweep(config, lrs)
+    while sweep.step():
+        pass
+    return {key: sweep.result[key] for key in ("lr", "loss", "val_loss")}
 
 
 def draw_lr_sweep(sweep: dict[str, np.ndarray], config: PlaygroundConfig | None = None
@@ -325,22 +403,39 @@ def draw_lr_sweep(sweep: dict[str, np.ndarray], config: PlaygroundConfig | None 
     """Final loss against learning rate (log-log); diverged runs marked with x at the
     top; the best learning rate (lowest validation loss) starred. A sweep still
     running has ``sweep["done"]`` (the learning rates finished): only those are drawn,
-    on the axis of the whole sweep. ``update_lr_sweep`` redraws it in place."""
+    on the axis of the whole sweep, and ``show_sweep_progress`` marks the one in
+    training. ``update_lr_sweep`` redraws it in place. The legend sits beside the axes,
+    never over a point."""
     with plots.style():
         fig, ax = plots.subplots("wide")
+        color = plots.CLASS_COLORS
         fig.parts = SimpleNamespace(
             ax=ax,
-            loss=ax.plot([], [], "o-", color=plots.CLASS_COLORS[0], label="train loss")[0],
-            val_loss=ax.plot([], [], "s--", color=plots.CLASS_COLORS[1],
-                             label="validation loss")[0],
+            loss=ax.plot([], [], "o-", color=color[0], label="train loss")[0],
+            val_loss=ax.plot([], [], "s--", color=color[1], label="validation loss")[0],
+            current=ax.plot([], [], "o", mfc="white", mec=color[0], mew=2, ms=9,
+                            label="training now (train loss)")[0],
             diverged=ax.plot([], [], "x", color="black", ms=10, mew=2,
                              label="diverged (loss became nan)")[0],
-            best=ax.plot([], [], "*", color=plots.ACCENT, mec="black", ms=18, zorder=5)[0])
+            best=ax.plot([], [], "*", color=plots.ACCENT, mec="black", ms=18, zorder=5,
+                         label="best: lowest validation loss")[0],
+            best_text=ax.text(1.02, 0.6, "", transform=ax.transAxes, va="top", fontsize=10),
+            hint=ax.text(0.5, 0.5, "not run yet for this setting: press ▶ Run sweep",
+                         transform=ax.transAxes, ha="center", va="center", fontsize=12,
+                         color="0.4", visible=False))
+        p = fig.parts
+        # Beside the axes (never over a point), and always the same: drawn once.
+        ax.legend(handles=[p.loss, p.val_loss, p.current, p.diverged, p.best],
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(sweep["lr"][0] / 2, sweep["lr"][-1] * 2)
         ax.set_xlabel("learning rate (log scale)")
-        ax.set_ylabel("loss after training (log scale)")
+        # the y label as a text of its own, drawn once with the background (as the axis's
+        # label it would be drawn, and placed, again with the ticks at each redraw)
+        ax.text(-0.085, 0.5, "loss after training (log scale)", rotation=90, ha="center",
+                va="center", transform=ax.transAxes, fontsize=plt.rcParams["axes.labelsize"])
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.1, 1, 10
         ax.minorticks_off()              # halves the time of a redraw; the grid is major
         ax.grid(True, which="major", alpha=0.3)
         update_lr_sweep(fig, sweep, config)
@@ -349,7 +444,8 @@ def draw_lr_sweep(sweep: dict[str, np.ndarray], config: PlaygroundConfig | None 
 
 def update_lr_sweep(fig: Figure, sweep: dict[str, np.ndarray],
                     config: PlaygroundConfig | None = None) -> None:
-    """Put ``sweep`` (finished or not) into a figure ``draw_lr_sweep`` made."""
+    """Put ``sweep`` (finished or not) into a figure ``draw_lr_sweep`` made: the
+    points, the y limits, the best learning rate, the title."""
     parts = fig.parts
     lrs = sweep["lr"]
     done = int(sweep.get("done", len(lrs)))
@@ -361,35 +457,104 @@ def update_lr_sweep(fig: Figure, sweep: dict[str, np.ndarray],
     values = values[np.isfinite(values) & (values > 0)]
     low, top = (values.min(), values.max()) if values.size else (1e-2, 1.0)
     parts.diverged.set_data(x[~finite], np.full((~finite).sum(), top * 1.5))
-    shown = [parts.loss, parts.val_loss] + ([parts.diverged] if (~finite).any() else [])
     if finite.any():
         best = int(np.nanargmin(val_loss))
         parts.best.set_data([lrs[best]], [val_loss[best]])
-        parts.best.set_label(f"best: lr = {lrs[best]:.2g}")
-        shown.append(parts.best)
+        parts.best_text.set_text(f"best: lr = {lrs[best]:.2g}")
     else:
         parts.best.set_data([], [])
-    parts.ax.set_ylim(low / 1.6, top * 2.5)
-    title = "learning-rate sweep"
+        parts.best_text.set_text("")
+    # two powers of ten inside at least, so the log axis always has two labelled ticks
+    parts.ax.set_ylim(min(low / 1.6, 10 ** np.floor(np.log10(top * 2.5)) / 10), top * 2.5)
+    title = ["learning-rate sweep"]
     if config is not None:
+        data_name = {v: k for k, v in DATASETS.items()}.get(config.dataset, "")
         name = {v: k for k, v in OPTIMIZERS.items()}.get(config.optimizer, "")
-        title += f": {name}, {config.epochs} epochs, batch {config.batch_size}"
+        title = [data_name, name, f"{config.epochs} epochs, batch {config.batch_size}"]
     if done < len(lrs):
-        title += f" ({done} of {len(lrs)} learning rates)"
-    parts.ax.set_title(title)
-    if parts.ax.get_legend() is not None:
-        parts.ax.get_legend().remove()
-    if done:
-        parts.ax.legend(handles=shown, fontsize=9, loc="upper left")
+        title.append(f"{done} of {len(lrs)} learning rates")
+    parts.ax.set_title(" · ".join(t for t in title if t))
+
+
+def show_sweep_progress(fig: Figure, run: PlaygroundRun | None) -> None:
+    """Mark the learning rate in training (``run``, or None) at its training loss so
+    far, kept inside the axes (a diverging run would leave them); with nothing trained
+    nor training, say how to start."""
+    current = fig.parts.current
+    fig.parts.hint.set_visible(run is None and len(fig.parts.loss.get_xdata()) == 0)
+    value = run.curves["loss"][-1] if run is not None else math.nan
+    if not (math.isfinite(value) and value > 0):
+        current.set_data([], [])
+        return
+    low, high = fig.parts.ax.get_ylim()
+    current.set_data([run.config.lr], [min(max(value, low * 1.1), high / 1.1)])
+
+
+class _LayeredView(widgets_core.FigureView):
+    """A ``FigureView`` drawn in three layers, so that nothing is drawn twice for
+    nothing: the still background (the x axis, the frame), drawn once; ``layer``, what a
+    finished learning rate or a control changes (the y axis with its limits, the points,
+    the best learning rate, the title), redrawn over it by ``show_layer()``; ``top``, the
+    point in training, redrawn over both by ``frame()`` for each live frame (a marker)."""
+
+    def __init__(self, fig: Figure, layer: list, top: list, name: str = ""):
+        self.layer, self.top = list(layer), list(top)
+        self._still = self._with_layer = None
+        super().__init__(fig, animated=[*self.layer, *self.top], name=name)
+
+    def show(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
+        t0 = time.perf_counter()
+        self.canvas.draw()                   # everything but the animated layers
+        self._still = self.canvas.copy_from_bbox(self.fig.bbox)
+        return self._draw_layers(t0, control, compute_ms)
+
+    def show_layer(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
+        if self._still is None:
+            return self.show(control=control, compute_ms=compute_ms)
+        t0 = time.perf_counter()
+        self.canvas.restore_region(self._still)
+        return self._draw_layers(t0, control, compute_ms)
+
+    def frame(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
+        if self._with_layer is None:
+            return self.show(control=control, compute_ms=compute_ms)
+        t0 = time.perf_counter()
+        self.canvas.restore_region(self._with_layer)
+        self._draw(self.top)
+        return self._publish(t0, control, compute_ms)
+
+    def _draw_layers(self, t0: float, control: str, compute_ms: float) -> bytes:
+        self._draw(self.layer)
+        self._with_layer = self.canvas.copy_from_bbox(self.fig.bbox)
+        self._draw(self.top)
+        return self._publish(t0, control, compute_ms)
+
+    def _draw(self, artists: list) -> None:
+        renderer = self.canvas.get_renderer()
+        for artist in artists:
+            if artist.get_visible():
+                artist.draw(renderer)
+
+    def _publish(self, t0: float, control: str, compute_ms: float) -> bytes:
+        t1 = time.perf_counter()
+        data = widgets_core.encode_png(self.canvas, self.format)
+        t2 = time.perf_counter()
+        self.widget.value = data
+        widgets_core.TIMINGS.append({"widget": self.name, "control": control,
+                                     "compute_ms": compute_ms, "draw_ms": 1e3 * (t1 - t0),
+                                     "encode_ms": 1e3 * (t2 - t1), "bytes": len(data)})
+        return data
 
 
 def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
                     sweep: dict[str, np.ndarray] | None = None):
     """A learning-rate sweep: pick the data set, the optimizer and the number of
-    epochs, press "Run sweep" (or change a control: it starts by itself), and each of
-    the ``num_lrs`` trainings from lr = 1e-4 to 10 appears as it finishes. ``sweep``,
-    if given, is ``lr_sweep(config, ...)`` already computed: it is shown first. Sweeps
-    already run are kept, so going back to a setting is instant."""
+    epochs, then press "Run sweep": the ``num_lrs`` trainings, from lr = 1e-4 to 10,
+    run one after the other, epoch by epoch, the one in training marked as it learns and
+    each point drawn as it finishes. A change of setting does not train: it shows that
+    setting's sweep, as far as it was run (going back to a setting is instant), or an
+    empty axis to run. Reset starts the current setting's sweep again. ``sweep``, if
+    given, is ``lr_sweep(config, ...)`` already computed: it is shown first."""
     import ipywidgets as widgets
 
     c = config or PlaygroundConfig(epochs=20)
@@ -403,70 +568,60 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
                                     continuous_update=False, style=plots.slider_style(),
                                     layout=widgets.Layout(width="300px")),
     }
-    done: dict[PlaygroundConfig, dict[str, np.ndarray]] = {}
+    sweeps: dict[PlaygroundConfig, LrSweep] = {}     # every setting's sweep, as far as run
     if sweep is not None and np.allclose(sweep["lr"], lrs):
-        done[c] = sweep
+        sweeps[c] = LrSweep(c, lrs, finished=sweep)
 
     def current() -> PlaygroundConfig:
         return replace(c, **{name: w.value for name, w in controls.items()})
 
-    def empty() -> dict[str, np.ndarray]:
-        return {"lr": lrs, "loss": np.full(num_lrs, np.nan),
-                "val_loss": np.full(num_lrs, np.nan), "done": 0}
-
-    state = {"cfg": c, "sweep": done.get(c) or empty()}
-    view = widgets_core.FigureView(draw_lr_sweep(state["sweep"], c), name="lr_sweep")
-    busy = widgets_core.Busy(list(controls.values()), [view.widget])
-
-    def step() -> bool:
-        run = state["sweep"]
-        i = int(run.get("done", num_lrs))
-        if i >= num_lrs:
-            return False
-        # a training takes a while (up to seconds): grey the picture and say so meanwhile
-        with busy(f"training with lr = {lrs[i]:.2g}… ({i} of {num_lrs} done)"):
-            one = lr_sweep(state["cfg"], lrs[i:i + 1])
-        if player.playing:                   # Busy gave the controls back; playing locks them
-            for control in controls.values():
-                control.disabled = True
-        run["loss"][i], run["val_loss"][i] = one["loss"][0], one["val_loss"][0]
-        run["done"] = i + 1
-        if i + 1 == num_lrs:
-            done[state["cfg"]] = run
-            return False
-        return True
+    state = SimpleNamespace(sweep=sweeps.setdefault(c, LrSweep(c, lrs)), drawn=None)
+    fig = draw_lr_sweep(state.sweep.result, c)
+    p = fig.parts
+    view = _LayeredView(fig, layer=[p.ax.yaxis, p.loss, p.val_loss, p.diverged, p.best,
+                                    p.best_text, p.ax.title], top=[p.current, p.hint],
+                        name="lr_sweep")
 
     def frame() -> None:
         t0 = time.perf_counter()
-        update_lr_sweep(view.fig, state["sweep"], state["cfg"])
-        view.show(control="sweep", compute_ms=1e3 * (time.perf_counter() - t0))
+        s = state.sweep
+        if state.drawn != (s.config, s.done):   # a point finished, or another setting
+            update_lr_sweep(view.fig, s.result, s.config)
+            show_sweep_progress(view.fig, s.training)
+            state.drawn = (s.config, s.done)
+            view.show_layer(control="sweep", compute_ms=1e3 * (time.perf_counter() - t0))
+        else:                                   # only the point in training moved
+            show_sweep_progress(view.fig, s.training)
+            view.frame(control="sweep", compute_ms=1e3 * (time.perf_counter() - t0))
 
     def reset() -> None:
-        state["cfg"] = current()
-        state["sweep"] = done.get(state["cfg"]) or empty()
+        new = current()
+        if new == state.sweep.config:           # Reset pressed: this setting from the start
+            sweeps.pop(new, None)
+        state.sweep = sweeps.setdefault(new, LrSweep(new, lrs))
 
-    def status() -> str:
-        n = int(state["sweep"].get("done", num_lrs))
-        return f"{n} of {num_lrs} learning rates trained"
+    def step() -> bool:
+        return state.sweep.step()               # one epoch of the learning rate in turn
 
-    player = widgets_core.Player(step, frame, reset, status=status, play_label="Run sweep",
-                                 controls=list(controls.values()))
-    player.done = int(state["sweep"].get("done", num_lrs)) >= num_lrs
-    player._set_playing(False)
+    player = widgets_core.Player(step, frame, reset, status=lambda: state.sweep.describe(),
+                                 play_label="Run sweep", controls=list(controls.values()))
+
+    def show_done() -> None:                    # a finished sweep has nothing to run
+        player.done = state.sweep.finished
+        player._set_playing(False)
 
     def on_change(_change) -> None:
-        player.reset()                       # shows a kept sweep at once, or an empty axis
-        player.done = int(state["sweep"].get("done", num_lrs)) >= num_lrs
-        player._set_playing(False)
-        if not player.done:
-            player.play()
+        player.reset()                          # pauses, picks the setting's sweep, draws
+        show_done()
 
     for control in controls.values():
         control.observe(on_change, names="value")
+    show_done()
+    show_sweep_progress(view.fig, None)
     view.show(control="(first)")
-    box = widgets.VBox([widgets.HBox(list(controls.values())), player.widget, busy.status,
-                        view.widget])
-    box.view, box.controls, box.player, box.busy = view, controls, player, busy
+    state.drawn = (state.sweep.config, state.sweep.done)
+    box = widgets.VBox([widgets.HBox(list(controls.values())), player.widget, view.widget])
+    box.view, box.controls, box.player = view, controls, player
     return box
 
 
