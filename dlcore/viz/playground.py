@@ -424,9 +424,13 @@ def draw_lr_sweep(sweep: dict[str, np.ndarray], config: PlaygroundConfig | None 
                          transform=ax.transAxes, ha="center", va="center", fontsize=12,
                          color="0.4", visible=False))
         p = fig.parts
-        # Beside the axes (never over a point), and always the same: drawn once.
-        ax.legend(handles=[p.loss, p.val_loss, p.current, p.diverged, p.best],
-                  loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+        # Beside the axes (never over a point), and always the same: drawn once. A sweep
+        # still to run (the widget's) may have a point in training, and diverge.
+        live = "done" in sweep
+        diverged = live or bool(np.isnan(sweep["val_loss"]).any())
+        handles = [p.loss, p.val_loss] + [p.current] * live + [p.diverged] * diverged + [p.best]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+        p.best_text.set_y(0.94 - 0.058 * len(handles))      # just under the legend
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(sweep["lr"][0] / 2, sweep["lr"][-1] * 2)
