@@ -277,3 +277,69 @@ def test_jpeg_frames_are_jpeg_and_a_wrong_format_is_named():
     assert vw.image_array(view).ndim == 3
     with pytest.raises(ValueError, match="format must be 'png' or 'jpeg', got 'gif'"):
         vw.FigureView(line_figure(), format="gif")
+
+
+def two_layer_figure():
+    """A title and a curve that controls change (layer 0), a dot that moves (layer 1)."""
+    fig = line_figure()
+    (fig.dot,) = fig.axes[0].plot([0.0], [0.0], "o", color=plots.ACCENT, ms=12)
+    return fig
+
+
+def test_layers_redraw_from_the_layer_asked_and_match_a_full_redraw():
+    fig = two_layer_figure()
+    title = fig.axes[0].title
+    view = vw.FigureView(fig, layers=[[title, fig.line], [fig.dot]], name="layers")
+    assert view.animated == [title, fig.line, fig.dot]
+    view.show()
+    drawn = []
+    for artist in view.animated:                 # which artists each call draws
+        artist.draw = (lambda a=artist, d=artist.draw: lambda r: (drawn.append(a), d(r)))()
+    fig.dot.set_data([3.0], [0.5])
+    view.frame()                                 # a live frame: the top layer only
+    assert drawn == [fig.dot]
+    drawn.clear()
+    update_line(fig, 2.0)                        # a control: the curve and the title
+    view.refresh()
+    assert drawn == [title, fig.line, fig.dot]
+    layered = vw.image_array(view).copy()
+    drawn.clear()
+    fig.dot.set_data([1.0], [-0.5])
+    view.frame()                                 # over the refreshed curve, not the old one
+    assert drawn == [fig.dot]
+    moved = vw.image_array(view)
+    assert (moved != layered).any()
+    # the same state drawn from scratch, without layers, is the same picture
+    fresh = two_layer_figure()
+    update_line(fresh, 2.0)
+    fresh.dot.set_data([1.0], [-0.5])
+    plain = vw.FigureView(fresh)
+    plain.show()
+    assert np.abs(moved.astype(int) - vw.image_array(plain).astype(int)).max() < 40
+    with pytest.raises(ValueError, match="no layer 2"):
+        view.refresh(2)
+    with pytest.raises(ValueError, match="animated= or layers="):
+        vw.FigureView(two_layer_figure(), animated=[fig.dot], layers=[[fig.line]])
+
+
+def test_one_picture_can_be_sent_as_jpeg_and_the_next_as_png():
+    fig = two_layer_figure()
+    view = vw.FigureView(fig, layers=[[fig.line], [fig.dot]])
+    assert view.show()[:8] == b"\x89PNG\r\n\x1a\n" and view.widget.format == "png"
+    fig.dot.set_data([2.0], [0.2])
+    assert view.frame(format="jpeg")[:3] == b"\xff\xd8\xff"
+    assert view.widget.format == "jpeg"
+    assert view.refresh()[:8] == b"\x89PNG\r\n\x1a\n" and view.widget.format == "png"
+
+
+def test_player_finish_says_there_is_nothing_to_play():
+    c = Counter(10)
+    player = vw.Player(c.step, c.frame, c.reset)
+    player.finish()
+    assert player.done and player.play_button.disabled and player.step_button.disabled
+    player.play()
+    assert c.value == 0                   # nothing played
+    player.rearm()
+    assert not player.play_button.disabled
+    player.play()
+    assert c.value == 10

@@ -97,27 +97,44 @@ class FigureView:
 
     ``view.widget`` is the Image to put in a box; ``view.show()`` draws the figure and
     sends it; ``view.fig`` may be swapped for a new figure of the same size
-    (``view.set_figure(fig)``). With ``animated`` artists, ``view.frame()`` redraws only
-    those over a saved background: call ``view.show()`` again whenever anything else
-    changes (limits, titles, other artists). An axis whose limits move may itself be in
-    ``animated`` (``ax.yaxis``: its ticks and labels are redrawn each frame) as long as
-    nothing in the background depends on those limits. ``format="jpeg"`` sends JPEGs
-    (live training frames: encoding is ~3 ms instead of ~20 for a wide figure).
+    (``view.set_figure(fig)``).
+
+    Blitting: with ``animated`` artists, ``view.frame()`` redraws only those over a
+    saved background. ``show()`` draws everything else (the background, saved), then
+    them; call it again whenever anything else changes (limits, titles, other
+    artists). An axis whose limits move may itself be animated (``ax.yaxis``: its
+    ticks and labels are redrawn each frame) as long as nothing in the background
+    depends on those limits.
+
+    ``layers=[settings, moving]`` blits in several levels instead, each list of
+    artists drawn over the ones before, in the order given (an axis before the curves
+    on top of it): ``refresh()`` redraws every layer over the background (a control
+    that changes a title, a legend, an axis's limits), ``refresh(k)`` layers k and up,
+    ``frame()`` only the top one (a live frame: a moving dot, a growing curve).
+    ``animated=arts`` is ``layers=[arts]``.
+
+    ``format="jpeg"`` sends JPEGs (live training frames: encoding is ~3 ms instead of
+    ~20 for a wide figure); ``show``, ``refresh`` and ``frame`` also take ``format=``
+    for one picture (JPEG while it moves, PNG once it settles).
     """
 
-    def __init__(self, fig: Figure, *, animated: Iterable = (), name: str = "",
-                 format: str = "png"):
+    def __init__(self, fig: Figure, *, animated: Iterable = (), layers: Iterable = (),
+                 name: str = "", format: str = "png"):
         import ipywidgets as widgets
 
-        if format not in ("png", "jpeg"):
-            raise ValueError(f"FigureView: format must be 'png' or 'jpeg', got {format!r}")
+        _check_format(format)
         self.name = name
         self.format = format
         self.widget = widgets.Image(format=format, layout=widgets.Layout(
             max_width="100%", height="auto", object_fit="contain"))
         self.fig = fig
-        self.animated = list(animated)
-        self._background = None
+        self.layers = [list(layer) for layer in layers]
+        if animated:
+            if self.layers:
+                raise ValueError("FigureView: give animated= or layers=, not both")
+            self.layers = [list(animated)]
+        self.animated = [artist for layer in self.layers for artist in layer]
+        self._saved: list = []          # _saved[k]: the pixels under layer k
         self.set_figure(fig)
 
     def set_figure(self, fig: Figure) -> None:
@@ -126,41 +143,70 @@ class FigureView:
         self.canvas = fig.canvas
         for artist in self.animated:
             artist.set_animated(True)
-        self._background = None
+        self._saved = []
 
-    def show(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
-        """Draw the whole figure and send it; returns the PNG bytes."""
+    def show(self, *, control: str = "", compute_ms: float = 0.0,
+             format: str | None = None) -> bytes:
+        """Draw the whole figure and send it; returns the image bytes."""
         t0 = time.perf_counter()
-        self.canvas.draw()
-        if self.animated:
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            self._draw_animated()
-        return self._send(t0, control, compute_ms)
+        self.canvas.draw()                            # everything but the animated layers
+        self._saved = []
+        self._draw_layers(0)
+        return self._send(t0, control, compute_ms, format)
 
-    def frame(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
-        """Redraw only the animated artists over the background of the last ``show``."""
-        if self._background is None:
-            return self.show(control=control, compute_ms=compute_ms)
+    def refresh(self, layer: int = 0, *, control: str = "", compute_ms: float = 0.0,
+                format: str | None = None) -> bytes:
+        """Redraw layers ``layer`` and up over what lies under them (saved by the last
+        ``show`` or ``refresh``); a full ``show`` if nothing is saved yet."""
+        if not 0 <= layer < max(1, len(self.layers)):
+            raise ValueError(f"FigureView {self.name!r}: no layer {layer} "
+                             f"(it has {len(self.layers)})")
+        if len(self._saved) <= layer:
+            return self.show(control=control, compute_ms=compute_ms, format=format)
         t0 = time.perf_counter()
-        self.canvas.restore_region(self._background)
-        self._draw_animated()
-        return self._send(t0, control, compute_ms)
+        self.canvas.restore_region(self._saved[layer])
+        del self._saved[layer + 1:]
+        self._draw_layers(layer)
+        return self._send(t0, control, compute_ms, format)
 
-    def _draw_animated(self) -> None:
+    def frame(self, *, control: str = "", compute_ms: float = 0.0,
+              format: str | None = None) -> bytes:
+        """Redraw only the top layer (the animated artists) over the rest."""
+        return self.refresh(max(0, len(self.layers) - 1), control=control,
+                            compute_ms=compute_ms, format=format)
+
+    def _draw_layers(self, first: int) -> None:
+        """Draw layers ``first``.. over the canvas, saving the pixels under each."""
         renderer = self.canvas.get_renderer()
-        for artist in self.animated:
-            if artist.get_visible():
-                artist.draw(renderer)
+        for k, layer in enumerate(self.layers[first:], start=first):
+            if k == len(self._saved):
+                self._saved.append(self.canvas.copy_from_bbox(self.fig.bbox))
+            for artist in layer:
+                if artist.get_visible():
+                    artist.draw(renderer)
 
-    def _send(self, t0: float, control: str, compute_ms: float) -> bytes:
+    def _send(self, t0: float, control: str, compute_ms: float,
+              format: str | None = None) -> bytes:
+        format = _check_format(format or self.format)
         t1 = time.perf_counter()
-        data = encode_png(self.canvas, self.format)
+        data = encode_png(self.canvas, format)
         t2 = time.perf_counter()
-        self.widget.value = data
+        if format == self.widget.format:
+            self.widget.value = data
+        else:
+            with self.widget.hold_sync():              # one message: the bytes and their kind
+                self.widget.format = format
+                self.widget.value = data
         TIMINGS.append({"widget": self.name, "control": control, "compute_ms": compute_ms,
                         "draw_ms": 1e3 * (t1 - t0), "encode_ms": 1e3 * (t2 - t1),
                         "bytes": len(data)})
         return data
+
+
+def _check_format(format: str) -> str:
+    if format not in ("png", "jpeg"):
+        raise ValueError(f"FigureView: format must be 'png' or 'jpeg', got {format!r}")
+    return format
 
 
 class Busy:
@@ -398,6 +444,13 @@ class Player:
         what the player plays."""
         self.done = False
         self._set_playing(self.playing)
+
+    def finish(self) -> None:
+        """Nothing to play (done), keeping the current state: what the player would play
+        is already finished (a sweep shown from its cache). The counterpart of ``rearm``."""
+        self.pause()
+        self.done = True
+        self._set_playing(False)
 
     # -- the loop --------------------------------------------------------------------
     async def _run(self) -> None:
