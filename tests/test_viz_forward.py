@@ -105,6 +105,7 @@ def test_activation_explorer_redraws_the_curves_for_each_control():
     assert not fig.parts.legend.get_visible()        # tanh' > 5% of its peak on [-1, 1]
     vw.find_control(box, "input range shown").value = (-10.0, 10.0)
     assert fig.parts.legend.get_visible()
+    assert fig.parts.legend in fig.legends           # under the axes, never over a curve
     assert len(ax_d.collections) == 1                # the old shading was replaced
 
 
@@ -129,7 +130,8 @@ def test_grid_warp_explorer_moves_the_points_to_each_step():
 
 
 @pytest.mark.parametrize("control, value", [("activation function", nn.ReLU),
-                                            ("marker at input x", -2.0)])
+                                            ("marker at input x", -2.0),
+                                            ("input range shown", (-3.0, 9.0))])
 def test_activation_explorer_moves_are_fast_in_the_kernel(control, value):
     import time
 

@@ -97,7 +97,8 @@ def test_neuron_explorer_moves_the_line_and_recolours_the_surface_in_place():
     relu = fig.parts.image.get_array()
     assert relu.min() == 0.0 and not np.allclose(relu, surface)
     assert "ReLU" in " ".join(t.get_text() for t in fig.axes[0].texts)
-    assert fig.parts.image.norm.vcenter == 0.0           # white on the line: ReLU(0) = 0
+    norm = fig.parts.image.norm
+    assert norm.vmin + norm.vmax == 0.0                  # white on the line: ReLU(0) = 0
     np.testing.assert_allclose(_line(fig).get_data(), line_before)   # f does not move it
 
 
@@ -116,6 +117,7 @@ def test_neuron_explorer_blits_the_same_picture_a_full_redraw_gives():
         box.view.show()          # a full redraw, colour bar and all: the same picture
         np.testing.assert_array_equal(vw.image_array(box), blitted)
     assert box.view.fig is fig and fig.parts.colorbar_axis in box.view.animated
+    assert box.view.widget.format == "jpeg"             # the colour surface: JPEG
     assert not np.array_equal(colorbar.get_yticks(), ticks)   # a linear unit's new scale
 
 

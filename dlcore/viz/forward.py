@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from .. import nn
 from . import plots
@@ -57,7 +58,10 @@ def activation_figure(activation=nn.Sigmoid, x0: float = 1.0,
             ax.axhline(0, color="#cbd5e0", lw=1)
             ax.axvline(0, color="#cbd5e0", lw=1)
             guides.append(ax.axvline(x0, color=plots.ACCENT, lw=1, ls="--"))
-            ax.set_xlabel("x (the input z of the unit)")
+            # a few round ticks: tick labels are most of what a new range redraws
+            ax.xaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 5, 10]))
+            ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
+        fig.supxlabel("x (the input z of the unit)", fontsize="medium")   # one for both
         (f_line,) = ax_f.plot([], [], color=plots.CLASS_COLORS[0], lw=2.5)
         (d_line,) = ax_d.plot([], [], color=plots.CLASS_COLORS[1], lw=2.5)
         for ax in (ax_f, ax_d):
@@ -65,7 +69,8 @@ def activation_figure(activation=nn.Sigmoid, x0: float = 1.0,
         ax_f.set_ylabel("f(x)")
         ax_d.set_ylabel("f'(x)")
         shade = Patch(color=SHADE_COLOR, label="saturated: |f'| < 5% of its peak")
-        legend = ax_d.legend(handles=[shade], loc="upper right", framealpha=0.9)
+        # under the axes, beside the x label: never over a curve
+        legend = fig.legend(handles=[shade], loc="outside lower right", frameon=False)
     fig.parts = SimpleNamespace(f_line=f_line, d_line=d_line, markers=markers,
                                 guides=guides, legend=legend, shading=[])
     update_activation_figure(fig, activation, x0, x_range)

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 from matplotlib import patheffects
-from matplotlib.colors import CenteredNorm
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from matplotlib.ticker import MaxNLocator
@@ -109,7 +109,9 @@ def set_neuron(parts: SimpleNamespace, w1: float, w2: float, b: float,
         edge.set_linewidth(1 + 2.5 * min(abs(w), 3) / 3)
         edge.set_color(vermillion if w < 0 else green)
         edge.set_linestyle("--" if w < 0 else "-")
-        text.set_text(f"$w_{k + 1}$ = {w:.1f}")
+        # w₁ in Unicode, not mathtext: parsing "$w_1$" again on every move of a slider
+        # cost more than drawing the rest of the diagram
+        text.set_text(f"w{'₁₂'[k]} = {w:.1f}")
     parts.bias.set_text(f"+ b = {b:.1f}")
     parts.activation.set_text(activation_name)
 
@@ -125,16 +127,20 @@ def _limits(X: np.ndarray) -> tuple[float, float, float, float]:
             float(X[:, 1].min()) - 0.5, float(X[:, 1].max()) + 0.5)
 
 
-def _output_norm(zz: np.ndarray, centre: float) -> CenteredNorm:
+def _output_norm(zz: np.ndarray, centre: float) -> Normalize:
     """Colours centred (white) on f(0), the output on the decision line, so the two
     sides read blue and vermillion; a fixed range for outputs that stay in [0, 1]
-    (sigmoid) or [-1, 1] (tanh), so sharper weights read as sharper colours."""
+    (sigmoid) or [-1, 1] (tanh), so sharper weights read as sharper colours.
+    (A plain ``Normalize`` symmetric about the centre, not ``CenteredNorm``: the same
+    colours, but the colour bar of a plain one gets a linear axis, several times
+    cheaper to draw on every move.)"""
     low, high = float(zz.min()), float(zz.max())
     if low >= 0 and high <= 1:
         low, high = 0.0, 1.0
     elif low >= -1 and high <= 1:
         low, high = -1.0, 1.0
-    return CenteredNorm(vcenter=centre, halfrange=max(centre - low, high - centre, 1e-6))
+    half = max(centre - low, high - centre, 1e-6)
+    return Normalize(vmin=centre - half, vmax=centre + half)
 
 
 def neuron_figure(w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
@@ -163,7 +169,7 @@ def neuron_figure(w1: float = 1.0, w2: float = 1.0, b: float = 0.0,
                           cmap=plots.SURFACE_CMAP, alpha=0.75, interpolation="bilinear")
         cax = fig.add_axes((0.875, 0.18, 0.014, 0.64))
         fig.colorbar(image, cax=cax, ticks=MaxNLocator(5))
-        cax.set_title("output a", fontsize=10, loc="left")
+        cax.set_title("output a", fontsize=10, loc="left", pad=9)   # clear of a tick at 1.0
         plots.scatter_classes(ax, X, y)
         data = list(ax.collections)          # redrawn over each new surface (blitting)
         (line,) = ax.plot([], [], color="black", lw=2.5, label="decision line")
@@ -206,8 +212,7 @@ def update_neuron_figure(fig: Figure, w1: float = 1.0, w2: float = 1.0, b: float
     parts.image.set_data(zz)
     norm = _output_norm(zz, centre)
     old = parts.image.norm
-    if (getattr(old, "vcenter", None), getattr(old, "halfrange", None)) != (
-            norm.vcenter, norm.halfrange):
+    if (old.vmin, old.vmax) != (norm.vmin, norm.vmax):
         parts.image.set_norm(norm)
     limits = parts.limits
     line = decision_line(w1, w2, b, limits)
@@ -266,9 +271,13 @@ def neuron_explorer(X: np.ndarray, y: np.ndarray):
     def draw(w1, w2, b, activation):
         return neuron_figure(w1, w2, b, activation, X, y)
 
-    return plots.interactive_figure(draw, controls, update=update_neuron_figure,
-                                    animated=moving_artists, columns=4, continuous=True,
-                                    name="neurons.neuron_explorer")
+    box = plots.interactive_figure(draw, controls, update=update_neuron_figure,
+                                   animated=moving_artists, columns=4, continuous=True,
+                                   name="neurons.neuron_explorer")
+    # every picture after the first as JPEG: the smooth colour surface made a PNG take
+    # ~30 ms to encode, a JPEG ~2 ms (text and lines stay sharp at the core's quality 90)
+    box.view.format = "jpeg"
+    return box
 
 
 def build_network(num_inputs: int, hidden: list[int], num_outputs: int,
