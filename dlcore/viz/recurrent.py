@@ -185,13 +185,15 @@ def _fill_gradient_figure(fig: Figure, scale: float, length: int, scales: tuple)
             line.set_data(t, norms)
             label.xy = (0, norms[0])
         parts.ax.set_xlim(-0.05 * length, length)      # room on the left for the labels
-        parts.ax.set_xlabel(f"time step t  (the loss reads $h_{{{length - 1}}}$, on the right)")
+        # h₉₉ in Unicode, not mathtext: a new length redraws it
+        subscript = str(length - 1).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+        parts.ax.set_xlabel(f"time step t  (the loss reads h{subscript}, on the right)")
         parts.length = length
     norms = _norms(scale, length)
     kind = ("explodes" if norms[0] > 10 else "vanishes" if norms[0] < 1e-2 else "survives")
     parts.chosen.set_data(t, norms)
     parts.chosen.set_label(f"scale {scale:g}: the gradient {kind}")
-    parts.legend.get_texts()[0].set_text(parts.chosen.get_label())
+    parts.verdict.set_text(parts.chosen.get_label())
     if parts.span is None:
         parts.ax.relim()
         parts.ax.autoscale_view(scalex=False)
@@ -230,8 +232,13 @@ def gradient_figure(scale: float = 1.0, length: int = 50, scales: tuple = SCALES
                               ha="right", va="center", fontsize=8, color="#718096")
                   for s in scales]
         (chosen,) = ax.plot([], [], color=BACKWARD_COLOR, lw=3, label=" ")
+        # what the chosen curve does, in its colour (a text: cheaper to redraw than a legend)
+        verdict = ax.text(0.98, 0.04, " ", transform=ax.transAxes, ha="right", va="bottom",
+                          color=BACKWARD_COLOR, fontsize=10.5, weight="bold",
+                          bbox=dict(fc="white", ec="#cbd5e0", alpha=0.9, boxstyle="round"))
         ax.set_yscale("log")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))    # time steps: whole numbers
+        # time steps: whole, round numbers, few of them (tick labels are what a move redraws)
+        ax.xaxis.set_major_locator(MaxNLocator(6, integer=True, steps=[1, 2, 5, 10]))
         ax.set_ylabel("||dL/dh_t||  (log scale)")
         ax.set_title(f"how much of the gradient reaches step t; grey: scales "
                      f"{', '.join(f'{s:g}' for s in scales)}", y=1.0)
@@ -239,7 +246,7 @@ def gradient_figure(scale: float = 1.0, length: int = 50, scales: tuple = SCALES
         if span is not None:
             ax.set_ylim(*_span_limits(span, tuple(scales), max_length or length))
         fig.parts = SimpleNamespace(ax=ax, references=references, labels=labels, chosen=chosen,
-                                    legend=ax.legend(loc="lower right"), length=None,
+                                    verdict=verdict, length=None,
                                     span=span)
         _fill_gradient_figure(fig, scale, length, tuple(scales))
     return plots.finish(fig)
@@ -253,12 +260,13 @@ def update_gradient_figure(fig: Figure, scale: float = 1.0, length: int = 50,
     return _fill_gradient_figure(fig, scale, length, tuple(scales))
 
 
-def gradient_artists(fig: Figure) -> list:
-    """What a new scale or length changes in a ``gradient_figure`` with a ``span`` (fixed
-    y limits): the curves, their labels, the legend and the x axis (its limits follow the
-    length). The y axis, its grid and the title are drawn once, under them."""
+def gradient_layers(fig: Figure) -> list[list]:
+    """What a new length or scale changes in a ``gradient_figure`` with a ``span`` (fixed
+    y limits), as two blitting layers: the x axis (its limits follow the length), the
+    grey curves and their labels; over them the chosen scale's curve and its verdict.
+    The y axis, its grid and the title are drawn once, under both."""
     parts = fig.parts
-    return [parts.ax.xaxis, *parts.references, *parts.labels, parts.chosen, parts.legend]
+    return [[parts.ax.xaxis, *parts.references, *parts.labels], [parts.chosen, parts.verdict]]
 
 
 # -- sine waves ------------------------------------------------------------------------
@@ -416,9 +424,10 @@ def training_figure(trainer: SineTrainer, steps: int = 60, wave: int = 0,
                     waves: np.ndarray | None = None, epochs: int = 80) -> Figure:
     """Left: the forecast of ``trainer.model`` on a test wave (as ``sine_figure``).
     Right: its training loss so far (log scale) against epochs, up to ``epochs``.
-    ``fig.parts.animated`` are the lines that move as it trains (everything else
-    stays: the axes' limits and titles are fixed; the numbers go in the widget's
-    status line, text being the costliest thing to draw), for ``FigureView.frame``.
+    ``fig.parts.layers`` are the loss axis's x axis (its limits follow ``epochs``) and the
+    lines that move as it trains, for ``FigureView(layers=...)``: everything else stays
+    (the other limits and the titles are fixed; the numbers go in the widget's status
+    line, text being the costliest thing to draw).
     ``fig.parts.error`` is the forecast's root mean squared error."""
     waves = unseen_waves() if waves is None else waves
     with plots.style():
@@ -438,10 +447,11 @@ def training_figure(trainer: SineTrainer, steps: int = 60, wave: int = 0,
         ax_loss.legend(loc="upper right", fontsize=8)
         ax_loss.set_title("training loss", y=1.0)
         parts.ax_loss = ax_loss
-        # the loss axis's x axis too: its limits follow the epochs slider (its ticks and
-        # vertical grid lines are redrawn with the curves, the rest stays)
-        parts.animated = [parts.truth, parts.given, parts.predicted, ax_loss.xaxis,
-                          parts.loss_line, parts.epoch_dots]
+        # blitted in two layers: the loss axis's x axis (its limits follow the epochs
+        # slider: ticks and vertical grid lines redrawn when it moves), and over it the
+        # lines, redrawn every live frame
+        parts.layers = [[ax_loss.xaxis], [parts.truth, parts.given, parts.predicted,
+                                          parts.loss_line, parts.epoch_dots]]
         parts.forecast_of = None
         fig.parts = parts
         update_training_figure(fig, trainer, steps, wave, waves, epochs)
@@ -449,18 +459,22 @@ def training_figure(trainer: SineTrainer, steps: int = 60, wave: int = 0,
 
 
 def update_training_figure(fig: Figure, trainer: SineTrainer, steps: int, wave: int,
-                           waves: np.ndarray, epochs: int) -> None:
+                           waves: np.ndarray, epochs: int) -> bool:
     """Put the trainer's current state into a figure ``training_figure`` made (the
-    loss axes' limits follow ``epochs``). The forecast is rolled again only when the
-    model trained or the wave or the number of steps changed."""
+    loss axes' limits follow ``epochs``; True when they moved). The forecast is rolled
+    again only when the model trained or the wave or the number of steps changed."""
     parts = fig.parts
     forecast_of = (trainer, trainer.steps, id(waves), wave, steps)
     if parts.forecast_of != forecast_of:
         parts.error = _fill_forecast(parts, trainer.model, waves[wave], steps, wave)
         parts.forecast_of = forecast_of
-    parts.ax_loss.set_xlim(0, max(epochs, trainer.epoch, 1))
     parts.loss_line.set_data(trainer.smooth_steps, trainer.smooth)
     parts.epoch_dots.set_data(np.arange(1, len(trainer.epoch_losses) + 1), trainer.epoch_losses)
+    limits = (0, max(epochs, trainer.epoch, 1))
+    if parts.ax_loss.get_xlim() == limits:
+        return False
+    parts.ax_loss.set_xlim(*limits)
+    return True
 
 
 def sine_predictor(model: LastStep | None = None, history: train.History | None = None,
@@ -492,13 +506,15 @@ def sine_predictor(model: LastStep | None = None, history: train.History | None 
                 "epochs": epochs.value}
 
     fig = training_figure(state["trainer"], **values())
-    view = FigureView(fig, animated=fig.parts.animated, name="sine_predictor",
+    view = FigureView(fig, layers=fig.parts.layers, name="sine_predictor",
                       format="jpeg")   # live frames: JPEG encodes in ~3 ms, PNG ~20
 
-    def draw() -> None:
+    def draw(control: str = "") -> None:
+        """Redraw the lines (a live frame), and the loss axis under them if it moved."""
         start = time.perf_counter()
-        update_training_figure(view.fig, state["trainer"], **values())
-        view.frame(compute_ms=1e3 * (time.perf_counter() - start))
+        moved = update_training_figure(view.fig, state["trainer"], **values())
+        view.refresh(0 if moved else 1, control=control,
+                     compute_ms=1e3 * (time.perf_counter() - start))
 
     def step() -> bool:
         trainer = state["trainer"]
@@ -529,14 +545,14 @@ def sine_predictor(model: LastStep | None = None, history: train.History | None 
         player.status.value = (f"<span style='font-family:monospace'>{status()}"
                                + (" · done" if player.done else "") + "</span>")
 
-    def on_slider(_change=None) -> None:
-        draw()
+    def on_slider(change) -> None:
+        draw(control=change["owner"].description)
         show_status()
 
-    def on_epochs(_change=None) -> None:
+    def on_epochs(change=None) -> None:
         if state["trainer"].epoch < epochs.value:       # raised: Train goes on from here
             player.rearm()
-        draw()                                          # the loss axis: 0 .. epochs
+        draw(control=epochs.description)                # the loss axis: 0 .. epochs
         show_status()
 
     steps.observe(on_slider, names="value")
@@ -586,14 +602,29 @@ def vanishing_widget(length: int = 50):
                                                     "reads only the last hidden state",
                                             style=plots.slider_style())}
     span = (controls["scale"].min, controls["scale"].max)
-
-    def draw(scale: float, length: int) -> Figure:
-        return gradient_figure(scale, length, span=span, max_length=controls["length"].max)
-
+    fig = gradient_figure(controls["scale"].value, controls["length"].value, span=span,
+                          max_length=controls["length"].max)
     # Every length is computed at once for a scale (``gradient_norms_by_length``) and
-    # kept, and the y limits hold every scale and length the sliders offer: a move of
-    # either slider redraws only the curves, the legend and the x axis over the rest
-    # (blitting), quick enough to follow the drag.
-    return plots.interactive_figure(
-        draw, controls, update=update_gradient_figure, columns=2, continuous=True,
-        name="vanishing_widget", animated=gradient_artists)
+    # kept, and the y limits hold every scale and length the sliders offer, so a move
+    # redraws only what it changes over the rest (blitting in two layers): a new scale
+    # its curve and verdict, a new length the x axis and the grey curves too. Quick
+    # enough to follow the drag.
+    view = FigureView(fig, layers=gradient_layers(fig), name="vanishing_widget")
+    view.show(control="(first)")
+
+    def redraw(change) -> None:
+        start = time.perf_counter()
+        grew = update_gradient_figure(fig, controls["scale"].value, controls["length"].value)
+        timing = {"control": next(k for k, c in controls.items() if c is change["owner"]),
+                  "compute_ms": 1e3 * (time.perf_counter() - start)}
+        if grew:                                  # the y axis moved: everything again
+            view.show(**timing)
+        else:
+            view.refresh(0 if timing["control"] == "length" else 1, **timing)
+
+    for control in controls.values():
+        control.continuous_update = True
+        control.observe(redraw, names="value")
+    box = widgets.VBox([widgets.HBox(list(controls.values())), view.widget])
+    box.view, box.controls = view, controls
+    return box
