@@ -215,9 +215,12 @@ def test_each_race_control_shows_what_a_full_redraw_shows(race_widget):
         np.testing.assert_array_equal(shown, widgets.image_array(box), err_msg=name)
     ax_loss = box.view.fig.parts.ax_loss
     assert ax_loss.get_xlim() == (0, 500)                   # Rosenbrock's steps again
-    # Back on a surface seen before: its contours are shown again, not made again.
-    visible = [c for c in box.view.fig.parts.ax.collections if c.get_visible()]
-    assert len(box.view.fig.parts.contours) == 2 and len(visible) == 2
+    # Every surface's contours were made with the widget; one surface's are shown.
+    parts = box.view.fig.parts
+    visible = [c for c in parts.ax.collections if c.get_visible()]
+    assert set(parts.contours) == set(vo.SURFACES) and len(parts.ax.collections) == 8
+    assert visible == parts.contours[vo.ROSENBROCK]
+    assert parts.ax.get_xlim() == vo.ROSENBROCK.xlim and parts.ax.get_ylim() == vo.ROSENBROCK.ylim
 
 
 def test_a_race_frame_and_a_restart_are_fast(race_widget):

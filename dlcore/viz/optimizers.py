@@ -254,15 +254,13 @@ class RaceParts:
     label_of: dict
 
     @property
-    def settings(self) -> list:
-        """What a control changes besides the paths: the step axis of the loss panel
-        (its grid under the curves) and the legend's distances."""
-        return [self.ax_loss.xaxis, self.legend]
-
-    @property
-    def moving(self) -> list:
-        """What a live frame redraws: each racer's path, head and loss curve."""
-        return [*self.paths.values(), *self.heads.values(), *self.losses.values()]
+    def layers(self) -> list:
+        """What a redraw may change, from the bottom up (``FigureView(layers=...)``): the
+        step axis of the loss panel (its grid under the curves; the steps slider), the
+        legend (its distances: every slider), the paths, heads and loss curves (every
+        frame of a live race)."""
+        return [[self.ax_loss.xaxis], [self.legend],
+                [*self.paths.values(), *self.heads.values(), *self.losses.values()]]
 
 
 def race_axes(surface: Surface, names, steps: int) -> Figure:
@@ -310,20 +308,32 @@ def set_surface(fig: Figure, surface: Surface) -> None:
     if parts.surface is surface:
         return
     # Contouring a surface takes longer than drawing it: each surface's contours are
-    # made once, then hidden or shown.
+    # made once (``contour_all``), then hidden or shown.
     for artist in parts.contours[parts.surface]:
         artist.set_visible(False)
-    if surface in parts.contours:
-        for artist in parts.contours[surface]:
-            artist.set_visible(True)
-        parts.ax.set_xlim(surface.xlim)
-        parts.ax.set_ylim(surface.ylim)
-    else:
+    if surface not in parts.contours:
         parts.contours[surface] = _contours(parts.ax, surface)
+    for artist in parts.contours[surface]:
+        artist.set_visible(True)
+    parts.ax.set_xlim(surface.xlim)
+    parts.ax.set_ylim(surface.ylim)
     parts.marks[0].set_data([surface.start[0]], [surface.start[1]])
     parts.marks[1].set_data([surface.minimum[0]], [surface.minimum[1]])
     parts.ax.set_title(surface.name, fontsize=10.5)
     parts.surface = surface
+
+
+def contour_all(fig: Figure, surfaces=SURFACES) -> None:
+    """Make the contours of every surface of a race figure now, hidden, so that
+    ``set_surface`` only has to show them."""
+    parts = fig.parts
+    for surface in surfaces:
+        if surface not in parts.contours:
+            parts.contours[surface] = _contours(parts.ax, surface)
+            for artist in parts.contours[surface]:
+                artist.set_visible(False)
+    parts.ax.set_xlim(parts.surface.xlim)            # _contours set the last one's
+    parts.ax.set_ylim(parts.surface.ylim)
 
 
 def set_race(fig: Figure, paths: dict[str, np.ndarray], losses: dict | None = None,
@@ -576,74 +586,6 @@ def learning_rate_explorer():
 RACE_FRAMES = 60          # a race is played in about this many frames (2.4 s at 25 a second)
 
 
-class LayeredView(widgets.FigureView):
-    """A ``FigureView`` that blits in two layers: ``settings``, the artists a control
-    changes (an axis whose limits move, a legend, a title, a curve), and ``moving``,
-    those that move at every frame of a live run (paths, loss curves, a dot).
-
-    ``show()`` draws the whole figure (the background without either layer, saved), then
-    both layers; ``refresh()`` redraws both layers over that background, for a control
-    change that only touches them; ``frame()`` redraws only ``moving`` over the
-    background and the settings layer (saved by the last ``show`` or ``refresh``).
-    Artists of the settings layer are drawn in the order given: an axis (its grid)
-    before the curves and legends that should lie on top of it. Live frames (``frame()``,
-    ``refresh(live=True)``) are sent as JPEG, several times faster to encode than PNG;
-    a settled picture (``show()``, ``refresh()``, ``frame(live=False)``) as PNG.
-    """
-
-    def __init__(self, fig: Figure, *, settings, moving, name: str = ""):
-        self.settings, self.moving = list(settings), list(moving)
-        super().__init__(fig, animated=[*self.settings, *self.moving], name=name)
-        self._base = self._middle = None
-
-    def show(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
-        start = time.perf_counter()
-        self.canvas.draw()                            # all but the two layers
-        self._base = self.canvas.copy_from_bbox(self.fig.bbox)
-        return self._layers(start, control, compute_ms, "png")
-
-    def refresh(self, *, control: str = "", compute_ms: float = 0.0,
-                live: bool = False) -> bytes:
-        if self._base is None:
-            return self.show(control=control, compute_ms=compute_ms)
-        start = time.perf_counter()
-        self.canvas.restore_region(self._base)
-        return self._layers(start, control, compute_ms, "jpeg" if live else "png")
-
-    def frame(self, *, control: str = "", compute_ms: float = 0.0,
-              live: bool = True) -> bytes:
-        if self._middle is None:
-            return self.show(control=control, compute_ms=compute_ms)
-        start = time.perf_counter()
-        self.canvas.restore_region(self._middle)
-        self._draw(self.moving)
-        return self._publish(start, control, compute_ms, "jpeg" if live else "png")
-
-    def _layers(self, start: float, control: str, compute_ms: float, format: str) -> bytes:
-        self._draw(self.settings)
-        self._middle = self.canvas.copy_from_bbox(self.fig.bbox)
-        self._draw(self.moving)
-        return self._publish(start, control, compute_ms, format)
-
-    def _draw(self, artists) -> None:
-        renderer = self.canvas.get_renderer()
-        for artist in artists:
-            if artist.get_visible():
-                artist.draw(renderer)
-
-    def _publish(self, start: float, control: str, compute_ms: float, format: str) -> bytes:
-        drawn = time.perf_counter()
-        data = widgets.encode_png(self.canvas, format)
-        encoded = time.perf_counter()
-        with self.widget.hold_sync():                 # one message: the bytes and their kind
-            self.widget.format = format
-            self.widget.value = data
-        widgets.TIMINGS.append({"widget": self.name, "control": control,
-                                "compute_ms": compute_ms, "draw_ms": 1e3 * (drawn - start),
-                                "encode_ms": 1e3 * (encoded - drawn), "bytes": len(data)})
-        return data
-
-
 @functools.lru_cache(maxsize=64)
 def _finished_race(surface: Surface, settings: tuple) -> dict[str, np.ndarray]:
     """Every racer's whole path for these settings (a ``LiveRace.settings`` as sorted
@@ -758,24 +700,28 @@ def optimizer_race():
         return {name: control.value for name, control in sliders.items()}
 
     fig = race_axes(ROSENBROCK, racers(1, 1), steps=1000)
+    contour_all(fig)                            # a new surface is then only a redraw
     widgets.freeze_layout(fig)                  # with the widest legend labels
     live = LiveRace(fig, ROSENBROCK, settings())
     live.run()                                  # shown finished when the widget appears
     live.draw()
     # The contours, axes and titles are drawn once per surface; a slider redraws the
-    # step axis, the legend and the paths over them; a live frame only the paths.
-    view = LayeredView(fig, settings=fig.parts.settings, moving=fig.parts.moving,
-                       name="optimizer_race")
+    # legend and the paths over them (the steps slider the step axis too); a live frame
+    # only the paths.
+    view = widgets.FigureView(fig, layers=fig.parts.layers, name="optimizer_race")
+    step_axis, legend_layer = 0, 1
     view.show(control="(first)")
     legend = {"finished": True}          # what the legend shows: distances, or names only
 
     def show_frame() -> None:
         live.draw()
         if live.finished != legend["finished"]:   # a race starts or ends: the legend
-            view.refresh(control="race", live=not live.finished)
+            # JPEG while it moves (encodes several times faster), PNG once it settles
+            view.refresh(legend_layer, control="race",
+                         format="png" if live.finished else "jpeg")
             legend["finished"] = live.finished
         else:
-            view.frame(control="race")
+            view.frame(control="race", format="jpeg")
 
     def reset() -> None:
         live.restart(surface.value, settings())
@@ -791,14 +737,20 @@ def optimizer_race():
         player.pause()
         start = time.perf_counter()
         new_surface = fig.parts.surface is not surface.value   # new contours and limits
+        steps_shown = fig.parts.ax_loss.get_xlim()
         set_surface(fig, surface.value)
         live.restart(surface.value, settings())
         live.run()                       # the whole race at once: Run race replays it
         live.draw()
         control = next((k for k, c in {"surface": surface, **sliders}.items()
                         if change is not None and c is change.get("owner")), "")
-        redraw = view.show if new_surface else view.refresh
-        redraw(control=control, compute_ms=1e3 * (time.perf_counter() - start))
+        compute_ms = 1e3 * (time.perf_counter() - start)
+        if new_surface:
+            view.show(control=control, compute_ms=compute_ms)
+        else:
+            moved = fig.parts.ax_loss.get_xlim() != steps_shown
+            view.refresh(step_axis if moved else legend_layer, control=control,
+                         compute_ms=compute_ms)
         legend["finished"] = True
         player.rearm()
 

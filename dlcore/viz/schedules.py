@@ -23,7 +23,6 @@ from matplotlib.figure import Figure
 from .. import manual_seed, nn, optim, train
 from ..data import load_digits, standardize
 from . import plots, widgets
-from .optimizers import LayeredView
 
 MakeSchedule = Callable[[optim.Optimizer, int], object] | None
 STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ("-", "v"))
@@ -224,18 +223,17 @@ class ScheduleParts:
     legend: object
 
     @property
-    def settings(self) -> list:
-        """What a control changes (``set_schedule_axes``): the axes whose limits move
-        (their grids under the curves), the title, the schedule, the legend on top."""
+    def layers(self) -> list:
+        """What a redraw may change, from the bottom up (``FigureView(layers=...)``):
+        the step and epoch axes (the number of epochs moves them), the learning-rate
+        axis (the peak learning rate), the title, the schedule and the legend (the
+        schedule), then what moves as it trains (``set_schedule_progress``). Each axis's
+        grid lies under the curves and the legend drawn after it."""
         ax_lr, ax_loss, ax_acc = self.axes
-        return [ax_lr.xaxis, ax_lr.yaxis, ax_loss.xaxis, ax_acc.xaxis, ax_lr.title,
-                self.lr_line, self.legend]
-
-    @property
-    def moving(self) -> list:
-        """What moves as it trains (``set_schedule_progress``)."""
-        return [self.lr_now, self.batch_loss, self.epoch_loss, self.val_loss, self.val_acc,
-                self.acc_text, *self.stopped]
+        return [[ax_lr.xaxis, ax_loss.xaxis, ax_acc.xaxis], [ax_lr.yaxis],
+                [ax_lr.title, self.lr_line, self.legend],
+                [self.lr_now, self.batch_loss, self.epoch_loss, self.val_loss, self.val_acc,
+                 self.acc_text, *self.stopped]]
 
 
 def live_schedule_figure(name: str, run: LiveScheduleRun) -> Figure:
@@ -334,8 +332,8 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
     fig = live_schedule_figure(controls["name"].value, state["run"])
     # Drawn once: the frames and the fixed axes. A control redraws the axes whose limits
     # it moves, the schedule and the legend; a frame of training only the curves.
-    view = LayeredView(fig, settings=fig.parts.settings, moving=fig.parts.moving,
-                       name="schedule_explorer")
+    view = widgets.FigureView(fig, layers=fig.parts.layers, name="schedule_explorer")
+    ax_lr = fig.parts.axes[0]
     view.show(control="(first)")
 
     def step() -> bool:
@@ -343,8 +341,8 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
 
     def frame() -> None:
         set_schedule_progress(fig, state["run"])
-        # live frames as JPEG; the last one, training over, as a sharp PNG
-        view.frame(control="train", live=not state["run"].finished)
+        # live frames as JPEG (fast to encode); the last one, training over, as PNG
+        view.frame(control="train", format="png" if state["run"].finished else "jpeg")
 
     def reset() -> None:
         state["run"] = new_run()
@@ -355,11 +353,15 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
     def on_change(change) -> None:
         player.pause()
         start = time.perf_counter()
+        limits = ax_lr.get_xlim(), ax_lr.get_ylim()
         state["run"] = new_run()
         set_schedule_axes(fig, controls["name"].value, state["run"])
         set_schedule_progress(fig, state["run"])
         owner = change.get("owner") if isinstance(change, dict) else None
-        view.refresh(control=next((k for k, c in controls.items() if c is owner), ""),
+        # redraw from the lowest layer that changed: the x axes, the lr axis, the schedule
+        layer = 0 if ax_lr.get_xlim() != limits[0] else 1 if ax_lr.get_ylim() != limits[1] \
+            else 2
+        view.refresh(layer, control=next((k for k, c in controls.items() if c is owner), ""),
                      compute_ms=1e3 * (time.perf_counter() - start))
         player.rearm()
         player.status.value = ("<span style='font-family:monospace'>"
