@@ -59,7 +59,7 @@ def activation_figure(activation=nn.Sigmoid, x0: float = 1.0,
             ax.axvline(0, color="#cbd5e0", lw=1)
             guides.append(ax.axvline(x0, color=plots.ACCENT, lw=1, ls="--"))
             # a few round ticks: tick labels are most of what a new range redraws
-            ax.xaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 5, 10]))
+            ax.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
             ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
         fig.supxlabel("x (the input z of the unit)", fontsize="medium")   # one for both
         (f_line,) = ax_f.plot([], [], color=plots.CLASS_COLORS[0], lw=2.5)
