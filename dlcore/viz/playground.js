@@ -11,9 +11,11 @@
 const NODE = 34;          // a unit's thumbnail, css px
 const GAP = 9;            // between two units of a column
 const TOP = 22;           // room for the column titles
-const NET_W = 470, NET_H = 420;
+const NET_W = 470;        // the network's width; its height follows its tallest column
+const NET_MIN_H = 300;    // ... with this at least, so the two columns end level
+const KEY_H = 34;         // room under the units for the key of the colours
 const BOARD = 300;        // the decision boundary, css px
-const LOSS_H = 84;
+const LOSS_H = 84;        // the loss curves, under the network, as wide as it
 
 function hexToRgb(hex) {
   const v = parseInt(hex.slice(1), 16);
@@ -113,26 +115,31 @@ function render({ model, el }) {
   style.textContent = `
     .dl-playground { display: flex; gap: 14px; align-items: flex-start;
       font: 12px/1.35 system-ui, sans-serif; color: #2d3748; padding: 4px 0; }
-    .dl-playground .dl-right { display: flex; flex-direction: column; gap: 4px; }
+    .dl-playground .dl-left, .dl-playground .dl-right { display: flex;
+      flex-direction: column; gap: 4px; }
     .dl-playground .dl-board { cursor: crosshair; border: 1px solid #cbd5e0; }
     .dl-playground .dl-numbers { display: flex; gap: 14px; align-items: baseline; }
     .dl-playground .dl-epoch { font-size: 15px; font-weight: 600; }
     .dl-playground .dl-note { color: #c53030; min-height: 1em; max-width: ${BOARD}px; }
     .dl-playground .dl-hint { color: #718096; max-width: ${BOARD}px; }`;
   el.appendChild(style);
-  const [net, netCtx] = makeCanvas(NET_W, NET_H, "dl-net");
+  let netH = NET_MIN_H;
+  const [net, netCtx] = makeCanvas(NET_W, netH, "dl-net");
+  const left = document.createElement("div");
+  left.className = "dl-left";
   const right = document.createElement("div");
   right.className = "dl-right";
   const numbers = document.createElement("div");
   numbers.className = "dl-numbers";
   const [board, boardCtx] = makeCanvas(BOARD, BOARD, "dl-board");
-  const [loss, lossCtx] = makeCanvas(BOARD, LOSS_H, "dl-loss");
+  const [loss, lossCtx] = makeCanvas(NET_W, LOSS_H, "dl-loss");
   const note = document.createElement("div");
   note.className = "dl-note";
   const hint = document.createElement("div");
   hint.className = "dl-hint";
-  right.append(numbers, board, loss, note, hint);
-  el.append(net, right);
+  left.append(net, loss);
+  right.append(numbers, board, note, hint);
+  el.append(left, right);
 
   const scratch = new Map();
   let painted = 0;
@@ -145,7 +152,17 @@ function render({ model, el }) {
     const weights = model.get("weights") || [];
     const labels = model.get("feature_labels") || [];
     const ctx = netCtx;
-    ctx.clearRect(0, 0, NET_W, NET_H);
+    // as tall as the tallest column and the key under it: no empty band under the units
+    const tallest = Math.max(1, labels.length, ...sizes);
+    const height = Math.max(NET_MIN_H, TOP + tallest * (NODE + GAP) + KEY_H);
+    if (height !== netH) {                                 // resizing clears the canvas
+      netH = height;
+      const dpr = window.devicePixelRatio || 1;
+      net.height = Math.round(netH * dpr);
+      net.style.height = netH + "px";
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    }
+    ctx.clearRect(0, 0, NET_W, netH);
     const columns = sizes.length + 1;                      // + the output
     const left = 44, right = NET_W - NODE - 6;
     const xs = [];
@@ -213,11 +230,11 @@ function render({ model, el }) {
     }
     ctx.textAlign = "left";
     ctx.fillStyle = "#718096";
-    ctx.fillText("each square: that unit's output over the plane; lines: weights", 6, NET_H - 22);
+    ctx.fillText("each square: that unit's output over the plane; lines: weights", 6, netH - 22);
     ctx.fillStyle = pos;
-    ctx.fillText("■ positive", 6, NET_H - 7);
+    ctx.fillText("■ positive", 6, netH - 7);
     ctx.fillStyle = neg;
-    ctx.fillText("■ negative (width: size)", 76, NET_H - 7);
+    ctx.fillText("■ negative (width: size)", 76, netH - 7);
   }
 
   function paintBoard(colors, light) {
@@ -286,16 +303,16 @@ function render({ model, el }) {
     const epochs = model.get("loss_epochs") || [];
     const train = model.get("train_loss") || [], test = model.get("test_loss") || [];
     const ctx = lossCtx;
-    ctx.clearRect(0, 0, BOARD, LOSS_H);
+    ctx.clearRect(0, 0, NET_W, LOSS_H);
     const finite = train.concat(test).filter(v => v !== null && isFinite(v));
     const top = Math.max(0.1, ...finite) * 1.05;
     const last = Math.max(10, epochs.length ? epochs[epochs.length - 1] : 0);
     const L = 30, B = LOSS_H - 14;
-    const px = e => L + (BOARD - L - 4) * e / last, py = v => 4 + (B - 4) * (1 - v / top);
+    const px = e => L + (NET_W - L - 4) * e / last, py = v => 4 + (B - 4) * (1 - v / top);
     ctx.strokeStyle = "#cbd5e0";
     ctx.lineWidth = 1;
     ctx.beginPath();
-    ctx.moveTo(L, 4); ctx.lineTo(L, B); ctx.lineTo(BOARD - 4, B);
+    ctx.moveTo(L, 4); ctx.lineTo(L, B); ctx.lineTo(NET_W - 4, B);
     ctx.stroke();
     ctx.fillStyle = "#718096";
     ctx.font = "10px system-ui, sans-serif";
@@ -303,7 +320,7 @@ function render({ model, el }) {
     ctx.fillText(top.toFixed(2), L - 3, 12);
     ctx.fillText("0", L - 3, B);
     ctx.textAlign = "center";
-    ctx.fillText(`epoch (0 to ${last})`, (L + BOARD) / 2, LOSS_H - 2);
+    ctx.fillText(`epoch (0 to ${last})`, (L + NET_W) / 2, LOSS_H - 2);
     const line = (values, color, dash) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = 1.8;
