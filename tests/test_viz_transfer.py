@@ -7,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import asyncio  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -227,17 +228,26 @@ def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
     player, fig = box.player, box.fig
     assert "shown" in player.status.value                      # the sweep given is shown ...
     assert not player.play_button.disabled                     # ... and Run sweep reruns it
+    full_draws = []                                # every control redraws only what moves
+    show = box.view.show
+    box.view.show = lambda **kw: full_draws.append(kw) or show(**kw)
     before = widgets.image_array(box).copy()
     count = widgets.find_control(box, "labels per class")
     assert _cpu_ms(lambda: setattr(count, "value", 1)) < 500
     assert "1 per class" in fig.axes[1].get_title() and (widgets.image_array(box) != before).any()
+    assert bytes(box.view.widget.value).startswith(b"\x89PNG")         # at rest: PNG, crisp text
 
-    widgets.find_control(box, "fine-tuning steps").value = 25  # new settings: nothing yet
+    before = widgets.image_array(box).copy()
+    steps = widgets.find_control(box, "fine-tuning steps")
+    assert _cpu_ms(lambda: setattr(steps, "value", 25)) < 500   # new settings: nothing yet
     assert not player.done and "press" in player.status.value
     assert all(np.isnan(line.get_ydata()).all() for line in fig.parts.lines.values())
+    assert "25 steps" in fig.axes[0].get_title() and (widgets.image_array(box) != before).any()
+    assert full_draws == []
     player.step_button.click()                                 # one epoch of one training
-    assert "0/6 trainings" in player.status.value
-    assert "training 1 of 6: 1 per class" in fig.parts.progress.get_text()
+    assert "0/6 trainings done; training 1: 1 per class" in player.status.value
+    assert "epoch 1 of 25" in player.status.value            # 25 steps: 25 epochs of 1 batch
+    assert fig.parts.progress.get_width() == pytest.approx(1 / 25 / 6)   # the progress bar
     player.play(frame_every=1000)                              # draws the last frame
     assert player.done and (25, 1e-2, 1) in box.finished
     expected = transfer.label_sweep(**{**setup, "steps": 25})
@@ -247,8 +257,28 @@ def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
     assert "shown" in player.status.value
     np.testing.assert_allclose(fig.parts.lines[transfer.SCRATCH].get_ydata(),
                                100 * sweep[transfer.SCRATCH])
+    before = widgets.image_array(box).copy()
+    assert _cpu_ms(lambda: player.reset_button.click()) < 500   # Reset: the curves cleared
+    assert all(np.isnan(line.get_ydata()).all() for line in fig.parts.lines.values())
+    assert (widgets.image_array(box) != before).any()
+    # full draws only for a live frame whose new point widened the accuracy axis
+    assert all(kw["control"] == "Run sweep" for kw in full_draws)
     for control in box.controls.values():
         assert control.description and len(control.tooltip) > 20
+
+    async def play_a_few_frames():
+        frames = player.frames
+        player.play()
+        while player.frames < frames + 3:
+            await asyncio.sleep(0.001)
+        live = box.view.widget.format, bytes(box.view.widget.value[:3])
+        player.pause()
+        return live
+
+    assert asyncio.run(play_a_few_frames()) == ("jpeg", b"\xff\xd8\xff")   # live: JPEG
+    assert "trainings done" in player.status.value
+    player.step_button.click()
+    assert box.view.widget.format == "png" and bytes(box.view.widget.value).startswith(b"\x89PNG")
 
 
 def test_idea_and_flip_figures_draw(images):

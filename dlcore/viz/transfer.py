@@ -32,6 +32,7 @@ from types import SimpleNamespace
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator
 
 from .. import data, nn, optim, train
 from ..rng import manual_seed
@@ -388,6 +389,7 @@ _SWEEP_COLORS = {SCRATCH: "#718096", FROZEN: plots.CLASS_COLORS[0],
                  FINE_TUNED: plots.CLASS_COLORS[1]}
 _SWEEP_STYLES = {SCRATCH: ":", FROZEN: "--", FINE_TUNED: "-"}
 _SWEEP_MARKERS = {SCRATCH: "s", FROZEN: "^", FINE_TUNED: "o"}
+_DATA_HEIGHT = 0.74        # of the accuracy axis, up to 101%; the legend goes above
 
 
 def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None,
@@ -396,7 +398,8 @@ def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None
     """Left: test accuracy against labels per class (log scale), one line per
     way of training, ``count`` highlighted. Right: the accuracies at ``count``.
     Points not computed yet (NaN) are left out. ``update_label_sweep_figure``
-    changes it in place (another count, more points)."""
+    changes it in place (another count, more points); ``fig.parts.layers`` are the
+    artists it changes (everything else stays: axes, ticks, legend)."""
     counts = np.asarray(sweep["counts"])
     modes = [m for m in (SCRATCH, FROZEN, FINE_TUNED) if m in sweep]
     with plots.style():
@@ -404,8 +407,8 @@ def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None
         lines = {mode: ax.plot([], [], color=_SWEEP_COLORS[mode], label=mode,
                                ls=_SWEEP_STYLES[mode], marker=_SWEEP_MARKERS[mode],
                                lw=2 if mode == FINE_TUNED else 1.5, ms=6)[0] for mode in modes}
-        band = ax.axvspan(counts[0] / 1.25, counts[0] * 1.25, color=plots.ACCENT, alpha=0.25,
-                          lw=0)
+        band = ax.axvspan(counts[0] / 1.25, counts[0] * 1.25, ymax=_DATA_HEIGHT,
+                          color=plots.ACCENT, alpha=0.25, lw=0)
         ax.set_xscale("log")
         ax.set_xlim(counts.min() / 1.6, counts.max() * 1.6)
         ax.set_xticks(counts, [str(c) for c in counts])
@@ -414,7 +417,10 @@ def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None
         ax.set_ylabel("test accuracy (%)")
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower right", fontsize=9)
+        # The legend sits in a band above 100% that no accuracy reaches, so no curve
+        # ever runs under it (``update_label_sweep_figure`` keeps the band).
+        ax.legend(loc="upper left", fontsize=9)
+        ax.yaxis.set_major_locator(FixedLocator(np.arange(0, 101, 10)))
         positions = np.arange(len(modes))
         patches = bars.bar(positions, np.zeros(len(modes)),
                            color=[_SWEEP_COLORS[m] for m in modes], width=0.6).patches
@@ -423,10 +429,17 @@ def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None
         bars.set_ylim(0, 109)
         bars.set_ylabel("test accuracy (%)")
         bars.set_title(" \n ", fontsize=11)
-    progress = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top",
-                       fontsize=9, color="#4a5568")          # a live sweep says where it is
+        # a live sweep's progress: a thin bar along the top of the curves, growing
+        progress = ax.add_patch(plt.Rectangle((0, 0.988), 0, 0.012, transform=ax.transAxes,
+                                              color="#a0aec0", lw=0))
+    # What a widget changes, in three layers that can each be redrawn alone over the
+    # ones before (blitting), from the rarest change to the most frequent: the settings
+    # (the title); the highlighted count (its band, bars and numbers); the curves and
+    # the progress bar. Drawing text is the slow part: a live frame draws none.
+    layers = [[ax.title], [band, *patches, *texts, bars.title], [*lines.values(), progress]]
     fig.parts = SimpleNamespace(ax=ax, bars=bars, lines=lines, band=band, patches=patches,
-                                texts=texts, modes=modes, low=None, progress=progress)
+                                texts=texts, modes=modes, low=None, progress=progress,
+                                layers=layers)
     update_label_sweep_figure(fig, sweep, count)
     return plots.finish(fig)
 
@@ -460,7 +473,8 @@ def update_label_sweep_figure(fig: Figure, sweep: Mapping[str, np.ndarray],
     if len(values):            # fixed limits, widened only when a point falls below them
         low = max(0.0, 5 * np.floor(values.min() / 5) - 5)
         parts.low = low if parts.low is None else min(parts.low, low)
-    parts.ax.set_ylim(0.0 if parts.low is None else parts.low, 101.0)
+    low = 0.0 if parts.low is None else parts.low
+    parts.ax.set_ylim(low, low + (101.0 - low) / _DATA_HEIGHT)    # the legend's band on top
     return parts.ax.get_ylim() != old
 
 
@@ -471,9 +485,15 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
     With ``setup`` (the keyword arguments ``sweep`` was computed with by
     ``label_sweep``), the widget can also run the sweep again, live, with other
     fine-tuning steps, learning rate or number of draws: ▶ Run sweep trains one model
-    at a time and each point appears as it finishes (Pause, Step: one training,
-    Reset: start again). Finished sweeps are kept, so going back to their settings is
-    instant."""
+    at a time, an epoch between frames, and each point appears as it finishes (Pause,
+    Step: one epoch, Reset: start again). Finished sweeps are kept, so going back to
+    their settings is instant.
+
+    Every change redraws only the layers of ``fig.parts.layers`` that changed over the
+    rest of the figure, drawn once (blitting): a live frame the curves and the progress
+    bar, a new count its band and bars, new settings the title too; the whole figure
+    only when the accuracy axis has to widen. Live frames are sent as JPEG (quick to
+    encode), the picture at rest as PNG (crisp text)."""
     import ipywidgets as widgets
 
     from .widgets import FigureView, Player
@@ -486,20 +506,38 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
                                             "three accuracies the bars show")
     fig = label_sweep_figure(sweep, count.value)
     parts = fig.parts
-    animated = [*parts.lines.values(), *parts.patches, *parts.texts, parts.bars.title,
-                parts.progress]
-    view = FigureView(fig, animated=animated if setup else (), name="label_sweep_explorer")
+    view = FigureView(fig, layers=parts.layers, name="label_sweep_explorer")
+    state = SimpleNamespace(sweep=sweep, drawn=None)
+
+    def looks() -> list:
+        """What each layer but the top shows: a layer is redrawn when its look changed."""
+        return [parts.ax.get_title(),
+                (parts.bars.get_title(), *(t.get_text() for t in parts.texts),
+                 *(p.get_height() for p in parts.patches), parts.band.get_x())]
+
+    def redraw(widened: bool, control: str, t0: float, live: bool = False) -> None:
+        now = looks()
+        changed = [k for k, look in enumerate(now) if state.drawn is None
+                   or look != state.drawn[k]]
+        state.drawn = now
+        ms = 1e3 * (time.perf_counter() - t0)
+        format = "jpeg" if live else "png"
+        if widened:                                  # new axis limits: everything again
+            view.show(control=control, compute_ms=ms, format=format)
+        else:
+            top = len(parts.layers) - 1                # the curves: every live frame
+            view.refresh(changed[0] if changed else top, control=control, compute_ms=ms,
+                         format=format)
 
     def show_count(_change=None) -> None:
         t0 = time.perf_counter()
-        update_label_sweep_figure(fig, state.sweep, count.value)
-        view.show(control="labels per class", compute_ms=1e3 * (time.perf_counter() - t0))
+        widened = update_label_sweep_figure(fig, state.sweep, count.value)
+        redraw(widened, "labels per class", t0)
 
-    state = SimpleNamespace(sweep=sweep)
     count.observe(show_count, names="value")
-    view.show(control="(first)")
+    count.continuous_update = True
+    redraw(True, "(first)", time.perf_counter())
     if setup is None:
-        count.continuous_update = True
         box = widgets.VBox([count, view.widget])
         box.view, box.fig, box.controls = view, fig, {"count": count}
         return box
@@ -523,7 +561,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
     settings = (steps, lr, draws)
     key = lambda: (steps.value, lr.value, draws.value)            # noqa: E731
     finished = {key(): sweep}
-    modes = [m for m in (SCRATCH, FROZEN, FINE_TUNED) if m in sweep]
+    modes = parts.modes
     total = lambda: len(counts) * len(modes) * draws.value        # noqa: E731
     state.runs, state.trained, state.last = None, 0, None
 
@@ -552,12 +590,8 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         t0 = time.perf_counter()
         parts.ax.set_title(title())
         widened = update_label_sweep_figure(fig, state.sweep, count.value)
-        parts.progress.set_text(progress())
-        ms = 1e3 * (time.perf_counter() - t0)
-        if widened or state.last is None or state.trained == total():
-            view.show(control="Run sweep", compute_ms=ms)        # limits, start or end
-        else:
-            view.frame(control="Run sweep", compute_ms=ms)
+        parts.progress.set_width(done_fraction())
+        redraw(widened, "Run sweep", t0, live=player.playing and not player.done)
 
     def reset() -> None:
         state.runs, state.sweep, state.trained, state.last = None, empty(), 0, None
@@ -567,14 +601,18 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
             return f"{title()}: shown (▶ Run sweep runs it again, live)"
         if state.last is None:
             return f"{title()}: press ▶ Run sweep ({total()} trainings)"
-        return f"{state.trained}/{total()} trainings done"
-
-    def progress() -> str:
-        if state.last is None or state.trained == total():
-            return ""
+        if state.trained == total():
+            return f"{total()}/{total()} trainings done"
         c, mode, d, epoch, epochs = state.last
-        return (f"training {state.trained + (epoch < epochs)} of {total()}: {c} per class, "
-                f"{mode},\ndraw {d} of {draws.value}, epoch {epoch} of {epochs}")
+        return (f"{state.trained}/{total()} trainings done; training {state.trained + 1}: "
+                f"{c} per class, {mode}, draw {d} of {draws.value}, epoch {epoch} of {epochs}")
+
+    def done_fraction() -> float:
+        """The progress bar: trainings done, and the share of the one under way."""
+        if state.last is None or state.trained == total():
+            return 0.0
+        c, mode, d, epoch, epochs = state.last
+        return (state.trained + (epoch / epochs if epoch < epochs else 0.0)) / total()
 
     player = Player(step, frame, reset, status=status, play_label="Run sweep",
                     controls=settings)
@@ -591,17 +629,16 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         state.sweep = finished.get(key(), empty())
         state.trained = total() if key() in finished else 0
         parts.ax.set_title(title())
-        update_label_sweep_figure(fig, state.sweep, count.value)
-        parts.progress.set_text("")
+        widened = update_label_sweep_figure(fig, state.sweep, count.value)
+        parts.progress.set_width(0.0)
         player.done = False                 # Run sweep: these settings live (again, if run)
         player.steps = 0
         player.pause()
-        view.show(control="settings", compute_ms=1e3 * (time.perf_counter() - t0))
+        redraw(widened, "settings", t0)
 
     for control in settings:
         control.observe(choose, names="value")
     choose()
-    count.continuous_update = True
     box = widgets.VBox([widgets.HBox([count, steps]), widgets.HBox([lr, draws]),
                         player.widget, view.widget])
     box.view, box.fig, box.player, box.finished = view, fig, player, finished
