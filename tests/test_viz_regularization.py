@@ -123,6 +123,9 @@ def test_dropout_widget_trains_live_and_keeps_every_run(few, dropout_runs):
     assert "not trained yet" in box.fig.axes[1].get_title()
     assert "press" in player.status.value
 
+    # two layers: what p sets (sketch, reference run, ring), then what each epoch moves
+    assert box.view.layers == [box.fig.parts.settings, box.fig.parts.moving]
+    assert box.fig.parts.loss.title in box.fig.parts.moving
     widgets.find_control(box, "Step").click()                   # one epoch
     train_line, val_line = box.fig.parts.lines
     assert len(train_line.get_xdata()) == 1 and "epoch 1/6" in player.status.value
@@ -131,6 +134,7 @@ def test_dropout_widget_trains_live_and_keeps_every_run(few, dropout_runs):
     assert not player.done and 0.3 not in box.runs
     player.play()                                                # to the end
     assert player.done and "done" in player.status.value
+    assert box.view.widget.format == "png"                       # settled: a PNG
     expected = reg.train_dropout(0.3, X, y, X_val, y_val, epochs=6)
     assert box.runs[0.3]["val_loss"] == expected["val_loss"]
     np.testing.assert_allclose(val_line.get_ydata(), expected["val_loss"])
@@ -154,8 +158,10 @@ def test_network_sketch_redraws_in_place(p):
     fig2, ax2 = plt.subplots()
     assert dropped == reg.thinned_network(ax2, p, seed=3)        # the same draw
     assert len(ax.get_children()) == n_artists                   # recoloured, nothing added
-    hidden = np.concatenate([c.get_sizes() for c in sketch.crosses[1:-1]])
-    assert (hidden > 0).sum() == dropped
+    crossed = sketch.crosses.get_sizes() > 0
+    assert crossed.sum() == dropped and not crossed[~sketch.hidden].any()   # hidden units only
+    white = np.all(sketch.units.get_facecolors() == 1.0, axis=1)
+    np.testing.assert_array_equal(white, crossed)                           # dropped: white
     plt.close(fig)
     plt.close(fig2)
 

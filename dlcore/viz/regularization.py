@@ -119,13 +119,15 @@ class NetworkSketch:
                     self.pairs.append((i, a, b))
         self.lines = LineCollection(segments, colors=_EDGE, linewidths=0.6, zorder=1)
         ax.add_collection(self.lines)
-        self.colors = [plots.CLASS_COLORS[0] if i == 0 else plots.CLASS_COLORS[1] if i == last
-                       else plots.CLASS_COLORS[2] for i in range(len(widths))]
-        self.units = [ax.scatter(np.full(len(ys), i), ys, s=150, color=self.colors[i],
-                                 edgecolor="white", zorder=3)
-                      for i, ys in enumerate(self.positions)]
-        self.crosses = [ax.scatter(np.full(len(ys), i), ys, s=0.0, marker="x", color=_EDGE,
-                                   zorder=4) for i, ys in enumerate(self.positions)]
+        # All units as one scatter and all crosses as another: two artists to redraw.
+        layer = np.repeat(np.arange(len(widths)), widths)
+        self.hidden = (layer > 0) & (layer < last)        # which units dropout may drop
+        self.colors = np.array([to_rgba(plots.CLASS_COLORS[0] if i == 0 else
+                                        plots.CLASS_COLORS[1] if i == last else
+                                        plots.CLASS_COLORS[2]) for i in layer])
+        xs, ys = layer.astype(float), np.concatenate(self.positions)
+        self.units = ax.scatter(xs, ys, s=150, c=self.colors, edgecolor="white", zorder=3)
+        self.crosses = ax.scatter(xs, ys, s=0.0, marker="x", color=_EDGE, zorder=4)
         tallest = max(widths)
         names = ["input", "hidden\n1", "hidden\n2", "output"]
         for i in range(len(widths)):
@@ -143,14 +145,12 @@ class NetworkSketch:
         edge, none = to_rgba(_EDGE), (0.0, 0.0, 0.0, 0.0)
         self.lines.set_colors([edge if kept[i][a] and kept[i + 1][b] else none
                                for i, a, b in self.pairs])
+        on = np.concatenate(kept)
         white = np.array(to_rgba("white"))
-        for units, crosses, color, keep in zip(self.units, self.crosses, self.colors, kept,
-                                               strict=True):
-            on = keep[:, None]
-            units.set_facecolor(np.where(on, to_rgba(color), white))
-            units.set_edgecolor(np.where(on, white, to_rgba(_EDGE)))
-            crosses.set_sizes(np.where(keep, 0.0, 60.0))
-        return int(sum((~k).sum() for k in kept))
+        self.units.set_facecolor(np.where(on[:, None], self.colors, white))
+        self.units.set_edgecolor(np.where(on[:, None], white, to_rgba(_EDGE)))
+        self.crosses.set_sizes(np.where(on, 0.0, 60.0))
+        return int((~on).sum())
 
 
 def thinned_network(ax, p: float, seed: int = 0, widths: Sequence[int] = SKETCH_WIDTHS) -> int:
@@ -223,8 +223,10 @@ def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0,
     ringed. ``epochs``: the length of the epoch axis (default: the longest run).
 
     The figure keeps its artists in ``fig.parts``; ``update_dropout_figure`` changes
-    them, and ``fig.parts.moving`` lists the ones it changes (everything else, axes,
-    ticks and legend, stays as drawn: a widget redraws just these)."""
+    them. It changes only two layers of them (everything else, axes, ticks and legend,
+    stays as drawn: a widget redraws just these): ``fig.parts.settings``, what changes
+    with p (the sketch, the run without dropout, the ring), and ``fig.parts.moving``,
+    what changes at every epoch of training (the curves of p and their numbers)."""
     longest = max([len(h) for h in runs.values()] + [len(history or ()), 1])
     with plots.style():
         fig, (ax_net, ax_loss, ax_p) = plots.subplots("wide", 1, 3,
@@ -251,11 +253,13 @@ def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0,
         ax_p.set_ylabel("final validation loss")
         ax_p.set_title("every p tried (lower is better)", fontsize=10)
         ax_p.grid(True, alpha=0.3)
-    moving = [sketch.lines, *sketch.units, *sketch.crosses, ax_net.title, ref_train, ref_val,
-              train_line, val_line, ax_loss.title, finals, ring]
+    settings = [sketch.lines, sketch.units, sketch.crosses, ax_net.title, ref_train, ref_val,
+                finals, ring]
+    moving = [train_line, val_line, ax_loss.title]
     fig.parts = SimpleNamespace(sketch=sketch, net=ax_net, loss=ax_loss, ps=ax_p,
                                 ref=(ref_train, ref_val), lines=(train_line, val_line),
-                                finals=finals, ring=ring, shown=None, moving=moving)
+                                finals=finals, ring=ring, shown=None, settings=settings,
+                                moving=moving)
     update_dropout_figure(fig, runs, p, seed, history)
     return plots.finish(fig)
 
@@ -263,9 +267,9 @@ def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0,
 def update_dropout_figure(fig: Figure, runs: Mapping[float, train.History], p: float,
                           seed: int = 0, history: train.History | None = None) -> bool:
     """Change a ``dropout_figure`` in place to show ``p`` (and ``history``, the run of
-    ``p`` so far, if given). Only ``fig.parts.moving`` change, unless an axis had to
-    change its limits (a loss outside the loss axis, a new final loss on the right):
-    then it returns True (the whole figure needs drawing again)."""
+    ``p`` so far, if given). Only ``fig.parts.settings`` and ``.moving`` change,
+    unless an axis had to change its limits (a loss outside the loss axis, a new final
+    loss on the right): then it returns True (the whole figure needs drawing again)."""
     parts = fig.parts
     p = round(float(p), 2)
     if parts.shown != (p, seed):
@@ -307,9 +311,10 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
     and a finished run joins the right-hand plot. ``runs`` (p -> History) seeds the
     picture with runs trained in the notebook.
 
-    Fast because the figure is drawn whole once: a move of the slider or an epoch only
-    redraws the artists that change (``fig.parts.moving``) over the rest (blitting),
-    and an epoch takes a few ms (``one_blas_thread``)."""
+    Fast because the figure is drawn whole once, then blitted in two layers: a move of
+    the slider redraws what depends on p (``fig.parts.settings``) and the curves over
+    the saved rest, a frame of training only the growing curves and their numbers
+    (``fig.parts.moving``); and an epoch takes a few ms (``one_blas_thread``)."""
     import ipywidgets as widgets
 
     from .widgets import FigureView, Player
@@ -320,27 +325,43 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
                                  tooltip="the probability that dropout zeroes a hidden unit at "
                                          "a training step: redraws the thinned network",
                                  style=plots.slider_style())
-    state = SimpleNamespace(p=round(slider.value, 2), run=None)
+    state = SimpleNamespace(p=round(slider.value, 2), run=None, joined=False)
 
     def current() -> train.History | None:
         return state.run.history if state.run is not None else done.get(state.p)
 
     fig = dropout_figure(done, state.p, epochs=epochs)
-    view = FigureView(fig, animated=fig.parts.moving, name="dropout_explorer")
+    # JPEG while it moves: a frame encodes in ~3 ms instead of ~20 for a PNG of this
+    # wide figure; a finished run is sent as a PNG.
+    view = FigureView(fig, layers=[fig.parts.settings, fig.parts.moving],
+                      name="dropout_explorer", format="jpeg")
 
-    def redraw(control: str) -> None:
+    def redraw(control: str, settings_changed: bool) -> None:
+        """The picture after a change: everything if an axis had to change its limits,
+        else both layers (p or the finished runs changed) or only the top one (an epoch)."""
         t0 = time.perf_counter()
         limits_changed = update_dropout_figure(fig, done, state.p, history=current())
         ms = 1e3 * (time.perf_counter() - t0)
-        (view.show if limits_changed else view.frame)(control=control, compute_ms=ms)
+        settled = "png" if state.run is not None and state.run.finished else None
+        if limits_changed:
+            view.show(control=control, compute_ms=ms, format=settled)
+        elif settings_changed:
+            view.refresh(0, control=control, compute_ms=ms, format=settled)
+        else:
+            view.frame(control=control, compute_ms=ms)
 
     def step() -> bool:
         if state.run is None:        # a new run (for a p trained before: the same run, live)
             state.run = DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)
         more = state.run.step()
         if not more:
-            done[state.p] = state.run.history
+            done[state.p] = state.run.history      # joins the right-hand plot
+            state.joined = True
         return more
+
+    def frame() -> None:
+        redraw("Train", settings_changed=state.joined)
+        state.joined = False
 
     def reset() -> None:
         state.run = DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)
@@ -354,7 +375,7 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
 
     # One epoch a frame: 100 epochs play in about 4 s at 25 frames a second, slow
     # enough to watch the validation loss turn up.
-    player = Player(step, lambda: redraw("Train"), reset, status=status, play_label="Train",
+    player = Player(step, frame, reset, status=status, play_label="Train",
                     controls=[slider], max_steps_per_frame=1)
     for button, tip in ((player.play_button, "train the MLP with dropout p live, epoch by "
                                              "epoch (a p trained before: the same run again); "
@@ -369,7 +390,7 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
         player.done = False                 # Train: this p live (again, if trained before)
         player.steps = 0
         player.pause()                      # buttons and status for this p
-        redraw("dropout p")
+        redraw("dropout p", settings_changed=True)
 
     view.show(control="(first)")
     t0 = time.perf_counter()
