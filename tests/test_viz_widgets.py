@@ -343,3 +343,25 @@ def test_player_finish_says_there_is_nothing_to_play():
     assert not player.play_button.disabled
     player.play()
     assert c.value == 10
+
+
+def test_png_bytes_are_a_lossless_png_of_the_pixels():
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    rgb[:10] = 255                                   # flat areas, as in a figure
+    data = vw.png_bytes(rgb)
+    decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert decoded.shape == rgb.shape and (decoded == rgb).all()
+    view = vw.FigureView(line_figure())
+    view.show()
+    assert (vw.image_array(view) == np.asarray(view.canvas.buffer_rgba())[:, :, :3]).all()
+
+
+def test_interactive_figure_can_send_jpeg():
+    box = plots.interactive_figure(line_figure, {"freq": widgets.FloatSlider(value=1.0)},
+                                   update=update_line, format="jpeg")
+    assert box.view.widget.format == "jpeg" and box.view.widget.value[:3] == b"\xff\xd8\xff"
