@@ -123,6 +123,8 @@ def test_update_draws_the_same_panels_as_a_fresh_figure():
     assert max(fig.parts.hists[0].get_data().values) == 1.0      # scaled to the tallest bar
     assert fig._suptitle.get_text().startswith("relu, W ~ N(0, gain² / fan_in) with gain 2.00")
     assert fig.parts.shown.gain == 2.0
+    counted = vi.histograms_figure(vi.histograms(large, (1, 2, 4, 6)))   # counted once
+    assert [t.get_text() for t in counted.parts.stds] == [t.get_text() for t in fresh.parts.stds]
 
 
 def test_the_widget_redraws_and_its_button_sets_the_preset_gain():
@@ -166,3 +168,8 @@ def test_a_change_of_gain_is_fast_in_the_kernel():
     # gross-regression guard: a fresh ten-layer run and eight panels took 0.26-0.62 s of
     # CPU at load 7-8 (the BLAS threads fight the load), about 0.1 s on one quiet thread
     assert time.process_time() - t0 < 1.5
+    vw.TIMINGS.clear()
+    vw.find_control(box, "weight std").value = 1.0     # seen before: counted, blitted
+    (record,) = vw.TIMINGS
+    assert record["compute_ms"] < 20                     # no run, no counting: a cache hit
+    assert record["draw_ms"] + record["encode_ms"] < 500   # ~60 ms at load 2
