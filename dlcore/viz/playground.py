@@ -398,19 +398,20 @@ def lr_sweep(config: PlaygroundConfig, lrs: np.ndarray) -> dict[str, np.ndarray]
     return {key: sweep.result[key] for key in ("lr", "loss", "val_loss")}
 
 
-def draw_lr_sweep(sweep: dict[str, np.ndarray], config: PlaygroundConfig | None = None
-                  ) -> Figure:
+def draw_lr_sweep(sweep: dict[str, np.ndarray], config: PlaygroundConfig | None = None,
+                  ylim: tuple[float, float] | None = None) -> Figure:
     """Final loss against learning rate (log-log); diverged runs marked with x at the
     top; the best learning rate (lowest validation loss) starred. A sweep still
     running has ``sweep["done"]`` (the learning rates finished): only those are drawn,
     on the axis of the whole sweep, and ``show_sweep_progress`` marks the one in
     training. ``update_lr_sweep`` redraws it in place. The legend sits beside the axes,
-    never over a point."""
+    never over a point. The y axis fits the losses, or, given ``ylim``, stays there
+    (the widget's: points do not jump as others arrive)."""
     with plots.style():
         fig, ax = plots.subplots("wide")
         color = plots.CLASS_COLORS
         fig.parts = SimpleNamespace(
-            ax=ax,
+            ax=ax, ylim=ylim,
             loss=ax.plot([], [], "o-", color=color[0], label="train loss")[0],
             val_loss=ax.plot([], [], "s--", color=color[1], label="validation loss")[0],
             current=ax.plot([], [], "o", mfc="white", mec=color[0], mew=2, ms=9,
@@ -442,6 +443,8 @@ def draw_lr_sweep(sweep: dict[str, np.ndarray], config: PlaygroundConfig | None 
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.1, 1, 10
         ax.minorticks_off()              # halves the time of a redraw; the grid is major
         ax.grid(True, which="major", alpha=0.3)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
         update_lr_sweep(fig, sweep, config)
     return plots.finish(fig)
 
@@ -460,7 +463,11 @@ def update_lr_sweep(fig: Figure, sweep: dict[str, np.ndarray],
     values = np.concatenate([loss, val_loss])
     values = values[np.isfinite(values) & (values > 0)]
     low, top = (values.min(), values.max()) if values.size else (1e-2, 1.0)
-    parts.diverged.set_data(x[~finite], np.full((~finite).sum(), top * 1.5))
+    if parts.ylim is None:
+        # two powers of ten inside at least, so the log axis always has two labelled ticks
+        parts.ax.set_ylim(min(low / 1.6, 10 ** np.floor(np.log10(top * 2.5)) / 10), top * 2.5)
+    marks = min(top * 1.5, parts.ax.get_ylim()[1] / 1.3)     # diverged: near the top
+    parts.diverged.set_data(x[~finite], np.full((~finite).sum(), marks))
     if finite.any():
         best = int(np.nanargmin(val_loss))
         parts.best.set_data([lrs[best]], [val_loss[best]])
@@ -468,8 +475,6 @@ def update_lr_sweep(fig: Figure, sweep: dict[str, np.ndarray],
     else:
         parts.best.set_data([], [])
         parts.best_text.set_text("")
-    # two powers of ten inside at least, so the log axis always has two labelled ticks
-    parts.ax.set_ylim(min(low / 1.6, 10 ** np.floor(np.log10(top * 2.5)) / 10), top * 2.5)
     title = ["learning-rate sweep"]
     if config is not None:
         data_name = {v: k for k, v in DATASETS.items()}.get(config.dataset, "")
@@ -496,9 +501,9 @@ def show_sweep_progress(fig: Figure, run: PlaygroundRun | None) -> None:
 
 class _LayeredView(widgets_core.FigureView):
     """A ``FigureView`` drawn in three layers, so that nothing is drawn twice for
-    nothing: the still background (the x axis, the frame), drawn once; ``layer``, what a
-    finished learning rate or a control changes (the y axis with its limits, the points,
-    the best learning rate, the title), redrawn over it by ``show_layer()``; ``top``, the
+    nothing: the still background (the axes, their labels, the legend), drawn once;
+    ``layer``, what a finished learning rate or a control changes (the points, the best
+    learning rate, the title), redrawn over it by ``show_layer()``; ``top``, the
     point in training, redrawn over both by ``frame()`` for each live frame (a marker),
     sent as a JPEG; the others as PNGs (crisp lines for the picture that stays)."""
 
@@ -555,6 +560,11 @@ class _LayeredView(widgets_core.FigureView):
         return data
 
 
+# The widget's loss axis, fixed: every setting's losses (from a near-perfect fit to a
+# blown-up run) fit, and the axis need not be drawn again when a point arrives.
+SWEEP_YLIM = (1e-3, 30.0)
+
+
 def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
                     sweep: dict[str, np.ndarray] | None = None):
     """A learning-rate sweep: pick the data set, the optimizer and the number of
@@ -585,9 +595,9 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
         return replace(c, **{name: w.value for name, w in controls.items()})
 
     state = SimpleNamespace(sweep=sweeps.setdefault(c, LrSweep(c, lrs)), drawn=None)
-    fig = draw_lr_sweep(state.sweep.result, c)
+    fig = draw_lr_sweep(state.sweep.result, c, ylim=SWEEP_YLIM)
     p = fig.parts
-    view = _LayeredView(fig, layer=[p.ax.yaxis, p.loss, p.val_loss, p.diverged, p.best,
+    view = _LayeredView(fig, layer=[p.loss, p.val_loss, p.diverged, p.best,
                                     p.best_text, p.ax.title], top=[p.current, p.hint],
                         name="lr_sweep")
 
