@@ -28,7 +28,8 @@ from ..autograd.expression import VARIABLES, ExpressionError, parse_expression
 from . import plots
 
 __all__ = ["EXAMPLES", "VARIABLES", "ExpressionError", "parse_expression", "GraphStep",
-           "backward_steps", "draw_graph", "set_graph", "set_graph_step", "backward_stepper"]
+           "backward_steps", "draw_graph", "set_graph", "set_graph_step", "step_caption",
+           "backward_stepper"]
 
 FORWARD_COLOR, BACKWARD_COLOR = plots.FORWARD_COLOR, plots.BACKWARD_COLOR
 EXAMPLES = ("a * b + c", "a * a", "tanh(x * y + x)", "(a + b) * (a - b)",
@@ -133,30 +134,34 @@ class GraphParts:
     grads: dict
     circles: dict
     arrows: dict
-    title: object
+    title: object               # the two lines under the graph (None: shown elsewhere)
     formula: object
 
 
-def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None = None
-               ) -> Figure:
+def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None = None,
+               caption: bool = True) -> Figure:
     """The computation graph of ``out``: a box per value (its name, value in black
     and, once reached, gradient in vermillion), a circle per operation. With ``steps``
     and ``k``, the state after step ``k`` of ``backward_steps``, the node just
-    processed outlined in vermillion. ``fig.parts`` (a ``GraphParts``) holds what
-    ``set_graph_step`` moves to another step; ``set_graph`` draws another graph on it."""
+    processed outlined in vermillion, and under the graph what the step did
+    (``caption=False``: not in the figure; ``step_caption`` gives it as HTML).
+    ``fig.parts`` (a ``GraphParts``) holds what ``set_graph_step`` moves to another
+    step; ``set_graph`` draws another graph on it."""
     if steps is not None and not 0 <= (k or 0) < len(steps):
         raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
     with plots.style():
         fig, ax = plots.subplots("wide", layout=None)
+    if not caption:
+        fig.set_size_inches(10.0, 3.4)          # "wide", without the two lines under it
     ax.axis("off")
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
-    set_graph(fig, out)
+    set_graph(fig, out, caption)
     if steps is not None:
         set_graph_step(fig, steps, k or 0)
     return plots.finish(fig)
 
 
-def set_graph(fig: Figure, out: Value) -> None:
+def set_graph(fig: Figure, out: Value, caption: bool = True) -> None:
     """Draw the graph of ``out`` on a ``draw_graph`` figure, in place of the one there
     (the widget keeps one figure: a new expression then costs one drawing, not a new
     figure laid out and drawn)."""
@@ -170,7 +175,7 @@ def set_graph(fig: Figure, out: Value) -> None:
     fig_w, fig_h = fig.get_size_inches()
     # Limits in the figure's proportions, so circles stay round and a small graph small.
     left, right = -1.0, max(width, 8.0) + 1.0
-    bottom, top = -max(height, 1.0) - 1.6, max(height, 1.0) + 0.8
+    bottom, top = -max(height, 1.0) - (1.6 if caption else 0.8), max(height, 1.0) + 0.8
     ratio = fig_h / fig_w
     if top - bottom < ratio * (right - left):
         pad = (ratio * (right - left) - (top - bottom)) / 2
@@ -218,9 +223,11 @@ def set_graph(fig: Figure, out: Value) -> None:
                     zorder=4)
             grads[id(node)] = ax.text(x, y - 0.23, "", ha="center", va="center", fontsize=9,
                                       color=BACKWARD_COLOR, zorder=4)
-        low = -max(height, 1.0) - 0.7
-        title = ax.text(-0.9, low, "", fontsize=11, weight="bold", va="top")
-        formula = ax.text(-0.9, low - 0.45, "", fontsize=10, va="top")
+        title = formula = None
+        if caption:
+            low = -max(height, 1.0) - 0.7
+            title = ax.text(-0.9, low, "", fontsize=11, weight="bold", va="top")
+            formula = ax.text(-0.9, low - 0.45, "", fontsize=10, va="top")
         ax.text(right - 0.05, top - 0.1, "black: value (forward)\n"
                 "vermillion ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top",
                 color="0.25")
@@ -248,16 +255,31 @@ def set_graph_step(fig: Figure, steps: list[GraphStep], k: int) -> None:
             for patch in parts.arrows[id(node)]:
                 patch.set_color(BACKWARD_COLOR if active else "0.6")
                 patch.set_linewidth(2.0 if active else 1.0)
-    parts.title.set_text(f"step {k} of {len(steps) - 1}: {step.title}")
-    parts.title.set_color(BACKWARD_COLOR if k else FORWARD_COLOR)
-    parts.formula.set_text(step.formula)
+    if parts.title is not None:
+        parts.title.set_text(f"step {k} of {len(steps) - 1}: {step.title}")
+        parts.title.set_color(BACKWARD_COLOR if k else FORWARD_COLOR)
+        parts.formula.set_text(step.formula)
+
+
+def step_caption(steps: list[GraphStep], k: int) -> str:
+    """What step ``k`` did, as HTML: the two lines ``draw_graph`` writes under the graph.
+    (The widget shows them as text beside the figure: drawing them in it every step
+    cost more than the whole graph.)"""
+    import html
+
+    step = steps[k]
+    color = BACKWARD_COLOR if k else FORWARD_COLOR
+    return (f"<div style='font-size:14px;font-weight:bold;color:{color}'>"
+            f"step {k} of {len(steps) - 1}: {html.escape(step.title)}</div>"
+            f"<div style='font-size:13px'>{html.escape(step.formula)}</div>")
 
 
 def backward_stepper(expression: str = EXAMPLES[0]):
     """A widget: an expression (an example to pick, or your own text), a step
     slider, ◀ / ▶ buttons (each off at its end of the pass); the graph's boxes, arrows
-    and gradients change in place at each step of the backward pass, and a new
-    expression is drawn on the same figure."""
+    and gradients change in place at each step of the backward pass, what the step did
+    is written above it (``step_caption``), and a new expression is drawn on the same
+    figure."""
     import ipywidgets as ipw
 
     from . import widgets
@@ -268,6 +290,7 @@ def backward_stepper(expression: str = EXAMPLES[0]):
     text = ipw.Text(value=expression, description="expression", continuous_update=False,
                     style=style, layout=ipw.Layout(width="360px"))
     status = ipw.HTML()
+    caption = ipw.HTML(layout=ipw.Layout(min_height="3.4em", max_width="900px"))
     slider = ipw.IntSlider(value=0, min=0, max=1, description="step of the backward pass",
                            style=style, layout=ipw.Layout(width="420px"))
     back = ipw.Button(description="◀ back", tooltip="one step back",
@@ -287,11 +310,12 @@ def backward_stepper(expression: str = EXAMPLES[0]):
         start = time.perf_counter()
         steps = backward_steps(out)
         if "view" in state:
-            set_graph(state["view"].fig, out)
+            set_graph(state["view"].fig, out, caption=False)
             set_graph_step(state["view"].fig, steps, 0)
         else:
-            state["view"] = widgets.FigureView(draw_graph(out, steps, 0),
+            state["view"] = widgets.FigureView(draw_graph(out, steps, 0, caption=False),
                                                name="backward_stepper")
+        caption.value = step_caption(steps, 0)
         state.update(out=out, steps=steps)
         slider.unobserve(show, "value")
         slider.max = len(steps) - 1
@@ -308,6 +332,7 @@ def backward_stepper(expression: str = EXAMPLES[0]):
     def show(_change=None) -> None:
         start = time.perf_counter()
         set_graph_step(state["view"].fig, state["steps"], slider.value)
+        caption.value = step_caption(state["steps"], slider.value)
         ends()
         state["view"].show(control="step", compute_ms=1e3 * (time.perf_counter() - start))
 
@@ -323,6 +348,6 @@ def backward_stepper(expression: str = EXAMPLES[0]):
     forward.on_click(move(+1))
     load()
     box = ipw.VBox([ipw.HBox([examples, text]), status, ipw.HBox([back, slider, forward]),
-                    state["view"].widget])
-    box.view, box.state = state["view"], state
+                    caption, state["view"].widget])
+    box.view, box.state, box.caption = state["view"], state, caption
     return box
