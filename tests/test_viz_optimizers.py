@@ -205,14 +205,17 @@ def test_each_race_control_shows_what_a_full_redraw_shows(race_widget):
     # A slider redraws only the step axis, the legend and the paths over the saved
     # contours (a new surface redraws everything): the picture must be the full one.
     box = race_widget
+    hinting = matplotlib.rcParams["text.hinting"]
     moves = [("steps", 100), ("lr_sgd", 10 ** -2.6), ("noise", 1.0), ("surface", vo.RAVINE),
              ("momentum", 0.5), ("surface", vo.ROSENBROCK)]
     for name, value in moves:
         box.controls[name].value = value
         shown = widgets.image_array(box)
         assert box.view.widget.format == "png"              # a settled picture: sharp
-        box.view.show()
+        with vo.unhinted_text():                     # as the widget draws
+            box.view.show()
         np.testing.assert_array_equal(shown, widgets.image_array(box), err_msg=name)
+    assert matplotlib.rcParams["text.hinting"] == hinting    # drawn unhinted, then restored
     ax_loss = box.view.fig.parts.ax_loss
     assert ax_loss.get_xlim() == (0, 500)                   # Rosenbrock's steps again
     # Every surface's contours were made with the widget; one surface's are shown.

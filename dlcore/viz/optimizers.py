@@ -10,12 +10,14 @@ Every path is made by the engine's REAL optimizers (``dlcore.optim``) moving a
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
@@ -24,6 +26,20 @@ from .. import nn, optim
 from . import plots, widgets
 
 MakeOptimizer = Callable[[list], optim.Optimizer]
+
+
+@contextlib.contextmanager
+def unhinted_text():
+    """Draw text without FreeType's hinting inside this block: text is most of a
+    widget's redraw, and hinting doubles its cost for no visible gain at 90 dpi."""
+    hinting = matplotlib.rcParams["text.hinting"]
+    matplotlib.rcParams["text.hinting"] = "none"
+    try:
+        yield
+    finally:
+        matplotlib.rcParams["text.hinting"] = hinting
+
+
 # Each racer has a colour of the course's colour-blind-safe palette AND its own line
 # style and marker, so the paths can be told apart without colour too.
 COLORS = {"SGD": "0.35", "SGD + momentum": plots.CLASS_COLORS[0],
@@ -255,11 +271,17 @@ class RaceParts:
 
     @property
     def layers(self) -> list:
-        """What a redraw may change, from the bottom up (``FigureView(layers=...)``): the
-        step axis of the loss panel (its grid under the curves; the steps slider), the
-        legend (its distances: every slider), the paths, heads and loss curves (every
-        frame of a live race)."""
-        return [[self.ax_loss.xaxis], [self.legend],
+        """What a redraw may change, from the bottom up (``FigureView(layers=...)``):
+        the contour panel (a new surface: its contours, axes, title, start and minimum;
+        the loss panel's log axis and titles under it never change), the step axis of
+        the loss panel (its grid under the curves; the steps slider), the legend (its
+        distances: every slider), the paths, heads and loss curves (every frame of a
+        live race)."""
+        ax = self.ax
+        panel = [*(a for artists in self.contours.values() for a in artists),
+                 ax.xaxis, ax.yaxis, *ax.spines.values(), ax.title, *self.marks]
+        panel.sort(key=lambda artist: artist.get_zorder())     # as the axes draws them
+        return [panel, [self.ax_loss.xaxis], [self.legend],
                 [*self.paths.values(), *self.heads.values(), *self.losses.values()]]
 
 
@@ -705,23 +727,25 @@ def optimizer_race():
     live = LiveRace(fig, ROSENBROCK, settings())
     live.run()                                  # shown finished when the widget appears
     live.draw()
-    # The contours, axes and titles are drawn once per surface; a slider redraws the
-    # legend and the paths over them (the steps slider the step axis too); a live frame
-    # only the paths.
+    # The loss panel's frame, log axis and titles are drawn once; a new surface redraws
+    # the contour panel and what lies over it; a slider only the legend and the paths
+    # (the steps slider the step axis too); a live frame only the paths.
     view = widgets.FigureView(fig, layers=fig.parts.layers, name="optimizer_race")
-    step_axis, legend_layer = 0, 1
-    view.show(control="(first)")
+    surface_layer, step_axis, legend_layer = 0, 1, 2
+    with unhinted_text():
+        view.show(control="(first)")
     legend = {"finished": True}          # what the legend shows: distances, or names only
 
     def show_frame() -> None:
         live.draw()
-        if live.finished != legend["finished"]:   # a race starts or ends: the legend
-            # JPEG while it moves (encodes several times faster), PNG once it settles
-            view.refresh(legend_layer, control="race",
-                         format="png" if live.finished else "jpeg")
-            legend["finished"] = live.finished
-        else:
-            view.frame(control="race", format="jpeg")
+        with unhinted_text():
+            if live.finished != legend["finished"]:   # a race starts or ends: the legend
+                # JPEG while it moves (encodes several times faster), PNG once it settles
+                view.refresh(legend_layer, control="race",
+                             format="png" if live.finished else "jpeg")
+                legend["finished"] = live.finished
+            else:
+                view.frame(control="race", format="jpeg")
 
     def reset() -> None:
         live.restart(surface.value, settings())
@@ -745,12 +769,10 @@ def optimizer_race():
         control = next((k for k, c in {"surface": surface, **sliders}.items()
                         if change is not None and c is change.get("owner")), "")
         compute_ms = 1e3 * (time.perf_counter() - start)
-        if new_surface:
-            view.show(control=control, compute_ms=compute_ms)
-        else:
-            moved = fig.parts.ax_loss.get_xlim() != steps_shown
-            view.refresh(step_axis if moved else legend_layer, control=control,
-                         compute_ms=compute_ms)
+        moved = fig.parts.ax_loss.get_xlim() != steps_shown
+        layer = surface_layer if new_surface else step_axis if moved else legend_layer
+        with unhinted_text():
+            view.refresh(layer, control=control, compute_ms=compute_ms)
         legend["finished"] = True
         player.rearm()
 
