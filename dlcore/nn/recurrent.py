@@ -8,10 +8,10 @@ Weights stack the gates in PyTorch's order and carry its names.
 
 What stays outside the loops, because it does not depend on h_{t-1}: the input
 projection x_t W_ih^T + b_ih is one matrix product for all T steps before the loop
-(``input_projection``), and each weight gradient is one product after the backward
-loop, from the pre-activation gradients of all steps at once. Dropout between
-layers and bidirectional layers are not implemented (the arguments exist and must
-stay 0 / False).
+(``input_projection``; the LSTM's is one per gate), and each weight gradient is one
+product after the backward loop, from the pre-activation gradients of all steps at
+once. Dropout between layers and bidirectional layers are not implemented (the
+arguments exist and must stay 0 / False).
 
 Shapes: T steps, N sequences, D input features, H hidden units, L layers.
 """
@@ -293,28 +293,47 @@ class LSTM(_RNNBase):
                  ) -> np.ndarray | None:
         return self._backward(grad_output, (grad_h_n, grad_c_n), input_grad)
 
+    def input_projection(self, x: np.ndarray, layer: int = 0) -> np.ndarray:
+        """x_t W_ih^T + b_ih for every step of ``layer``'s input x (T, N, D), gate by
+        gate: (4, T, N, H), xw[k, t] the input part of gate k (i, f, g, o) at step t.
+
+        One product per gate, x W_ik^T, for all T steps. The layout keeps each gate of a
+        step one contiguous (N, H) block: NumPy's simple elementwise operations (a product,
+        1 - x) run two to three times faster on those than on column slices of an (N, 4H)
+        array, and the forward and backward steps run more than a dozen on the gates.
+        """
+        W_ih, _, b_ih, _ = self._weights(layer)
+        T, N, H = x.shape[0], x.shape[1], self.hidden_size
+        W_k = W_ih.data.reshape(4, H, -1)                     # W_ii, W_if, W_ig, W_io
+        xw = x.reshape(T * N, -1) @ W_k.transpose(0, 2, 1)    # (4, T * N, H)
+        if b_ih is not None:
+            xw += b_ih.data.reshape(4, 1, H)
+        return xw.reshape(4, T, N, H)
+
     def forward_steps(self, xw: np.ndarray, W_hh: np.ndarray, b_hh: np.ndarray | None,
                       h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, tuple, tuple]:
         """One layer over T steps, the equations of the class docstring.
 
-        xw (T, N, 4H): x_t W_ih^T + b_ih of every step (``input_projection``; b_hh is
-        added into it, and the gates overwrite it, in place); W_hh (4H, H); h, c (N, H):
-        h_0 and c_0. Returns hs (T, N, H), every h_t; the final states (h_T, c_T);
-        and what ``backward_steps`` needs: (cs (T, N, H), every c_t; the gates
-        (i, f, g, o) and tanh(c_t) of every step, each (N, H); c_0).
+        xw (4, T, N, H): x_t W_ik^T + b_ik of every gate k and step t
+        (``input_projection``; b_hh is added into it, and the gates overwrite it, in
+        place); W_hh (4H, H); h, c (N, H): h_0 and c_0. Returns hs (T, N, H), every h_t;
+        the final states (h_T, c_T); and what ``backward_steps`` needs: (cs (T, N, H),
+        every c_t; the gates (i, f, g, o) and tanh(c_t) of every step, each (N, H); c_0).
         """
-        T, N, H = xw.shape[0], xw.shape[1], self.hidden_size
+        T, N, H = xw.shape[1], xw.shape[2], self.hidden_size
         if b_hh is not None:
-            xw += b_hh                    # the same at every step: added once, before the loop
+            xw += b_hh.reshape(4, 1, 1, H)  # the same at every step: added once, before the loop
         hs, cs = np.empty((T, N, H), xw.dtype), np.empty((T, N, H), xw.dtype)
         gates = []                                      # (i, f, g, o) of every step
-        c0, W_hh_T = c, np.ascontiguousarray(W_hh.T)    # W_hh^T laid out for a faster product
+        c0 = c
+        W_hk = W_hh.reshape(4, H, H).transpose(0, 2, 1).copy()   # W_hi^T, W_hf^T, W_hg^T, W_ho^T
         for t in range(T):
-            z = xw[t]                                   # (N, 4H): the four gates' inputs,
-            z += h @ W_hh_T                             # x_t W_ih^T + b + h_{t-1} W_hh^T
-            g = np.tanh(z[:, 2 * H:3 * H])              # candidate values: tanh, not sigma
-            s = F.sigmoid(z, out=z)                     # sigma of all four in one call, in place
-            i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]   # input, forget, output gates
+            z = xw[:, t]                                # (4, N, H): the four gates' inputs,
+            z += h @ W_hk                               # x_t W_ik^T + b_k + h_{t-1} W_hk^T
+            i = F.sigmoid(z[0], out=z[0])               # input gate (written over its input)
+            f = F.sigmoid(z[1], out=z[1])               # forget gate
+            g = np.tanh(z[2], out=z[2])                 # candidate values: tanh, not sigma
+            o = F.sigmoid(z[3], out=z[3])               # output gate
             c = np.add(f * c, i * g, out=cs[t])         # c_t = f * c_{t-1} + i * g, kept in cs
             tanh_c = np.tanh(c)
             h = np.multiply(o, tanh_c, out=hs[t])       # h_t = o * tanh(c_t), kept in hs
