@@ -75,8 +75,12 @@ def _ravine_f(x, y):
     return 0.02 * x**2 + y**2
 
 
+# The gradients compute with Python floats (a race takes thousands of them per slider
+# move; NumPy's scalars are several times slower) and multiply rather than use ** so a
+# diverging path overflows to inf instead of raising OverflowError.
+
 def _ravine_grad(p):
-    return np.array([0.04 * p[0], 2 * p[1]])
+    return np.array([0.04 * float(p[0]), 2 * float(p[1])])
 
 
 def _rosenbrock_f(x, y):
@@ -84,8 +88,8 @@ def _rosenbrock_f(x, y):
 
 
 def _rosenbrock_grad(p):
-    x, y = p
-    return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+    x, y = float(p[0]), float(p[1])
+    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
 
 
 def _saddle_f(x, y):
@@ -93,7 +97,8 @@ def _saddle_f(x, y):
 
 
 def _saddle_grad(p):
-    return np.array([2 * p[0], p[1] ** 3 - p[1]])
+    x, y = float(p[0]), float(p[1])
+    return np.array([2 * x, y * y * y - y])
 
 
 RAVINE = Surface("a ravine: 0.02 w1² + w2²", _ravine_f, _ravine_grad, (-9.0, 1.6), (0.0, 0.0),
@@ -115,8 +120,9 @@ def _rotated_ravine_f(x, y):
 
 
 def _rotated_ravine_grad(p):
-    g = _ravine_grad(np.array([_COS * p[0] + _SIN * p[1], -_SIN * p[0] + _COS * p[1]]))
-    return np.array([_COS * g[0] - _SIN * g[1], _SIN * g[0] + _COS * g[1]])
+    x, y = float(p[0]), float(p[1])
+    g1, g2 = 0.04 * (_COS * x + _SIN * y), 2 * (-_SIN * x + _COS * y)   # the ravine's, turned
+    return np.array([_COS * g1 - _SIN * g2, _SIN * g1 + _COS * g2])
 
 
 ROTATED_RAVINE = Surface(
@@ -171,8 +177,8 @@ class Racer:
                 self.optimizer.step()
                 w = self.w.data.copy()
                 self.path.append(w)
-                x, y = abs(w[0]), abs(w[1])
-                if not (x <= limit and y <= limit):          # also False for NaN
+                x, y = w.tolist()
+                if not (abs(x) <= limit and abs(y) <= limit):    # also False for NaN
                     self.stopped = True
 
 
