@@ -271,13 +271,11 @@ def neuron_explorer(X: np.ndarray, y: np.ndarray):
     def draw(w1, w2, b, activation):
         return neuron_figure(w1, w2, b, activation, X, y)
 
-    box = plots.interactive_figure(draw, controls, update=update_neuron_figure,
-                                   animated=moving_artists, columns=4, continuous=True,
-                                   name="neurons.neuron_explorer")
-    # every picture after the first as JPEG: the smooth colour surface made a PNG take
-    # ~30 ms to encode, a JPEG ~2 ms (text and lines stay sharp at the core's quality 90)
-    box.view.format = "jpeg"
-    return box
+    # JPEG: the smooth colour surface made a PNG take ~30 ms to encode, a JPEG ~2 ms
+    # (text and lines stay sharp at the core's quality 90)
+    return plots.interactive_figure(draw, controls, update=update_neuron_figure,
+                                    animated=moving_artists, columns=4, continuous=True,
+                                    name="neurons.neuron_explorer", format="jpeg")
 
 
 def build_network(num_inputs: int, hidden: list[int], num_outputs: int,
