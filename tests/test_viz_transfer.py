@@ -245,8 +245,8 @@ def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
     assert "25 steps" in fig.axes[0].get_title() and (widgets.image_array(box) != before).any()
     assert full_draws == []
     player.step_button.click()                                 # one epoch of one training
-    assert "0/6 trainings done; training 1: 1 per class" in player.status.value
-    assert "epoch 1 of 25" in player.status.value            # 25 steps: 25 epochs of 1 batch
+    assert "0/6 trainings done; now 1 per class, from scratch" in player.status.value
+    assert "epoch 1/25" in player.status.value               # 25 steps: 25 epochs of 1 batch
     assert fig.parts.progress.get_width() == pytest.approx(1 / 25 / 6)   # the progress bar
     player.play(frame_every=1000)                              # draws the last frame
     assert player.done and (25, 1e-2, 1) in box.finished

@@ -596,16 +596,18 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
     def reset() -> None:
         state.runs, state.sweep, state.trained, state.last = None, empty(), 0, None
 
-    def status() -> str:
+    short = {SCRATCH: "from scratch", FROZEN: "frozen", FINE_TUNED: "fine-tuned"}
+
+    def status() -> str:             # short: one line beside the buttons (the title says the rest)
         if state.runs is None and key() in finished:
-            return f"{title()}: shown (▶ Run sweep runs it again, live)"
+            return "this sweep is shown; ▶ Run sweep runs it again, live"
         if state.last is None:
-            return f"{title()}: press ▶ Run sweep ({total()} trainings)"
+            return f"not run yet: press ▶ Run sweep ({total()} trainings)"
         if state.trained == total():
             return f"{total()}/{total()} trainings done"
         c, mode, d, epoch, epochs = state.last
-        return (f"{state.trained}/{total()} trainings done; training {state.trained + 1}: "
-                f"{c} per class, {mode}, draw {d} of {draws.value}, epoch {epoch} of {epochs}")
+        return (f"{state.trained}/{total()} trainings done; now {c} per class, {short[mode]}, "
+                f"draw {d}/{draws.value}, epoch {epoch}/{epochs}")
 
     def done_fraction() -> float:
         """The progress bar: trainings done, and the share of the one under way."""
