@@ -365,3 +365,20 @@ def test_interactive_figure_can_send_jpeg():
     box = plots.interactive_figure(line_figure, {"freq": widgets.FloatSlider(value=1.0)},
                                    update=update_line, format="jpeg")
     assert box.view.widget.format == "jpeg" and box.view.widget.value[:3] == b"\xff\xd8\xff"
+
+
+def test_figure_views_draw_text_unhinted_and_leave_the_setting_as_it_was():
+    import matplotlib
+
+    seen = []
+    fig = line_figure()
+    title = fig.axes[0].title
+    original = title.draw
+    title.draw = lambda renderer: (seen.append(matplotlib.rcParams["text.hinting"]),
+                                   original(renderer))
+    before = matplotlib.rcParams["text.hinting"]
+    view = vw.FigureView(fig, layers=[[title]])
+    view.show()
+    view.refresh()
+    assert seen and set(seen) == {"none"}
+    assert matplotlib.rcParams["text.hinting"] == before
