@@ -382,3 +382,21 @@ def test_figure_views_draw_text_unhinted_and_leave_the_setting_as_it_was():
     view.refresh()
     assert seen and set(seen) == {"none"}
     assert matplotlib.rcParams["text.hinting"] == before
+
+
+def test_box_and_arrow_can_leave_the_data_limits_alone():
+    with plots.style():
+        fig, ax = plots.subplots("small")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_autoscale_on(True)
+        far = plots.box(ax, 5.0, 5.0, "far", autoscale=False)
+        arrow = plots.arrow(ax, (0, 0), (8, 8), autoscale=False)
+        ax.autoscale_view()
+        assert ax.get_xlim()[1] < 5                  # the limits did not grow to hold them
+        assert far in ax.patches and arrow in ax.patches
+        assert far.get_clip_path() is not None       # clipped to the axes like any patch
+        plots.box(ax, 5.0, 5.0, "grows")
+        ax.autoscale_view()
+        assert ax.get_xlim()[1] >= 5
+    plots.finish(fig)

@@ -23,12 +23,14 @@ ARROW_COLOR = "0.35"
 
 def box(ax, x: float, y: float, text: str = "", *, color: str = "#4a5568", w: float = 0.7,
         h: float = 0.5, fc: str = "white", lw: float = 1.8, fontsize: float = 11,
-        text_color: str | None = None, rounding: float = 0.06, zorder: float = 3):
+        text_color: str | None = None, rounding: float = 0.06, zorder: float = 3,
+        autoscale: bool = True):
     """A rounded box of width ``w`` and height ``h`` centred at (x, y), in data
-    coordinates, with ``text`` in its middle; returns the patch."""
+    coordinates, with ``text`` in its middle; returns the patch. ``autoscale=False``
+    leaves the axes' data limits alone (faster, for axes whose limits are set by hand)."""
     patch = FancyBboxPatch((x - w / 2, y - h / 2), w, h, fc=fc, ec=color, lw=lw,
                            boxstyle=f"round,pad=0,rounding_size={rounding}", zorder=zorder)
-    ax.add_patch(patch)
+    _add(ax, patch, autoscale)
     if text:
         ax.text(x, y, text, ha="center", va="center", fontsize=fontsize,
                 color=text_color or "black", zorder=zorder + 1)
@@ -37,15 +39,24 @@ def box(ax, x: float, y: float, text: str = "", *, color: str = "#4a5568", w: fl
 
 def arrow(ax, start: tuple[float, float], end: tuple[float, float], *,
           color: str = ARROW_COLOR, lw: float = 1.6, head: str = "-|>", size: float = 13,
-          shrink: float = 0.0, curve: float = 0.0, zorder: float = 2):
+          shrink: float = 0.0, curve: float = 0.0, zorder: float = 2, autoscale: bool = True):
     """An arrow from ``start`` to ``end`` (data coordinates); ``shrink`` stops it that
     many points short of both ends, ``curve`` bends it (an arc, radians-ish, as
-    matplotlib's ``arc3`` connection style). Returns the patch."""
+    matplotlib's ``arc3`` connection style). Returns the patch. ``autoscale=False`` as
+    for ``box``: working out an arrow's path to update the data limits is most of the
+    cost of adding it."""
     patch = FancyArrowPatch(start, end, arrowstyle=head, mutation_scale=size, color=color,
                             lw=lw, shrinkA=shrink, shrinkB=shrink, zorder=zorder,
                             connectionstyle=f"arc3,rad={curve}")
-    ax.add_patch(patch)
+    _add(ax, patch, autoscale)
     return patch
+
+
+def _add(ax, patch, autoscale: bool) -> None:
+    if autoscale:
+        ax.add_patch(patch)              # also widens the data limits to hold it
+    else:
+        ax.add_artist(patch)             # clipped to the axes all the same
 
 
 def network_diagram(model, *, max_units: int = 8, title: str | None = None,
