@@ -56,7 +56,8 @@ def _add(ax, patch, autoscale: bool) -> None:
     if autoscale:
         ax.add_patch(patch)              # also widens the data limits to hold it
     else:
-        ax.add_artist(patch)             # clipped to the axes all the same
+        patch.set_clip_path(ax.patch)    # clipped to the axes, as add_patch does
+        ax.add_artist(patch)
 
 
 def network_diagram(model, *, max_units: int = 8, title: str | None = None,
