@@ -395,7 +395,7 @@ def test_box_and_arrow_can_leave_the_data_limits_alone():
         ax.autoscale_view()
         assert ax.get_xlim()[1] < 5                  # the limits did not grow to hold them
         assert far in ax.patches and arrow in ax.patches
-        assert far.get_clip_path() is not None       # clipped to the axes like any patch
+        assert far.get_clip_box() is not None        # clipped to the axes like any patch
         plots.box(ax, 5.0, 5.0, "grows")
         ax.autoscale_view()
         assert ax.get_xlim()[1] >= 5

@@ -56,8 +56,7 @@ def _add(ax, patch, autoscale: bool) -> None:
     if autoscale:
         ax.add_patch(patch)              # also widens the data limits to hold it
     else:
-        patch.set_clip_path(ax.patch)    # clipped to the axes, as add_patch does
-        ax.add_artist(patch)
+        ax.add_artist(patch)             # clipped to the axes all the same
 
 
 def network_diagram(model, *, max_units: int = 8, title: str | None = None,
