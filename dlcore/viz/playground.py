@@ -499,67 +499,6 @@ def show_sweep_progress(fig: Figure, run: PlaygroundRun | None) -> None:
     current.set_data([run.config.lr], [min(max(value, low * 1.1), high / 1.1)])
 
 
-class _LayeredView(widgets_core.FigureView):
-    """A ``FigureView`` drawn in three layers, so that nothing is drawn twice for
-    nothing: the still background (the axes, their labels, the legend), drawn once;
-    ``layer``, what a finished learning rate or a control changes (the points, the best
-    learning rate, the title), redrawn over it by ``show_layer()``; ``top``, the
-    point in training, redrawn over both by ``frame()`` for each live frame (a marker),
-    sent as a JPEG; the others as PNGs (crisp lines for the picture that stays)."""
-
-    def __init__(self, fig: Figure, layer: list, top: list, name: str = ""):
-        self.layer, self.top = list(layer), list(top)
-        self._still = self._with_layer = None
-        super().__init__(fig, animated=[*self.layer, *self.top], name=name)
-
-    def show(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
-        t0 = time.perf_counter()
-        self.canvas.draw()                   # everything but the animated layers
-        self._still = self.canvas.copy_from_bbox(self.fig.bbox)
-        return self._draw_layers(t0, control, compute_ms)
-
-    def show_layer(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
-        if self._still is None:
-            return self.show(control=control, compute_ms=compute_ms)
-        t0 = time.perf_counter()
-        self.canvas.restore_region(self._still)
-        return self._draw_layers(t0, control, compute_ms)
-
-    def frame(self, *, control: str = "", compute_ms: float = 0.0) -> bytes:
-        if self._with_layer is None:
-            return self.show(control=control, compute_ms=compute_ms)
-        t0 = time.perf_counter()
-        self.canvas.restore_region(self._with_layer)
-        self._draw(self.top)
-        # a live frame, soon replaced: a JPEG encodes ~10 times faster than a PNG
-        return self._publish(t0, control, compute_ms, "jpeg")
-
-    def _draw_layers(self, t0: float, control: str, compute_ms: float) -> bytes:
-        self._draw(self.layer)
-        self._with_layer = self.canvas.copy_from_bbox(self.fig.bbox)
-        self._draw(self.top)
-        return self._publish(t0, control, compute_ms)
-
-    def _draw(self, artists: list) -> None:
-        renderer = self.canvas.get_renderer()
-        for artist in artists:
-            if artist.get_visible():
-                artist.draw(renderer)
-
-    def _publish(self, t0: float, control: str, compute_ms: float,
-                 format: str = "png") -> bytes:
-        t1 = time.perf_counter()
-        data = widgets_core.encode_png(self.canvas, format)
-        t2 = time.perf_counter()
-        with self.widget.hold_sync():
-            self.widget.format = format
-            self.widget.value = data
-        widgets_core.TIMINGS.append({"widget": self.name, "control": control,
-                                     "compute_ms": compute_ms, "draw_ms": 1e3 * (t1 - t0),
-                                     "encode_ms": 1e3 * (t2 - t1), "bytes": len(data)})
-        return data
-
-
 # The widget's loss axis, fixed: every setting's losses (from a near-perfect fit to a
 # blown-up run) fit, and the axis need not be drawn again when a point arrives.
 SWEEP_YLIM = (1e-3, 30.0)
@@ -597,9 +536,13 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
     state = SimpleNamespace(sweep=sweeps.setdefault(c, LrSweep(c, lrs)), drawn=None)
     fig = draw_lr_sweep(state.sweep.result, c, ylim=SWEEP_YLIM)
     p = fig.parts
-    view = _LayeredView(fig, layer=[p.loss, p.val_loss, p.diverged, p.best,
-                                    p.best_text, p.ax.title], top=[p.current, p.hint],
-                        name="lr_sweep")
+    # Three layers, so nothing is drawn twice for nothing: the axes, their labels and
+    # the legend, drawn once; what a finished learning rate or a control changes (the
+    # points, the best learning rate, the title), redrawn by ``refresh``; the point in
+    # training, redrawn alone for each live frame (a JPEG, soon replaced).
+    view = widgets_core.FigureView(fig, name="lr_sweep", layers=[
+        [p.loss, p.val_loss, p.diverged, p.best, p.best_text, p.ax.title],
+        [p.current, p.hint]])
 
     def frame() -> None:
         t0 = time.perf_counter()
@@ -608,10 +551,11 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
             update_lr_sweep(view.fig, s.result, s.config)
             show_sweep_progress(view.fig, s.training)
             state.drawn = (s.config, s.done)
-            view.show_layer(control="sweep", compute_ms=1e3 * (time.perf_counter() - t0))
+            view.refresh(control="sweep", compute_ms=1e3 * (time.perf_counter() - t0))
         else:                                   # only the point in training moved
             show_sweep_progress(view.fig, s.training)
-            view.frame(control="sweep", compute_ms=1e3 * (time.perf_counter() - t0))
+            view.frame(control="sweep", compute_ms=1e3 * (time.perf_counter() - t0),
+                       format="jpeg")
 
     def reset() -> None:
         new = current()
@@ -626,8 +570,10 @@ def lr_sweep_widget(config: PlaygroundConfig | None = None, num_lrs: int = 9,
                                  play_label="Run sweep", controls=list(controls.values()))
 
     def show_done() -> None:                    # a finished sweep has nothing to run
-        player.done = state.sweep.finished
-        player._set_playing(False)
+        if state.sweep.finished:
+            player.finish()
+        else:
+            player.rearm()
 
     def on_change(_change) -> None:
         player.reset()                          # pauses, picks the setting's sweep, draws
@@ -1388,8 +1334,10 @@ def playground(setup: Setup | str = ""):
         if kind in ("data", "network"):
             player.reset()               # pauses, fresh weights, draws
         elif kind == "live":
-            player.done = trainer.done
-            player._set_playing(player.playing)
+            if trainer.done:
+                player.finish()
+            else:
+                player.rearm()
             if not player.playing:
                 push()
 
