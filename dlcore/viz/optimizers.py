@@ -21,6 +21,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
+from matplotlib.transforms import IdentityTransform
 
 from .. import nn, optim
 from . import plots, widgets
@@ -280,15 +281,29 @@ class RaceParts:
         """What a redraw may change, from the bottom up (``FigureView(layers=...)``):
         the contour panel (a new surface: its contours, axes, title, start and minimum;
         the loss panel's log axis and titles under it never change), the step axis of
-        the loss panel (its grid under the curves; the steps slider), the legend (its
-        distances: every slider), the paths, heads and loss curves (every frame of a
-        live race)."""
+        the loss panel (its grid under the curves; the steps slider), the racers' labels
+        in the legend (their distances: every slider; see ``lift_labels``), the paths,
+        heads and loss curves (every frame of a live race)."""
         ax = self.ax
         panel = [*(a for artists in self.contours.values() for a in artists),
                  ax.xaxis, ax.yaxis, *ax.spines.values(), ax.title, *self.marks]
         panel.sort(key=lambda artist: artist.get_zorder())     # as the axes draws them
-        return [panel, [self.ax_loss.xaxis], [self.legend],
+        return [panel, [self.ax_loss.xaxis], list(self.label_of.values()),
                 [*self.paths.values(), *self.heads.values(), *self.losses.values()]]
+
+    def lift_labels(self) -> None:
+        """For a widget, after its layout is frozen: the legend (its frame, lines and
+        markers, laid out with the widest labels) becomes part of the still background,
+        and each racer's label is a text of its own drawn over it, so a change redraws
+        four texts rather than the whole legend."""
+        renderer = self.legend.figure.canvas.get_renderer()
+        for name, text in self.label_of.items():
+            box = text.get_window_extent(renderer)
+            self.label_of[name] = self.legend.figure.text(
+                box.x0, box.y1, text.get_text(), transform=IdentityTransform(), ha="left",
+                va="top", fontproperties=text.get_fontproperties(),
+                linespacing=text.get_linespacing(), color=text.get_color())
+            text.set_color("none")                # keeps its room in the legend, unseen
 
 
 def race_axes(surface: Surface, names, steps: int) -> Figure:
@@ -730,6 +745,7 @@ def optimizer_race():
     fig = race_axes(ROSENBROCK, racers(1, 1), steps=1000)
     contour_all(fig)                            # a new surface is then only a redraw
     widgets.freeze_layout(fig)                  # with the widest legend labels
+    fig.parts.lift_labels()
     live = LiveRace(fig, ROSENBROCK, settings())
     live.run()                                  # shown finished when the widget appears
     live.draw()
