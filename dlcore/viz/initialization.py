@@ -176,13 +176,14 @@ def histograms_figure(run: DepthRun | Histograms, layers: tuple[int, ...] | None
                 ax.set_title(f"{what} {k}", fontsize=10)
                 stds.append(ax.text(0.5, 0.96, "", transform=ax.transAxes, ha="center",
                                     va="top", fontsize=9.5))
-                # the range's ends, where tick labels go (they change with the run)
+                # the range's ends, where tick labels go (they change with the run),
+                # aligned inwards so a wide one never runs into the next panel's
                 ends.append([ax.annotate("", (x, 0), xycoords=ax.get_xaxis_transform(),
                                          xytext=(0, -3.5), textcoords="offset points",
-                                         ha="center", va="top",
+                                         ha=align, va="top",
                                          fontsize=ax.xaxis.get_major_ticks()[1].label1
                                          .get_fontsize())
-                             for x in (-1, 1)])
+                             for x, align in ((-1, "left"), (1, "right"))])
         suptitle = fig.suptitle(" ", fontsize=12)
     fig.parts = SimpleNamespace(layers=tuple(layers), hists=hists, stds=stds, ends=ends,
                                 suptitle=suptitle, shown=None)
