@@ -212,8 +212,7 @@ def test_each_race_control_shows_what_a_full_redraw_shows(race_widget):
         box.controls[name].value = value
         shown = widgets.image_array(box)
         assert box.view.widget.format == "png"              # a settled picture: sharp
-        with vo.unhinted_text():                     # as the widget draws
-            box.view.show()
+        box.view.show()
         np.testing.assert_array_equal(shown, widgets.image_array(box), err_msg=name)
     assert matplotlib.rcParams["text.hinting"] == hinting    # drawn unhinted, then restored
     ax_loss = box.view.fig.parts.ax_loss

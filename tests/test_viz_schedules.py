@@ -9,7 +9,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from dlcore.optim import lr_scheduler  # noqa: E402
-from dlcore.viz import optimizers as vo  # noqa: E402
 from dlcore.viz import schedules as vs  # noqa: E402
 
 SCHEDULES = {
@@ -108,8 +107,7 @@ def test_a_control_change_shows_what_a_full_redraw_shows():
         box.controls[name].value = value
         shown = widgets.image_array(box)
         assert box.view.widget.format == "png"
-        with vo.unhinted_text():                     # as the widget draws
-            box.view.show()
+        box.view.show()
         np.testing.assert_array_equal(shown, widgets.image_array(box), err_msg=name)
     assert box.view.fig.axes[0].get_xlim() == (0, 120) and box.view.fig.axes[0].get_ylim()[1] \
         == pytest.approx(1.08 * 0.5)
@@ -118,8 +116,7 @@ def test_a_control_change_shows_what_a_full_redraw_shows():
     box.player.play()
     assert box.player.done and box.view.widget.format == "png"
     shown = widgets.image_array(box)
-    with vo.unhinted_text():
-        box.view.show()
+    box.view.show()
     np.testing.assert_array_equal(shown, widgets.image_array(box))
 
 

@@ -10,14 +10,12 @@ Every path is made by the engine's REAL optimizers (``dlcore.optim``) moving a
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
@@ -27,18 +25,6 @@ from .. import nn, optim
 from . import plots, widgets
 
 MakeOptimizer = Callable[[list], optim.Optimizer]
-
-
-@contextlib.contextmanager
-def unhinted_text():
-    """Draw text without FreeType's hinting inside this block: text is most of a
-    widget's redraw, and hinting doubles its cost for no visible gain at 90 dpi."""
-    hinting = matplotlib.rcParams["text.hinting"]
-    matplotlib.rcParams["text.hinting"] = "none"
-    try:
-        yield
-    finally:
-        matplotlib.rcParams["text.hinting"] = hinting
 
 
 # Each racer has a colour of the course's colour-blind-safe palette AND its own line
@@ -298,7 +284,8 @@ class RaceParts:
         four texts rather than the whole legend."""
         renderer = self.legend.figure.canvas.get_renderer()
         for name, text in self.label_of.items():
-            box = text.get_window_extent(renderer)
+            with widgets.unhinted_text():             # measured as the view draws it
+                box = text.get_window_extent(renderer)
             self.label_of[name] = self.legend.figure.text(
                 box.x0, box.y1, text.get_text(), transform=IdentityTransform(), ha="left",
                 va="top", fontproperties=text.get_fontproperties(),
@@ -754,20 +741,18 @@ def optimizer_race():
     # (the steps slider the step axis too); a live frame only the paths.
     view = widgets.FigureView(fig, layers=fig.parts.layers, name="optimizer_race")
     surface_layer, step_axis, legend_layer = 0, 1, 2
-    with unhinted_text():
-        view.show(control="(first)")
+    view.show(control="(first)")
     legend = {"finished": True}          # what the legend shows: distances, or names only
 
     def show_frame() -> None:
         live.draw()
-        with unhinted_text():
-            if live.finished != legend["finished"]:   # a race starts or ends: the legend
-                # JPEG while it moves (encodes several times faster), PNG once it settles
-                view.refresh(legend_layer, control="race",
-                             format="png" if live.finished else "jpeg")
-                legend["finished"] = live.finished
-            else:
-                view.frame(control="race", format="jpeg")
+        if live.finished != legend["finished"]:   # a race starts or ends: the legend
+            # JPEG while it moves (encodes several times faster), PNG once it settles
+            view.refresh(legend_layer, control="race",
+                         format="png" if live.finished else "jpeg")
+            legend["finished"] = live.finished
+        else:
+            view.frame(control="race", format="jpeg")
 
     def reset() -> None:
         live.restart(surface.value, settings())
@@ -793,8 +778,7 @@ def optimizer_race():
         compute_ms = 1e3 * (time.perf_counter() - start)
         moved = fig.parts.ax_loss.get_xlim() != steps_shown
         layer = surface_layer if new_surface else step_axis if moved else legend_layer
-        with unhinted_text():
-            view.refresh(layer, control=control, compute_ms=compute_ms)
+        view.refresh(layer, control=control, compute_ms=compute_ms)
         legend["finished"] = True
         player.rearm()
 

@@ -23,7 +23,6 @@ from matplotlib.figure import Figure
 from .. import manual_seed, nn, optim, train
 from ..data import load_digits, standardize
 from . import plots, widgets
-from .optimizers import unhinted_text
 
 MakeSchedule = Callable[[optim.Optimizer, int], object] | None
 STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ("-", "v"))
@@ -335,8 +334,7 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
     # it moves, the schedule and the legend; a frame of training only the curves.
     view = widgets.FigureView(fig, layers=fig.parts.layers, name="schedule_explorer")
     ax_lr = fig.parts.axes[0]
-    with unhinted_text():
-        view.show(control="(first)")
+    view.show(control="(first)")
 
     def step() -> bool:
         return state["run"].step()
@@ -344,8 +342,7 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
     def frame() -> None:
         set_schedule_progress(fig, state["run"])
         # live frames as JPEG (fast to encode); the last one, training over, as PNG
-        with unhinted_text():
-            view.frame(control="train", format="png" if state["run"].finished else "jpeg")
+        view.frame(control="train", format="png" if state["run"].finished else "jpeg")
 
     def reset() -> None:
         state["run"] = new_run()
@@ -364,9 +361,8 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
         # redraw from the lowest layer that changed: the x axes, the lr axis, the schedule
         layer = 0 if ax_lr.get_xlim() != limits[0] else 1 if ax_lr.get_ylim() != limits[1] \
             else 2
-        with unhinted_text():
-            view.refresh(layer, control=next((k for k, c in controls.items() if c is owner),
-                                             ""), compute_ms=1e3 * (time.perf_counter() - start))
+        view.refresh(layer, control=next((k for k, c in controls.items() if c is owner), ""),
+                     compute_ms=1e3 * (time.perf_counter() - start))
         player.rearm()
         player.status.value = ("<span style='font-family:monospace'>"
                                f"{state['run'].status()} · press Train</span>")
