@@ -630,17 +630,13 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
     view = widgets.FigureView(fig, animated=fig.parts.moving, name="sampling_explorer")
     written = ipw.HTML(layout=ipw.Layout(max_width="900px", height="12em", overflow="hidden"))
 
-    player = None                   # (made below: frame and player refer to each other)
-
     def frame(control: str = "write", compute_ms: float = 0.0) -> None:
         start = time.perf_counter()
         v, writer = values(), state["writer"]
         set_sampling(fig, model, vocab, writer.text, v["temperature"], v["top_k"],
                      scores=writer.next_scores())
         written.value = sample_html(writer, v["seed"])
-        # JPEG while it writes (a frame encodes in ~2 ms instead of ~11), PNG once it stops
-        moving = player is not None and player.playing and not player.done
-        view.frame(control=control, format="jpeg" if moving else "png",
+        view.frame(control=control,
                    compute_ms=compute_ms + 1e3 * (time.perf_counter() - start))
 
     def reset() -> None:
