@@ -729,6 +729,8 @@ def optimizer_race():
     def settings() -> dict:
         return {name: control.value for name, control in sliders.items()}
 
+    from PIL import Image
+    Image.preinit()     # Pillow loads its JPEG encoder when first used: now, not in frame 1
     fig = race_axes(ROSENBROCK, racers(1, 1), steps=1000)
     contour_all(fig)                            # a new surface is then only a redraw
     widgets.freeze_layout(fig)                  # with the widest legend labels
@@ -746,7 +748,10 @@ def optimizer_race():
 
     def show_frame() -> None:
         live.draw()
-        if live.finished != legend["finished"]:   # a race starts or ends: the legend
+        # The labels change when a race starts (names only) or ends (distances). A race
+        # played from its end shows its first steps at once and its labels a frame later.
+        first_frame = player.playing and live.done_steps <= live.chunk
+        if live.finished != legend["finished"] and not first_frame:
             # JPEG while it moves (encodes several times faster), PNG once it settles
             view.refresh(legend_layer, control="race",
                          format="png" if live.finished else "jpeg")
