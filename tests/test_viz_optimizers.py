@@ -225,6 +225,30 @@ def test_each_race_control_shows_what_a_full_redraw_shows(race_widget):
     assert parts.ax.get_xlim() == vo.ROSENBROCK.xlim and parts.ax.get_ylim() == vo.ROSENBROCK.ylim
 
 
+def test_a_race_played_live_on_the_event_loop_ends_on_the_full_picture(race_widget):
+    # As in the notebook: Run race plays on the kernel's event loop, frame by frame (its
+    # first frame before the labels are rewritten), and ends on the finished race's PNG.
+    import asyncio
+
+    box = race_widget
+    box.controls["steps"].value = 60                   # a short race: 60 frames of a step
+
+    async def run_race():
+        box.player.toggle()
+        while box.player.playing:
+            await asyncio.sleep(0.01)
+
+    widgets.TIMINGS.clear()
+    asyncio.run(run_race())
+    frames = [t for t in widgets.TIMINGS if t["control"] == "race"]
+    assert box.player.done and len(frames) == 60 and box.view.widget.format == "png"
+    labels = [t.get_text() for t in box.view.fig.parts.label_of.values()]
+    assert all("minimum" in label or "diverged" in label for label in labels)
+    shown = widgets.image_array(box)
+    box.view.show()
+    np.testing.assert_array_equal(shown, widgets.image_array(box))
+
+
 def test_a_race_frame_and_a_restart_are_fast(race_widget):
     # Gross-regression guards in CPU time (a loaded CI machine does not make them flaky).
     box = race_widget
