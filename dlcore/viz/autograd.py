@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
 from ..autograd import Value, topological_order
@@ -194,29 +195,31 @@ def set_graph(fig: Figure, out: Value, caption: bool = True) -> None:
             ox = x - 1.0
             circles[id(node)] = circle = Circle((ox, y), 0.28, fc="#fdf3e1", ec="0.4", lw=1.2,
                                                 zorder=3)
-            ax.add_patch(circle)
+            ax.add_artist(circle)    # (not add_patch: the limits are set, none to widen)
             ax.text(ox, y, node._op, ha="center", va="center", fontsize=9.5, zorder=4)
-            ax.plot([ox + 0.28, x - box_w / 2], [y, y], color="0.5", lw=1.1, zorder=1)
+            ax.add_artist(Line2D([ox + 0.28, x - box_w / 2], [y, y], color="0.5", lw=1.1,
+                                 zorder=1))
             arrows[id(node)] = []
             for child in dict.fromkeys(node._prev):
                 cx, cy = where[id(child)]
                 if x - cx < 2.5:             # from the column just left: a straight arrow
                     arrows[id(node)].append(plots.arrow(
                         ax, (cx + box_w / 2, cy), (ox - 0.26, y), color="0.6", lw=1.0,
-                        size=10, zorder=2))
+                        size=10, zorder=2, autoscale=False))
                     continue
                 # From further left: leave level, arrive from above or below the circle,
                 # dashed and over the boxes it crosses so it can always be followed.
                 above = cy >= y
                 patch = plots.arrow(ax, (cx + box_w / 2, cy + (0.25 if above else -0.25)),
                                     (ox, y + (0.28 if above else -0.28)), color="0.6", lw=1.0,
-                                    size=10, curve=-0.25 if above else 0.25, zorder=3.5)
+                                    size=10, curve=-0.25 if above else 0.25, zorder=3.5,
+                                    autoscale=False)
                 patch.set_linestyle("--")
                 arrows[id(node)].append(patch)
         for node in order:
             x, y = where[id(node)]
             boxes[id(node)] = plots.box(ax, x, y, color="0.3", w=box_w, h=box_h, fc="#eef4fb",
-                                        lw=1.1, rounding=0.08)
+                                        lw=1.1, rounding=0.08, autoscale=False)
             ax.text(x, y + 0.2, node.label, ha="center", va="center", fontsize=10,
                     weight="bold", zorder=4)
             ax.text(x, y - 0.02, f"{node.data:.4g}", ha="center", va="center", fontsize=9.5,
