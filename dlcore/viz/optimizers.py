@@ -729,8 +729,6 @@ def optimizer_race():
     def settings() -> dict:
         return {name: control.value for name, control in sliders.items()}
 
-    from PIL import Image
-    Image.preinit()     # Pillow loads its JPEG encoder when first used: now, not in frame 1
     fig = race_axes(ROSENBROCK, racers(1, 1), steps=1000)
     contour_all(fig)                            # a new surface is then only a redraw
     widgets.freeze_layout(fig)                  # with the widest legend labels

@@ -328,8 +328,6 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
         return LiveScheduleRun(schedules[controls["name"].value], controls["lr"].value,
                                controls["epochs"].value)
 
-    from PIL import Image
-    Image.preinit()     # Pillow loads its JPEG encoder when first used: now, not in frame 1
     state = {"run": new_run()}
     fig = live_schedule_figure(controls["name"].value, state["run"])
     # Drawn once: the frames and the fixed axes. A control redraws the axes whose limits

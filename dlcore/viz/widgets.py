@@ -160,6 +160,7 @@ class FigureView:
         import ipywidgets as widgets
 
         _check_format(format)
+        _load_jpeg_encoder()
         self.name = name
         self.format = format
         self.widget = widgets.Image(format=format, layout=widgets.Layout(
@@ -240,6 +241,20 @@ class FigureView:
                         "draw_ms": 1e3 * (t1 - t0), "encode_ms": 1e3 * (t2 - t1),
                         "bytes": len(data)})
         return data
+
+
+_jpeg_loaded = False
+
+
+def _load_jpeg_encoder() -> None:
+    """Pillow loads its JPEG encoder the first time it is used (~50 ms): do it when the
+    first view is built, not in a widget's first live frame."""
+    global _jpeg_loaded
+    if not _jpeg_loaded:
+        from PIL import Image
+
+        Image.preinit()
+        _jpeg_loaded = True
 
 
 def _check_format(format: str) -> str:
