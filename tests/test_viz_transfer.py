@@ -280,6 +280,20 @@ def test_label_sweep_widget_runs_a_new_sweep_point_by_point(pretrained_state):
     player.step_button.click()
     assert box.view.widget.format == "png" and bytes(box.view.widget.value).startswith(b"\x89PNG")
 
+    async def move_a_setting_while_it_plays():
+        frames = player.frames
+        player.play()
+        while player.frames < frames + 2:
+            await asyncio.sleep(0.001)
+        draws = widgets.find_control(box, "draws")
+        movable = player.playing and not draws.disabled    # settings stay movable ...
+        draws.value = 2                                      # ... and moving one stops it
+        return movable, player.playing
+
+    assert asyncio.run(move_a_setting_while_it_plays()) == (True, False)
+    assert "not run yet" in player.status.value and "2 draws" in fig.axes[0].get_title()
+    assert all(np.isnan(line.get_ydata()).all() for line in fig.parts.lines.values())
+
 
 def test_idea_and_flip_figures_draw(images):
     fig = transfer.idea_figure(images[0, 0])

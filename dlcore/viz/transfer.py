@@ -547,15 +547,19 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
                                                     int(setup.get("steps", 200))}),
                                     value=int(setup.get("steps", 200)),
                                     description="fine-tuning steps",
-                                    style=style, tooltip="Adam steps per training (for Run sweep)")
+                                    style=style,
+                                    tooltip="Adam steps per training (for Run sweep; moving it "
+                                            "stops a sweep under way)")
     rates = sorted({1e-3, 3e-3, 1e-2, 3e-2, float(setup.get("lr", 1e-2))})
     lr = widgets.SelectionSlider(options=[(f"{r:g}", r) for r in rates],
                                  value=float(setup.get("lr", 1e-2)),
                                  description="learning rate", style=style,
-                                 tooltip="Adam's learning rate for every training (for Run sweep)")
+                                 tooltip="Adam's learning rate for every training (for Run sweep; "
+                                         "moving it stops a sweep under way)")
     draws = widgets.IntSlider(value=setup.get("draws", 1), min=1, max=5, description="draws",
                               style=style, tooltip="how many different sets of labelled "
-                                                   "examples each point averages (for Run sweep)")
+                                                   "examples each point averages (for Run sweep; "
+                                                   "moving it stops a sweep under way)")
     for control in (steps, lr, draws):
         control.continuous_update = False
     settings = (steps, lr, draws)
@@ -616,8 +620,9 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         c, mode, d, epoch, epochs = state.last
         return (state.trained + (epoch / epochs if epoch < epochs else 0.0)) / total()
 
-    player = Player(step, frame, reset, status=status, play_label="Run sweep",
-                    controls=settings)
+    # The settings stay movable while a sweep runs (moving one stops it and shows that
+    # setting's sweep): locking three sliders costs the browser ~200 ms at every start.
+    player = Player(step, frame, reset, status=status, play_label="Run sweep")
     for button, tip in ((player.play_button, "run the sweep with these settings, one training "
                                              "at a time; press again to pause"),
                         (player.step_button, "one more epoch of the training under way, "
