@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 from .. import nn
 from ..rng import manual_seed
 from . import plots
-from .regularization import one_blas_thread  # (asked to move into the widgets core)
+from .widgets import one_blas_thread
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 GAINS = {"tanh": 1.0, "relu": math.sqrt(2.0)}      # Xavier/LeCun for tanh, He for ReLU

@@ -16,8 +16,6 @@ by epoch: ``DropoutRun`` is ``train_dropout`` one epoch at a time),
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
@@ -32,6 +30,7 @@ from .. import data, nn, optim, rng, train
 from ..rng import manual_seed
 from . import plots
 from .transfer import per_class
+from .widgets import one_blas_thread
 
 PLAIN, BATCH_NORM = "without batch norm", "with batch norm"
 STYLES = {PLAIN: ("o", "-"), BATCH_NORM: ("s", "--")}     # marker and line of each network
@@ -64,26 +63,6 @@ def dropout_mlp(p: float, width: int = 256, depth: int = 2) -> nn.Sequential:
         layers += [nn.Linear(size, width), nn.ReLU(), nn.Dropout(p)]
         size = width
     return nn.Sequential(*layers, nn.Linear(size, 10))
-
-
-@functools.cache
-def _blas():
-    from threadpoolctl import ThreadpoolController  # comes with scikit-learn
-
-    return ThreadpoolController()
-
-
-def one_blas_thread():
-    """A ``with`` block in which NumPy's matrix products use one thread.
-
-    The products here are small (50 digits times 256 units): splitting them over two
-    threads costs more than it saves, and on a busy two-core machine the waiting
-    threads spin against everything else (an epoch took 5 ms on one thread, 50-300 ms
-    on two, measured under load). The results are the same numbers either way."""
-    try:
-        return _blas().limit(limits=1, user_api="blas")
-    except Exception:                     # no threadpoolctl, or a BLAS it cannot drive
-        return contextlib.nullcontext()
 
 
 def train_dropout(p: float, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
