@@ -156,6 +156,8 @@ def test_player_plays_on_the_event_loop_at_its_frame_rate_and_pauses():
 
     async def scenario():
         player.play()
+        # the first step and frame are drawn in play() itself, before any task runs
+        assert c.frames == [1]
         assert player.playing and player.play_button.description == "Pause" and locked.disabled
         await asyncio.sleep(0.6)
         player.toggle()                  # Pause
@@ -400,3 +402,28 @@ def test_box_and_arrow_can_leave_the_data_limits_alone():
         ax.autoscale_view()
         assert ax.get_xlim()[1] >= 5
     plots.finish(fig)
+
+
+def test_a_player_whose_first_step_ends_it_or_fails_says_so_at_once():
+    c = Counter(1)
+    player = vw.Player(c.step, c.frame, c.reset)
+
+    async def one_step_run():
+        player.play()
+        return player.playing
+
+    assert asyncio.run(one_step_run()) is False      # done after one step: not playing
+    assert player.done and c.frames == [1] and player.play_button.disabled
+
+    def broken():
+        raise ValueError("shapes (3,) and (4,) do not match")
+
+    failing = vw.Player(broken, c.frame)
+
+    async def failing_run():
+        failing.play()
+
+    with pytest.raises(ValueError, match="do not match"):
+        asyncio.run(failing_run())
+    assert "stopped: ValueError" in failing.status.value and not failing.playing
+    assert failing.play_button.description == "Train"       # not left saying Pause

@@ -37,6 +37,7 @@ import asyncio
 import collections
 import contextlib
 import functools
+import html
 import io
 import struct
 import time
@@ -446,6 +447,7 @@ class Player:
         self.play_label = play_label
         self.task = None
         self.done = False
+        self.error = ""                   # what stopped the last run, if a step raised
         self.frames = 0
         self.steps = 0
         self.frame_times: collections.deque = collections.deque(maxlen=200)
@@ -495,7 +497,18 @@ class Player:
                 if n % frame_every == 0 or self.done:
                     self._frame()
             return
+        self.error = ""
         self._set_playing(True)
+        try:                              # the first step and frame at once, in the click's
+            self._advance()               # own handler: a task would wait for the loop
+            self._frame()
+        except Exception as err:
+            self._stopped(err)
+            self._set_playing(False)
+            raise
+        if self.done:
+            self._set_playing(False)
+            return
         self.task = loop.create_task(self._run())
 
     def pause(self) -> None:
@@ -513,6 +526,7 @@ class Player:
     def reset(self) -> None:
         self.pause()
         self.done = False
+        self.error = ""
         self.steps = 0
         if self.reset_fn is not None:
             self.reset_fn()
@@ -535,8 +549,6 @@ class Player:
     async def _run(self) -> None:
         period = 1.0 / self.fps
         try:
-            self._advance()               # the first frame right after the first step
-            self._frame()
             while not self.done:
                 start = time.perf_counter()
                 steps = 0
@@ -552,11 +564,14 @@ class Player:
         except asyncio.CancelledError:
             raise
         except Exception as err:
-            self.status.value = f"<b style='color:#c53030'>stopped: {type(err).__name__}: {err}</b>"
+            self._stopped(err)
             raise
         finally:
             self.task = None
             self._set_playing(False)
+
+    def _stopped(self, err: Exception) -> None:
+        self.error = f"stopped: {type(err).__name__}: {err}"
 
     def _advance(self) -> None:
         more = self.step_fn()
@@ -589,6 +604,8 @@ class Player:
         text = self.status_fn() if self.status_fn else f"step {self.steps}"
         if self.done:
             text += " · done"
+        if self.error:                    # a step raised: say so until the next run
+            text += f" · <b style='color:#c53030'>{html.escape(self.error)}</b>"
         self.status.value = f"<span style='font-family:monospace'>{text}</span>"
 
 
