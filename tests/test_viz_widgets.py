@@ -156,7 +156,8 @@ def test_player_plays_on_the_event_loop_at_its_frame_rate_and_pauses():
 
     async def scenario():
         player.play()
-        # the first step and frame are drawn in play() itself, before any task runs
+        # the first step and frame are drawn in play() itself, before any task runs,
+        # then the buttons and locked controls change
         assert c.frames == [1]
         assert player.playing and player.play_button.description == "Pause" and locked.disabled
         await asyncio.sleep(0.6)

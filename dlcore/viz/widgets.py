@@ -498,7 +498,6 @@ class Player:
                     self._frame()
             return
         self.error = ""
-        self._set_playing(True)
         try:                              # the first step and frame at once, in the click's
             self._advance()               # own handler: a task would wait for the loop
             self._frame()
@@ -510,6 +509,9 @@ class Player:
             self._set_playing(False)
             return
         self.task = loop.create_task(self._run())
+        # after the first frame is sent: the browser re-renders the restyled buttons and
+        # the locked controls before it paints an image that comes after them (~100 ms)
+        self._set_playing(True)
 
     def pause(self) -> None:
         if self.task is not None:
