@@ -156,11 +156,13 @@ def test_player_plays_on_the_event_loop_at_its_frame_rate_and_pauses():
 
     async def scenario():
         player.play()
-        # the first step and frame are drawn in play() itself, before any task runs,
-        # then the buttons and locked controls change
-        assert c.frames == [1]
-        assert player.playing and player.play_button.description == "Pause" and locked.disabled
-        await asyncio.sleep(0.6)
+        # the first step and frame are drawn in play() itself, before any task runs;
+        # the buttons and locked controls change a frame later
+        assert c.frames == [1] and player.playing
+        assert player.play_button.description == "Train" and not locked.disabled
+        await asyncio.sleep(0.1)
+        assert player.play_button.description == "Pause" and locked.disabled
+        await asyncio.sleep(0.5)
         player.toggle()                  # Pause
         await asyncio.sleep(0.05)
         return c.value, len(c.frames)

@@ -509,9 +509,6 @@ class Player:
             self._set_playing(False)
             return
         self.task = loop.create_task(self._run())
-        # after the first frame is sent: the browser re-renders the restyled buttons and
-        # the locked controls before it paints an image that comes after them (~100 ms)
-        self._set_playing(True)
 
     def pause(self) -> None:
         if self.task is not None:
@@ -551,6 +548,11 @@ class Player:
     async def _run(self) -> None:
         period = 1.0 / self.fps
         try:
+            # The buttons turn to Pause and the controls lock one frame after the first
+            # picture: a browser that gets them together re-renders the controls before
+            # it paints the picture (100-200 ms of JupyterLab layout).
+            await asyncio.sleep(period)
+            self._set_playing(True)
             while not self.done:
                 start = time.perf_counter()
                 steps = 0
