@@ -65,6 +65,10 @@ def _save(self, *a, **k):
     finally:
         _acc["encode"] += _time.perf_counter() - t
 _Fig.draw, _PIL.Image.save = _draw, _save
+try:                                  # a course with the widgets core times its own pictures
+    from dlcore.viz.widgets import TIMINGS as _VIEWS
+except ImportError:
+    _VIEWS = None
 
 try:
     from ipywidgets.widgets.widget import _instances as _INST
@@ -118,10 +122,18 @@ for _n, _mid in enumerate(MODEL_IDS, start=1):
         _rows = []
         for _ in range(REPEATS):
             _acc["draw"] = _acc["encode"] = 0.0
+            _seen = len(_VIEWS) if _VIEWS is not None else 0
             _t = _time.perf_counter()
             _move(_c)
             _total = _time.perf_counter() - _t
-            _rows.append((_total, _acc["draw"], _acc["encode"]))
+            _draw, _encode = _acc["draw"], _acc["encode"]
+            if _VIEWS is not None and len(_VIEWS) > _seen:
+                # FigureView records its own draw (blits included, which never call
+                # Figure.draw) and its encoding (its own PNG writer, not PIL's save)
+                _new = list(_VIEWS)[_seen:]
+                _draw = sum(r["draw_ms"] for r in _new) / 1e3
+                _encode = sum(r["encode_ms"] for r in _new) / 1e3
+            _rows.append((_total, _draw, _encode))
         _med = sorted(_rows)[len(_rows) // 2]
         _entries.append({"control": _name, "kind": type(_c).__name__,
                          "total_ms": 1e3 * _med[0], "draw_ms": 1e3 * _med[1],
