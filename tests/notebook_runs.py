@@ -209,13 +209,22 @@ def run_exercise(path: Path) -> ExerciseRun:
 
 
 class NotebookTimes:
-    """A pytest plugin, registered on first use, that prints one line per notebook run."""
+    """A pytest plugin (registered by conftest.py) that prints one line per notebook run.
+
+    A test records its run as a user property of its report (``record``), and the plugin
+    reads them from the reports, so the lines reach the summary from pytest-xdist's workers
+    as well as from a plain run."""
+
+    KEY = "notebook_run"
 
     def __init__(self) -> None:
         self.rows: dict[str, tuple[float, str]] = {}
 
-    def add(self, path: Path, seconds: float, note: str) -> None:
-        self.rows[nb_id(path)] = (seconds, note)
+    def pytest_runtest_logreport(self, report) -> None:
+        for key, value in getattr(report, "user_properties", ()):
+            if key == self.KEY:
+                name, secs, note = value
+                self.rows[name] = (float(secs), note)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.rows:
@@ -233,9 +242,13 @@ class NotebookTimes:
         tr.write_line(f"{total:7.1f} s  total over {len(self.rows)} notebooks")
 
 
-def times(config: pytest.Config) -> NotebookTimes:
-    plugin = config.pluginmanager.get_plugin("notebook-times")
-    if plugin is None:
-        plugin = NotebookTimes()
-        config.pluginmanager.register(plugin, "notebook-times")
-    return plugin
+def record(request: pytest.FixtureRequest, path: Path, seconds: float, note: str) -> None:
+    """Put one notebook's run time in the terminal summary (see NotebookTimes)."""
+    request.node.user_properties.append((NotebookTimes.KEY, (nb_id(path), seconds, note)))
+
+
+def xdist_group(paths: list[Path]) -> list:
+    """`paths` as parameters, each in its own pytest-xdist group, so every test that
+    shares a notebook's cached run (test_notebooks, test_timing) runs in the process that
+    ran it, and no notebook runs twice."""
+    return [pytest.param(p, marks=pytest.mark.xdist_group(nb_id(p))) for p in paths]

@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from notebook_runs import SANITIZE, find, nb_id, run_exercise, run_nbval, summary_note, times
+from notebook_runs import (
+    SANITIZE,
+    find,
+    nb_id,
+    record,
+    run_exercise,
+    run_nbval,
+    summary_note,
+    xdist_group,
+)
 
 LESSONS = find("notebooks")
 SOLUTIONS = find("solutions")
@@ -25,19 +34,19 @@ POLITE_MAX_LINES = 30
 
 @pytest.mark.notebooks
 @pytest.mark.slow
-@pytest.mark.parametrize("path", LESSONS + SOLUTIONS, ids=nb_id)
-def test_notebook_matches_committed_outputs(path, pytestconfig):
+@pytest.mark.parametrize("path", xdist_group(LESSONS) + SOLUTIONS, ids=nb_id)
+def test_notebook_matches_committed_outputs(path, request):
     run = run_nbval(path)
-    times(pytestconfig).add(path, run.seconds, summary_note(run))
+    record(request, path, run.seconds, summary_note(run))
     assert run.ok, run.report()
 
 
 @pytest.mark.notebooks
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXERCISES, ids=nb_id)
-def test_untouched_exercise_fails_only_its_checks_politely(path, pytestconfig):
+def test_untouched_exercise_fails_only_its_checks_politely(path, request):
     run = run_exercise(path)
-    times(pytestconfig).add(path, run.seconds, f"exercise: {len(run.errors)} check(s) failed")
+    record(request, path, run.seconds, f"exercise: {len(run.errors)} check(s) failed")
     assert not run.crash, f"{nb_id(path)} did not run through: {run.crash}"
     impolite = [e for e in run.errors if not is_polite(e)]
     assert not impolite, (

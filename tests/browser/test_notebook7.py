@@ -25,7 +25,9 @@ from .test_widgets import (
 
 LESSON = "06_training.ipynb"
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# One pytest-xdist group: the browser tests run one after another in one worker (one
+# JupyterLab, one Chromium at a time) while the other workers run the rest of the suite.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 
 def test_a_lesson_runs_and_its_widgets_respond_in_notebook_7(page, lab_url):
