@@ -100,12 +100,15 @@ def test_stepper_widget_reparses_steps_and_reports_errors():
     assert time.process_time() - start < 0.5          # CPU time: a gross-regression guard
     assert text.value == "a * a" and slider.value == 0 and slider.max == 2
     assert "step 0 of 2: Forward pass done" in box.caption.value
-    assert box.view.fig is fig and (widgets.image_array(box) != before).any()
-    assert [t.get_text() for t in fig.axes[0].texts].count("a") == 1   # the old graph gone
+    assert (widgets.image_array(box) != before).any()
+    shown = [t.get_text() for t in box.view.fig.axes[0].texts]
+    assert shown.count("a") == 1 and "b" not in shown              # a * a's graph, alone
     slider.value = 2
     assert widgets.find_control(box, "next").disabled and not back.disabled
     text.value = "import os"
     assert "not a formula" in status.value and slider.max == 2
+    widgets.find_control(box, "example").value = "a * b + c"      # drawn once, kept
+    assert box.view.fig is fig and slider.value == 0 and slider.max == 3
 
 
 def test_a_step_redraws_fast_and_matches_a_fresh_drawing():

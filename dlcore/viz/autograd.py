@@ -128,23 +128,29 @@ def _layout(out: Value) -> dict[int, tuple[float, float]]:
 
 @dataclass
 class GraphParts:
-    """The artists ``set_graph_step`` changes: per node its box and gradient text, per
-    operation its circle and arrows, and the two lines saying what the step did."""
+    """What ``set_graph_step`` changes. The graph itself (boxes, names, values, circles,
+    arrows) is drawn once and never changes; over it, per node, a grey veil (its
+    ``_backward`` has run), a vermillion outline (the node of this step) and its
+    gradient, and per operation a vermillion copy of its circle, name and arrows (the
+    operation of this step). ``moving`` lists those, in drawing order: a widget redraws
+    just them at each step (``FigureView`` layers), not the whole graph."""
     order: list
-    boxes: dict
-    grads: dict
-    circles: dict
-    arrows: dict
+    veils: dict                 # id(node) -> patch, shown once the node is done
+    outlines: dict              # id(node) -> patch, shown for the step's node
+    grads: dict                 # id(node) -> text, "" until the node is reached
+    ops: dict                   # id(node) -> [circle, name, *arrows], shown while active
     title: object               # the two lines under the graph (None: shown elsewhere)
     formula: object
+    moving: list = field(default_factory=list)
 
 
 def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None = None,
                caption: bool = True) -> Figure:
     """The computation graph of ``out``: a box per value (its name, value in black
     and, once reached, gradient in vermillion), a circle per operation. With ``steps``
-    and ``k``, the state after step ``k`` of ``backward_steps``, the node just
-    processed outlined in vermillion, and under the graph what the step did
+    and ``k``, the state after step ``k`` of ``backward_steps``: the node just
+    processed outlined in vermillion, the nodes done before it greyed, and under the
+    graph what the step did
     (``caption=False``: not in the figure; ``step_caption`` gives it as HTML).
     ``fig.parts`` (a ``GraphParts``) holds what ``set_graph_step`` moves to another
     step; ``set_graph`` draws another graph on it."""
@@ -163,9 +169,7 @@ def draw_graph(out: Value, steps: list[GraphStep] | None = None, k: int | None =
 
 
 def set_graph(fig: Figure, out: Value, caption: bool = True) -> None:
-    """Draw the graph of ``out`` on a ``draw_graph`` figure, in place of the one there
-    (the widget keeps one figure: a new expression then costs one drawing, not a new
-    figure laid out and drawn)."""
+    """Draw the graph of ``out`` on a ``draw_graph`` figure, in place of the one there."""
     ax = fig.axes[0]
     for artist in [*ax.patches, *ax.texts, *ax.lines]:
         artist.remove()
@@ -186,55 +190,87 @@ def set_graph(fig: Figure, out: Value, caption: bool = True) -> None:
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
     box_w, box_h = 1.3, 0.72
-    boxes, grads, circles, arrows = {}, {}, {}, {}
+    parts = GraphParts(order, {}, {}, {}, {}, None, None)
     with plots.style():
         for node in order:
             x, y = where[id(node)]
             if not node._prev:
                 continue
             ox = x - 1.0
-            circles[id(node)] = circle = Circle((ox, y), 0.28, fc="#fdf3e1", ec="0.4", lw=1.2,
-                                                zorder=3)
-            ax.add_artist(circle)    # (not add_patch: the limits are set, none to widen)
+            # (add_artist, not add_patch: the limits are set, none to widen)
+            ax.add_artist(Circle((ox, y), 0.28, fc="#fdf3e1", ec="0.4", lw=1.2, zorder=3))
             ax.text(ox, y, node._op, ha="center", va="center", fontsize=9.5, zorder=4)
             ax.add_artist(Line2D([ox + 0.28, x - box_w / 2], [y, y], color="0.5", lw=1.1,
                                  zorder=1))
-            arrows[id(node)] = []
+            active = [Circle((ox, y), 0.28, fc="#fde2e2", ec=BACKWARD_COLOR, lw=1.2,
+                             zorder=6.5),
+                      ax.text(ox, y, node._op, ha="center", va="center", fontsize=9.5,
+                              zorder=7)]
+            ax.add_artist(active[0])
             for child in dict.fromkeys(node._prev):
-                cx, cy = where[id(child)]
-                if x - cx < 2.5:             # from the column just left: a straight arrow
-                    arrows[id(node)].append(plots.arrow(
-                        ax, (cx + box_w / 2, cy), (ox - 0.26, y), color="0.6", lw=1.0,
-                        size=10, zorder=2, autoscale=False))
-                    continue
-                # From further left: leave level, arrive from above or below the circle,
-                # dashed and over the boxes it crosses so it can always be followed.
-                above = cy >= y
-                patch = plots.arrow(ax, (cx + box_w / 2, cy + (0.25 if above else -0.25)),
-                                    (ox, y + (0.28 if above else -0.28)), color="0.6", lw=1.0,
-                                    size=10, curve=-0.25 if above else 0.25, zorder=3.5,
-                                    autoscale=False)
-                patch.set_linestyle("--")
-                arrows[id(node)].append(patch)
+                _edge(ax, where[id(child)], (x, y), box_w, "0.6", 1.0, 2)   # drawn once
+                active.append(_edge(ax, where[id(child)], (x, y), box_w, BACKWARD_COLOR,
+                                    2.0, 6))                               # over it
+            parts.ops[id(node)] = active
         for node in order:
             x, y = where[id(node)]
-            boxes[id(node)] = plots.box(ax, x, y, color="0.3", w=box_w, h=box_h, fc="#eef4fb",
-                                        lw=1.1, rounding=0.08, autoscale=False)
+            plots.box(ax, x, y, color="0.3", w=box_w, h=box_h, fc="#eef4fb", lw=1.1,
+                      rounding=0.08, autoscale=False)
+            # A node that is done is greyed by a veil so light that the black text under
+            # it stays black (drawing it over the text keeps the text out of each step).
+            parts.veils[id(node)] = plots.box(ax, x, y, color="none", w=box_w, h=box_h,
+                                              fc=(0.5, 0.5, 0.5, 0.16), lw=0, rounding=0.08,
+                                              zorder=5, autoscale=False)
+            parts.outlines[id(node)] = plots.box(ax, x, y, color=BACKWARD_COLOR, w=box_w,
+                                                 h=box_h, fc="none", lw=2.5, rounding=0.08,
+                                                 zorder=5.5, autoscale=False)
             ax.text(x, y + 0.2, node.label, ha="center", va="center", fontsize=10,
                     weight="bold", zorder=4)
             ax.text(x, y - 0.02, f"{node.data:.4g}", ha="center", va="center", fontsize=9.5,
                     zorder=4)
-            grads[id(node)] = ax.text(x, y - 0.23, "", ha="center", va="center", fontsize=9,
-                                      color=BACKWARD_COLOR, zorder=4)
-        title = formula = None
+            parts.grads[id(node)] = ax.text(x, y - 0.23, "", ha="center", va="center",
+                                            fontsize=9, color=BACKWARD_COLOR, zorder=7.5)
         if caption:
             low = -max(height, 1.0) - 0.7
-            title = ax.text(-0.9, low, "", fontsize=11, weight="bold", va="top")
-            formula = ax.text(-0.9, low - 0.45, "", fontsize=10, va="top")
+            parts.title = ax.text(-0.9, low, "", fontsize=11, weight="bold", va="top",
+                                  zorder=8)
+            parts.formula = ax.text(-0.9, low - 0.45, "", fontsize=10, va="top", zorder=8)
         ax.text(right - 0.05, top - 0.1, "black: value (forward)\n"
                 "vermillion ∂: ∂out/∂(node) (backward)", fontsize=9, ha="right", va="top",
                 color="0.25")
-    fig.parts = GraphParts(order, boxes, grads, circles, arrows, title, formula)
+    # Drawn in the order a full drawing draws them (by zorder, then as added), so a
+    # widget that redraws only these over the rest paints the same pixels.
+    moving = [*parts.veils.values(), *parts.outlines.values(), *parts.grads.values(),
+              *(artist for op in parts.ops.values() for artist in op)]
+    if caption:
+        moving += [parts.title, parts.formula]
+    added = {id(artist): i for i, artist in enumerate(ax.get_children())}
+    parts.moving = sorted(moving, key=lambda a: (a.get_zorder(), added[id(a)]))
+    fig.parts = parts
+    for artist in parts.moving:              # no step yet: no gradient, nothing marked
+        if artist in parts.grads.values():
+            artist.set_text("")
+        elif artist not in (parts.title, parts.formula):
+            artist.set_visible(False)
+
+
+def _edge(ax, start, end, box_w: float, color, lw: float, zorder: float):
+    """The arrow from the box at ``start`` into the circle of the operation whose box
+    is at ``end``."""
+    (cx, cy), (x, y) = start, end
+    ox = x - 1.0
+    if x - cx < 2.5:                     # from the column just left: a straight arrow
+        return plots.arrow(ax, (cx + box_w / 2, cy), (ox - 0.26, y), color=color, lw=lw,
+                           size=10, zorder=zorder, autoscale=False)
+    # From further left: leave level, arrive from above or below the circle, dashed and
+    # over the boxes it crosses so it can always be followed.
+    above = cy >= y
+    patch = plots.arrow(ax, (cx + box_w / 2, cy + (0.25 if above else -0.25)),
+                        (ox, y + (0.28 if above else -0.28)), color=color, lw=lw, size=10,
+                        curve=-0.25 if above else 0.25, zorder=max(zorder, 3.5),
+                        autoscale=False)
+    patch.set_linestyle("--")
+    return patch
 
 
 def set_graph_step(fig: Figure, steps: list[GraphStep], k: int) -> None:
@@ -243,21 +279,12 @@ def set_graph_step(fig: Figure, steps: list[GraphStep], k: int) -> None:
         raise ValueError(f"step must be in 0..{len(steps) - 1}, got {k}")
     parts, step = fig.parts, steps[k]
     for node in parts.order:
-        current = step.node is node
-        done = id(node) in step.done
-        box = parts.boxes[id(node)]
-        box.set_facecolor("#f4f4f4" if done else "#eef4fb")
-        box.set_edgecolor(BACKWARD_COLOR if current else "0.3")
-        box.set_linewidth(2.5 if current else 1.1)
+        parts.veils[id(node)].set_visible(id(node) in step.done)
+        parts.outlines[id(node)].set_visible(step.node is node)
         grad = step.grads.get(id(node))
         parts.grads[id(node)].set_text("" if grad is None else f"∂ {grad:+.4g}")
-        if id(node) in parts.circles:
-            active = current and k > 1
-            parts.circles[id(node)].set_facecolor("#fde2e2" if active else "#fdf3e1")
-            parts.circles[id(node)].set_edgecolor(BACKWARD_COLOR if active else "0.4")
-            for patch in parts.arrows[id(node)]:
-                patch.set_color(BACKWARD_COLOR if active else "0.6")
-                patch.set_linewidth(2.0 if active else 1.0)
+        for artist in parts.ops.get(id(node), ()):
+            artist.set_visible(step.node is node and k > 1)
     if parts.title is not None:
         parts.title.set_text(f"step {k} of {len(steps) - 1}: {step.title}")
         parts.title.set_color(BACKWARD_COLOR if k else FORWARD_COLOR)
@@ -279,10 +306,15 @@ def step_caption(steps: list[GraphStep], k: int) -> str:
 
 def backward_stepper(expression: str = EXAMPLES[0]):
     """A widget: an expression (an example to pick, or your own text), a step
-    slider, ◀ / ▶ buttons (each off at its end of the pass); the graph's boxes, arrows
-    and gradients change in place at each step of the backward pass, what the step did
-    is written above it (``step_caption``), and a new expression is drawn on the same
-    figure."""
+    slider, ◀ / ▶ buttons (each off at its end of the pass); what the step did is
+    written above the graph (``step_caption``).
+
+    Each expression's graph is drawn once, with its own figure: a step redraws only
+    what ``GraphParts.moving`` lists (gradients, outline, greyed boxes, the active
+    operation) over it, and the examples are drawn when the widget is built, so
+    picking one only redraws those."""
+    import collections
+
     import ipywidgets as ipw
 
     from . import widgets
@@ -300,57 +332,73 @@ def backward_stepper(expression: str = EXAMPLES[0]):
                       layout=ipw.Layout(width="auto", min_width="90px"))
     forward = ipw.Button(description="next ▶", tooltip="one step forward",
                          layout=ipw.Layout(width="auto", min_width="90px"))
+    picture = None                       # the one Image every expression's view paints
+    graphs: collections.OrderedDict = collections.OrderedDict()   # text -> (out, steps, view)
     state: dict = {}
 
+    def graph(expr: str):
+        """The expression's graph, its steps and a view of it, drawn once and kept."""
+        nonlocal picture
+        if expr in graphs:
+            graphs.move_to_end(expr)
+            return graphs[expr]
+        out = parse_expression(expr)
+        steps = backward_steps(out)
+        fig = draw_graph(out, steps, 0, caption=False)
+        view = widgets.FigureView(fig, layers=[fig.parts.moving], name="backward_stepper")
+        if picture is None:
+            picture = view.widget
+        view.widget = picture
+        graphs[expr] = (out, steps, view)
+        while len(graphs) > 16:
+            graphs.popitem(last=False)
+        return graphs[expr]
+
     def load(_change=None) -> None:
+        start = time.perf_counter()
         try:
-            out = parse_expression(text.value)
+            out, steps, view = graph(text.value)
         except ExpressionError as err:
             status.value = f"<span style='color:{BACKWARD_COLOR}'>{err}</span>"
             return
         values = ", ".join(f"{k} = {v:g}" for k, v in VARIABLES.items())
         status.value = f"out = {out.data:.6g}, with {values}"
-        start = time.perf_counter()
-        steps = backward_steps(out)
-        if "view" in state:
-            set_graph(state["view"].fig, out, caption=False)
-            set_graph_step(state["view"].fig, steps, 0)
-        else:
-            state["view"] = widgets.FigureView(draw_graph(out, steps, 0, caption=False),
-                                               name="backward_stepper")
-        caption.value = step_caption(steps, 0)
-        state.update(out=out, steps=steps)
-        slider.unobserve(show, "value")
-        slider.max = len(steps) - 1
-        slider.value = 0
-        slider.observe(show, "value")
-        ends()
-        state["view"].show(control="expression",
-                           compute_ms=1e3 * (time.perf_counter() - start))
+        state.update(out=out, steps=steps, view=view)
+        box.view = view
+        with slider.hold_sync():
+            slider.unobserve(show, "value")
+            slider.max = len(steps) - 1
+            slider.value = 0
+            slider.observe(show, "value")
+        show(control="expression", start=start)
 
-    def ends() -> None:
-        back.disabled = slider.value == 0
-        forward.disabled = slider.value == slider.max
-
-    def show(_change=None) -> None:
-        start = time.perf_counter()
-        set_graph_step(state["view"].fig, state["steps"], slider.value)
-        caption.value = step_caption(state["steps"], slider.value)
-        ends()
-        state["view"].show(control="step", compute_ms=1e3 * (time.perf_counter() - start))
+    def show(_change=None, control: str = "step", start: float | None = None) -> None:
+        start = time.perf_counter() if start is None else start
+        k = slider.value
+        set_graph_step(state["view"].fig, state["steps"], k)
+        caption.value = step_caption(state["steps"], k)
+        back.disabled, forward.disabled = k == 0, k == slider.max
+        # the whole graph the first time (then kept), after that only what moves
+        state["view"].refresh(control=control,
+                              compute_ms=1e3 * (time.perf_counter() - start))
 
     def move(delta: int):
         def handler(_button):
             slider.value = min(max(slider.value + delta, 0), slider.max)
         return handler
 
+    for example in (*EXAMPLES, expression):           # drawn now, shown when picked
+        try:
+            graph(example)[2].show(control="(first)")
+        except ExpressionError:
+            pass
     examples.observe(lambda change: setattr(text, "value", change["new"]), "value")
     text.observe(load, "value")
     slider.observe(show, "value")
     back.on_click(move(-1))
     forward.on_click(move(+1))
-    load()
     box = ipw.VBox([ipw.HBox([examples, text]), status, ipw.HBox([back, slider, forward]),
-                    caption, state["view"].widget])
-    box.view, box.state, box.caption = state["view"], state, caption
+                    caption, picture])
+    box.state, box.caption = state, caption
+    load()
     return box
