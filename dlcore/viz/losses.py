@@ -21,13 +21,18 @@ from . import plots
 
 
 def mse_figure(w: float, b: float, x: np.ndarray, y: np.ndarray,
-               w_range: tuple[float, float] = (-2.0, 4.0)) -> Figure:
+               w_range: tuple[float, float] = (-2.0, 4.0),
+               b_range: tuple[float, float] = (-3.0, 3.0)) -> Figure:
     """Left: data (x, y), the line y_hat = w x + b and each error drawn as a
     square of side |y_hat - y|. Right: MSE against the slope w (b fixed), with
     the current w marked. The title gives the MSE from ``nn.MSELoss``.
+    The loss axis is fixed for slopes in ``w_range`` and intercepts in ``b_range``
+    (the sliders' ranges), so a new intercept visibly lifts or lowers the parabola.
     ``fig.parts`` keeps the artists ``update_mse_figure`` moves."""
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
+    # The MSE is a bowl in (w, b): its highest point over the sliders' box is a corner.
+    top = max(np.mean((wc * x + bc - y) ** 2) for wc in w_range for bc in b_range)
     with plots.style():
         fig, (ax, ax_l) = plots.subplots("wide", ncols=2)
         squares, errors = [], []
@@ -46,8 +51,12 @@ def mse_figure(w: float, b: float, x: np.ndarray, y: np.ndarray,
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         legend = ax.legend(loc="upper left", framealpha=0.9)
-        (curve,) = ax_l.plot([], [], color=plots.CLASS_COLORS[0], lw=2.5)
+        (curve,) = ax_l.plot([], [], color=plots.CLASS_COLORS[0], lw=2.5,
+                             label="MSE, intercept b fixed at +0.00")
         (marker,) = ax_l.plot([], [], "o", color=plots.ACCENT, ms=10, label="w")
+        ax_l.set_xlim(*w_range)
+        ax_l.set_ylim(0, 1.08 * top)
+        ax_l.set_xlabel("slope w")
         ax_l.set_ylabel("MSE")
         ax_l.set_title("the loss as a function of the weight")
         marker_legend = ax_l.legend(loc="upper center")
@@ -59,9 +68,9 @@ def mse_figure(w: float, b: float, x: np.ndarray, y: np.ndarray,
 
 
 def update_mse_figure(fig: Figure, w: float, b: float) -> bool:
-    """Move the line of an ``mse_figure`` to y_hat = w x + b: new squares, new MSE.
-    True when the loss curve's axes changed (a new b), else only ``mse_moving``
-    artists did."""
+    """Move the line of an ``mse_figure`` to y_hat = w x + b: new squares, new MSE, and,
+    for a new b, a new loss curve. Only ``mse_moving`` artists change (returns False),
+    unless w lies outside the figure's ``w_range`` (the curve's axis grows: True)."""
     parts = fig.parts
     ax, ax_l = fig.axes
     x, y = parts.x, parts.y
@@ -77,29 +86,30 @@ def update_mse_figure(fig: Figure, w: float, b: float) -> bool:
     parts.legend.get_texts()[-1].set_text(f"y_hat = {w:.2f} x + {b:.2f}")
     ax.set_title(f"MSE = mean area of the squares = {loss:.3f}")
     slopes = np.linspace(min(parts.w_range[0], w), max(parts.w_range[1], w), 121)
-    curve = np.array([nn.MSELoss()(s * x + b, y) for s in slopes])   # the engine's MSE
-    parts.curve.set_data(slopes, curve)
+    grown = slopes[0] != parts.w_range[0] or slopes[-1] != parts.w_range[1]
+    if grown or parts.__dict__.get("b") != b:        # the curve depends on b only
+        curve = np.array([nn.MSELoss()(s * x + b, y) for s in slopes])   # the engine's MSE
+        parts.curve.set_data(slopes, curve)
+        parts.marker_legend.get_texts()[0].set_text(f"MSE, intercept b fixed at {b:+.2f}")
+        parts.b = b
     parts.marker.set_data([w], [loss])
-    parts.marker_legend.get_texts()[0].set_text(f"w = {w:.2f}")
-    full = parts.__dict__.get("b") != b or slopes[0] != parts.w_range[0] or \
-        slopes[-1] != parts.w_range[1]
-    parts.b = b
-    if full:
-        ax_l.relim()
-        ax_l.autoscale_view()
-        ax_l.set_xlabel(f"slope w (intercept b fixed at {b:.2f})")
-    return full
+    parts.marker_legend.get_texts()[1].set_text(f"w = {w:.2f}")
+    if grown:
+        ax_l.set_xlim(slopes[0], slopes[-1])
+    return grown
 
 
 def mse_moving(fig: Figure) -> list:
-    """What a new slope moves in an ``mse_figure`` (the rest is blitted)."""
+    """What a new slope or intercept moves in an ``mse_figure`` (the rest is blitted)."""
     parts = fig.parts
     return [*parts.squares, *parts.errors, parts.line, parts.legend, fig.axes[0].title,
-            parts.marker, parts.marker_legend]
+            parts.curve, parts.marker, parts.marker_legend]
 
 
 def mse_explorer(x: np.ndarray, y: np.ndarray):
-    """Slope and intercept on sliders over ``mse_figure``."""
+    """Slope and intercept on sliders over ``mse_figure``. The figure is drawn once, its
+    loss axis fixed: a move redraws only the line, the squares, the loss curve and the
+    numbers over the rest."""
     import ipywidgets as widgets
 
     controls = {
@@ -110,7 +120,8 @@ def mse_explorer(x: np.ndarray, y: np.ndarray):
     }
 
     def draw(w, b):
-        return mse_figure(w, b, x, y)
+        return mse_figure(w, b, x, y, w_range=(controls["w"].min, controls["w"].max),
+                          b_range=(controls["b"].min, controls["b"].max))
 
     return plots.interactive_figure(draw, controls, update=update_mse_figure,
                                     animated=mse_moving, continuous=True,
