@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from . import plots
 
@@ -43,6 +44,7 @@ def batch_figure(batch_sizes: Sequence[int], seconds: Mapping[str, Sequence[floa
             a.set_yscale("log")
             a.set_xlabel("batch size N")
             a.set_xticks(sizes, [f"{int(n)}" for n in sizes])
+            a.xaxis.set_minor_locator(NullLocator())     # the batch sizes are the ticks
             a.grid(True, which="major", alpha=0.3)
         ax.set_ylabel("µs per example (forward + backward)")
         ax.set_title("time per example (the same arithmetic at every N)")
