@@ -45,7 +45,7 @@ def test_make_sounds_is_balanced_and_repeatable():
 
 @pytest.fixture(scope="module")
 def trained():
-    return sounds.train_sound_cnn(n=400, epochs=8)
+    return sounds.train_sound_cnn()
 
 
 def test_cnn_hears_the_kinds_and_the_figure_shows_it(trained):
