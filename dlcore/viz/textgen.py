@@ -62,7 +62,7 @@ class CharLSTM(nn.Module):
         return self.head(output[:, -1]), state
 
 
-def train_char_lstm(epochs: int = 16, seq_len: int = 32, hidden: int = 64, lr: float = 1e-2,
+def train_char_lstm(epochs: int = 8, seq_len: int = 32, hidden: int = 64, lr: float = 3e-2,
                     seed: int = 0) -> tuple[CharLSTM, data.CharVocab, list[float]]:
     """Train a ``CharLSTM`` on the Zen of Python: each window of ``seq_len``
     characters, shifted by one, is its own target. Returns the model, the
