@@ -80,18 +80,22 @@ def test_gpt_figures(small_gpt):
     model, vocab = small_gpt
     fig = av.attention_map_figure(model, vocab, "ab(c)", 1, 1)
     maps = gpt.attention_maps(model, vocab, "ab(c)")
-    np.testing.assert_array_equal(fig.parts.big.get_array(), maps[1, 1])
-    for h, image in enumerate(fig.parts.thumbs):                # every head, small
-        np.testing.assert_array_equal(image.get_array(), maps[1, h])
-    assert fig.parts.ax_big.get_title().startswith("layer 2, head 2")
+    np.testing.assert_array_equal(fig.parts.image.get_array(), maps[1, 1])
+    assert fig.parts.ax.get_title().startswith("layer 2, head 2")
+    assert [t.get_text() for t in fig.parts.ax.get_xticklabels()] == ["a", "b", "(", "c", ")"]
+    small = av.attention_map_figure(model, vocab, "ab(c)", 1, 0, small=True)
+    np.testing.assert_array_equal(small.parts.image.get_array(), maps[1, 0])
+    assert small.parts.ax.get_title() == "head 1" and not small.parts.ax.get_xticks().size
     fig = av.sampling_figure(model, vocab, "ab", temperature=1.5, top_k=3)
-    heights = [bar.get_height() for bar in fig.parts.bars_t]
+    heights = fig.parts.heights_t
     assert np.count_nonzero(heights) == 3 and sum(heights) == pytest.approx(1)
     p1 = gpt.next_char_probs(model(vocab.encode("ab")[None])[0, -1])
     order = np.argsort(-p1, kind="stable")[:len(fig.parts.labels)]
     assert [t.get_text() for t in fig.parts.labels] == [av._shown(vocab.chars[i])
                                                         for i in order]
-    np.testing.assert_allclose([b.get_height() for b in fig.parts.bars_1], p1[order])
+    np.testing.assert_allclose(fig.parts.heights_1, p1[order])
+    tops = fig.parts.bars_1.get_paths()[0].vertices[:, 1]       # what is drawn
+    assert tops.max() == pytest.approx(p1[order][0])
 
 
 def test_attention_explorer_moves_layer_head_and_text(small_gpt):
@@ -99,22 +103,35 @@ def test_attention_explorer_moves_layer_head_and_text(small_gpt):
 
     model, vocab = small_gpt
     box = av.attention_explorer(model, vocab, "abc(de)")
-    parts = box.view.fig.parts
+    big, heads = box.views[0], box.views[1:]
     maps = gpt.attention_maps(model, vocab, "abc(de)")
-    before = widgets.image_array(box)
+    assert len(heads) == 2 and box.title.value.startswith("<b>layer 1, head 1")
+    assert heads[0].widget.layout.border.endswith(av.plots.ACCENT)        # framed
+    before = [widgets.image_array(view) for view in box.views]
     start = time.process_time()
     widgets.find_control(box, "layer").value = 2
     assert time.process_time() - start < 0.5          # CPU time: a gross-regression guard
-    np.testing.assert_array_equal(parts.big.get_array(), maps[1, 0])
-    assert not np.array_equal(widgets.image_array(box), before)
-    before = widgets.image_array(box)
+    np.testing.assert_array_equal(big.fig.parts.image.get_array(), maps[1, 0])
+    for h, view in enumerate(heads):                  # every head of layer 2, small
+        np.testing.assert_array_equal(view.fig.parts.image.get_array(), maps[1, h])
+    assert all(not np.array_equal(widgets.image_array(view), old)
+               for view, old in zip(box.views, before, strict=True))
+    before = [widgets.image_array(view) for view in box.views]
+    sent = [view.widget.value for view in heads]
+    start = time.process_time()
     widgets.find_control(box, "head shown large").value = 1
-    np.testing.assert_array_equal(parts.big.get_array(), maps[1, 1])
-    assert parts.ax_big.get_title().startswith("layer 2, head 2")
-    assert not np.array_equal(widgets.image_array(box), before)
+    assert time.process_time() - start < 0.5
+    np.testing.assert_array_equal(big.fig.parts.image.get_array(), maps[1, 1])
+    assert box.title.value.startswith("<b>layer 2, head 2")
+    assert not np.array_equal(widgets.image_array(big), before[0])
+    assert [view.widget.value for view in heads] == sent       # the small maps: not redrawn
+    assert heads[1].widget.layout.border.endswith(av.plots.ACCENT)
+    assert "transparent" in heads[0].widget.layout.border
     widgets.find_control(box, "text").value = "ab"
-    assert parts.big.get_array().shape == (2, 2) and parts.chars == ("a", "b")
-    assert [t.get_text() for t in parts.ax_big.get_xticklabels()] == ["a", "b"]
+    parts = big.fig.parts
+    assert parts.image.get_array().shape == (2, 2) and parts.chars == ("a", "b")
+    assert [t.get_text() for t in parts.ax.get_xticklabels()] == ["a", "b"]
+    assert heads[0].fig.parts.image.get_array().shape == (2, 2)
 
 
 def test_sampling_explorer_writes_what_gpt_sample_writes(small_gpt):
@@ -135,8 +152,7 @@ def test_sampling_explorer_writes_what_gpt_sample_writes(small_gpt):
     assert html.escape(expected[2:]) in box.text.value and "40 of 40" in box.text.value
     # the bars followed the text: they show the next character after all of it
     p1 = gpt.next_char_probs(model(vocab.encode(expected[-16:])[None])[0, -1])
-    np.testing.assert_allclose(sorted(b.get_height() for b in parts.bars_1),
-                               np.sort(p1)[-len(parts.bars_1):])
+    np.testing.assert_allclose(np.sort(parts.heights_1), np.sort(p1)[-len(parts.labels):])
     assert not np.array_equal(widgets.image_array(box), before)
 
     written = widgets.image_array(box)
@@ -156,7 +172,7 @@ def test_sampling_explorer_writes_what_gpt_sample_writes(small_gpt):
     start = time.process_time()
     widgets.find_control(box, "top-k").value = 2
     assert time.process_time() - start < 0.5          # CPU time: a gross-regression guard
-    assert np.count_nonzero([b.get_height() for b in parts.bars_t]) == 2
+    assert np.count_nonzero(parts.heights_t) == 2
     assert "temperature 0.80, top 2 (seed 3)" in box.text.value
     assert not np.array_equal(widgets.image_array(box), before)
     before = widgets.image_array(box)

@@ -14,12 +14,12 @@ Every widget is a thin layer over a plain function that returns a figure.
 from __future__ import annotations
 
 import functools
+import html
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from .. import nn, optim
 from ..nn.attention import attention_forward, causal_mask, mask_to_bias, masked_softmax
@@ -341,23 +341,18 @@ def _shown(ch: str) -> str:
 def _maps(model: gpt.TinyGPT, vocab, text: str) -> tuple[np.ndarray, tuple[str, ...]]:
     """``gpt.attention_maps`` and the characters it read, kept for the last few texts:
     moving the layer or head of the explorer then only redraws."""
-    maps = gpt.attention_maps(model, vocab, text)
+    with widgets.one_blas_thread():      # small products: one thread is faster
+        maps = gpt.attention_maps(model, vocab, text)
     return maps, tuple(gpt.clean_prompt(text, vocab)[-model.context:])
 
 
 @dataclass
-class AttentionParts:
-    big: object                 # the image of the chosen head
-    ax_big: object
-    thumbs: list                # one small image per head of the layer
-    thumb_axes: list
-    frame: object               # the box around the chosen head's small image
+class MapParts:
+    """What ``set_attention_map`` changes on an ``attention_map_figure``."""
+    image: object
+    ax: object
     chars: tuple = ()
-
-    @property
-    def moving(self) -> list:
-        """What a change of layer or head redraws (over the axes, ticks and colorbar)."""
-        return [self.big, self.ax_big.title, *self.thumbs, self.frame]
+    ticks: bool = True          # every character along both axes (False: a thumbnail)
 
 
 def _char_ticks(ax, chars) -> None:
@@ -369,74 +364,71 @@ def _char_ticks(ax, chars) -> None:
     ax.set_yticks(ticks, [_shown(chars[i]) for i in ticks], fontsize=size)
 
 
+def map_title(layer: int, head: int) -> str:
+    return f"layer {layer + 1}, head {head + 1}: row i is what character i looked at"
+
+
 def attention_map_figure(model: gpt.TinyGPT, vocab, text: str, layer: int = 0,
-                         head: int | str = 0) -> Figure:
-    """The GPT's attention weights for ``text`` in one layer: left, large, one head
-    (row i: what character i looked at; ``head="all"`` means head 0 here), right, every
-    head of that layer small, the large one framed. ``fig.parts`` holds the images
-    ``set_attention_map`` changes."""
+                         head: int = 0, *, small: bool = False, title: bool = True) -> Figure:
+    """The GPT's attention weights for ``text`` in one head of one layer (row i: what
+    character i looked at), with every character along the axes and a colour bar;
+    ``small=True``: a thumbnail titled "head h", no axes, for a row of heads.
+    ``title=False``: no title (a widget writes it beside the figure). ``fig.parts``
+    holds what ``set_attention_map`` changes."""
     maps, chars = _maps(model, vocab, text)
-    heads = maps.shape[1]
-    columns = -(-heads // 2)
     with plots.style():
-        fig = plots.subplots("wide", 1, 1)[0]
-        fig.clf()
-        grid = fig.add_gridspec(2, 2 + columns, width_ratios=[1.25, 1.25] + [1] * columns)
-        ax_big = fig.add_subplot(grid[:, :2])
-        big = ax_big.imshow(maps[0, 0], cmap="Blues", vmin=0, vmax=1)
-        ax_big.set_xlabel("key (looked at)")
-        ax_big.set_ylabel("query (looking)")
-        fig.colorbar(big, ax=ax_big, shrink=0.8, label="attention weight")
-        thumbs, thumb_axes = [], []
-        for h in range(heads):
-            ax = fig.add_subplot(grid[h % 2, 2 + h // 2])
-            thumbs.append(ax.imshow(maps[0, h], cmap="Blues", vmin=0, vmax=1))
+        if small:
+            fig, ax = plots.subplots("small")
+            # A thumbnail: four of them fit beside the large map (no SIZES is this small).
+            fig.set_size_inches(2.0, 2.0)
+            fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02)
+        else:
+            fig, ax = plots.subplots("square")
+        image = ax.imshow(maps[layer, head], cmap="Blues", vmin=0, vmax=1)
+        ax.grid(False)
+        if small:
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"head {h + 1}", fontsize=9)
-            thumb_axes.append(ax)
-        frame = Rectangle((0, 0), 1, 1, fill=False, ec=plots.ACCENT, lw=3, clip_on=False,
-                          transform=fig.transFigure)
-        fig.add_artist(frame)
-        fig.parts = AttentionParts(big, ax_big, thumbs, thumb_axes, frame)
+            ax.set_title(f"head {head + 1}", fontsize=9)
+        else:
+            ax.set_xlabel("key (looked at)")
+            ax.set_ylabel("query (looking)")
+            fig.colorbar(image, ax=ax, shrink=0.8, label="attention weight")
+            if title:
+                ax.set_title(map_title(layer, head), fontsize=10)
+        fig.parts = MapParts(image, ax, ticks=not small)
         set_attention_map(fig, model, vocab, text, layer, head)
     return plots.finish(fig)
 
 
 def set_attention_map(fig: Figure, model: gpt.TinyGPT, vocab, text: str, layer: int = 0,
-                      head: int | str = 0) -> None:
-    """Show another text, layer or head on an ``attention_map_figure``."""
+                      head: int = 0) -> bool:
+    """Show another text, layer or head on an ``attention_map_figure``. Returns True if
+    the axes changed (another length of text: new limits, other characters along them),
+    False if only the image did."""
     maps, chars = _maps(model, vocab, text)
-    head = 0 if head == "all" else int(head)
     parts = fig.parts
+    parts.image.set_data(maps[layer, head])
+    if parts.ax.get_title().startswith("layer"):
+        parts.ax.set_title(map_title(layer, head), fontsize=10)
+    if parts.chars == chars:
+        return False
     T = len(chars)
-    extent = (-0.5, T - 0.5, T - 0.5, -0.5)
-    parts.big.set_data(maps[layer, head])
-    parts.big.set_extent(extent)
-    if parts.ax_big.get_xlim() != (extent[0], extent[1]):
-        parts.ax_big.set_xlim(extent[0], extent[1])
-        parts.ax_big.set_ylim(extent[2], extent[3])
-    if parts.chars != chars:
-        _char_ticks(parts.ax_big, chars)
-        parts.chars = chars
-    parts.ax_big.set_title(f"layer {layer + 1}, head {head + 1}: row i is what character i "
-                           "looked at", fontsize=10)
-    for h, (image, ax) in enumerate(zip(parts.thumbs, parts.thumb_axes, strict=True)):
-        image.set_data(maps[layer, h])
-        image.set_extent(extent)
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
-    # The frame goes round the chosen head's small map (in figure coordinates, so it is
-    # placed once the layout is known: a layout-less figure is placed at its first draw).
-    box = parts.thumb_axes[head].get_position()
-    parts.frame.set_bounds(box.x0 - 0.004, box.y0 - 0.006, box.width + 0.008,
-                           box.height + 0.012)
+    parts.image.set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
+    parts.ax.set_xlim(-0.5, T - 0.5)
+    parts.ax.set_ylim(T - 0.5, -0.5)
+    if parts.ticks:
+        _char_ticks(parts.ax, chars)
+    parts.chars = chars
+    return True
 
 
 def attention_explorer(model: gpt.TinyGPT, vocab, text: str = "def area(r):\n    return 3.14*r*r"):
-    """The widget: a text box, a layer slider and a head dropdown over
-    ``attention_map_figure``; the maps of a text are computed once, so moving the layer
-    or the head only redraws."""
+    """The widget: a text box, a layer slider and a head dropdown; the chosen head
+    large on the left (``attention_map_figure``), every head of the layer small on the
+    right, the chosen one framed. Each map is its own picture: a new head redraws the
+    large map only (the frame is the picture's border), a new layer the five maps'
+    images only (blitted), a new text everything; the maps of a text are computed once."""
     import ipywidgets as ipw
 
     layers = len(model.blocks)
@@ -450,47 +442,68 @@ def attention_explorer(model: gpt.TinyGPT, vocab, text: str = "def area(r):\n   
         "head": ipw.Dropdown(options=[(f"head {h + 1}", h) for h in range(heads)], value=0,
                              description="head shown large", style=style),
     }
+    big = attention_map_figure(model, vocab, text, title=False)
+    views = [widgets.FigureView(big, animated=[big.parts.image], name="attention_explorer")]
+    for h in range(heads):
+        fig = attention_map_figure(model, vocab, text, 0, h, small=True)
+        views.append(widgets.FigureView(fig, animated=[fig.parts.image],
+                                        name="attention_explorer heads"))
+    title = ipw.HTML(layout=ipw.Layout(margin="0 0 0 60px"))
 
-    def values() -> dict:
-        return {name: c.value for name, c in controls.items()}
-
-    fig = attention_map_figure(model, vocab, text, 0, 0)
-    view = widgets.FigureView(fig, animated=fig.parts.moving, name="attention_explorer")
-    set_attention_map(fig, model, vocab, text, 0, 0)       # the frame, now laid out
-    view.show(control="(first)")
-
-    def redraw(change) -> None:
+    def redraw(change=None) -> None:
         start = time.perf_counter()
-        v = values()
-        chars = fig.parts.chars
-        set_attention_map(fig, model, vocab, v["text"], v["layer"] - 1, v["head"])
-        name = next((k for k, c in controls.items() if c is change["owner"]), "")
-        compute_ms = 1e3 * (time.perf_counter() - start)
-        if fig.parts.chars == chars:         # same ticks: only the maps and the title move
-            view.frame(control=name, compute_ms=compute_ms)
-        else:
-            view.show(control=name, compute_ms=compute_ms)
+        name = next((k for k, c in controls.items() if change and c is change["owner"]),
+                    "")
+        text, layer, head = (controls[k].value for k in ("text", "layer", "head"))
+        title.value = f"<b>{html.escape(map_title(layer - 1, head))}</b>"
+        for h, view in enumerate(views[1:]):
+            view.widget.layout.border = (f"3px solid {plots.ACCENT}" if h == head
+                                         else "3px solid transparent")
+        shown = [(views[0], head)]
+        if name != "head":                  # the small maps change only with the layer
+            shown += [(view, h) for h, view in enumerate(views[1:])]
+        for view, h in shown:
+            t0 = time.perf_counter()
+            moved = set_attention_map(view.fig, model, vocab, text, layer - 1, h)
+            compute_ms = 1e3 * (time.perf_counter() - (start if view is views[0] else t0))
+            if moved:
+                view.show(control=name, compute_ms=compute_ms)
+            else:
+                view.frame(control=name, compute_ms=compute_ms)
 
     for control in controls.values():
         control.observe(redraw, names="value")
+    redraw()                                # the first pictures
+    grid = ipw.GridBox([view.widget for view in views[1:]], layout=ipw.Layout(
+        grid_template_columns=f"repeat({-(-heads // 2)}, auto)", align_content="center"))
     box = ipw.VBox([controls["text"], ipw.HBox([controls["layer"], controls["head"]]),
-                    view.widget])
-    box.view, box.controls = view, controls
+                    title, ipw.HBox([views[0].widget, grid])])
+    box.view, box.views, box.controls, box.title = views[0], views, controls, title
     return box
 
 
 @dataclass
 class SamplingParts:
     """The artists a ``sampling_figure`` changes: everything in its axes but the frame,
-    so that a change redraws only these over a saved background (blitting)."""
+    so that a change redraws only these over a saved background (blitting). Each set
+    of bars is one collection of rectangles (one artist to draw, not twelve)."""
     ax: object
-    bars_1: list                # P(next) at temperature 1
-    bars_t: list                # what sampling draws from
+    bars_1: object              # P(next) at temperature 1
+    bars_t: object              # what sampling draws from
     labels: list                # the characters under the bars (they change with the text)
+    heights_1: np.ndarray = None    # the bars' heights, as last set
+    heights_t: np.ndarray = None
 
     @property
     def moving(self) -> list:
-        return [*self.bars_1, *self.bars_t, *self.labels]
+        return [self.bars_1, self.bars_t, *self.labels]
+
+
+def _bars(left: np.ndarray, heights: np.ndarray, width: float = 0.4) -> np.ndarray:
+    """The corners of bars from 0 up to ``heights``: (bars, 4, 2), for a PolyCollection."""
+    x = np.stack([left, left, left + width, left + width], axis=1)
+    y = np.stack([0 * heights, heights, heights, 0 * heights], axis=1)
+    return np.stack([x, y], axis=2)
 
 
 def sampling_figure(model: gpt.TinyGPT, vocab, text: str = "The ", temperature: float = 0.8,
@@ -498,21 +511,25 @@ def sampling_figure(model: gpt.TinyGPT, vocab, text: str = "The ", temperature: 
     """P(next character) after ``text`` at temperature 1 (grey), and what sampling draws
     from at this temperature and top-k (0 = all characters), for the ``top`` characters
     likeliest at temperature 1 (``fig.parts``: the artists ``set_sampling`` changes)."""
+    from matplotlib.collections import PolyCollection
+
     top = min(top, len(vocab))
     with plots.style():
         fig, ax = plots.subplots("wide")
         fig.set_size_inches(10.0, 3.2)          # "wide", as short as the bars allow
         fig.get_layout_engine().set(h_pad=0.1)  # "␣" hangs below the other labels
-        x = np.arange(top)
-        bars_1 = ax.bar(x - 0.2, np.zeros(top), 0.4, color="#a0aec0",
-                        label="temperature 1, all characters")
-        bars_t = ax.bar(x + 0.2, np.zeros(top), 0.4, color=plots.BLUE,
-                        label="what sampling draws from (this temperature and top-k)")
+        x = np.arange(top, dtype=float)
+        bars_1 = PolyCollection(_bars(x - 0.4, 0 * x), facecolors="#a0aec0",
+                                label="temperature 1, all characters")
+        bars_t = PolyCollection(_bars(x, 0 * x), facecolors=plots.BLUE,
+                                label="what sampling draws from (this temperature and top-k)")
+        ax.add_collection(bars_1, autolim=False)
+        ax.add_collection(bars_t, autolim=False)
         # The characters are texts under the bars, not tick labels: they change with the
         # text as it is written, and texts redraw in a blink where an axis does not.
         under = ax.get_xaxis_transform()               # x in data, y in axes fraction
         labels = [ax.text(i, -0.03, "x", transform=under, ha="center", va="top",
-                          fontsize=12) for i in x]
+                          fontsize=12) for i in range(top)]
         ax.set_xticks([])
         ax.set_xlim(-0.6, top - 0.4)
         ax.set_ylim(0, 1.05)
@@ -521,7 +538,7 @@ def sampling_figure(model: gpt.TinyGPT, vocab, text: str = "The ", temperature: 
         # changed every frame would cost more to draw than all the bars).
         ax.set_title("the next character, after the text written so far", fontsize=10.5)
         ax.legend(loc="upper right", fontsize=9)
-        fig.parts = SamplingParts(ax, list(bars_1), list(bars_t), labels)
+        fig.parts = SamplingParts(ax, bars_1, bars_t, labels)
         set_sampling(fig, model, vocab, text, temperature, top_k)
     return plots.finish(fig)
 
@@ -535,16 +552,29 @@ def set_sampling(fig: Figure, model: gpt.TinyGPT, vocab, text: str, temperature:
     k = top_k or None
     text = gpt.clean_prompt(text, vocab)
     if scores is None:
-        scores = model(vocab.encode(text[-model.context:])[None])[0, -1]
+        scores = next_scores(model, vocab.encode(text[-model.context:]))
     p1 = gpt.next_char_probs(scores, 1.0)
     pt = gpt.next_char_probs(scores, temperature, k)
-    order = np.argsort(-p1, kind="stable")[:len(parts.bars_1)]
-    for bar, value in zip(parts.bars_1, p1[order], strict=True):
-        bar.set_height(value)
-    for bar, value in zip(parts.bars_t, pt[order], strict=True):
-        bar.set_height(value)
+    order = np.argsort(-p1, kind="stable")[:len(parts.labels)]
+    parts.heights_1, parts.heights_t = p1[order], pt[order]
+    x = np.arange(len(order), dtype=float)
+    parts.bars_1.set_verts(_bars(x - 0.4, parts.heights_1))
+    parts.bars_t.set_verts(_bars(x, parts.heights_t))
     for label, i in zip(parts.labels, order, strict=True):
         label.set_text(_shown(vocab.chars[i]))
+
+
+def next_scores(model: gpt.TinyGPT, ids) -> np.ndarray:
+    """The model's scores for the character after ``ids`` (at most its context).
+    The last few are kept: every change of temperature, top-k or seed starts again
+    from the same prompt, whose scores are then computed once."""
+    return _next_scores(model, tuple(int(i) for i in ids)).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _next_scores(model, ids: tuple) -> np.ndarray:
+    with widgets.one_blas_thread():      # products of 64 x 64: one thread is faster
+        return model(np.array(ids)[None])[0, -1]
 
 
 class LiveSample:
@@ -565,8 +595,7 @@ class LiveSample:
 
     def next_scores(self) -> np.ndarray:
         if self._scores is None:
-            context = np.array(self.ids[-self.model.context:])[None]
-            self._scores = self.model(context)[0, -1]
+            self._scores = next_scores(self.model, self.ids[-self.model.context:])
         return self._scores
 
     def step(self) -> bool:
