@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from . import plots
 
@@ -70,6 +71,9 @@ def threshold_curves(p_fraud: np.ndarray, y: np.ndarray, chosen: float | None = 
         if chosen is not None:
             lines = [axis.axvline(chosen, color="black", ls=":", lw=1.5) for axis in (ax, curve)]
         curve.legend(loc="center left", fontsize=9)
+        for axis in (ax.yaxis, curve.xaxis):          # the two log scales: decades only,
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))   # as plain numbers
+            axis.set_minor_locator(NullLocator())     # (10^-3 labels would need mathtext)
     fig.parts = SimpleNamespace(p=p, y=y, lines=lines, title=curve.title)
     if chosen is not None:
         update_threshold(fig, chosen)
