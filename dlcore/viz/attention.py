@@ -495,8 +495,10 @@ class SamplingParts:
     heights_t: np.ndarray = None
 
     @property
-    def moving(self) -> list:
-        return [self.bars_1, self.bars_t, *self.labels]
+    def layers(self) -> list:
+        """Two layers for a ``FigureView``: the characters, then the bars (a new
+        temperature or top-k redraws only the bars)."""
+        return [self.labels, [self.bars_1, self.bars_t]]
 
 
 def _bars(left: np.ndarray, heights: np.ndarray, width: float = 0.4) -> np.ndarray:
@@ -544,10 +546,11 @@ def sampling_figure(model: gpt.TinyGPT, vocab, text: str = "The ", temperature: 
 
 
 def set_sampling(fig: Figure, model: gpt.TinyGPT, vocab, text: str, temperature: float,
-                 top_k: int, scores: np.ndarray | None = None) -> None:
+                 top_k: int, scores: np.ndarray | None = None) -> str:
     """The bars of a ``sampling_figure`` for the next character after another text, at
     another temperature or top-k. ``scores``: the model's scores for that character, if
-    already computed (a ``LiveSample`` has them)."""
+    already computed (a ``LiveSample`` has them). Returns what changed: "labels" (other
+    characters, and their bars), "bars" (only the bars) or "" (nothing)."""
     parts = fig.parts
     k = top_k or None
     text = gpt.clean_prompt(text, vocab)
@@ -556,12 +559,17 @@ def set_sampling(fig: Figure, model: gpt.TinyGPT, vocab, text: str, temperature:
     p1 = gpt.next_char_probs(scores, 1.0)
     pt = gpt.next_char_probs(scores, temperature, k)
     order = np.argsort(-p1, kind="stable")[:len(parts.labels)]
+    texts = [_shown(vocab.chars[i]) for i in order]
+    changed = ("labels" if texts != [label.get_text() for label in parts.labels] else
+               "" if (np.array_equal(p1[order], parts.heights_1)
+                      and np.array_equal(pt[order], parts.heights_t)) else "bars")
     parts.heights_1, parts.heights_t = p1[order], pt[order]
     x = np.arange(len(order), dtype=float)
     parts.bars_1.set_verts(_bars(x - 0.4, parts.heights_1))
     parts.bars_t.set_verts(_bars(x, parts.heights_t))
-    for label, i in zip(parts.labels, order, strict=True):
-        label.set_text(_shown(vocab.chars[i]))
+    for label, text in zip(parts.labels, texts, strict=True):
+        label.set_text(text)
+    return changed
 
 
 def next_scores(model: gpt.TinyGPT, ids) -> np.ndarray:
@@ -656,17 +664,18 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
 
     state = {"writer": new_writer()}
     fig = sampling_figure(model, vocab, prompt, 0.8, 0)
-    view = widgets.FigureView(fig, animated=fig.parts.moving, name="sampling_explorer")
+    view = widgets.FigureView(fig, layers=fig.parts.layers, name="sampling_explorer")
     written = ipw.HTML(layout=ipw.Layout(max_width="900px", height="12em", overflow="hidden"))
 
-    def frame(control: str = "write", compute_ms: float = 0.0) -> None:
+    def frame(control: str = "write") -> None:
         start = time.perf_counter()
         v, writer = values(), state["writer"]
-        set_sampling(fig, model, vocab, writer.text, v["temperature"], v["top_k"],
-                     scores=writer.next_scores())
+        changed = set_sampling(fig, model, vocab, writer.text, v["temperature"], v["top_k"],
+                               scores=writer.next_scores())
         written.value = sample_html(writer, v["seed"])
-        view.frame(control=control,
-                   compute_ms=compute_ms + 1e3 * (time.perf_counter() - start))
+        if changed or not view.widget.value:     # the same bars (a new seed): no picture
+            view.refresh(0 if changed != "bars" else 1, control=control,
+                         compute_ms=1e3 * (time.perf_counter() - start))
 
     def reset() -> None:
         state["writer"] = new_writer()
