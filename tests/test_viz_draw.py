@@ -63,6 +63,19 @@ def test_probabilities_sum_to_one_and_figure_names_the_top_class(trained):
     assert ax_bar.get_title().startswith(f"prediction: {int(np.argmax(probs))}")
 
 
+def test_drawings_figure_shows_both_rows_in_one_image():
+    drawn = np.stack([draw.template(k) for k in draw.TEMPLATES]).astype(np.float32)
+    real = np.random.default_rng(0).uniform(size=(10, 8, 8))
+    (ax,) = draw.drawings_figure(drawn, real).axes
+    mosaic = ax.images[0].get_array()
+    np.testing.assert_array_equal(mosaic[:8, 30:38], drawn[3])      # top row, the fourth
+    np.testing.assert_array_equal(mosaic[12:20, 90:98], real[9])    # bottom row, the last
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[:2] == ["drawn 0", "drawn 1"] and texts[-1] == "real 9"
+    with pytest.raises(ValueError, match="two"):
+        draw.drawings_figure(drawn[:5], real)
+
+
 def test_digit_pad_follows_clicks_sliders_and_templates(trained):
     model, _ = trained
     box = draw.digit_pad(model, start="3")

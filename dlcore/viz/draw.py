@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -96,6 +97,33 @@ def train_digit_cnn(epochs: int = 10, seed: int = 0) -> tuple[nn.Sequential, dic
     return model, scores
 
 
+def drawings_figure(drawn: np.ndarray, real: np.ndarray) -> Figure:
+    """Two rows of ten 8x8 digits: the ``drawn`` starting drawings (10, 8, 8) above
+    the ``real`` test digits (10, 8, 8), each titled. One image of all twenty, a
+    white line between them (one ``imshow``, not twenty axes: quick to draw)."""
+    drawn, real = np.asarray(drawn), np.asarray(real)
+    if drawn.shape != (10, 8, 8) or real.shape != (10, 8, 8):
+        raise ValueError(f"drawings_figure expects two (10, 8, 8) stacks, got {drawn.shape} "
+                         f"and {real.shape}")
+    step, below = 8 + 2, 8 + 4                  # a digit and its gap: across, and down
+    mosaic = np.full((below + 8, 10 * step - 2), np.nan)
+    for row, images in enumerate((drawn, real)):
+        top = row * below                                   # room for the titles between rows
+        for k, image in enumerate(images):
+            mosaic[top:top + 8, k * step:k * step + 8] = image
+    with plots.style():
+        fig, ax = plots.subplots("wide")
+        fig.set_size_inches(10.0, 2.5)                      # "wide", two rows of digits
+        ax.imshow(mosaic, cmap=matplotlib.colormaps["gray_r"].with_extremes(bad="white"),
+                  vmin=0, vmax=1, interpolation="nearest")
+        ax.axis("off")
+        for row, name in enumerate(("drawn", "real")):
+            for k in range(10):
+                ax.text(k * step + 3.5, row * below - 0.8, f"{name} {k}", ha="center",
+                        va="bottom", fontsize=9)
+    return plots.finish(fig)
+
+
 def probabilities(model: nn.Module, image: np.ndarray) -> np.ndarray:
     """The model's probabilities (10,) for one (8, 8) image (softmax of its scores)."""
     x = np.asarray(image, np.float32).reshape(1, 1, 8, 8)
@@ -166,6 +194,7 @@ def digit_pad(model: nn.Module, start: str = "3"):
     (``INK_CSS``), not by a message per cell: a template or Clear changes up to 64
     cells, and each message costs the browser time. The returned VBox has ``.cells``
     (the 64 toggle buttons, row by row), ``.view`` (the picture) and ``.controls``."""
+    import contextlib
     import time
 
     import ipywidgets as widgets
@@ -188,8 +217,9 @@ def digit_pad(model: nn.Module, start: str = "3"):
                            tooltip="remove all the ink from the grid")
     state = {"loading": False}
 
-    def image_now() -> np.ndarray:
-        pressed = np.array([c.value for c in cells]).reshape(8, 8)
+    def image_now(pressed: np.ndarray | None = None) -> np.ndarray:
+        if pressed is None:
+            pressed = np.array([c.value for c in cells]).reshape(8, 8)
         return pen_image(pressed, intensity.value, noise.value)
 
     image = image_now()
@@ -198,25 +228,33 @@ def digit_pad(model: nn.Module, start: str = "3"):
     view = FigureView(fig, animated=[fig.parts.image, *fig.parts.bars, fig.parts.ax_bar.title],
                       name="draw.digit_pad")
 
-    def redraw(change=None) -> None:
+    def redraw(change=None, pressed: np.ndarray | None = None) -> None:
         if state["loading"]:
             return
         t0 = time.perf_counter()
-        image = image_now()
+        image = image_now(pressed)
         update_prediction(view.fig, image, probabilities(model, image))
         owner = change.get("owner") if isinstance(change, dict) else None
         view.frame(control=getattr(owner, "description", "") or "cell",
                    compute_ms=1e3 * (time.perf_counter() - t0))
 
     def load(name: str) -> None:
+        # The picture first, then the cells: the new reading is on its way before the
+        # browser re-renders the (up to 64) buttons that change.
         pattern = template(name) if name in TEMPLATES else np.zeros((8, 8), bool)
+        redraw(pressed=pattern)
         state["loading"] = True
         try:
-            for cell, ink in zip(cells, pattern.ravel(), strict=True):
-                cell.value = bool(ink)
+            changed = [(cell, bool(ink)) for cell, ink in zip(cells, pattern.ravel(),
+                                                               strict=True)
+                       if cell.value != bool(ink)]
+            with contextlib.ExitStack() as held:     # each cell's message sent at the end
+                for cell, _ in changed:
+                    held.enter_context(cell.hold_sync())
+                for cell, ink in changed:
+                    cell.value = ink
         finally:
             state["loading"] = False
-        redraw()
 
     for control in (*cells, intensity, noise):
         control.observe(redraw, names="value")

@@ -266,14 +266,15 @@ def temperature_explorer(model: CharLSTM, vocab: data.CharVocab, prompt: str = "
         t0 = time.perf_counter()
         temperature, seed = controls["temperature"].value, controls["seed"].value
         prompt_now = clean(controls["prompt"].value)
-        whole = update_next_char(fig, model, vocab, prompt_now, temperature)
         owner = change.get("owner") if isinstance(change, dict) else None
         name = next((k for k, c in controls.items() if c is owner), "(first)")
-        compute_ms = 1e3 * (time.perf_counter() - t0)
-        if whole or change is None:
-            view.show(control=name, compute_ms=compute_ms)
-        else:
-            view.frame(control=name, compute_ms=compute_ms)
+        if name != "seed":                     # the seed changes the text, not the bars
+            whole = update_next_char(fig, model, vocab, prompt_now, temperature)
+            compute_ms = 1e3 * (time.perf_counter() - t0)
+            if whole or change is None:
+                view.show(control=name, compute_ms=compute_ms)
+            else:
+                view.frame(control=name, compute_ms=compute_ms)
         args = (prompt_now, temperature, seed)
         show_text(prompt_now, *args)
         try:
