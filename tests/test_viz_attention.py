@@ -165,8 +165,12 @@ def test_sampling_explorer_writes_what_gpt_sample_writes(small_gpt):
     assert writer.text == gpt.sample(model, vocab, "ab", 40, 0.8, None, 3)
     box.player.reset()
     assert box.state["writer"].written == 0
+    before = widgets.image_array(box)
+    start = time.process_time()
     box.player.step()
+    assert time.process_time() - start < 0.5          # CPU time: a gross-regression guard
     assert box.state["writer"].written == 1 and "1 of 40" in box.text.value
+    assert not np.array_equal(widgets.image_array(box), before)   # the bars after "ab" + 1
 
     before = widgets.image_array(box)
     start = time.process_time()
