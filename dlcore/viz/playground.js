@@ -340,17 +340,26 @@ function render({ model, el }) {
     line(test, "#1a202c", [5, 3]);
   }
 
+  // Text is set only when it changes: each DOM change makes the page lay itself out again
+  function setText(node, text, html) {
+    if (node.dlText === text) return;
+    node.dlText = text;                  // a property, not an attribute: no DOM change
+    if (html) node.innerHTML = text;
+    else node.textContent = text;
+  }
+
   function paintNumbers() {
     const train = model.get("train_loss") || [], test = model.get("test_loss") || [];
     const fmt = v => (v === null || v === undefined || !isFinite(v)) ? "—" : v.toFixed(3);
-    numbers.innerHTML = `<span class="dl-epoch">epoch ${model.get("epoch")}</span>` +
+    setText(numbers, `<span class="dl-epoch">epoch ${model.get("epoch")}</span>` +
       `<span>test loss <b>${fmt(test[test.length - 1])}</b> (dashed)</span>` +
-      `<span>training loss <b>${fmt(train[train.length - 1])}</b></span>`;
-    note.textContent = model.get("note") || "";
+      `<span>training loss <b>${fmt(train[train.length - 1])}</b></span>`, true);
+    setText(note, model.get("note") || "", false);
     const names = ["blue", "vermillion"];
     const c = model.get("click_class");
-    hint.textContent = `Click the plot to add a ${names[c]} training point, shift-click ` +
-      `for a ${names[1 - c]} one (drawn larger). White edge: training point; black edge: test point.`;
+    setText(hint, `Click the plot to add a ${names[c]} training point, shift-click ` +
+      `for a ${names[1 - c]} one (drawn larger). White edge: training point; black edge: test point.`,
+      false);
   }
 
   let lutKey = "", strong = null, light = null;
