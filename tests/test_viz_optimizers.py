@@ -225,6 +225,38 @@ def test_each_race_control_shows_what_a_full_redraw_shows(race_widget):
     assert parts.ax.get_xlim() == vo.ROSENBROCK.xlim and parts.ax.get_ylim() == vo.ROSENBROCK.ylim
 
 
+def test_a_surface_shown_again_is_its_kept_panel_pixel_for_pixel(race_widget):
+    # A surface's contour panel is drawn once and kept as pixels: shown again, the
+    # picture is the one drawing the panel gives.
+    box = race_widget
+    for surface in (vo.SADDLE, vo.ROSENBROCK, vo.SADDLE):   # the last from kept pixels
+        box.controls["surface"].value = surface
+    assert {vo.SADDLE, vo.ROSENBROCK} <= set(box.panels.images)
+    assert box.view.layers[0] == [box.panels.images[vo.SADDLE]]
+    kept = widgets.image_array(box)
+    box.view.layers[0][:] = box.panels.panel                # draw the panel itself
+    box.view.show()
+    np.testing.assert_array_equal(kept, widgets.image_array(box))
+
+
+def test_after_the_first_change_every_surface_is_kept_in_idle_time(race_widget):
+    import asyncio
+    import time
+
+    box = race_widget
+
+    async def touch_and_wait():
+        box.controls["noise"].value = 0.5
+        deadline = time.monotonic() + 30
+        while len(box.panels.images) < len(vo.SURFACES) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
+    asyncio.run(touch_and_wait())
+    assert set(box.panels.images) == set(vo.SURFACES)
+    box.controls["surface"].value = vo.RAVINE                # now a copy of pixels
+    assert box.view.layers[0] == [box.panels.images[vo.RAVINE]]
+
+
 def test_a_race_played_live_on_the_event_loop_ends_on_the_full_picture(race_widget):
     # As in the notebook: Run race plays on the kernel's event loop, frame by frame (its
     # first frame before the labels are rewritten), and ends on the finished race's PNG.

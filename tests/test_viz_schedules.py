@@ -91,7 +91,10 @@ def test_the_widget_trains_live_with_the_chosen_schedule_and_starts_again_on_a_c
     assert fig.parts.acc_text.get_text() == f"last: {100 * run.history['val_accuracy'][-1]:.1f}%"
     widgets.find_control(box, "epochs").value = 3               # a change starts afresh
     assert box.state["run"] is not run and len(fig.parts.batch_loss.get_xdata()) == 0
-    assert not box.player.done and fig.axes[0].get_xlim()[1] == 120
+    assert not box.player.done and "press Train" in box.player.status.value
+    # every panel against the epoch, 0 to the slider's most epochs: the axes hold still
+    assert all(ax.get_xlim() == (0, 12.2) for ax in fig.axes)
+    np.testing.assert_allclose(lr_line.get_xdata()[[0, -1]], [0, 3 - 1 / 40])
     widgets.find_control(box, "Reset").click()
     assert box.state["run"].steps_done == 0
 
@@ -109,7 +112,7 @@ def test_a_control_change_shows_what_a_full_redraw_shows():
         assert box.view.widget.format == "png"
         box.view.show()
         np.testing.assert_array_equal(shown, widgets.image_array(box), err_msg=name)
-    assert box.view.fig.axes[0].get_xlim() == (0, 120) and box.view.fig.axes[0].get_ylim()[1] \
+    assert box.view.fig.axes[0].get_xlim() == (0, 12.2) and box.view.fig.axes[0].get_ylim()[1] \
         == pytest.approx(1.08 * 0.5)
     box.player.step()
     assert box.view.widget.format == "jpeg"

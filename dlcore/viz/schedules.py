@@ -212,6 +212,7 @@ LIVE_LOSS_YLIM = (1e-4, 1e2)
 @dataclass
 class ScheduleParts:
     axes: tuple
+    max_epochs: int
     lr_line: object
     lr_now: object
     batch_loss: object
@@ -225,10 +226,11 @@ class ScheduleParts:
     @property
     def layers(self) -> list:
         """What a redraw may change, from the bottom up (``FigureView(layers=...)``):
-        the step and epoch axes (the number of epochs moves them), the learning-rate
-        axis (the peak learning rate), the title, the schedule and the legend (the
-        schedule), then what moves as it trains (``set_schedule_progress``). Each axis's
-        grid lies under the curves and the legend drawn after it."""
+        the epoch axes (only a run longer than ``max_epochs`` moves them), the
+        learning-rate axis (the peak learning rate), the title, the schedule and the
+        legend (the schedule, the number of epochs), then what moves as it trains
+        (``set_schedule_progress``). Each axis's grid lies under the curves and the
+        legend drawn after it."""
         ax_lr, ax_loss, ax_acc = self.axes
         return [[ax_lr.xaxis, ax_loss.xaxis, ax_acc.xaxis], [ax_lr.yaxis],
                 [ax_lr.title, self.lr_line, self.legend],
@@ -236,15 +238,18 @@ class ScheduleParts:
                  self.acc_text, *self.stopped]]
 
 
-def live_schedule_figure(name: str, run: LiveScheduleRun) -> Figure:
+def live_schedule_figure(name: str, run: LiveScheduleRun, max_epochs: int | None = None
+                         ) -> Figure:
     """The figure ``schedule_explorer`` trains into (``fig.parts``: ``ScheduleParts``):
-    the learning rate per step with a dot at the current step, the loss of every batch
-    and per epoch (training and validation), the validation accuracy per epoch."""
+    the learning rate at each step with a dot at the current step, the loss of every
+    batch and per epoch (training and validation), the validation accuracy per epoch,
+    all three against the epoch, from 0 to ``max_epochs`` (default: the run's), so that
+    runs of different lengths share one still axis."""
     with plots.style():
         fig, (ax_lr, ax_loss, ax_acc) = plots.subplots("wide", 1, 3)
         lr_line, = ax_lr.plot(run.lrs, color=plots.CLASS_COLORS[0], lw=2)
         lr_now, = ax_lr.plot([], [], "o", color=plots.ACCENT, ms=8, mec="k", zorder=4)
-        ax_lr.set_xlabel("step")
+        ax_lr.set_xlabel("epoch")
         batch_loss, = ax_loss.semilogy([], [], color=plots.CLASS_COLORS[0], lw=0.7,
                                        alpha=0.45, label="training, each batch")
         epoch_loss, = ax_loss.semilogy([], [], "-o", color=plots.CLASS_COLORS[0], ms=4,
@@ -267,29 +272,32 @@ def live_schedule_figure(name: str, run: LiveScheduleRun) -> Figure:
                    for ax in (ax_loss, ax_acc)]
         for ax in (ax_lr, ax_loss, ax_acc):
             ax.grid(True, alpha=0.3)
-        fig.parts = ScheduleParts((ax_lr, ax_loss, ax_acc), lr_line, lr_now, batch_loss,
-                                  epoch_loss, val_loss, val_acc, acc_text, stopped, legend)
+        fig.parts = ScheduleParts((ax_lr, ax_loss, ax_acc), max_epochs or run.epochs, lr_line,
+                                  lr_now, batch_loss, epoch_loss, val_loss, val_acc, acc_text,
+                                  stopped, legend)
         set_schedule_axes(fig, name, run)
         set_schedule_progress(fig, run)
     return plots.finish(fig)
 
 
 def set_schedule_axes(fig: Figure, name: str, run: LiveScheduleRun) -> None:
-    """What changes with the controls: the schedule's curve, the limits, the title."""
-    ax_lr, ax_loss, ax_acc = fig.parts.axes
-    fig.parts.lr_line.set_data(np.arange(run.total), run.lrs)
-    ax_lr.set_xlim(0, run.total)
-    ax_lr.set_ylim(0, 1.08 * float(run.lrs.max()))
-    ax_lr.set_title(f"learning rate: {name}", fontsize=10.5)
-    for ax in (ax_loss, ax_acc):
-        ax.set_xlim(0, run.epochs + 0.2)
+    """What changes with the controls: the schedule's curve, its limits, the title (the
+    epoch axes move only for a run longer than the figure's ``max_epochs``)."""
+    parts = fig.parts
+    parts.max_epochs = max(parts.max_epochs, run.epochs)
+    parts.lr_line.set_data(np.arange(run.total) / run.steps_per_epoch, run.lrs)
+    parts.axes[0].set_ylim(0, 1.08 * float(run.lrs.max()))
+    parts.axes[0].set_title(f"learning rate: {name}", fontsize=10.5)
+    for ax in parts.axes:
+        ax.set_xlim(0, parts.max_epochs + 0.2)
 
 
 def set_schedule_progress(fig: Figure, run: LiveScheduleRun) -> None:
     """What changes as it trains: the dot on the schedule, the curves, the numbers."""
     parts = fig.parts
     k = run.steps_done
-    parts.lr_now.set_data([min(k, run.total - 1)], [run.lrs[min(k, run.total - 1)]])
+    now = min(k, run.total - 1)
+    parts.lr_now.set_data([now / run.steps_per_epoch], [run.lrs[now]])
     parts.batch_loss.set_data(np.arange(1, k + 1) / run.steps_per_epoch, run.batch_losses)
     epochs = np.arange(1, len(run.history) + 1)
     h = run.history
@@ -329,9 +337,11 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
                                controls["epochs"].value)
 
     state = {"run": new_run()}
-    fig = live_schedule_figure(controls["name"].value, state["run"])
-    # Drawn once: the frames and the fixed axes. A control redraws the axes whose limits
-    # it moves, the schedule and the legend; a frame of training only the curves.
+    fig = live_schedule_figure(controls["name"].value, state["run"],
+                               max_epochs=controls["epochs"].max)
+    # Drawn once: the frames and the epoch axes (0 to the slider's most epochs). A control
+    # redraws the learning-rate axis if it moves, the schedule and the legend; a frame of
+    # training only the curves.
     view = widgets.FigureView(fig, layers=fig.parts.layers, name="schedule_explorer")
     ax_lr = fig.parts.axes[0]
     view.show(control="(first)")
@@ -347,8 +357,15 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
     def reset() -> None:
         state["run"] = new_run()
 
-    player = widgets.Player(step, frame, reset, status=lambda: state["run"].status(),
-                            play_label="Train", controls=list(controls.values()))
+    # A batch takes about half a millisecond: at most a quarter of an epoch between
+    # frames keeps each frame short (25 a second) and shows every epoch in 4 frames or more.
+    def status() -> str:
+        run = state["run"]
+        return run.status() + (" · press Train" if run.steps_done == 0 else "")
+
+    player = widgets.Player(step, frame, reset, status=status,
+                            play_label="Train", controls=list(controls.values()),
+                            max_steps_per_frame=max(1, state["run"].steps_per_epoch // 4))
 
     def on_change(change) -> None:
         player.pause()
@@ -358,14 +375,13 @@ def schedule_explorer(schedules: Mapping[str, MakeSchedule], lr: float = 0.1, ep
         set_schedule_axes(fig, controls["name"].value, state["run"])
         set_schedule_progress(fig, state["run"])
         owner = change.get("owner") if isinstance(change, dict) else None
+        # the status line first: the browser lays it out while the picture is drawn here
+        player.rearm()
         # redraw from the lowest layer that changed: the x axes, the lr axis, the schedule
         layer = 0 if ax_lr.get_xlim() != limits[0] else 1 if ax_lr.get_ylim() != limits[1] \
             else 2
         view.refresh(layer, control=next((k for k, c in controls.items() if c is owner), ""),
                      compute_ms=1e3 * (time.perf_counter() - start))
-        player.rearm()
-        player.status.value = ("<span style='font-family:monospace'>"
-                               f"{state['run'].status()} · press Train</span>")
 
     for control in controls.values():
         control.observe(on_change, names="value")
