@@ -867,9 +867,9 @@ def optimizer_race():
         layer = surface_layer if new_surface else step_axis if moved else legend_layer
         if new_surface:
             panels.use(surface.value)
+        player.rearm()           # its status line first: the browser lays it out meanwhile
         view.refresh(layer, control=control, compute_ms=compute_ms)
         legend["finished"] = True
-        player.rearm()
         draw_panels_when_idle()
 
     def on_surface(change) -> None:

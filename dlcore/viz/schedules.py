@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .. import manual_seed, nn, optim, train
 from ..data import load_digits, standardize
@@ -272,6 +273,7 @@ def live_schedule_figure(name: str, run: LiveScheduleRun, max_epochs: int | None
                    for ax in (ax_loss, ax_acc)]
         for ax in (ax_lr, ax_loss, ax_acc):
             ax.grid(True, alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # whole epochs
         fig.parts = ScheduleParts((ax_lr, ax_loss, ax_acc), max_epochs or run.epochs, lr_line,
                                   lr_now, batch_loss, epoch_loss, val_loss, val_acc, acc_text,
                                   stopped, legend)
