@@ -225,6 +225,21 @@ def test_each_race_control_shows_what_a_full_redraw_shows(race_widget):
     assert parts.ax.get_xlim() == vo.ROSENBROCK.xlim and parts.ax.get_ylim() == vo.ROSENBROCK.ylim
 
 
+def test_a_longer_race_steps_on_from_the_kept_racers():
+    # The widget keeps each racer: more steps step it on, fewer show its first steps; the
+    # paths are those of a fresh run, noise included.
+    settings = dict(lr_sgd=1e-3, lr_adaptive=0.1, momentum=0.9, beta1=0.9, beta2=0.999,
+                    noise=0.5)
+    short = vo._finished_race(vo.ROSENBROCK, tuple(sorted({**settings, "steps": 100}.items())))
+    long = vo._finished_race(vo.ROSENBROCK, tuple(sorted({**settings, "steps": 250}.items())))
+    again = vo._finished_race(vo.ROSENBROCK, tuple(sorted({**settings, "steps": 100}.items())))
+    for name, make in vo.racers(1e-3, 0.1).items():
+        fresh = vo.run_optimizer(vo.ROSENBROCK, make, 250, noise=0.5)
+        np.testing.assert_array_equal(long[name], fresh, err_msg=name)
+        np.testing.assert_array_equal(short[name], fresh[:101], err_msg=name)
+        np.testing.assert_array_equal(again[name], fresh[:101], err_msg=name)
+
+
 def test_a_surface_shown_again_is_its_kept_panel_pixel_for_pixel(race_widget):
     # A surface's contour panel is drawn once and kept as pixels: shown again, the
     # picture is the one drawing the panel gives.

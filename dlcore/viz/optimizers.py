@@ -627,20 +627,28 @@ RACER_SETTINGS = {"SGD": ("lr_sgd",), "SGD + momentum": ("lr_sgd", "momentum"),
 
 
 @functools.lru_cache(maxsize=256)
+def _kept_racer(surface: Surface, name: str, own: tuple, noise: float) -> Racer:
+    """One racer for its own settings (``own``: the items of ``RACER_SETTINGS[name]``),
+    kept with the steps it has taken: a longer race steps it on from there."""
+    make = racers(**{"lr_sgd": 1.0, "lr_adaptive": 1.0, **dict(own)})[name]
+    return Racer(surface, make, noise=noise)
+
+
 def _finished_path(surface: Surface, name: str, own: tuple, steps: int, noise: float
                    ) -> np.ndarray:
-    """One racer's whole path for its own settings (``own``: sorted items of those in
-    ``RACER_SETTINGS[name]``), ``steps`` and ``noise``."""
-    make = racers(**{"lr_sgd": 1.0, "lr_adaptive": 1.0, **dict(own)})[name]
-    racer = Racer(surface, make, noise=noise)
-    racer.step(steps)
-    return np.array(racer.path)
+    """That racer's path over ``steps`` steps: the first steps of the longest race it has
+    run (its noise comes in the same order), stepped on if this one is longer."""
+    racer = _kept_racer(surface, name, own, noise)
+    if len(racer.path) <= steps:
+        racer.step(steps + 1 - len(racer.path))   # nothing if it has stopped (diverged)
+    return np.array(racer.path[:steps + 1])
 
 
 def _finished_race(surface: Surface, settings: tuple) -> dict[str, np.ndarray]:
     """Every racer's whole path for these settings (a ``LiveRace.settings`` as sorted
-    items), each kept once computed: a slider moved back to a value it had shows that
-    race at once, and a slider re-runs only the racers it changes."""
+    items), each racer kept once run: a slider moved back to a value it had shows that
+    race at once, a slider re-runs only the racers it changes, and more steps only
+    take the steps added."""
     settings = dict(settings)
     steps, noise = int(settings["steps"]), settings["noise"]
     return {name: _finished_path(surface, name,
