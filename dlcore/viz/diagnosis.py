@@ -157,19 +157,26 @@ def confusion_at(p_malignant: np.ndarray, y_true: np.ndarray, threshold: float) 
 
 
 def update_confusion(fig: Figure, p_malignant: np.ndarray, y_true: np.ndarray,
-                     threshold: float) -> None:
+                     threshold: float, name_threshold: bool = True) -> bool:
     """Change a ``confusion_at`` figure to another threshold: the counts, their shading
-    and the title, as ``plots.confusion_matrix`` draws them."""
+    and the title, as ``plots.confusion_matrix`` draws them (the title without the
+    threshold if not ``name_threshold``: a widget's slider shows it). Returns True if
+    the picture changed."""
     c = counts(p_malignant, y_true, threshold)
     matrix = np.array([[c["TP"], c["FN"]], [c["FP"], c["TN"]]], dtype=float)
     ax = fig.axes[0]
+    title = (f"threshold {threshold:.2f}: " if name_threshold else "") + \
+        f"accuracy {c['accuracy']:.1%}"
     image = ax.images[0]
+    if np.array_equal(image.get_array(), matrix) and ax.get_title() == title:
+        return False
     image.set_data(matrix)
     image.set_clim(0, matrix.max())
     for text, v in zip(ax.texts, matrix.ravel(), strict=True):
         text.set_text(f"{int(v)}")
         text.set_color("white" if v > 0.6 * matrix.max() else "black")
-    ax.set_title(f"threshold {threshold:.2f}: accuracy {c['accuracy']:.1%}")
+    ax.set_title(title)
+    return True
 
 
 def threshold_explorer(run: DiagnosisRun):
@@ -187,6 +194,10 @@ def threshold_explorer(run: DiagnosisRun):
                                     layout=widgets.Layout(width="420px"))
     points = threshold_figure(run.p_malignant, run.y_test, threshold.value)
     matrix = confusion_at(run.p_malignant, run.y_test, threshold.value)
+    # the slider names the threshold: the matrix's title gives only the accuracy, so the
+    # matrix is sent again only when a count changes (most moves change none)
+    update_confusion(matrix, run.p_malignant, run.y_test, threshold.value,
+                     name_threshold=False)
     ax_matrix = matrix.axes[0]
     views = [FigureView(points, animated=threshold_artists(points),
                         name="diagnosis.threshold_explorer"),
@@ -199,9 +210,10 @@ def threshold_explorer(run: DiagnosisRun):
     def redraw(_change=None) -> None:
         t0 = time.perf_counter()
         update_threshold(points, threshold.value)
-        update_confusion(matrix, run.p_malignant, run.y_test, threshold.value)
+        changed = update_confusion(matrix, run.p_malignant, run.y_test, threshold.value,
+                                   name_threshold=False)
         compute_ms = 1e3 * (time.perf_counter() - t0)
-        for view in views:
+        for view in views[:1 + changed]:
             view.frame(control="decision threshold", compute_ms=compute_ms)
 
     threshold.observe(redraw, names="value")
