@@ -204,7 +204,7 @@ def update_next_char(fig: Figure, model: CharLSTM, vocab: data.CharVocab, prompt
 
 
 def temperature_explorer(model: CharLSTM, vocab: data.CharVocab, prompt: str = "Although ",
-                         length: int = 300):
+                         length: int = 200):
     """The widget: temperature and seed sliders, a prompt box. A move redraws the bars
     at once; then the text below is written as it is sampled, a few characters at a
     time (one step of the LSTM per character): you watch the model write. A new move
