@@ -12,6 +12,7 @@ import time  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 import dlcore  # noqa: E402
 from dlcore import nn  # noqa: E402
@@ -274,3 +275,48 @@ def test_every_widget_control_says_what_it_does(few):
     for box in boxes:
         for control in controls_of(box):
             assert control.description and len(control.tooltip or "") > 20, control
+
+
+def _inside_and_apart(fig) -> None:
+    """Drawn without a layout engine: every axes with its labels and title inside the
+    figure, and no two overlapping (nothing cut off, nothing drawn over another)."""
+    assert fig.get_layout_engine() is None
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    for box in boxes:
+        assert box.x0 >= 0 and box.y0 >= 0
+        assert box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0
+
+
+def test_figures_need_no_layout_pass_and_fit(dropout_runs, sweep):
+    fig = reg.dropout_figure(dropout_runs, p=0.5)
+    _inside_and_apart(fig)
+    fig = reg.batchnorm_figure(sweep, lr=0.3)
+    _inside_and_apart(fig)
+    values = [np.random.default_rng(k).standard_normal((100, 8)) * 0.4 ** k for k in range(8)]
+    fig = reg.activation_figure(values, values, layer=6)
+    _inside_and_apart(fig)
+    plt.close("all")
+
+
+def test_train_starts_from_a_run_prepared_when_p_was_chosen(few):
+    X, y, X_val, y_val = few
+    box = reg.dropout_explorer(X, y, X_val, y_val, epochs=3)
+    slider = widgets.find_control(box, "dropout p")
+    slider.value = 0.6                                   # builds the run of 0.6 in advance
+    built = []
+    original = reg.DropoutRun.__init__
+    reg.DropoutRun.__init__ = lambda self, *a, **k: built.append(a) or original(self, *a, **k)
+    try:
+        box.player.step()                                 # the first epoch: no model to build
+    finally:
+        reg.DropoutRun.__init__ = original
+    assert built == [] and "epoch 1/3" in box.player.status.value
+    box.player.play()
+    assert box.runs[0.6]["val_loss"] == reg.train_dropout(0.6, X, y, X_val, y_val,
+                                                          epochs=3)["val_loss"]

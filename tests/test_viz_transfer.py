@@ -12,6 +12,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
 import dlcore  # noqa: E402
 from dlcore import nn, optim, train  # noqa: E402
@@ -315,3 +316,30 @@ def test_seed_comparison_draws_every_run_and_the_mean():
     assert "79.0%" in texts and "91.0%" in texts               # the means, written
     with pytest.raises(ValueError, match="same settings"):
         transfer.seed_comparison_figure(losses, {"plain": [0.8, 0.78]})
+
+
+def test_figures_need_no_layout_pass_and_fit(images):
+    """Drawn without a layout engine, every axes with its labels and title inside the
+    figure and none over another."""
+    # losses over decades, as in the lesson (a log axis within one decade labels its
+    # minor ticks too, which takes more room)
+    losses = {"plain": [[2.0, 0.1, 0.002]] * 3, "shift + rotation (up to 12°)": [[2.0, 0.3]] * 3}
+    accuracies = {"plain": [0.80, 0.78, 0.79], "shift + rotation (up to 12°)": [0.9, 0.95, 0.93]}
+    sweep = {"counts": np.array([1, 2, 5, 20]), **{m: np.array([0.6, 0.7, 0.8, 0.9])
+                                                   for m in (transfer.SCRATCH, transfer.FROZEN,
+                                                             transfer.FINE_TUNED)}}
+    photo = np.random.default_rng(0).random((107, 160, 3))
+    for fig in (transfer.seed_comparison_figure(losses, accuracies),
+                transfer.label_sweep_figure(sweep, 5), transfer.idea_figure(images[0, 0]),
+                transfer.flip_figure(photo, images[:2, 0], [3, 7])):
+        assert fig.get_layout_engine() is None
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+        for box in boxes:
+            assert box.x0 >= 0 and box.y0 >= 0
+            assert box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0

@@ -40,6 +40,20 @@ _TOP = 5.0                            # the loss axis of the batch-norm runs
 _BINS = np.linspace(-3, 3, 61)        # the histograms of values entering a ReLU
 SKETCH_WIDTHS = (6, 9, 9, 4)          # the network the dropout pictures draw
 SKETCH_HIDDEN = sum(SKETCH_WIDTHS[1:-1])
+# Where the axes of each "wide" figure below go, (left, bottom, width, height) in figure
+# fractions: the places constrained layout finds for them, written down, so that drawing
+# a figure needs no layout pass (one costs two to three draws of the figure).
+DROPOUT_AXES = ((0.004, 0.113, 0.224, 0.79), (0.297, 0.113, 0.364, 0.79),
+                (0.744, 0.113, 0.252, 0.79))
+BATCHNORM_AXES = ((0.043, 0.119, 0.5, 0.783), (0.614, 0.119, 0.382, 0.783))
+ACTIVATION_AXES = ((0.025, 0.113, 0.292, 0.79), (0.339, 0.113, 0.292, 0.79),
+                   (0.704, 0.113, 0.292, 0.79))
+
+
+def _place(fig: Figure, boxes: Sequence[Sequence[float]]) -> None:
+    """Put the axes of ``fig`` at ``boxes`` (figure fractions), one box per axes."""
+    for ax, box in zip(fig.axes, boxes, strict=True):
+        ax.set_position(box)
 
 
 def few_digits(per_class_count: int = 10, seed: int = 0
@@ -208,8 +222,8 @@ def dropout_figure(runs: Mapping[float, train.History], p: float, seed: int = 0,
     what changes at every epoch of training (the curves of p and their numbers)."""
     longest = max([len(h) for h in runs.values()] + [len(history or ()), 1])
     with plots.style():
-        fig, (ax_net, ax_loss, ax_p) = plots.subplots("wide", 1, 3,
-                                                      width_ratios=[0.8, 1.3, 0.9])
+        fig, (ax_net, ax_loss, ax_p) = plots.subplots("wide", 1, 3, layout=None)
+        _place(fig, DROPOUT_AXES)
         sketch = NetworkSketch(ax_net)
         ax_net.set_title(" \n ", fontsize=10)
         vermillion = plots.CLASS_COLORS[1]
@@ -304,7 +318,10 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
                                  tooltip="the probability that dropout zeroes a hidden unit at "
                                          "a training step: redraws the thinned network",
                                  style=plots.slider_style())
-    state = SimpleNamespace(p=round(slider.value, 2), run=None, joined=False)
+    # run: the run shown live (None: show the finished run of p, if any); ready: a run of
+    # p built in advance (its model initialised), so that ▶ Train's first frame is one
+    # epoch and one blit away.
+    state = SimpleNamespace(p=round(slider.value, 2), run=None, ready=None, joined=False)
 
     def current() -> train.History | None:
         return state.run.history if state.run is not None else done.get(state.p)
@@ -331,7 +348,8 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
 
     def step() -> bool:
         if state.run is None:        # a new run (for a p trained before: the same run, live)
-            state.run = DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)
+            state.run = state.ready or DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)
+            state.ready = None
         more = state.run.step()
         if not more:
             done[state.p] = state.run.history      # joins the right-hand plot
@@ -370,6 +388,7 @@ def dropout_explorer(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.
         player.steps = 0
         player.pause()                      # buttons and status for this p
         redraw("dropout p", settings_changed=True)
+        state.ready = DropoutRun(state.p, X, y, X_val, y_val, epochs=epochs)   # picture sent
 
     view.show(control="(first)")
     t0 = time.perf_counter()
@@ -454,22 +473,25 @@ def batchnorm_figure(sweep: Mapping, lr: float) -> Figure:
     steps = max(len(run) for key in (PLAIN, BATCH_NORM) for run in sweep[key])
     colors = {PLAIN: plots.CLASS_COLORS[0], BATCH_NORM: plots.CLASS_COLORS[1]}
     with plots.style():
-        fig, (ax, ax_lr) = plots.subplots("wide", 1, 2, width_ratios=[1.3, 1])
+        fig, (ax, ax_lr) = plots.subplots("wide", 1, 2, layout=None)
+        _place(fig, BATCHNORM_AXES)
         curves, crosses = {}, {}
         for key in (PLAIN, BATCH_NORM):
             curves[key], = ax.plot([], [], color=colors[key], ls=STYLES[key][1], lw=1.2,
                                    label=key)
             crosses[key], = ax.plot([], [], "x", color=colors[key], ms=12, mew=3)
-        ax.set_ylim(0, _TOP)
+        ax.set_ylim(0, _TOP / 0.82)            # a band above the curves for the legend
+        ax.set_yticks(np.arange(_TOP + 1))
         ax.set_xlim(0, steps)
         ax.set_xlabel("training step")
         ax.set_ylabel("training loss (per mini-batch)")
         ax.set_title(" \n ", fontsize=10)
-        # One legend, drawn once: both curves and the cross that marks a divergence.
+        # One legend, drawn once, in the band above the curves (a cross may sit anywhere
+        # below it): both curves and the cross that marks a divergence.
         ax.legend(handles=[curves[PLAIN], curves[BATCH_NORM],
                            Line2D([], [], ls="", marker="x", color=_GREY, ms=8, mew=2.5,
                                   label="where a run diverged")],
-                  fontsize=9, loc="upper right")
+                  fontsize=9, loc="upper center", ncol=2)
         band = ax_lr.axvspan(lrs[0] / 1.3, lrs[0] * 1.3, color=plots.ACCENT, alpha=0.3, lw=0)
         for key in (PLAIN, BATCH_NORM):
             finals = np.array([final_loss(r, steps) for r in sweep[key]])
@@ -563,7 +585,8 @@ def activation_figure(plain: Sequence[np.ndarray], with_bn: Sequence[np.ndarray]
     counts = {key: [np.histogram(np.clip(v.ravel(), _BINS[0], _BINS[-1]), _BINS)[0]
                     for v in values] for key, values in ((PLAIN, plain), (BATCH_NORM, with_bn))}
     with plots.style():
-        fig, (ax_a, ax_b, ax_std) = plots.subplots("wide", 1, 3)
+        fig, (ax_a, ax_b, ax_std) = plots.subplots("wide", 1, 3, layout=None)
+        _place(fig, ACTIVATION_AXES)
         hists = {}
         for ax, key in ((ax_a, PLAIN), (ax_b, BATCH_NORM)):
             hists[key] = ax.stairs(np.zeros(len(_BINS) - 1), _BINS, fill=True,

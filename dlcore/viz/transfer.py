@@ -209,9 +209,12 @@ def flip_figure(photo: np.ndarray, digits: np.ndarray, labels: Sequence) -> Figu
     is still a temple; a mirrored 3 is no longer a 3."""
     digits = np.asarray(digits).reshape(len(digits), *np.shape(digits)[-2:])
     with plots.style():
-        fig, axes = plt.subplots(1, 2 + 2 * len(digits), figsize=(10.0, 2.3), dpi=plots.DPI,
-                                 layout="constrained",
-                                 width_ratios=[3, 3] + [1.1] * (2 * len(digits)))
+        # A strip of small images (not one of the fixed sizes): the photo and its mirror,
+        # then each digit and its mirror in the 43% of the width that is left.
+        fig, axes = plt.subplots(1, 2 + 2 * len(digits), figsize=(10.0, 2.3), dpi=plots.DPI)
+        step = 0.427 / (2 * len(digits))
+        _place(fig, [*PHOTO_AXES, *((0.569 + step * k, 0.278, 0.94 * step, 0.437)
+                                    for k in range(2 * len(digits)))])
         axes[0].imshow(photo)
         axes[0].set_title("photo")
         axes[1].imshow(data.hflip(photo[None].transpose(0, 3, 1, 2))[0].transpose(1, 2, 0))
@@ -268,6 +271,19 @@ def train_on_few(model: nn.Module, X: np.ndarray, y: np.ndarray, *, steps: int =
 
 
 LINESTYLES = ("-", "--", ":", "-.")
+# Where the axes of the figures below go, (left, bottom, width, height) in figure
+# fractions: the places constrained layout finds for them, written down, so that drawing
+# a figure needs no layout pass (one costs two to three draws of the figure).
+SEED_COMPARISON_AXES = ((0.065, 0.113, 0.506, 0.828), (0.635, 0.113, 0.361, 0.828))
+LABEL_SWEEP_AXES = ((0.059, 0.113, 0.521, 0.783), (0.644, 0.113, 0.348, 0.783))
+IDEA_AXES = ((0.004, 0.01, 0.393, 0.93), (0.407, 0.01, 0.589, 0.93))
+PHOTO_AXES = ((0.004, 0.098, 0.274, 0.797), (0.287, 0.098, 0.274, 0.797))   # flip_figure
+
+
+def _place(fig: Figure, boxes: Sequence[Sequence[float]]) -> None:
+    """Put the axes of ``fig`` at ``boxes`` (figure fractions), one box per axes."""
+    for ax, box in zip(fig.axes, boxes, strict=True):
+        ax.set_position(box)
 MARKERS = ("o", "s", "^", "D")
 
 
@@ -283,7 +299,8 @@ def seed_comparison_figure(losses: Mapping[str, Sequence[Sequence[float]]],
         raise ValueError(f"losses and accuracies must name the same settings, got "
                          f"{list(losses)} and {names}")
     with plots.style():
-        fig, (ax, bars) = plots.subplots("wide", 1, 2, width_ratios=[1.4, 1])
+        fig, (ax, bars) = plots.subplots("wide", 1, 2, layout=None)
+        _place(fig, SEED_COMPARISON_AXES)
         for i, name in enumerate(names):
             color = plots.CLASS_COLORS[i % len(plots.CLASS_COLORS)]
             for run, values in enumerate(losses[name]):
@@ -403,7 +420,8 @@ def label_sweep_figure(sweep: Mapping[str, np.ndarray], count: int | None = None
     counts = np.asarray(sweep["counts"])
     modes = [m for m in (SCRATCH, FROZEN, FINE_TUNED) if m in sweep]
     with plots.style():
-        fig, (ax, bars) = plots.subplots("wide", 1, 2, width_ratios=[1.5, 1])
+        fig, (ax, bars) = plots.subplots("wide", 1, 2, layout=None)
+        _place(fig, LABEL_SWEEP_AXES)
         lines = {mode: ax.plot([], [], color=_SWEEP_COLORS[mode], label=mode,
                                ls=_SWEEP_STYLES[mode], marker=_SWEEP_MARKERS[mode],
                                lw=2 if mode == FINE_TUNED else 1.5, ms=6)[0] for mode in modes}
@@ -493,7 +511,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
     rest of the figure, drawn once (blitting): a live frame the curves and the progress
     bar, a new count its band and bars, new settings the title too; the whole figure
     only when the accuracy axis has to widen. Live frames are sent as JPEG (quick to
-    encode), the picture at rest as PNG (crisp text)."""
+    encode), the first one too, the picture at rest as PNG (crisp text)."""
     import ipywidgets as widgets
 
     from .widgets import FigureView, Player
@@ -567,7 +585,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
     finished = {key(): sweep}
     modes = parts.modes
     total = lambda: len(counts) * len(modes) * draws.value        # noqa: E731
-    state.runs, state.trained, state.last = None, 0, None
+    state.runs, state.trained, state.last, state.starting = None, 0, None, False
 
     def empty() -> dict:
         return {"counts": np.asarray(counts), **{m: np.full(len(counts), np.nan) for m in modes}}
@@ -595,7 +613,8 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         parts.ax.set_title(title())
         widened = update_label_sweep_figure(fig, state.sweep, count.value)
         parts.progress.set_width(done_fraction())
-        redraw(widened, "Run sweep", t0, live=player.playing and not player.done)
+        live = (player.playing or state.starting) and not player.done
+        redraw(widened, "Run sweep", t0, live=live)
 
     def reset() -> None:
         state.runs, state.sweep, state.trained, state.last = None, empty(), 0, None
@@ -629,6 +648,17 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
                                              "then pause"),
                         (player.reset_button, "forget this sweep and start it again")):
         button.tooltip = tip
+
+    def play(*args, **kwargs) -> None:
+        """The Player's play, marked: its first frame (drawn before the player counts
+        as playing) is a live frame too, sent as a JPEG."""
+        state.starting = True
+        try:
+            play_now(*args, **kwargs)
+        finally:
+            state.starting = False
+
+    play_now, player.play = player.play, play
 
     def choose(_change=None) -> None:
         t0 = time.perf_counter()
@@ -680,7 +710,8 @@ def idea_figure(image: np.ndarray, seed: int = 0) -> Figure:
                                                 variants=1)[0, 1:]])
     gray, blue, red = "#a0aec0", plots.CLASS_COLORS[0], plots.CLASS_COLORS[1]
     with plots.style():
-        fig, (left, right) = plots.subplots("wide", 1, 2, width_ratios=[1, 1.5])
+        fig, (left, right) = plots.subplots("wide", 1, 2, layout=None)
+        _place(fig, IDEA_AXES)
         for ax in (left, right):
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1)
