@@ -54,6 +54,30 @@ def test_edge_kernels_answer_zero_on_a_flat_image():
         np.testing.assert_allclose(cv.convolve(flat, cv.KERNELS[name]), 0, atol=1e-5)
 
 
+def test_kernel_figure_without_the_photo_shows_kernel_and_output():
+    photo = cv.photo(size=(30, 40))
+    sharpen = cv.KERNELS["sharpen"]
+    fig = cv.kernel_figure(photo, sharpen, "sharpen", show_input=False)
+    assert len(fig.axes) == 2
+    np.testing.assert_allclose(fig.axes[1].images[0].get_array(),
+                               np.clip(cv.convolve(photo, sharpen, padding=1), 0, 1), atol=1e-6)
+    shown = cv.photo_figure(photo).axes[0]
+    np.testing.assert_array_equal(shown.images[0].get_array(), photo)
+    assert shown.get_title() == "input 30×40"
+
+
+def test_filter_grid_puts_each_kernel_in_its_cell():
+    kernels = np.arange(10 * 9, dtype=np.float32).reshape(10, 3, 3) - 40
+    fig = cv.filter_grid(kernels, ncols=4)
+    grid = fig.axes[0].images[0].get_array()
+    assert grid.shape == (3 * 4, 4 * 4 - 1)                # 3 rows of 4, gaps between
+    np.testing.assert_array_equal(grid[1:4, 0:3], kernels[0])
+    np.testing.assert_array_equal(grid[5:8, 4:7], kernels[5])   # row 1, column 1
+    assert np.ma.getmaskarray(grid)[0].all()               # the label row above row 0
+    assert [t.get_text() for t in fig.axes[0].texts] == [f"filter {f}" for f in range(10)]
+    assert fig.axes[0].images[0].get_clim() == (-49, 49)   # one scale: the largest |weight|
+
+
 def test_kernel_figure_shows_the_engines_output():
     photo = cv.photo(size=(30, 40))
     blur = cv.KERNELS["blur (box)"]
@@ -105,12 +129,18 @@ def test_stride_padding_figure_states_the_formula_and_marks_the_window():
     assert len(centres.get_xdata()) == 16                  # every window's centre
     r, c = cv.window_positions(7, 3, 2, 1)[5]
     assert (chosen.get_xdata()[0], chosen.get_ydata()[0]) == (c + 1.5, 9 - r - 1.5)
+    assert fig.parts.window_box.get_xy() == (c, 9 - r - 3)
     assert "window 6 of 16" in ax_out.get_title()
-    assert ax_out.images[0].get_array().flat[5] == 1 and ax_out.images[0].get_array().sum() == 1
+    assert fig.parts.chosen.get_xy() == (1, 2)             # output row 1, column 1 of 4
+    zeros = fig.parts.zeros.get_xdata()
+    assert len(zeros) == 9 * 9 - 7 * 7                     # one "0" per padding cell
+    assert len(fig.parts.grid_in.get_segments()) == 2 * 10  # 9 x 9 cells: 10 lines each way
     floor = cv.stride_padding_figure(size=8, kernel=3, stride=2, padding=0)
     assert "never reached" in floor._suptitle.get_text()
+    assert all(rect.get_visible() for rect in floor.parts.unreached)
     too_big = cv.stride_padding_figure(size=3, kernel=5, stride=1, padding=0)
     assert "< 1" in too_big._suptitle.get_text()
+    assert not too_big.parts.window_box.get_visible() and too_big.parts.too_big.get_visible()
 
 
 def test_im2col_is_the_engines_columns():
@@ -186,19 +216,37 @@ def test_kernel_figure_updates_in_place():
         cv.update_kernel_figure(fig, np.ones((5, 5)))
 
 
+def picture_state(fig) -> list:
+    """Everything a stride-and-padding figure shows: texts, and each artist's
+    visibility and data, positions or segments."""
+    state = [fig.parts.suptitle.get_text(), *(ax.get_title() for ax in fig.axes),
+             *(ax.get_xlim() for ax in fig.axes)]
+    for artist in [*fig.parts.shape_artists, fig.parts.too_big]:
+        state.append(artist.get_visible())
+        if not artist.get_visible():
+            continue
+        if hasattr(artist, "get_xydata"):
+            state.append(artist.get_xydata().tolist())
+        elif hasattr(artist, "get_segments"):
+            state.append([seg.tolist() for seg in artist.get_segments()])
+        elif hasattr(artist, "get_bbox"):
+            state.append(artist.get_bbox().bounds)
+        else:
+            state.append(artist.get_text())
+    return state
+
+
 def test_update_stride_padding_figure_equals_a_fresh_figure():
     fig = cv.stride_padding_figure(size=7, kernel=3, stride=2, padding=1, window=5)
-    for values in [dict(size=8, kernel=3, stride=2, padding=0, window=3),   # new shape
-                   dict(size=8, kernel=3, stride=2, padding=0, window=7),   # new window
-                   dict(size=3, kernel=5, stride=1, padding=0, window=0)]:  # nothing fits
-        cv.update_stride_padding_figure(fig, **values)
-        fresh = cv.stride_padding_figure(**values)
-        assert fig.parts.suptitle.get_text() == fresh.parts.suptitle.get_text()
-        for ax, ax_fresh in zip(fig.axes, fresh.axes, strict=True):
-            assert ax.get_title() == ax_fresh.get_title()
-            assert len(ax.lines) == len(ax_fresh.lines)
-            for a, b in zip(ax.images, ax_fresh.images, strict=True):
-                np.testing.assert_array_equal(a.get_array(), b.get_array())
+    artists = len(fig.axes[0].get_children()) + len(fig.axes[1].get_children())
+    for values, new_shape in [(dict(size=8, kernel=3, stride=2, padding=0, window=3), True),
+                              (dict(size=8, kernel=3, stride=2, padding=0, window=7), False),
+                              (dict(size=3, kernel=5, stride=1, padding=0, window=0), True),
+                              (dict(size=10, kernel=1, stride=1, padding=2, window=9), True)]:
+        assert cv.update_stride_padding_figure(fig, **values) is new_shape
+        assert picture_state(fig) == picture_state(cv.stride_padding_figure(**values))
+    # the same artists, changed in place: nothing added, nothing left behind
+    assert len(fig.axes[0].get_children()) + len(fig.axes[1].get_children()) == artists
 
 
 def changed(box, control, value) -> bool:
@@ -219,6 +267,11 @@ def test_kernel_editor_controls_change_the_picture_fast():
     np.testing.assert_allclose(box.view.fig.parts.kernel.get_array(), cv.IDENTITY)
     np.testing.assert_allclose(box.view.fig.parts.result.get_array(), np.clip(photo, 0, 1),
                                atol=1e-5)
+    # the photo is its own picture, sent once: a new kernel sends only kernel and output
+    photo_png = box.input_view.widget.value
+    assert len(box.view.fig.axes) == 2 and vw.image_array(box.input_view).std() > 0.05
+    assert changed(box, kernel, "blur (box)")
+    assert box.input_view.widget.value is photo_png
     vw.TIMINGS.clear()
     kernel.value = "emboss"
     record = vw.TIMINGS[-1]
@@ -232,8 +285,11 @@ def test_stride_padding_explorer_controls_change_the_picture_and_the_window_rang
     assert window.max == 15                                # 7, 3, 2, 1 -> 4 x 4 windows
     assert changed(box, vw.find_control(box, "stride S"), 1)
     assert window.max == 48                                # 7 x 7 windows
+    grid = box.view.fig.parts.grid_in.get_segments()
     assert changed(box, window, 30)
     assert "window 31 of 49" in box.view.fig.axes[1].get_title()
+    assert box.view.fig.parts.window_layer == box.view.animated   # a window alone is blitted
+    np.testing.assert_array_equal(box.view.fig.parts.grid_in.get_segments(), grid)
     for text, value in (("input size", 9), ("kernel K", 5), ("padding P", 2)):
         assert changed(box, vw.find_control(box, text), value), text
     vw.TIMINGS.clear()

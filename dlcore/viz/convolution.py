@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import ListedColormap
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -23,6 +23,7 @@ from .. import data, nn
 from ..nn.conv import output_size, windows
 from ..nn.functional import softmax
 from . import plots
+from .widgets import FigureView, one_blas_thread  # noqa: F401  (one_blas_thread: for lesson 07)
 
 IDENTITY = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32)
 # Classic 3x3 image kernels: name -> kernel.
@@ -64,6 +65,10 @@ def convolve(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: in
 
 
 STRIP = (10.0, 3.4)   # three pictures in a row: "wide" (4.2 in tall) would leave a band
+# The kernel editor shows the photo (4 in) and, beside it, the kernel and the result
+# (6 in): two pictures, so a new kernel sends only the one that changes.
+PHOTO_PANEL, KERNEL_PANELS = (4.0, 3.4), (6.0, 3.4)
+MARGINS = {"left": 0.01, "right": 0.99, "bottom": 0.02, "top": 0.76}   # fixed: no layout engine
 
 
 def _signed(kernel: np.ndarray) -> bool:
@@ -96,28 +101,50 @@ def _fill_kernel_figure(fig: Figure, image: np.ndarray, kernel: np.ndarray, name
     parts.suptitle.set_text(f"kernel: {name}" if name else "")
 
 
-def kernel_figure(image: np.ndarray, kernel: np.ndarray, name: str = "") -> Figure:
-    """The photo, the kernel (its numbers), and the photo filtered by it.
-    ``fig.parts`` holds the artists a widget changes (``update_kernel_figure``)."""
+def _show_photo(ax, image: np.ndarray) -> None:
+    ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+    ax.set_title(f"input {image.shape[0]}×{image.shape[1]}", y=1.0)
+    ax.axis("off")
+
+
+def photo_figure(image: np.ndarray) -> Figure:
+    """The grey photo alone, at the size it has in ``kernel_figure`` (the kernel
+    editor's left picture, drawn once)."""
+    with plots.style():
+        fig, ax = plt.subplots(figsize=PHOTO_PANEL, dpi=plots.DPI, gridspec_kw=MARGINS)
+        _show_photo(ax, np.asarray(image, np.float32))
+    return plots.finish(fig)
+
+
+def kernel_figure(image: np.ndarray, kernel: np.ndarray, name: str = "",
+                  show_input: bool = True) -> Figure:
+    """The photo, the kernel (its numbers), and the photo filtered by it; without
+    the photo (``show_input=False``, the kernel editor's right picture) only the
+    last two. ``fig.parts`` holds the artists a widget changes
+    (``update_kernel_figure``)."""
     kernel = np.asarray(kernel, np.float32)
     image = np.asarray(image, np.float32)
     with plots.style():
-        fig, axes = plt.subplots(1, 3, figsize=STRIP, dpi=plots.DPI,
-                                 gridspec_kw={"width_ratios": [1.5, 0.75, 1.5]},
-                                 layout="constrained")
-        axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
-        axes[0].set_title(f"input {image.shape[0]}×{image.shape[1]}", y=1.0)
-        kernel_image = axes[1].imshow(kernel, cmap=plots.SURFACE_CMAP, vmin=-1, vmax=1)
-        numbers = [[axes[1].text(c, r, "", ha="center", va="center", fontsize=10)
+        if show_input:
+            fig, (ax_in, ax_k, ax_out) = plt.subplots(
+                1, 3, figsize=STRIP, dpi=plots.DPI,
+                gridspec_kw={"width_ratios": [1.5, 0.75, 1.5], "wspace": 0.05, **MARGINS})
+            _show_photo(ax_in, image)
+        else:
+            fig, (ax_k, ax_out) = plt.subplots(
+                1, 2, figsize=KERNEL_PANELS, dpi=plots.DPI,
+                gridspec_kw={"width_ratios": [0.75, 1.5], "wspace": 0.08, **MARGINS})
+        kernel_image = ax_k.imshow(kernel, cmap=plots.SURFACE_CMAP, vmin=-1, vmax=1)
+        numbers = [[ax_k.text(c, r, "", ha="center", va="center", fontsize=10)
                     for c in range(kernel.shape[1])] for r in range(kernel.shape[0])]
-        result = axes[2].imshow(np.zeros_like(image), cmap="gray", vmin=0, vmax=1)
-        for ax in axes:            # no ticks, and titles at a fixed height: cheap redraws
+        result = ax_out.imshow(np.zeros_like(image), cmap="gray", vmin=0, vmax=1)
+        for ax in (ax_k, ax_out):   # no ticks, and titles at a fixed height: cheap redraws
             ax.axis("off")
         fig.parts = SimpleNamespace(
             kernel=kernel_image, numbers=numbers,
-            kernel_title=axes[1].set_title("kernel", y=1.0),
-            result=result, result_title=axes[2].set_title("output", fontsize=10, y=1.0),
-            suptitle=fig.suptitle(" "), image=image)
+            kernel_title=ax_k.set_title("kernel", y=1.0),
+            result=result, result_title=ax_out.set_title("output", fontsize=10, y=1.0),
+            suptitle=fig.suptitle(" ", y=0.98, va="top"), image=image)
         _fill_kernel_figure(fig, image, kernel, name)
     return plots.finish(fig)
 
@@ -197,76 +224,69 @@ def window_positions(size: int, kernel: int, stride: int, padding: int) -> list[
     return [(i * stride, j * stride) for i in range(n) for j in range(n)]
 
 
-def _grid_lines(ax, n: int, color: str, lw: float) -> None:
-    """The lines of an n x n grid of unit cells from (0, 0) to (n, n), as two
-    collections (one artist each, however many cells)."""
-    ticks = np.arange(n + 1)
-    ax.vlines(ticks, 0, n, colors=color, lw=lw)
-    ax.hlines(ticks, 0, n, colors=color, lw=lw)
+def _grid_segments(n: int) -> list:
+    """The lines of an n x n grid of unit cells from (0, 0) to (n, n), as segments
+    for one ``LineCollection`` (one artist, however many cells)."""
+    return ([[(i, 0), (i, n)] for i in range(n + 1)]
+            + [[(0, i), (n, i)] for i in range(n + 1)])
+
+
+EXPLORER = (8.4, 3.7)   # two grids side by side: smaller than "wide", a smaller picture to send
 
 
 def _draw_stride_padding(fig: Figure, size: int, kernel: int, stride: int, padding: int,
                          window: int) -> None:
-    """Draw the stride-and-padding picture into the two axes of ``fig`` (cleared
-    first). A handful of artists (an image per grid, line collections, one marker
-    line for all window centres), so a redraw is cheap whatever the sizes."""
+    """Put the stride-and-padding picture for these values into the artists
+    ``stride_padding_figure`` made: the same dozen artists for any sizes (new data,
+    positions and limits), so a redraw builds nothing."""
+    parts = fig.parts
     ax_in, ax_out = fig.axes
-    fig.parts.shape = None
-    for ax in (ax_in, ax_out):     # remove what was drawn (cheaper than ax.clear())
-        for artist in [*ax.images, *ax.lines, *ax.collections, *ax.patches, *ax.texts]:
-            artist.remove()
-        ax.set_title("", y=1.0)
-        ax.axis("off")
     out = output_size(size, kernel, stride, padding)
     padded = size + 2 * padding
-    if out < 1:
-        ax_in.text(0.5, 0.5, f"the kernel ({kernel}) is larger than the padded input "
-                   f"({padded}): no window fits", ha="center", va="center",
-                   transform=ax_in.transAxes)
-        fig.parts.suptitle.set_text(f"output size = ({size} + 2·{padding} − {kernel}) / "
-                                    f"{stride} + 1 < 1")
+    fits = out >= 1
+    for artist in parts.shape_artists:
+        artist.set_visible(fits)
+    parts.too_big.set_visible(not fits)
+    parts.shape = (size, kernel, stride, padding) if fits else None
+    if not fits:
+        parts.too_big.set_text(f"the kernel ({kernel}) is larger than the padded input "
+                               f"({padded}): no window fits")
+        parts.in_title.set_text("")
+        parts.out_title.set_text("")
+        for ax in (ax_in, ax_out):
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+        parts.suptitle.set_text(f"output size = ({size} + 2·{padding} − {kernel}) / "
+                                f"{stride} + 1 < 1")
         return
     positions = window_positions(size, kernel, stride, padding)
-    # the input: white inside, grey padding with its zeros (one marker artist)
-    inside = np.zeros((padded, padded))
-    inside[padding:padding + size, padding:padding + size] = 1
-    ax_in.imshow(inside, cmap=ListedColormap([PADDED_COLOR, "white"]),
-                 vmin=0, vmax=1, extent=(0, padded, 0, padded), interpolation="nearest")
-    _grid_lines(ax_in, padded, "#a0aec0", 0.8)
-    rows, cols = np.nonzero(inside == 0)
-    if len(rows):
-        ax_in.plot(cols + 0.5, padded - 0.5 - rows, ls="none", marker="$0$", ms=6,
-                   color="#718096")
+    # the input: white inside, grey padding with its zeros
+    parts.padded.set_bounds(0, 0, padded, padded)
+    parts.inside.set_bounds(padding, padding, size, size)
+    parts.grid_in.set_segments(_grid_segments(padded))
+    rows, cols = np.nonzero(np.pad(np.zeros((size, size)), padding, constant_values=1))
+    parts.zeros.set_data(cols + 0.5, padded - 0.5 - rows)
     used = (out - 1) * stride + kernel                    # rows/cols the windows reach
-    if used < padded:          # the last column(s) on the right and row(s) at the bottom
-        for xy, w, h in (((used, 0), padded - used, padded), ((0, 0), used, padded - used)):
-            ax_in.add_patch(Rectangle(xy, w, h, fc="none", ec=plots.CLASS_COLORS[1],
-                                      hatch="//", lw=0))
+    for rect, (x, y, w, h) in zip(parts.unreached, ((used, 0, padded - used, padded),
+                                                   (0, 0, used, padded - used)), strict=True):
+        rect.set_bounds(x, y, w, h)                       # empty (w = 0) if all is reached
+        rect.set_visible(used < padded)
     centres = np.array([(c + kernel / 2, padded - r - kernel / 2) for r, c in positions])
-    ax_in.plot(centres[:, 0], centres[:, 1], "o", ls="none", ms=4,
-               color=plots.CLASS_COLORS[0], alpha=0.5)
-    parts = fig.parts
-    (parts.dot,) = ax_in.plot([], [], "o", ms=5, color=plots.CLASS_COLORS[0])
-    parts.window_box = ax_in.add_patch(Rectangle((0, 0), kernel, kernel, fill=False,
-                                                 ec=plots.ACCENT, lw=3.5))
-    ax_in.set_title(f"input {size}×{size}, padding {padding} (grey zeros), "
-                    f"kernel {kernel}×{kernel}, stride {stride}", fontsize=10, y=1.0)
-    # the output grid, the chosen window's pixel in orange
-    parts.chosen = ax_out.imshow(np.zeros((out, out)),
-                                 cmap=ListedColormap(["white", plots.ACCENT]), vmin=0, vmax=1,
-                                 extent=(0, out, 0, out), interpolation="nearest")
-    _grid_lines(ax_out, out, "#4a5568", 1.0)
-    parts.out_title = ax_out.set_title(" ", fontsize=10, y=1.0)
-    parts.shape = (size, kernel, stride, padding)
-    parts.positions, parts.centres = positions, centres
+    parts.centres.set_data(centres[:, 0], centres[:, 1])
+    parts.window_box.set_width(kernel)
+    parts.window_box.set_height(kernel)
+    parts.in_title.set_text(f"input {size}×{size}, padding {padding} (grey zeros), "
+                            f"kernel {kernel}×{kernel}, stride {stride}")
+    parts.grid_out.set_segments(_grid_segments(out))
+    parts.out_size = out
+    parts.positions, parts.centres_xy = positions, centres
     _mark_window(fig, window)
     for ax, n in ((ax_in, padded), (ax_out, out)):
         ax.set_xlim(-0.2, n + 0.2)
         ax.set_ylim(-0.2, n + 0.2)
-        ax.set_aspect("equal")
-    leftover = (f"  (last {padded - used} row(s), column(s) never reached: floor)"
-                if used < padded else "")
-    fig.parts.suptitle.set_text(
+    leftover = (f"\n(the last {padded - used} row(s) and column(s) are never reached: "
+                f"the floor drops a window that would stick out)" if used < padded else "")
+    parts.suptitle.set_text(
         f"output size = ⌊(H + 2P − K) / S⌋ + 1 = ⌊({size} + 2·{padding} − {kernel})"
         f" / {stride}⌋ + 1 = {out}{leftover}")
 
@@ -280,11 +300,11 @@ def _mark_window(fig: Figure, window: int) -> None:
     window = int(np.clip(window, 0, count - 1))
     r, c = parts.positions[window]
     parts.window_box.set_xy((c, padded - r - kernel))
-    parts.dot.set_data([parts.centres[window, 0]], [parts.centres[window, 1]])
-    chosen = np.zeros(parts.chosen.get_array().shape)
-    chosen.flat[window] = 1
-    parts.chosen.set_data(chosen)
-    out = chosen.shape[0]
+    parts.dot.set_data([parts.centres_xy[window, 0]], [parts.centres_xy[window, 1]])
+    out = parts.out_size
+    row, col = divmod(window, out)
+    parts.chosen.set_xy((col, out - 1 - row))            # output cells, row by row from the top
+    parts.window = window
     parts.out_title.set_text(f"output {out}×{out}: window {window + 1} of {count}")
 
 
@@ -293,27 +313,59 @@ def stride_padding_figure(size: int = 7, kernel: int = 3, stride: int = 1, paddi
     """Left: the input (size x size, white) with its padding (grey zeros), every
     window's centre (dots) and window number ``window`` outlined. Right: the output
     grid with that window's output pixel. Title: the output-size formula.
-    ``update_stride_padding_figure`` redraws it for other values."""
+    ``update_stride_padding_figure`` redraws it for other values; ``fig.parts`` holds
+    its artists (``fig.parts.window_layer``: the ones that move with the window alone)."""
     with plots.style():
         # Fixed margins (no layout engine): the grids change size, the figure must not.
-        fig, _ = plots.subplots("wide", 1, 2, layout=None,
-                                gridspec_kw={"width_ratios": [1.25, 1], "left": 0.02,
-                                             "right": 0.98, "bottom": 0.02, "top": 0.83,
-                                             "wspace": 0.08})
-        fig.parts = SimpleNamespace(suptitle=fig.suptitle(" ", fontsize=12, y=0.97))
+        fig, (ax_in, ax_out) = plt.subplots(
+            1, 2, figsize=EXPLORER, dpi=plots.DPI,
+            gridspec_kw={"width_ratios": [1.25, 1], "left": 0.02, "right": 0.98,
+                         "bottom": 0.02, "top": 0.76, "wspace": 0.08})
+        for ax in (ax_in, ax_out):
+            ax.axis("off")
+            ax.set_aspect("equal")
+        grid_in = LineCollection([], colors="#a0aec0", lw=0.8)
+        grid_out = LineCollection([], colors="#4a5568", lw=1.0)
+        parts = SimpleNamespace(
+            suptitle=fig.suptitle(" ", fontsize=11, y=0.98, va="top"),
+            padded=ax_in.add_patch(Rectangle((0, 0), 1, 1, fc=PADDED_COLOR, ec="none")),
+            inside=ax_in.add_patch(Rectangle((0, 0), 1, 1, fc="white", ec="none")),
+            grid_in=ax_in.add_collection(grid_in),
+            zeros=ax_in.plot([], [], ls="none", marker="$0$", ms=6, color="#718096")[0],
+            unreached=[ax_in.add_patch(Rectangle((0, 0), 0, 0, fc="none",
+                                                 ec=plots.CLASS_COLORS[1], hatch="//", lw=0))
+                       for _ in range(2)],
+            centres=ax_in.plot([], [], "o", ls="none", ms=4, color=plots.CLASS_COLORS[0],
+                               alpha=0.5)[0],
+            dot=ax_in.plot([], [], "o", ms=5, color=plots.CLASS_COLORS[0])[0],
+            window_box=ax_in.add_patch(Rectangle((0, 0), 1, 1, fill=False, ec=plots.ACCENT,
+                                                 lw=3.5)),
+            too_big=fig.text(0.5, 0.4, "", ha="center", va="center"),
+            in_title=ax_in.set_title(" ", fontsize=10, y=1.0),
+            grid_out=ax_out.add_collection(grid_out),
+            # the chosen window's output pixel, with the grid's own edge (drawn over it)
+            chosen=ax_out.add_patch(Rectangle((0, 0), 1, 1, fc=plots.ACCENT, ec="#4a5568",
+                                              lw=1.0)),
+            out_title=ax_out.set_title(" ", fontsize=10, y=1.0))
+        parts.shape_artists = [parts.padded, parts.inside, parts.grid_in, parts.zeros,
+                               *parts.unreached, parts.centres, parts.dot, parts.window_box,
+                               parts.grid_out, parts.chosen]
+        parts.window_layer = [parts.dot, parts.window_box, parts.chosen, parts.out_title]
+        fig.parts = parts
         _draw_stride_padding(fig, size, kernel, stride, padding, window)
     return plots.finish(fig)
 
 
 def update_stride_padding_figure(fig: Figure, size: int = 7, kernel: int = 3, stride: int = 1,
-                                 padding: int = 0, window: int = 0) -> None:
-    """Redraw a ``stride_padding_figure`` for other values (same figure, same axes);
-    a new window alone only moves its outline."""
-    if fig.parts.shape == (size, kernel, stride, padding):
+                                 padding: int = 0, window: int = 0) -> bool:
+    """Redraw a ``stride_padding_figure`` for other values (same figure, same artists).
+    A new window alone only moves its outline, its dot and its output pixel (returns
+    False: the window layer is all that changed); otherwise returns True."""
+    if fig.parts.shape is not None and fig.parts.shape == (size, kernel, stride, padding):
         _mark_window(fig, window)
-        return
-    with plots.style():
-        _draw_stride_padding(fig, size, kernel, stride, padding, window)
+        return False
+    _draw_stride_padding(fig, size, kernel, stride, padding, window)
+    return True
 
 
 # -- im2col ----------------------------------------------------------------------------
@@ -493,19 +545,26 @@ def kernel_editor(image: np.ndarray):
 
     def draw(name: str, strength: float) -> Figure:
         kernel = blend_kernel(KERNELS[name], strength)
-        return kernel_figure(image, kernel, f"{name} × {strength:g}")
+        return kernel_figure(image, kernel, f"{name} × {strength:g}", show_input=False)
 
     def update(fig: Figure, name: str, strength: float) -> None:
         update_kernel_figure(fig, blend_kernel(KERNELS[name], strength),
                              f"{name} × {strength:g}")
 
-    def animated(fig: Figure) -> list:     # all but the photo: redrawn over it (blitting)
+    def animated(fig: Figure) -> list:     # all but the axes: redrawn over them (blitting)
         parts = fig.parts
         return [parts.kernel, *[t for row in parts.numbers for t in row], parts.kernel_title,
                 parts.result, parts.result_title, parts.suptitle]
 
-    return plots.interactive_figure(draw, controls, update=update, columns=2,
-                                    animated=animated, name="kernel_editor")
+    box = plots.interactive_figure(draw, controls, update=update, columns=2,
+                                   animated=animated, name="kernel_editor")
+    # The photo never changes: its own picture, drawn and sent once, left of the one
+    # that changes (a new kernel sends 60% of the pixels the three panels had).
+    box.input_view = FigureView(photo_figure(image), name="kernel_editor input")
+    box.input_view.show(control="(first)")
+    *above, picture = box.children
+    box.children = (*above, widgets.HBox([box.input_view.widget, picture]))
+    return box
 
 
 def stride_padding_explorer():
@@ -532,8 +591,11 @@ def stride_padding_explorer():
     for name in ("size", "kernel", "stride", "padding"):
         controls[name].observe(fit_window_slider, names="value")
     fit_window_slider()
+    # A new window redraws only its outline, dot and output pixel over the rest (blitting);
+    # a new size, kernel, stride or padding redraws the whole (small) picture.
     return plots.interactive_figure(stride_padding_figure, controls,
                                     update=update_stride_padding_figure, columns=3,
+                                    animated=lambda fig: fig.parts.window_layer,
                                     name="stride_padding_explorer")
 
 
@@ -563,6 +625,32 @@ def feature_map_explorer(model: nn.Sequential, images: np.ndarray, labels: np.nd
 
     return plots.interactive_figure(draw, {"index": index}, update=update, columns=1,
                                     animated=animated, name="feature_map_explorer")
+
+
+def filter_grid(kernels: np.ndarray, ncols: int = 8) -> Figure:
+    """Learned kernels (F, k, k), one colour scale for all (blue negative, white 0,
+    orange-red positive, scaled by the largest weight), ``ncols`` to a row, each
+    labelled "filter f". One image with blank gaps (NaN) between the kernels: much
+    cheaper to draw than an axes per kernel."""
+    kernels = np.asarray(kernels, np.float32)
+    F, k, _ = kernels.shape
+    limit = max(float(np.abs(kernels).max()), 1e-6)
+    nrows = -(-F // ncols)
+    step = k + 1                                   # a kernel and a blank row/column
+    grid = np.full((nrows * step, ncols * step - 1), np.nan, np.float32)
+    cmap = plots.SURFACE_CMAP.with_extremes(bad="white")
+    with plots.style():
+        fig, ax = plt.subplots(figsize=(0.9 * ncols + 0.2, 0.95 * nrows + 0.2), dpi=plots.DPI,
+                               gridspec_kw={"left": 0.01, "right": 0.99, "bottom": 0.02,
+                                            "top": 0.98})
+        for f in range(F):
+            r, c = divmod(f, ncols)
+            grid[r * step + 1:(r + 1) * step, c * step:c * step + k] = kernels[f]
+            ax.text(c * step + (k - 1) / 2, r * step, f"filter {f}", ha="center",
+                    va="center", fontsize=9)
+        ax.imshow(grid, cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.axis("off")
+    return plots.finish(fig)
 
 
 def seed_comparison_figure(accuracies: dict[str, list[float]], n_test: int) -> Figure:

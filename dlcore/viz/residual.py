@@ -37,7 +37,9 @@ def residual_figure(signal: Mapping[str, Sequence[float]],
     the training loss per epoch of each run, keyed by run."""
     names = list(dict.fromkeys([*losses, *signal, *gradient]))   # one style per network
     with plots.style():
-        fig, axes = plots.subplots("wide", 1, 3)
+        # fixed margins, no layout engine: one draw less for a figure drawn once
+        fig, axes = plots.subplots("wide", 1, 3, layout=None, gridspec_kw={
+            "left": 0.07, "right": 0.99, "bottom": 0.12, "top": 0.87, "wspace": 0.3})
         for name, values in signal.items():
             _line(axes[0], names.index(name), np.arange(1, len(values) + 1), values, name)
         axes[0].set_title("signal after each block\n(at initialisation)", fontsize=10.5)
