@@ -326,10 +326,14 @@ class LSTM(_RNNBase):
         hs, cs = np.empty((T, N, H), xw.dtype), np.empty((T, N, H), xw.dtype)
         gates = []                                      # (i, f, g, o) of every step
         c0 = c
-        W_hk = W_hh.reshape(4, H, H).transpose(0, 2, 1).copy()   # W_hi^T, W_hf^T, W_hg^T, W_ho^T
+        if N > 1:   # W_hi^T, W_hf^T, W_hg^T, W_ho^T, copied gate by gate once for all T steps
+            W_hk = W_hh.reshape(4, H, H).transpose(0, 2, 1).copy()
         for t in range(T):
             z = xw[:, t]                                # (4, N, H): the four gates' inputs,
-            z += h @ W_hk                               # x_t W_ik^T + b_k + h_{t-1} W_hk^T
+            if N > 1:                                   # x_t W_ik^T + b_k + h_{t-1} W_hk^T
+                z += h @ W_hk
+            else:   # one sequence (text written a character at a time): one product, no copy
+                z += (h @ W_hh.T).reshape(4, 1, H)
             i = F.sigmoid(z[0], out=z[0])               # input gate (written over its input)
             f = F.sigmoid(z[1], out=z[1])               # forget gate
             g = np.tanh(z[2], out=z[2])                 # candidate values: tanh, not sigma
