@@ -65,10 +65,12 @@ def convolve(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: in
 
 
 STRIP = (10.0, 3.4)   # three pictures in a row: "wide" (4.2 in tall) would leave a band
-# The kernel editor shows the photo (4 in) and, beside it, the kernel and the result
-# (6 in): two pictures, so a new kernel sends only the one that changes.
-PHOTO_PANEL, KERNEL_PANELS = (4.0, 3.4), (6.0, 3.4)
 MARGINS = {"left": 0.01, "right": 0.99, "bottom": 0.02, "top": 0.76}   # fixed: no layout engine
+# The kernel editor shows the photo (4 in) and, beside it, the kernel and the result
+# (6 in): two pictures, so a new kernel sends only the one that changes. No suptitle
+# there (the controls name the kernel): less height, a smaller picture.
+PHOTO_PANEL, KERNEL_PANELS = (4.0, 3.0), (6.0, 3.0)
+EDITOR_MARGINS = {**MARGINS, "top": 0.84}
 
 
 def _signed(kernel: np.ndarray) -> bool:
@@ -108,10 +110,9 @@ def _show_photo(ax, image: np.ndarray) -> None:
 
 
 def photo_figure(image: np.ndarray) -> Figure:
-    """The grey photo alone, at the size it has in ``kernel_figure`` (the kernel
-    editor's left picture, drawn once)."""
+    """The grey photo alone (the kernel editor's left picture, drawn once)."""
     with plots.style():
-        fig, ax = plt.subplots(figsize=PHOTO_PANEL, dpi=plots.DPI, gridspec_kw=MARGINS)
+        fig, ax = plt.subplots(figsize=PHOTO_PANEL, dpi=plots.DPI, gridspec_kw=EDITOR_MARGINS)
         _show_photo(ax, np.asarray(image, np.float32))
     return plots.finish(fig)
 
@@ -133,7 +134,7 @@ def kernel_figure(image: np.ndarray, kernel: np.ndarray, name: str = "",
         else:
             fig, (ax_k, ax_out) = plt.subplots(
                 1, 2, figsize=KERNEL_PANELS, dpi=plots.DPI,
-                gridspec_kw={"width_ratios": [0.75, 1.5], "wspace": 0.08, **MARGINS})
+                gridspec_kw={"width_ratios": [0.75, 1.5], "wspace": 0.08, **EDITOR_MARGINS})
         kernel_image = ax_k.imshow(kernel, cmap=plots.SURFACE_CMAP, vmin=-1, vmax=1)
         numbers = [[ax_k.text(c, r, "", ha="center", va="center", fontsize=10)
                     for c in range(kernel.shape[1])] for r in range(kernel.shape[0])]
@@ -165,8 +166,12 @@ def kernel_gallery(image: np.ndarray, names: list[str]) -> Figure:
     ncols = 3
     nrows = -(-len(names) // ncols)
     with plots.style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(8.5, 2.1 * nrows + 0.2), dpi=plots.DPI,
-                                 squeeze=False, layout="constrained")
+        # fixed margins (no layout engine): a figure drawn once, one draw less
+        height = 2.1 * nrows + 0.2
+        fig, axes = plt.subplots(nrows, ncols, figsize=(8.5, height), dpi=plots.DPI,
+                                 squeeze=False, gridspec_kw={
+                                     "left": 0.01, "right": 0.99, "bottom": 0.01,
+                                     "top": 1 - 0.3 / height, "hspace": 0.18, "wspace": 0.05})
         for ax in axes.flat:
             ax.axis("off")
         for ax, name in zip(axes.flat, names, strict=False):
@@ -189,8 +194,9 @@ def one_pixel_figure(patch: np.ndarray, kernel: np.ndarray, row: int, col: int) 
     with plots.style():
         # a strip of four small grids: "wide" (4.2 in tall) would leave a band under it
         fig, axes = plt.subplots(1, 4, figsize=(10.0, 3.2), dpi=plots.DPI,
-                                 gridspec_kw={"width_ratios": [1.5, 1, 1, 1]},
-                                 layout="constrained")
+                                 gridspec_kw={"width_ratios": [1.5, 1, 1, 1], "left": 0.01,
+                                              "right": 0.99, "bottom": 0.02, "top": 0.82,
+                                              "wspace": 0.12})
         axes[0].imshow(patch, cmap="gray", vmin=0, vmax=1)
         axes[0].add_patch(Rectangle((col - 0.5, row - 0.5), k, k, fill=False,
                                     ec=plots.ACCENT, lw=3))
@@ -405,7 +411,9 @@ def im2col_figure(x: np.ndarray, weight: np.ndarray) -> Figure:
     with plots.style():
         fig, axes = plt.subplots(1, 4, figsize=plots.SIZES["wide"], dpi=plots.DPI,
                                  gridspec_kw={"width_ratios": [x.shape[1], cols.shape[1],
-                                                               weight.size * 0.55, n]})
+                                                               weight.size * 0.55, n],
+                                              "left": 0.01, "right": 0.99, "bottom": 0.02,
+                                              "top": 0.86, "wspace": 0.12})
         _number_grid(axes[0], x, title=f"input {x.shape[0]}×{x.shape[1]}:\n"
                                        f"{cols.shape[1]} windows {k}×{k}")
         H = x.shape[0]
@@ -422,7 +430,6 @@ def im2col_figure(x: np.ndarray, weight: np.ndarray) -> Figure:
         for w, text in enumerate(axes[3].texts):       # window w's colour, as its column
             text.set_color(colors[w])
             text.set_weight("bold")
-        fig.tight_layout()
     return plots.finish(fig)
 
 
@@ -544,17 +551,15 @@ def kernel_editor(image: np.ndarray):
     }
 
     def draw(name: str, strength: float) -> Figure:
-        kernel = blend_kernel(KERNELS[name], strength)
-        return kernel_figure(image, kernel, f"{name} × {strength:g}", show_input=False)
+        return kernel_figure(image, blend_kernel(KERNELS[name], strength), show_input=False)
 
     def update(fig: Figure, name: str, strength: float) -> None:
-        update_kernel_figure(fig, blend_kernel(KERNELS[name], strength),
-                             f"{name} × {strength:g}")
+        update_kernel_figure(fig, blend_kernel(KERNELS[name], strength))
 
     def animated(fig: Figure) -> list:     # all but the axes: redrawn over them (blitting)
         parts = fig.parts
         return [parts.kernel, *[t for row in parts.numbers for t in row], parts.kernel_title,
-                parts.result, parts.result_title, parts.suptitle]
+                parts.result, parts.result_title]
 
     box = plots.interactive_figure(draw, controls, update=update, columns=2,
                                    animated=animated, name="kernel_editor")
