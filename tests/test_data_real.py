@@ -55,3 +55,37 @@ def test_sample_images():
     assert gray.shape == (427, 640) and gray.dtype == np.float32
     with pytest.raises(ValueError, match="china"):
         sample_image("cat")
+
+
+def test_the_files_are_read_as_scikit_learns_loaders_read_them():
+    from sklearn import datasets
+
+    d, raw = load_digits(test_size=0.0, val_size=0.0), datasets.load_digits()
+    assert rows(d.X_train) == rows((raw.data / 16.0).astype(np.float32))
+    assert np.array_equal(np.bincount(d.y_train), np.bincount(raw.target))
+    b, raw = load_breast_cancer(normalize=False), datasets.load_breast_cancer()
+    assert b.extra["feature_names"] == list(raw.feature_names)
+    assert b.classes == [str(c) for c in raw.target_names]
+    images, names = load_sample_images()
+    raw = datasets.load_sample_images()
+    assert names == ["china", "flower"]
+    assert np.array_equal(images[0], raw.images[0].astype(np.float32) / 255.0)
+
+
+def test_loading_data_does_not_import_scikit_learn():
+    """Importing sklearn.datasets costs about a second in every lesson that loads data."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from dlcore.data import load_digits, load_breast_cancer, sample_image; "
+            "load_digits(); load_breast_cancer(); sample_image('china', gray=True); "
+            "print(sorted(m for m in sys.modules if m.startswith('sklearn')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "[]"
+
+
+def test_sample_image_gives_each_caller_its_own_copy():
+    a = sample_image("china", gray=True, size=[20, 30])
+    a[:] = 0
+    assert sample_image("china", gray=True, size=(20, 30)).max() > 0
