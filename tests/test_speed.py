@@ -77,7 +77,8 @@ def test_default_blas_threads_do_not_collapse_a_training_step():
     """With NumPy's default BLAS threads a step must not be many times slower than on
     one thread. A second BLAS library with its own thread pool (SciPy's OpenBLAS beside
     NumPy's) once made an MLP step 10-20x slower on a 2-core machine: the two pools'
-    idle workers spun against each other. Healthy: about 0.8x; under a CPU hog: 1.5x."""
+    idle workers spun against each other. Healthy: about 0.8x; under a CPU hog: 1.5x; on
+    a machine loaded ten times over (several test workers and kernels): up to 5x."""
     import os
     import subprocess
     import sys
@@ -97,6 +98,6 @@ def test_default_blas_threads_do_not_collapse_a_training_step():
         default.append(seconds(None))
         one.append(seconds("1"))
     ratio = min(default) / min(one)
-    assert ratio < 4, (f"a training step takes {ratio:.1f}x longer with the default BLAS "
+    assert ratio < 8, (f"a training step takes {ratio:.1f}x longer with the default BLAS "
                        f"threads ({min(default) * 1e3:.2f} ms) than with one "
                        f"({min(one) * 1e3:.2f} ms): are two thread pools fighting?")
