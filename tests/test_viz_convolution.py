@@ -288,6 +288,8 @@ def test_stride_padding_explorer_controls_change_the_picture_and_the_window_rang
     grid = box.view.fig.parts.grid_in.get_segments()
     assert changed(box, window, 30)
     assert "window 31 of 49" in box.view.fig.axes[1].get_title()
+    assert "window 31 of 49" in box.caption.value                 # the titles, as text above
+    assert "= 7" in box.caption.value and not box.view.fig.parts.suptitle.get_visible()
     assert box.view.fig.parts.window_layer == box.view.animated   # a window alone is blitted
     np.testing.assert_array_equal(box.view.fig.parts.grid_in.get_segments(), grid)
     for text, value in (("input size", 9), ("kernel K", 5), ("padding P", 2)):

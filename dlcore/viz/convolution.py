@@ -11,6 +11,7 @@ set to the kernel), so what the widgets show is what a CNN layer computes.
 """
 from __future__ import annotations
 
+import html
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -238,6 +239,7 @@ def _grid_segments(n: int) -> list:
 
 
 EXPLORER = (8.4, 3.7)   # two grids side by side: smaller than "wide", a smaller picture to send
+EXPLORER_GRIDS = (8.4, 2.9)   # the same without the titles (the explorer writes them above)
 
 
 def _draw_stride_padding(fig: Figure, size: int, kernel: int, stride: int, padding: int,
@@ -315,18 +317,20 @@ def _mark_window(fig: Figure, window: int) -> None:
 
 
 def stride_padding_figure(size: int = 7, kernel: int = 3, stride: int = 1, padding: int = 0,
-                          window: int = 0) -> Figure:
+                          window: int = 0, titles: bool = True) -> Figure:
     """Left: the input (size x size, white) with its padding (grey zeros), every
     window's centre (dots) and window number ``window`` outlined. Right: the output
     grid with that window's output pixel. Title: the output-size formula.
     ``update_stride_padding_figure`` redraws it for other values; ``fig.parts`` holds
-    its artists (``fig.parts.window_layer``: the ones that move with the window alone)."""
+    its artists (``fig.parts.window_layer``: the ones that move with the window alone).
+    ``titles=False`` keeps the titles' texts in ``fig.parts`` but does not draw them
+    (the explorer shows them as text above a smaller picture: text is most of a draw)."""
     with plots.style():
         # Fixed margins (no layout engine): the grids change size, the figure must not.
         fig, (ax_in, ax_out) = plt.subplots(
-            1, 2, figsize=EXPLORER, dpi=plots.DPI,
+            1, 2, figsize=EXPLORER if titles else EXPLORER_GRIDS, dpi=plots.DPI,
             gridspec_kw={"width_ratios": [1.25, 1], "left": 0.02, "right": 0.98,
-                         "bottom": 0.02, "top": 0.76, "wspace": 0.08})
+                         "bottom": 0.02, "top": 0.76 if titles else 0.98, "wspace": 0.08})
         for ax in (ax_in, ax_out):
             ax.axis("off")
             ax.set_aspect("equal")
@@ -357,6 +361,8 @@ def stride_padding_figure(size: int = 7, kernel: int = 3, stride: int = 1, paddi
                                *parts.unreached, parts.centres, parts.dot, parts.window_box,
                                parts.grid_out, parts.chosen]
         parts.window_layer = [parts.dot, parts.window_box, parts.chosen, parts.out_title]
+        for text in (parts.suptitle, parts.in_title, parts.out_title):
+            text.set_visible(titles)
         fig.parts = parts
         _draw_stride_padding(fig, size, kernel, stride, padding, window)
     return plots.finish(fig)
@@ -596,12 +602,35 @@ def stride_padding_explorer():
     for name in ("size", "kernel", "stride", "padding"):
         controls[name].observe(fit_window_slider, names="value")
     fit_window_slider()
+    caption = widgets.HTML()
+
+    def show_caption(fig: Figure) -> None:
+        """The figure's titles, as text above the picture (cheaper than drawing them)."""
+        formula, left, right = (html.escape(text.get_text()).replace("\n", "<br>")
+                                for text in (fig.parts.suptitle, fig.parts.in_title,
+                                             fig.parts.out_title))
+        sides = f"<br>left: {left} &nbsp;·&nbsp; right: {right}" if left else ""
+        caption.value = f"<div style='text-align:center'><b>{formula}</b>{sides}</div>"
+
+    def draw(**values) -> Figure:
+        fig = stride_padding_figure(**values, titles=False)
+        show_caption(fig)
+        return fig
+
+    def update(fig: Figure, **values) -> bool:
+        new_shape = update_stride_padding_figure(fig, **values)
+        show_caption(fig)
+        return new_shape
+
     # A new window redraws only its outline, dot and output pixel over the rest (blitting);
     # a new size, kernel, stride or padding redraws the whole (small) picture.
-    return plots.interactive_figure(stride_padding_figure, controls,
-                                    update=update_stride_padding_figure, columns=3,
-                                    animated=lambda fig: fig.parts.window_layer,
-                                    name="stride_padding_explorer")
+    box = plots.interactive_figure(draw, controls, update=update, columns=3,
+                                   animated=lambda fig: fig.parts.window_layer,
+                                   name="stride_padding_explorer")
+    *above, picture = box.children
+    box.children = (*above, caption, picture)
+    box.caption = caption
+    return box
 
 
 def feature_map_explorer(model: nn.Sequential, images: np.ndarray, labels: np.ndarray,
