@@ -54,16 +54,16 @@ def test_edge_kernels_answer_zero_on_a_flat_image():
         np.testing.assert_allclose(cv.convolve(flat, cv.KERNELS[name]), 0, atol=1e-5)
 
 
-def test_kernel_figure_without_the_photo_shows_kernel_and_output():
+def test_filtered_and_kernel_html_show_what_the_kernel_figure_shows():
     photo = cv.photo(size=(30, 40))
-    sharpen = cv.KERNELS["sharpen"]
-    fig = cv.kernel_figure(photo, sharpen, "sharpen", show_input=False)
-    assert len(fig.axes) == 2
-    np.testing.assert_allclose(fig.axes[1].images[0].get_array(),
-                               np.clip(cv.convolve(photo, sharpen, padding=1), 0, 1), atol=1e-6)
-    shown = cv.photo_figure(photo).axes[0]
-    np.testing.assert_array_equal(shown.images[0].get_array(), photo)
-    assert shown.get_title() == "input 30×40"
+    edges = cv.KERNELS["edges (all directions)"]
+    values, clim, note = cv.filtered(photo, edges)
+    fig = cv.kernel_figure(photo, edges)
+    np.testing.assert_allclose(values, fig.parts.result.get_array(), atol=1e-6)
+    assert clim == fig.parts.result.get_clim() and note in fig.parts.result_title.get_text()
+    table = cv.kernel_html(edges)
+    assert "kernel (sum 0)" in table and table.count("<td") == 9 and ">8</td>" in table
+    assert cv.image_figure(photo).parts.image.get_array().shape == photo.shape
 
 
 def test_filter_grid_puts_each_kernel_in_its_cell():
@@ -261,16 +261,24 @@ def test_kernel_editor_controls_change_the_picture_fast():
     photo = cv.photo(size=(40, 60))
     box = cv.kernel_editor(photo)
     kernel, strength = vw.find_control(box, "kernel"), vw.find_control(box, "strength")
+    output = box.view.fig.parts.image
     assert changed(box, kernel, "sharpen")
-    assert box.view.fig.parts.numbers[1][1].get_text() == "5"    # sharpen's centre
+    assert ">5</td>" in box.kernel_html.value                   # sharpen's centre
+    np.testing.assert_allclose(output.get_array(),
+                               np.clip(cv.convolve(photo, cv.KERNELS["sharpen"], padding=1),
+                                       0, 1), atol=1e-5)
     assert changed(box, strength, 0.0)
-    np.testing.assert_allclose(box.view.fig.parts.kernel.get_array(), cv.IDENTITY)
-    np.testing.assert_allclose(box.view.fig.parts.result.get_array(), np.clip(photo, 0, 1),
-                               atol=1e-5)
-    # the photo is its own picture, sent once: a new kernel sends only kernel and output
-    photo_png = box.input_view.widget.value
-    assert len(box.view.fig.axes) == 2 and vw.image_array(box.input_view).std() > 0.05
+    assert ">1</td>" in box.kernel_html.value and "kernel (sum 1)" in box.kernel_html.value
+    np.testing.assert_allclose(output.get_array(), np.clip(photo, 0, 1), atol=1e-5)
+    assert changed(box, kernel, "edges (all directions)") is False   # strength 0: identity
     assert changed(box, strength, 1.0)
+    assert "mid-grey = 0" in box.output_title.value
+    low, high = output.get_clim()
+    assert low == -high < 0                                  # signed: 0 is mid-grey
+    # the photo is its own picture, sent once: a new kernel sends only the output
+    np.testing.assert_array_equal(box.input_view.fig.parts.image.get_array(), photo)
+    photo_png = box.input_view.widget.value
+    assert changed(box, strength, 1.5)
     assert box.input_view.widget.value is photo_png
     vw.TIMINGS.clear()
     kernel.value = "emboss"

@@ -67,11 +67,10 @@ def convolve(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: in
 
 STRIP = (10.0, 3.4)   # three pictures in a row: "wide" (4.2 in tall) would leave a band
 MARGINS = {"left": 0.01, "right": 0.99, "bottom": 0.02, "top": 0.76}   # fixed: no layout engine
-# The kernel editor shows the photo (4 in) and, beside it, the kernel and the result
-# (6 in): two pictures, so a new kernel sends only the one that changes. No suptitle
-# there (the controls name the kernel): less height, a smaller picture.
-PHOTO_PANEL, KERNEL_PANELS = (4.0, 3.0), (6.0, 3.0)
-EDITOR_MARGINS = {**MARGINS, "top": 0.84}
+# The kernel editor's two pictures, photo and output, with no text in them (their
+# titles and the kernel's numbers are HTML beside them: text is most of a draw).
+PANEL = (4.0, 2.7)
+BARE = {"left": 0.005, "right": 0.995, "bottom": 0.005, "top": 0.995}
 
 
 def _signed(kernel: np.ndarray) -> bool:
@@ -79,11 +78,21 @@ def _signed(kernel: np.ndarray) -> bool:
     return abs(float(np.asarray(kernel).sum())) < 0.1
 
 
+def filtered(image: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, tuple, str]:
+    """The image filtered by ``kernel`` ("same" padding) as the pictures show it:
+    ``(values, (vmin, vmax), note)``. Edge detectors (kernels summing to 0) give
+    signed output, shown with 0 as mid-grey; the others are clipped to [0, 1]."""
+    result = convolve(image, kernel, padding=kernel.shape[0] // 2)
+    if _signed(kernel):
+        top = max(float(np.percentile(np.abs(result), 99.5)), 1e-6)
+        return result, (-top, top), "mid-grey = 0, bright > 0, dark < 0"
+    return np.clip(result, 0, 1), (0.0, 1.0), "clipped to [0, 1]"
+
+
 def _fill_kernel_figure(fig: Figure, image: np.ndarray, kernel: np.ndarray, name: str) -> None:
     """Put ``kernel`` and the image filtered by it into the artists of a
-    ``kernel_figure``: what both drawing and a widget's update do."""
+    ``kernel_figure``."""
     parts = fig.parts
-    result = convolve(image, kernel, padding=kernel.shape[0] // 2)
     limit = max(float(np.abs(kernel).max()), 1e-6)
     parts.kernel.set_data(kernel)
     parts.kernel.set_clim(-limit, limit)
@@ -91,56 +100,29 @@ def _fill_kernel_figure(fig: Figure, image: np.ndarray, kernel: np.ndarray, name
         parts.numbers[r][c].set_text(f"{v:.2g}")
         parts.numbers[r][c].set_color("white" if abs(v) > 0.6 * limit else "black")
     parts.kernel_title.set_text(f"kernel (sum {kernel.sum():.2g})")
-    if _signed(kernel):          # show signed output with 0 as mid-grey
-        top = max(float(np.percentile(np.abs(result), 99.5)), 1e-6)
-        parts.result.set_data(result)
-        parts.result.set_clim(-top, top)
-        note = "mid-grey = 0, bright > 0, dark < 0"
-    else:                        # otherwise clip to the photo's range [0, 1]
-        parts.result.set_data(np.clip(result, 0, 1))
-        parts.result.set_clim(0, 1)
-        note = "clipped to [0, 1]"
+    values, clim, note = filtered(image, kernel)
+    parts.result.set_data(values)
+    parts.result.set_clim(*clim)
     parts.result_title.set_text(f"output = input ⋆ kernel\n({note})")
     parts.suptitle.set_text(f"kernel: {name}" if name else "")
 
 
-def _show_photo(ax, image: np.ndarray) -> None:
-    ax.imshow(image, cmap="gray", vmin=0, vmax=1)
-    ax.set_title(f"input {image.shape[0]}×{image.shape[1]}", y=1.0)
-    ax.axis("off")
-
-
-def photo_figure(image: np.ndarray) -> Figure:
-    """The grey photo alone (the kernel editor's left picture, drawn once)."""
-    with plots.style():
-        fig, ax = plt.subplots(figsize=PHOTO_PANEL, dpi=plots.DPI, gridspec_kw=EDITOR_MARGINS)
-        _show_photo(ax, np.asarray(image, np.float32))
-    return plots.finish(fig)
-
-
-def kernel_figure(image: np.ndarray, kernel: np.ndarray, name: str = "",
-                  show_input: bool = True) -> Figure:
-    """The photo, the kernel (its numbers), and the photo filtered by it; without
-    the photo (``show_input=False``, the kernel editor's right picture) only the
-    last two. ``fig.parts`` holds the artists a widget changes
-    (``update_kernel_figure``)."""
+def kernel_figure(image: np.ndarray, kernel: np.ndarray, name: str = "") -> Figure:
+    """The photo, the kernel (its numbers), and the photo filtered by it.
+    ``fig.parts`` holds the artists ``update_kernel_figure`` changes."""
     kernel = np.asarray(kernel, np.float32)
     image = np.asarray(image, np.float32)
     with plots.style():
-        if show_input:
-            fig, (ax_in, ax_k, ax_out) = plt.subplots(
-                1, 3, figsize=STRIP, dpi=plots.DPI,
-                gridspec_kw={"width_ratios": [1.5, 0.75, 1.5], "wspace": 0.05, **MARGINS})
-            _show_photo(ax_in, image)
-        else:
-            fig, (ax_k, ax_out) = plt.subplots(
-                1, 2, figsize=KERNEL_PANELS, dpi=plots.DPI,
-                gridspec_kw={"width_ratios": [0.75, 1.5], "wspace": 0.08, **EDITOR_MARGINS})
+        fig, (ax_in, ax_k, ax_out) = plt.subplots(
+            1, 3, figsize=STRIP, dpi=plots.DPI,
+            gridspec_kw={"width_ratios": [1.5, 0.75, 1.5], "wspace": 0.05, **MARGINS})
+        ax_in.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax_in.set_title(f"input {image.shape[0]}×{image.shape[1]}", y=1.0)
         kernel_image = ax_k.imshow(kernel, cmap=plots.SURFACE_CMAP, vmin=-1, vmax=1)
         numbers = [[ax_k.text(c, r, "", ha="center", va="center", fontsize=10)
                     for c in range(kernel.shape[1])] for r in range(kernel.shape[0])]
         result = ax_out.imshow(np.zeros_like(image), cmap="gray", vmin=0, vmax=1)
-        for ax in (ax_k, ax_out):   # no ticks, and titles at a fixed height: cheap redraws
+        for ax in (ax_in, ax_k, ax_out):
             ax.axis("off")
         fig.parts = SimpleNamespace(
             kernel=kernel_image, numbers=numbers,
@@ -158,6 +140,36 @@ def update_kernel_figure(fig: Figure, kernel: np.ndarray, name: str = "") -> Non
         raise ValueError(f"update_kernel_figure: the figure shows a "
                          f"{fig.parts.kernel.get_array().shape} kernel, got {kernel.shape}")
     _fill_kernel_figure(fig, fig.parts.image, kernel, name)
+
+
+def image_figure(values: np.ndarray, clim: tuple = (0.0, 1.0)) -> Figure:
+    """One grey image filling a ``PANEL``-sized figure, no text (the kernel editor's
+    photo and output). ``fig.parts.image`` is the image artist."""
+    with plots.style():
+        fig, ax = plt.subplots(figsize=PANEL, dpi=plots.DPI, gridspec_kw=BARE)
+        ax.axis("off")
+        fig.parts = SimpleNamespace(image=ax.imshow(values, cmap="gray", vmin=clim[0],
+                                                    vmax=clim[1]))
+    return plots.finish(fig)
+
+
+def kernel_html(kernel: np.ndarray) -> str:
+    """The kernel as an HTML table, each cell coloured as in ``kernel_figure``
+    (blue negative, white 0, orange-red positive) with its number, under its sum."""
+    kernel = np.asarray(kernel, np.float32)
+    limit = max(float(np.abs(kernel).max()), 1e-6)
+    rows = []
+    for row in kernel:
+        cells = []
+        for v in row:
+            r, g, b, _ = plots.SURFACE_CMAP(0.5 + 0.5 * float(v) / limit)
+            color = "white" if abs(v) > 0.6 * limit else "black"
+            cells.append(f"<td style='background:rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f});"
+                         f"color:{color};width:2.8em;height:2.8em;text-align:center;"
+                         f"padding:0'>{v:.2g}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<div style='text-align:center'>kernel (sum {kernel.sum():.2g})</div>"
+            f"<table style='border-collapse:collapse;margin:6px auto'>{''.join(rows)}</table>")
 
 
 def kernel_gallery(image: np.ndarray, names: list[str]) -> Figure:
@@ -556,25 +568,39 @@ def kernel_editor(image: np.ndarray):
                                         style=plots.slider_style()),
     }
 
+    kernel_box = widgets.HTML(layout=widgets.Layout(width="11em", margin="0 8px"))
+    output_title = widgets.HTML()
+
     def draw(name: str, strength: float) -> Figure:
-        return kernel_figure(image, blend_kernel(KERNELS[name], strength), show_input=False)
+        fig = image_figure(np.zeros_like(image))
+        update(fig, name, strength)
+        return fig
 
     def update(fig: Figure, name: str, strength: float) -> None:
-        update_kernel_figure(fig, blend_kernel(KERNELS[name], strength))
+        kernel = blend_kernel(KERNELS[name], strength)
+        values, clim, note = filtered(image, kernel)
+        fig.parts.image.set_data(values)
+        fig.parts.image.set_clim(*clim)
+        kernel_box.value = kernel_html(kernel)
+        output_title.value = (f"<div style='text-align:center'>output = input ⋆ kernel "
+                              f"({note})</div>")
 
-    def animated(fig: Figure) -> list:     # all but the axes: redrawn over them (blitting)
-        parts = fig.parts
-        return [parts.kernel, *[t for row in parts.numbers for t in row], parts.kernel_title,
-                parts.result, parts.result_title]
-
+    # Only the output image changes in the picture: blitted over its (empty) axes.
     box = plots.interactive_figure(draw, controls, update=update, columns=2,
-                                   animated=animated, name="kernel_editor")
-    # The photo never changes: its own picture, drawn and sent once, left of the one
-    # that changes (a new kernel sends 60% of the pixels the three panels had).
-    box.input_view = FigureView(photo_figure(image), name="kernel_editor input")
+                                   animated=lambda fig: [fig.parts.image],
+                                   name="kernel_editor")
+    # The photo never changes: its own picture, drawn and sent once. The kernel's
+    # numbers and the titles are HTML (the browser draws text cheaply): a new kernel
+    # sends only the output image, a third of the pixels the three-panel figure had.
+    box.input_view = FigureView(image_figure(image), name="kernel_editor input")
     box.input_view.show(control="(first)")
+    box.kernel_html, box.output_title = kernel_box, output_title
     *above, picture = box.children
-    box.children = (*above, widgets.HBox([box.input_view.widget, picture]))
+    photo_title = widgets.HTML(f"<div style='text-align:center'>input "
+                               f"{image.shape[0]}×{image.shape[1]}</div>")
+    box.children = (*above, widgets.HBox([
+        widgets.VBox([photo_title, box.input_view.widget]),
+        kernel_box, widgets.VBox([output_title, picture])]))
     return box
 
 
