@@ -28,3 +28,11 @@ def test_each_network_keeps_its_colour_and_style_in_every_panel():
     plotted = [line for line in fig.axes[1].get_lines() if line.get_label() == "plain"][0]
     np.testing.assert_allclose(plotted.get_ydata(), gradient["plain"])
     assert fig.axes[2].get_ylim()[1] >= np.log(10)
+
+
+def test_the_loss_panel_counts_whole_epochs():
+    fig = residual.residual_figure({"plain": [1.0, 0.5]}, {"plain": [1e-6, 1.0]},
+                                   {"plain": [2.3, 2.0], "residual": [2.0, 0.6]})
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[2].get_xticks() if 1 <= t <= 2]
+    assert ticks == [1, 2]                                 # no epoch 1.2, 1.4, ...

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator
 
 from . import plots
 
@@ -62,6 +63,9 @@ def residual_figure(signal: Mapping[str, Sequence[float]],
         axes[2].set_title("training loss per epoch", fontsize=10.5)
         axes[2].set_xlabel("epoch")
         axes[2].set_ylabel("loss")
+        axes[2].xaxis.set_major_locator(MaxNLocator(integer=True))     # whole epochs
+        for ax in axes[:2]:          # at most ~5 labelled decades: text is most of a draw
+            ax.yaxis.set_major_locator(LogLocator(numticks=6))
         for ax in axes:
             ax.legend(fontsize=8.5)
             ax.grid(True, alpha=0.3)
