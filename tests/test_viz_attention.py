@@ -153,6 +153,10 @@ def test_sampling_explorer_writes_what_gpt_sample_writes(small_gpt):
     # the bars followed the text: they show the next character after all of it
     p1 = gpt.next_char_probs(model(vocab.encode(expected[-16:])[None])[0, -1])
     np.testing.assert_allclose(np.sort(parts.heights_1), np.sort(p1)[-len(parts.labels):])
+    likeliest = av._shown(vocab.chars[int(np.argmax(p1))])        # under the first bar
+    first_cell = box.labels.value.split("</span>")[0]
+    assert first_cell.endswith(f"<span>{html.escape(likeliest)}")
+    assert not any(label.get_visible() for label in parts.labels)  # HTML, not drawn
     assert not np.array_equal(widgets.image_array(box), before)
 
     written = widgets.image_array(box)

@@ -494,12 +494,6 @@ class SamplingParts:
     heights_1: np.ndarray = None    # the bars' heights, as last set
     heights_t: np.ndarray = None
 
-    @property
-    def layers(self) -> list:
-        """Two layers for a ``FigureView``: the characters, then the bars (a new
-        temperature or top-k redraws only the bars)."""
-        return [self.labels, [self.bars_1, self.bars_t]]
-
 
 def _bars(left: np.ndarray, heights: np.ndarray, width: float = 0.4) -> np.ndarray:
     """The corners of bars from 0 up to ``heights``: (bars, 4, 2), for a PolyCollection."""
@@ -509,10 +503,12 @@ def _bars(left: np.ndarray, heights: np.ndarray, width: float = 0.4) -> np.ndarr
 
 
 def sampling_figure(model: gpt.TinyGPT, vocab, text: str = "The ", temperature: float = 0.8,
-                    top_k: int = 0, top: int = 12) -> Figure:
+                    top_k: int = 0, top: int = 12, labels: bool = True) -> Figure:
     """P(next character) after ``text`` at temperature 1 (grey), and what sampling draws
     from at this temperature and top-k (0 = all characters), for the ``top`` characters
-    likeliest at temperature 1 (``fig.parts``: the artists ``set_sampling`` changes)."""
+    likeliest at temperature 1 (``fig.parts``: the artists ``set_sampling`` changes).
+    ``labels=False``: the characters are not drawn under the bars (a widget writes them
+    as HTML, ``labels_html``)."""
     from matplotlib.collections import PolyCollection
 
     top = min(top, len(vocab))
@@ -531,7 +527,7 @@ def sampling_figure(model: gpt.TinyGPT, vocab, text: str = "The ", temperature: 
         # text as it is written, and texts redraw in a blink where an axis does not.
         under = ax.get_xaxis_transform()               # x in data, y in axes fraction
         labels = [ax.text(i, -0.03, "x", transform=under, ha="center", va="top",
-                          fontsize=12) for i in range(top)]
+                          fontsize=12, visible=labels) for i in range(top)]
         ax.set_xticks([])
         ax.set_xlim(-0.6, top - 0.4)
         ax.set_ylim(0, 1.05)
@@ -570,6 +566,21 @@ def set_sampling(fig: Figure, model: gpt.TinyGPT, vocab, text: str, temperature:
     for label, text in zip(parts.labels, texts, strict=True):
         label.set_text(text)
     return changed
+
+
+def labels_html(fig: Figure) -> str:
+    """The characters under the bars of a ``sampling_figure``, as HTML to put right
+    under its picture: one cell per bar, placed in percent of the picture's width so
+    they stay under their bars when the picture is shown smaller. (Drawing twelve
+    texts in the figure cost more than the rest of a frame.)"""
+    parts = fig.parts
+    n = len(parts.labels)
+    (left, _), (right, _) = parts.ax.transData.transform([(-0.5, 0), (n - 0.5, 0)])
+    width = fig.bbox.width
+    cells = "".join(f"<span>{html.escape(label.get_text())}</span>" for label in parts.labels)
+    return (f"<div style='display:grid;grid-template-columns:repeat({n},1fr);"
+            f"margin:0 {100 * (1 - right / width):.3f}% 0 {100 * left / width:.3f}%;"
+            "text-align:center;font-size:15px;line-height:1.2'>" + cells + "</div>")
 
 
 def next_scores(model: gpt.TinyGPT, ids) -> np.ndarray:
@@ -640,7 +651,8 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
     what the next character is drawn from, and the text below. A change redraws the
     bars at once and starts a new text from the prompt; Start writing writes it live,
     a few characters a frame, the bars following the text (Pause, Step one character,
-    Reset). The text is an HTML block (text redraws for free); the bars are blitted."""
+    Reset). The text and the characters under the bars are HTML (text redraws for
+    free); the bars are blitted."""
     import ipywidgets as ipw
 
     style = plots.slider_style()
@@ -663,8 +675,14 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
                           v["top_k"] or None, v["seed"])
 
     state = {"writer": new_writer()}
-    fig = sampling_figure(model, vocab, prompt, 0.8, 0)
-    view = widgets.FigureView(fig, layers=fig.parts.layers, name="sampling_explorer")
+    fig = sampling_figure(model, vocab, prompt, 0.8, 0, labels=False)
+    view = widgets.FigureView(fig, animated=[fig.parts.bars_1, fig.parts.bars_t],
+                              name="sampling_explorer")
+    # The characters under the bars are HTML as wide as the picture, both at its size
+    # or, in a narrower page, the page's width: they stay under their bars.
+    width = f"{fig.bbox.width:.0f}px"
+    view.widget.layout.width = width
+    under = ipw.HTML(layout=ipw.Layout(width=width, max_width="100%", margin="0"))
     written = ipw.HTML(layout=ipw.Layout(max_width="900px", height="12em", overflow="hidden"))
 
     def frame(control: str = "write") -> None:
@@ -672,17 +690,19 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
         v, writer = values(), state["writer"]
         changed = set_sampling(fig, model, vocab, writer.text, v["temperature"], v["top_k"],
                                scores=writer.next_scores())
+        under.value = labels_html(fig)
         written.value = sample_html(writer, v["seed"])
         if changed or not view.widget.value:     # the same bars (a new seed): no picture
-            view.refresh(0 if changed != "bars" else 1, control=control,
-                         compute_ms=1e3 * (time.perf_counter() - start))
+            view.frame(control=control, compute_ms=1e3 * (time.perf_counter() - start))
 
     def reset() -> None:
         state["writer"] = new_writer()
 
+    # The count of characters written is in the text's first line: the status line
+    # stays as it is while it writes (one message a frame fewer).
     player = widgets.Player(lambda: state["writer"].step(), frame, reset,
-                            status=lambda: f"{state['writer'].written} of {length} "
-                                           "characters written",
+                            status=lambda: ("press Start writing"
+                                            if state["writer"].written == 0 else ""),
                             play_label="Start writing",
                             max_steps_per_frame=4)   # ~25 frames/s, 200 characters in 2 s
 
@@ -692,21 +712,17 @@ def sampling_explorer(model: gpt.TinyGPT, vocab, prompt: str = "The ", length: i
         reset()
         frame(control=next((k for k, c in controls.items() if c is owner), ""))
         player.rearm()
-        player.status.value = ("<span style='font-family:monospace'>0 of "
-                               f"{length} characters written · press Start writing</span>")
 
     for control in controls.values():
         if hasattr(control, "continuous_update") and not isinstance(control, ipw.Text):
             control.continuous_update = True
         control.observe(on_change, names="value")
     frame(control="(first)")
-    player.status.value = ("<span style='font-family:monospace'>0 of "
-                           f"{length} characters written · press Start writing</span>")
     box = ipw.VBox([ipw.HBox([controls["temperature"], controls["top_k"]]),
-                    ipw.HBox([controls["seed"], controls["prompt"]]), view.widget,
+                    ipw.HBox([controls["seed"], controls["prompt"]]), view.widget, under,
                     player.widget, written])
     box.view, box.player, box.controls, box.state = view, player, controls, state
-    box.text = written
+    box.text, box.labels = written, under
     return box
 
 
