@@ -87,7 +87,9 @@ def spectrogram_grid(spectrograms: np.ndarray, titles: list[str]) -> Figure:
                          f"{spectrograms.shape} and {len(titles)} titles")
     extent = (0, SAMPLES / RATE, 0, RATE / 2)
     with plots.style():
-        fig, axes = plots.subplots("wide", 1, len(spectrograms), sharey=True)
+        # fixed margins, not a layout engine (a layout pass costs as much as two draws)
+        fig, axes = plots.subplots("wide", 1, len(spectrograms), sharey=True, layout=None)
+        fig.subplots_adjust(left=0.075, right=0.86, bottom=0.13, top=0.92, wspace=0.08)
         axes = np.atleast_1d(axes)
         for ax, S, title in zip(axes, spectrograms, titles, strict=True):
             image = ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap="magma",
@@ -95,7 +97,8 @@ def spectrogram_grid(spectrograms: np.ndarray, titles: list[str]) -> Figure:
             ax.set_title(title)
             ax.set_xlabel("time (s)")
         axes[0].set_ylabel("frequency (Hz)")
-        fig.colorbar(image, ax=axes, shrink=0.85, label="loudness (top 30 dB, scaled 0-1)")
+        fig.colorbar(image, cax=fig.add_axes((0.885, 0.2, 0.015, 0.65)),
+                     label="loudness (top 30 dB, scaled 0-1)")
     return plots.finish(fig)
 
 
@@ -139,8 +142,10 @@ def sound_figure(model: nn.Module, kind: str = "rising", noise: float = 0.2,
     """The wave (its first 0.1 s), its spectrogram and the CNN's probabilities.
     ``fig.parts`` holds what ``update_sound`` changes for another sound."""
     with plots.style():
-        fig, (ax_wave, ax_spec, ax_bar) = plots.subplots("wide", 1, 3,
+        # fixed margins, not a layout engine (a layout pass costs as much as two draws)
+        fig, (ax_wave, ax_spec, ax_bar) = plots.subplots("wide", 1, 3, layout=None,
                                                          width_ratios=[1, 1.1, 0.9])
+        fig.subplots_adjust(left=0.065, right=0.99, bottom=0.15, top=0.92, wspace=0.33)
         t = np.arange(SAMPLES) / RATE
         shown = t < 0.1
         (wave,) = ax_wave.plot(t[shown] * 1000, np.zeros(shown.sum()),
