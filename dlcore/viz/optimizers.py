@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import IdentityTransform
@@ -720,11 +721,23 @@ class LiveRace:
         return f"step {self.done_steps} of {self.steps} · from the minimum: {distances}"
 
 
+class KeptPixels(Artist):
+    """An artist that puts back pixels saved from the canvas (``canvas.copy_from_bbox``):
+    a copy of memory, with none of an image's resampling."""
+
+    def __init__(self, region):
+        super().__init__()
+        self.region = region
+
+    def draw(self, renderer) -> None:
+        renderer.restore_region(self.region)
+
+
 class SurfacePanels:
     """Each surface's contour panel (contours, axes, title, start and minimum), drawn
-    once and kept as pixels: showing a surface again puts those pixels back (a
-    ``figimage``, about a millisecond) instead of drawing the panel (its two axes' ticks
-    and labels cost most of it). ``use(surface)`` makes the layer ``layer`` of ``view``
+    once and kept as pixels: showing a surface again puts those pixels back (a copy of
+    memory, about a millisecond) instead of drawing the panel (its two axes' ticks and
+    labels cost most of it). ``use(surface)`` makes the layer ``layer`` of ``view``
     show ``surface``'s panel, drawing it first if needed; ``draw_missing()`` draws the
     ones not yet kept (the widget does it in idle time after its first change)."""
 
@@ -746,10 +759,8 @@ class SurfacePanels:
             for artist in self.panel:
                 if artist.get_visible():
                     artist.draw(renderer)
-        pixels = np.asarray(canvas.buffer_rgba()).copy()
+        image = KeptPixels(canvas.copy_from_bbox(fig.bbox))
         set_surface(fig, shown)
-        image = fig.figimage(pixels, origin="upper")
-        image.set_animated(True)                   # drawn only as its layer
         self.images[surface] = image
         return image
 
