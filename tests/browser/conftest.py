@@ -1,8 +1,8 @@
 """Fixtures for the browser tests: a JupyterLab server and Debian's Chromium.
 
 The server runs once per session on loopback (free port, no token, its own temporary
-config, runtime, settings and workspace folders, the news toast off, every notebook cell
-kept in the page). Each test gets a fresh browser page and, afterwards, every kernel the
+config, runtime, settings and workspace folders, the news toast off, JupyterLab's default
+windowing; see lab.py). Each test gets a fresh browser page and, afterwards, every kernel the
 server started is shut down, so one lesson never sees another's kernel. A failing test
 leaves a screenshot in tests/artifacts/.
 """

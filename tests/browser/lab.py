@@ -3,9 +3,9 @@ fixtures (conftest.py) and the browser benchmark (benchmarks/widgets_browser.py)
 start them this way.
 
 The server runs on loopback (free port, no token, its own temporary config, runtime,
-settings and workspace folders, the news toast off, every notebook cell kept in the
-page) and serves a copy of a checkout's `notebooks/` beside links to the rest of it, so
-nothing run or saved touches the committed lessons. It also serves Jupyter Notebook 7's
+settings and workspace folders, the news toast off, JupyterLab's default windowing as a
+learner has it) and serves a copy of a checkout's `notebooks/` beside links to the rest
+of it, so nothing run or saved touches the committed lessons. It also serves Jupyter Notebook 7's
 pages (`/tree`, `/notebooks/...`), from the same server.
 """
 from __future__ import annotations
@@ -33,9 +33,10 @@ LAB_SETTINGS = {
     # The "get notified about Jupyter news?" toast would cover the page.
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
-    # Keep every cell in the DOM, so a widget far down the notebook can be found.
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
-        {"windowingMode": "none"},
+    # JupyterLab's default windowing ("contentVisibility", what a learner has) keeps every
+    # cell in the DOM, so a widget far down the notebook is found, and lets the browser skip
+    # laying out and painting the cells off screen. ("none" lays out the whole notebook on
+    # every change: a heavier page than a learner's.)
     # Never write a run notebook back (the server works on a copy anyway).
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings":
         {"autosave": False},

@@ -201,6 +201,19 @@ def time_training(page, root, control) -> dict:
 
 
 
+def activate_cell(page, root) -> None:
+    """Make the widget's cell JupyterLab's active cell (a click on its input prompt), as
+    it is once a person has clicked anything in it. The first click into a cell also
+    makes JupyterLab restyle the notebook for the new active cell; timed with it, the
+    first control of each widget would carry that one-off cost."""
+    prompt = root.evaluate_handle(
+        "e => { const c = e.closest('.jp-Cell'); return c && c.querySelector('.jp-InputPrompt'); }")
+    element = prompt.as_element()
+    if element is not None:
+        element.click()
+        page.wait_for_timeout(300)
+
+
 def widget_controls(page, root, cap: int) -> list[tuple[str, object, str]]:
     """The visible controls of one widget as ``(kind, element, name)``, at most ``cap``:
     its Train / Play buttons first (so a widget with many settings still has its
