@@ -69,7 +69,7 @@ STRIP = (10.0, 3.4)   # three pictures in a row: "wide" (4.2 in tall) would leav
 MARGINS = {"left": 0.01, "right": 0.99, "bottom": 0.02, "top": 0.76}   # fixed: no layout engine
 # The kernel editor's two pictures, photo and output, with no text in them (their
 # titles and the kernel's numbers are HTML beside them: text is most of a draw).
-PANEL = (4.0, 2.7)
+PANEL = (3.7, 2.5)   # 333 x 225 px: photo, kernel table and output fit in ~840 px
 BARE = {"left": 0.005, "right": 0.995, "bottom": 0.005, "top": 0.995}
 
 
@@ -568,7 +568,7 @@ def kernel_editor(image: np.ndarray):
                                         style=plots.slider_style()),
     }
 
-    kernel_box = widgets.HTML(layout=widgets.Layout(width="11em", margin="0 8px"))
+    kernel_box = widgets.HTML(layout=widgets.Layout(width="10em", margin="0 6px"))
     output_title = widgets.HTML()
 
     def draw(name: str, strength: float) -> Figure:
