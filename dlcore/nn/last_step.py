@@ -7,15 +7,15 @@ Sequence in, one prediction out (classify a sequence, predict the next value):
 
 PyTorch has no such layer (one writes the two lines of ``forward`` by hand); here it
 also has to write the backward pass, which is the point: the loss sees only h_T, so
-dL/d(output) is zero at every step but the last, and the recurrent layer's own
-backward (backpropagation through time) carries that one gradient back to the
-earlier steps.
+dL/d(output) is zero at every step but the last, where it is dL/dh_T. That is the same
+as handing dL/dh_T to the recurrent layer as the gradient of its final state h_n, with no
+gradient for its outputs: its own backward (backpropagation through time) carries that
+one gradient back to the earlier steps, and skips adding T - 1 arrays of zeros.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .container import backward_to_weights
 from .module import Module
 
 
@@ -46,9 +46,9 @@ class LastStep(Module):
         return self.head(output[:, -1])           # only h_T feeds the prediction
 
     def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        shape = self._saved()
-        grad_output = np.zeros(shape, dtype=grad_out.dtype)
-        grad_output[:, -1] = self.head.backward(grad_out)   # dL/dh_T; zero before
-        if not input_grad:
-            return backward_to_weights(self.recurrent, grad_output)
-        return self.recurrent.backward(grad_output)
+        self._saved()
+        dh_T = self.head.backward(grad_out)                  # dL/dh_T, (N, H)
+        grad_h_n = np.zeros((self.recurrent.num_layers, *dh_T.shape), dh_T.dtype)
+        grad_h_n[-1] = dh_T                                  # the top layer's h_T
+        # no gradient for the outputs (None): dL/d(output) is zero but at the last step
+        return self.recurrent.backward(None, grad_h_n, input_grad=input_grad)
