@@ -430,3 +430,32 @@ def test_a_player_whose_first_step_ends_it_or_fails_says_so_at_once():
         asyncio.run(failing_run())
     assert "stopped: ValueError" in failing.status.value and not failing.playing
     assert failing.play_button.description == "Train"       # not left saying Pause
+
+
+def test_the_first_show_reuses_the_layout_draw_unless_something_changed_since():
+    """Building a view draws the figure once (to freeze its layout) with the animated
+    artists left out: that is the background the first show needs, so it is not drawn
+    again, unless an artist that is not animated changed in between."""
+    def build():
+        fig, ax = plots.subplots("wide")
+        ax.plot(np.arange(10))
+        moving, = ax.plot(np.arange(10)[::-1])
+        ax.set_title("before")
+        return fig, ax, moving
+
+    fig, ax, moving = build()
+    view = vw.FigureView(fig, animated=[moving])
+    draws = []
+    original = fig.canvas.draw
+    fig.canvas.draw = lambda: (draws.append(1), original())[1]
+    first = view.show()
+    assert draws == []                       # the background from the layout draw
+    view.show()
+    assert draws == [1]                      # a later show draws the figure again
+
+    fig2, ax2, moving2 = build()
+    view2 = vw.FigureView(fig2, animated=[moving2])
+    ax2.set_title("after")                   # changed after the view was built
+    fig3, ax3, moving3 = build()
+    ax3.set_title("after")
+    assert view2.show() == vw.FigureView(fig3, animated=[moving3]).show() != first

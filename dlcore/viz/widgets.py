@@ -200,10 +200,11 @@ class FigureView:
 
     def set_figure(self, fig: Figure) -> None:
         self.fig = fig
-        freeze_layout(fig)
-        self.canvas = fig.canvas
         for artist in self.animated:
             artist.set_animated(True)
+        freeze_layout(fig)          # its draw leaves the background (no animated layers)
+        self.canvas = fig.canvas
+        self._background_drawn = True
         self._saved = []
 
     def show(self, *, control: str = "", compute_ms: float = 0.0,
@@ -211,7 +212,11 @@ class FigureView:
         """Draw the whole figure and send it; returns the image bytes."""
         t0 = time.perf_counter()
         with unhinted_text():
-            self.canvas.draw()                        # everything but the animated layers
+            # The canvas may still hold a drawn background nothing has changed since
+            # (the first show after set_figure): matplotlib marks the figure stale when
+            # any artist that is not animated changes.
+            if not (self._background_drawn and not self.fig.stale):
+                self.canvas.draw()                    # everything but the animated layers
             self._saved = []
             self._draw_layers(0)
         return self._send(t0, control, compute_ms, format)
@@ -240,6 +245,7 @@ class FigureView:
 
     def _draw_layers(self, first: int) -> None:
         """Draw layers ``first``.. over the canvas, saving the pixels under each."""
+        self._background_drawn = False              # the canvas now shows more than that
         renderer = self.canvas.get_renderer()
         for k, layer in enumerate(self.layers[first:], start=first):
             if k == len(self._saved):
