@@ -182,9 +182,12 @@ def time_training(page, root, control) -> dict:
     frames = sorted(t for t in rec["pictures"] if t >= (rec["input"] or 0))
     label = control.inner_text().strip().lower()
     paused = False
-    if label.startswith("pause") or label.startswith("stop"):
-        control.click()
-        paused = True
+    if (label.startswith("pause") or label.startswith("stop")) and control.is_enabled():
+        try:                          # the run may end between reading the label and the click
+            control.click(timeout=2_000)
+            paused = True
+        except Exception:             # Playwright's TimeoutError: it finished on its own
+            pass
     final = wait_quiet(page, CHANGE_TIMEOUT_S * 3)
     frames_all = sorted(t for t in final["pictures"] if t >= (final["input"] or 0))
     first = (frames_all[0] - final["input"]) if frames_all and final["input"] else None
