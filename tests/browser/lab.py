@@ -33,10 +33,10 @@ LAB_SETTINGS = {
     # The "get notified about Jupyter news?" toast would cover the page.
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
-    # JupyterLab's default windowing ("contentVisibility", what a learner has) keeps every
-    # cell in the DOM, so a widget far down the notebook is found, and lets the browser skip
-    # laying out and painting the cells off screen. ("none" lays out the whole notebook on
-    # every change: a heavier page than a learner's.)
+    # No windowing setting: JupyterLab's default ("contentVisibility"), what a learner has.
+    # It keeps every cell in the DOM, so a widget far down the notebook is found. (With
+    # "none" some widgets answer faster: lesson 04's 145 ms against 293, 09's 118 against
+    # 199, 01's the same; benchmarks/widgets_browser.py --windowing none.)
     # Never write a run notebook back (the server works on a copy anyway).
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings":
         {"autosave": False},
