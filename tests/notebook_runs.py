@@ -3,7 +3,7 @@
 Lessons and solutions go through nbval (in a child pytest, one notebook at a time, on a
 fresh kernel, compared with their committed outputs after `nbval_sanitize.cfg`); the
 untouched exercise notebooks go through nbclient with errors allowed, since their checks
-are meant to fail. Each notebook runs once: `test_notebooks.py` and `test_timing.py` share
+are meant to fail. Each notebook runs once: `test_notebooks.py`'s nbval and budget tests share
 the cached result, and every run's time is printed in the terminal summary.
 """
 from __future__ import annotations
@@ -245,10 +245,3 @@ class NotebookTimes:
 def record(request: pytest.FixtureRequest, path: Path, seconds: float, note: str) -> None:
     """Put one notebook's run time in the terminal summary (see NotebookTimes)."""
     request.node.user_properties.append((NotebookTimes.KEY, (nb_id(path), seconds, note)))
-
-
-def xdist_group(paths: list[Path]) -> list:
-    """`paths` as parameters, each in its own pytest-xdist group, so every test that
-    shares a notebook's cached run (test_notebooks, test_timing) runs in the process that
-    ran it, and no notebook runs twice."""
-    return [pytest.param(p, marks=pytest.mark.xdist_group(nb_id(p))) for p in paths]

@@ -25,9 +25,9 @@ from .test_widgets import (
 
 LESSON = "06_training.ipynb"
 
-# One pytest-xdist group: the browser tests run one after another in one worker (one
-# JupyterLab, one Chromium at a time) while the other workers run the rest of the suite.
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+# pytest-xdist runs a file's tests in one worker (--dist loadfile): a lesson at a time, one
+# JupyterLab and one Chromium, while the other workers run the rest of the suite.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_a_lesson_runs_and_its_widgets_respond_in_notebook_7(page, lab_url):

@@ -32,9 +32,9 @@ GROSS_FIRST_FRAME_MS = 1500  # Train / Play: the first frame (bar 150 ms) ...
 GROSS_MIN_FPS = 3          # ... then frames a second while it plays (bar 20)
 MAX_CONTROLS_PER_WIDGET = 6  # the benchmark times up to 12; CI time is budgeted
 
-# One pytest-xdist group: the browser tests run one after another in one worker (one
-# JupyterLab, one Chromium at a time) while the other workers run the rest of the suite.
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+# pytest-xdist runs a file's tests in one worker (--dist loadfile): a lesson at a time, one
+# JupyterLab and one Chromium, while the other workers run the rest of the suite.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JS_NOTEBOOK_READY = measure.JS_READY
 JS_BUSY = measure.JS_BUSY
