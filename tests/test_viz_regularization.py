@@ -12,7 +12,7 @@ import time  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from figure_checks import assert_inside_and_apart  # noqa: E402
 
 import dlcore  # noqa: E402
 from dlcore import nn  # noqa: E402
@@ -277,30 +277,14 @@ def test_every_widget_control_says_what_it_does(few):
             assert control.description and len(control.tooltip or "") > 20, control
 
 
-def _inside_and_apart(fig) -> None:
-    """Drawn without a layout engine: every axes with its labels and title inside the
-    figure, and no two overlapping (nothing cut off, nothing drawn over another)."""
-    assert fig.get_layout_engine() is None
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    renderer = canvas.get_renderer()
-    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
-    for box in boxes:
-        assert box.x0 >= 0 and box.y0 >= 0
-        assert box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            assert a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0
-
-
 def test_figures_need_no_layout_pass_and_fit(dropout_runs, sweep):
     fig = reg.dropout_figure(dropout_runs, p=0.5)
-    _inside_and_apart(fig)
+    assert_inside_and_apart(fig)
     fig = reg.batchnorm_figure(sweep, lr=0.3)
-    _inside_and_apart(fig)
+    assert_inside_and_apart(fig)
     values = [np.random.default_rng(k).standard_normal((100, 8)) * 0.4 ** k for k in range(8)]
     fig = reg.activation_figure(values, values, layer=6)
-    _inside_and_apart(fig)
+    assert_inside_and_apart(fig)
     plt.close("all")
 
 

@@ -12,7 +12,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from figure_checks import assert_inside_and_apart  # noqa: E402
 
 import dlcore  # noqa: E402
 from dlcore import nn, optim, train  # noqa: E402
@@ -332,14 +332,4 @@ def test_figures_need_no_layout_pass_and_fit(images):
     for fig in (transfer.seed_comparison_figure(losses, accuracies),
                 transfer.label_sweep_figure(sweep, 5), transfer.idea_figure(images[0, 0]),
                 transfer.flip_figure(photo, images[:2, 0], [3, 7])):
-        assert fig.get_layout_engine() is None
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
-        renderer = canvas.get_renderer()
-        boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
-        for box in boxes:
-            assert box.x0 >= 0 and box.y0 >= 0
-            assert box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
-        for i, a in enumerate(boxes):
-            for b in boxes[i + 1:]:
-                assert a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0
+        assert_inside_and_apart(fig)
