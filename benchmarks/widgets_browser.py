@@ -10,7 +10,8 @@ Run...) are timed differently: the first frame after the click, then frames per 
 over the next seconds, then Pause. The page also records, per lesson, the smallest
 ratio of an image's shown width to its own width (a figure shrunk below 90% is hard to
 read). Each widget's cell is made the active cell before its controls are timed (the
-first click into a cell costs JupyterLab a one-off restyle of the notebook).
+first press in a cell that is not active pays a one-off cost, most likely JupyterLab
+activating the cell).
 
     python benchmarks/widgets_browser.py                         # every lesson, this checkout
     python benchmarks/widgets_browser.py --root /tmp/old --label before   # another checkout

@@ -206,9 +206,10 @@ def time_training(page, root, control) -> dict:
 
 def activate_cell(page, root) -> None:
     """Make the widget's cell JupyterLab's active cell (a click on its input prompt), as
-    it is once a person has clicked anything in it. The first click into a cell also
-    makes JupyterLab restyle the notebook for the new active cell; timed with it, the
-    first control of each widget would carry that one-off cost."""
+    it is once a person has clicked anything in it. The first press of a control in a
+    cell that is not active took far longer than the next (a probe at load 10: 700-950 ms
+    against 120-330), most likely JupyterLab making that cell the active one; timed with
+    it, the first control of each widget would carry that one-off cost."""
     prompt = root.evaluate_handle(
         "e => { const c = e.closest('.jp-Cell'); return c && c.querySelector('.jp-InputPrompt'); }")
     element = prompt.as_element()
