@@ -225,3 +225,17 @@ def test_the_surface_runs_from_class_0_through_white_to_class_1():
     assert to_hex(cmap(0.0)).lower() == plots.CLASS_COLORS[0].lower()
     assert to_hex(cmap(1.0)).lower() == plots.CLASS_COLORS[1].lower()
     assert min(cmap(0.5)[:3]) > 0.98                               # white in the middle
+
+
+def test_mosaic_places_each_image_with_nan_gaps_and_a_top_band():
+    images = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    out = plots.mosaic(images, 3, gap=(2, 1), top=1)
+    assert out.shape == (1 + 2 * (2 + 2) - 2, 3 * (3 + 1) - 1)
+    for k, image in enumerate(images):
+        r, c = divmod(k, 3)
+        np.testing.assert_array_equal(out[1 + 4 * r:1 + 4 * r + 2, 4 * c:4 * c + 3], image)
+    assert np.isnan(out[0]).all() and np.isnan(out[:, 3]).all()   # the band and a gap
+    assert np.isnan(out[5:, 8:]).all()                            # no sixth image
+    assert np.isfinite(out).sum() == images.size
+    with pytest.raises(ValueError, match=r"\(N, h, w\)"):
+        plots.mosaic(images[0], 3)

@@ -697,7 +697,7 @@ def filter_grid(kernels: np.ndarray, ncols: int = 8) -> Figure:
     limit = max(float(np.abs(kernels).max()), 1e-6)
     nrows = -(-F // ncols)
     step = k + 1                                   # a kernel and a blank row/column
-    grid = np.full((nrows * step, ncols * step - 1), np.nan, np.float32)
+    grid = plots.mosaic(kernels, ncols, top=1, dtype=np.float32)   # a label row above each
     cmap = plots.SURFACE_CMAP.with_extremes(bad="white")
     with plots.style():
         fig, ax = plt.subplots(figsize=(0.9 * ncols + 0.2, 0.95 * nrows + 0.2), dpi=plots.DPI,
@@ -705,7 +705,6 @@ def filter_grid(kernels: np.ndarray, ncols: int = 8) -> Figure:
                                             "top": 0.98})
         for f in range(F):
             r, c = divmod(f, ncols)
-            grid[r * step + 1:(r + 1) * step, c * step:c * step + k] = kernels[f]
             ax.text(c * step + (k - 1) / 2, r * step, f"filter {f}", ha="center",
                     va="center", fontsize=9)
         ax.imshow(grid, cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest")

@@ -106,11 +106,7 @@ def drawings_figure(drawn: np.ndarray, real: np.ndarray) -> Figure:
         raise ValueError(f"drawings_figure expects two (10, 8, 8) stacks, got {drawn.shape} "
                          f"and {real.shape}")
     step, below = 8 + 2, 8 + 4                  # a digit and its gap: across, and down
-    mosaic = np.full((below + 8, 10 * step - 2), np.nan)
-    for row, images in enumerate((drawn, real)):
-        top = row * below                                   # room for the titles between rows
-        for k, image in enumerate(images):
-            mosaic[top:top + 8, k * step:k * step + 8] = image
+    mosaic = plots.mosaic(np.concatenate([drawn, real]), 10, gap=(4, 2))  # titles between rows
     with plots.style():
         fig, ax = plots.subplots("wide")
         fig.set_size_inches(10.0, 2.5)                      # "wide", two rows of digits

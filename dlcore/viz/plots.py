@@ -15,7 +15,7 @@ and this module re-exports them so lessons need one name:
 - ``boundary``: ``scatter_classes``, ``grid``, ``surface``, ``decision_boundary``;
 - ``layers``: ``layer_sizes``, ``layer_outputs`` (walking a Sequential);
 - ``diagrams``: ``network_diagram``, and the ``box`` and ``arrow`` of every block diagram;
-- ``images``: ``image_grid``, ``confusion_matrix``;
+- ``images``: ``image_grid``, ``confusion_matrix``, ``mosaic``;
 - ``widgets``: ``interactive_figure``, ``slider_style``, and the machinery of fast
   widgets (``FigureView``, ``Busy``, ``Player``);
 - ``source``: ``show_source``.
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from .boundary import decision_boundary, grid, scatter_classes, surface
 from .diagrams import arrow, box, network_diagram
-from .images import confusion_matrix, image_grid
+from .images import confusion_matrix, image_grid, mosaic
 from .layers import layer_outputs, layer_sizes
 from .source import show_source
 from .style import (
@@ -58,6 +58,6 @@ __all__ = [
     "GREEN", "LINESTYLES", "MARKERS", "ORANGE", "PURPLE", "RC", "SIZES", "SKY",
     "SURFACE_CMAP", "VERMILLION", "YELLOW", "arrow", "box", "class_cmap", "confusion_matrix",
     "decision_boundary", "finish", "grid", "image_grid", "interactive_figure",
-    "layer_outputs", "layer_sizes", "network_diagram", "scatter_classes", "show_source",
+    "layer_outputs", "layer_sizes", "mosaic", "network_diagram", "scatter_classes", "show_source",
     "slider_style", "style", "subplots", "surface",
 ]

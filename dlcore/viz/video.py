@@ -29,10 +29,7 @@ def clips_figure(X: np.ndarray, y: Sequence[int], predicted: Sequence[int] | Non
         raise ValueError(f"clips_figure expects clips (N, T, 1, H, W), got {X.shape}")
     n, frames, _, h, w = X.shape
     gap = 2                                                 # pixels of white between frames
-    mosaic = np.full((n * (h + gap) - gap, frames * (w + gap) - gap), np.nan)
-    for i in range(n):
-        for t in range(frames):
-            mosaic[i * (h + gap):i * (h + gap) + h, t * (w + gap):t * (w + gap) + w] = X[i, t, 0]
+    mosaic = plots.mosaic(X[:, :, 0].reshape(n * frames, h, w), frames, gap=(gap, gap))
     with plots.style():
         fig, ax = plots.subplots("wide")
         # not a fixed size: one small square per frame, so it grows with the clips shown
