@@ -459,3 +459,21 @@ def test_the_first_show_reuses_the_layout_draw_unless_something_changed_since():
     fig3, ax3, moving3 = build()
     ax3.set_title("after")
     assert view2.show() == vw.FigureView(fig3, animated=[moving3]).show() != first
+
+
+def test_player_says_which_frames_are_live():
+    """play()'s frames (the first one too, drawn before the player counts as playing)
+    are live; a Step's and a Reset's are not."""
+    seen = []
+    count = {"n": 0}
+
+    def step():
+        count["n"] += 1
+        return count["n"] < 3
+
+    player = vw.Player(step, lambda: seen.append(player.live), lambda: count.update(n=0))
+    player.step()
+    player.reset()
+    assert seen == [False, False]
+    player.play()                              # no event loop here: runs to the end
+    assert seen[2:] == [True, True, True] and not player.live

@@ -585,7 +585,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
     finished = {key(): sweep}
     modes = parts.modes
     total = lambda: len(counts) * len(modes) * draws.value        # noqa: E731
-    state.runs, state.trained, state.last, state.starting = None, 0, None, False
+    state.runs, state.trained, state.last = None, 0, None
 
     def empty() -> dict:
         return {"counts": np.asarray(counts), **{m: np.full(len(counts), np.nan) for m in modes}}
@@ -613,7 +613,7 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
         parts.ax.set_title(title())
         widened = update_label_sweep_figure(fig, state.sweep, count.value)
         parts.progress.set_width(done_fraction())
-        live = (player.playing or state.starting) and not player.done
+        live = player.live and not player.done
         redraw(widened, "Run sweep", t0, live=live)
 
     def reset() -> None:
@@ -648,17 +648,6 @@ def label_sweep_explorer(sweep: Mapping[str, np.ndarray], setup: Mapping | None 
                                              "then pause"),
                         (player.reset_button, "forget this sweep and start it again")):
         button.tooltip = tip
-
-    def play(*args, **kwargs) -> None:
-        """The Player's play, marked: its first frame (drawn before the player counts
-        as playing) is a live frame too, sent as a JPEG."""
-        state.starting = True
-        try:
-            play_now(*args, **kwargs)
-        finally:
-            state.starting = False
-
-    play_now, player.play = player.play, play
 
     def choose(_change=None) -> None:
         t0 = time.perf_counter()

@@ -452,6 +452,7 @@ class Player:
         self.status_fn = status
         self.play_label = play_label
         self.task = None
+        self._starting = False            # inside play(), before the task exists
         self.done = False
         self.error = ""                   # what stopped the last run, if a step raised
         self.frames = 0
@@ -487,10 +488,24 @@ class Player:
         else:
             self.play()
 
+    @property
+    def live(self) -> bool:
+        """Whether the frame being drawn is one of a run (play's first frame included,
+        drawn before the player counts as ``playing``), not a Step's, a Reset's or a
+        setting's: a widget may send live frames as JPEGs and the others as PNGs."""
+        return self.playing or self._starting
+
     def play(self, max_steps: int | None = None, frame_every: int = 1) -> None:
         """Start playing (on the kernel's event loop), or, without one, run to the end."""
         if self.done:
             return
+        self._starting = True
+        try:
+            self._play(max_steps, frame_every)
+        finally:
+            self._starting = False
+
+    def _play(self, max_steps: int | None, frame_every: int) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
