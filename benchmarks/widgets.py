@@ -127,18 +127,21 @@ for _n, _mid in enumerate(MODEL_IDS, start=1):
             _move(_c)
             _total = _time.perf_counter() - _t
             _draw, _encode = _acc["draw"], _acc["encode"]
+            _bytes = None
             if _VIEWS is not None and len(_VIEWS) > _seen:
                 # FigureView records its own draw (blits included, which never call
                 # Figure.draw) and its encoding (its own PNG writer, not PIL's save)
                 _new = list(_VIEWS)[_seen:]
                 _draw = sum(r["draw_ms"] for r in _new) / 1e3
                 _encode = sum(r["encode_ms"] for r in _new) / 1e3
-            _rows.append((_total, _draw, _encode))
-        _med = sorted(_rows)[len(_rows) // 2]
+                _bytes = sum(r["bytes"] for r in _new)
+            _rows.append((_total, _draw, _encode, _bytes))
+        _med = sorted(_rows, key=lambda r: r[0])[len(_rows) // 2]
         _entries.append({"control": _name, "kind": type(_c).__name__,
                          "total_ms": 1e3 * _med[0], "draw_ms": 1e3 * _med[1],
                          "encode_ms": 1e3 * _med[2],
-                         "compute_ms": 1e3 * (_med[0] - _med[1] - _med[2])})
+                         "compute_ms": 1e3 * (_med[0] - _med[1] - _med[2]),
+                         "bytes": _med[3]})
     _result.append({"widget": _n, "controls": _entries})
 print("@@TIMINGS@@" + _json.dumps(_result))
 '''

@@ -127,6 +127,12 @@ def test_grid_warp_explorer_moves_the_points_to_each_step():
         assert fig.parts.legend.get_visible() == (layer == 3)   # the decision line, last only
     assert fig.axes[1].get_title() == "after (2) Linear(2 -> 2)"
     assert (vw.image_array(box) != before).any()
+    # A move redraws the right panel and the title over the input plane drawn once:
+    # the picture is the one a full redraw of the same state gives, pixel for pixel.
+    slider.value = 1
+    moved = vw.image_array(box).copy()
+    box.view.show()
+    np.testing.assert_array_equal(moved, vw.image_array(box))
 
 
 @pytest.mark.parametrize("control, value", [("activation function", nn.ReLU),

@@ -272,6 +272,25 @@ def test_after_the_first_change_every_surface_is_kept_in_idle_time(race_widget):
     assert box.view.layers[0] == [box.panels.images[vo.RAVINE]]
 
 
+def test_a_widget_made_in_a_notebook_keeps_every_surface_before_any_change():
+    # In a kernel the widget is made on a running event loop: the panels are drawn in
+    # idle time from then on, so even the first surface a learner picks is a copy.
+    import asyncio
+    import time
+
+    async def make_and_wait():
+        box = vo.optimizer_race()
+        deadline = time.monotonic() + 30
+        while len(box.panels.images) < len(vo.SURFACES) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return box
+
+    box = asyncio.run(make_and_wait())
+    assert set(box.panels.images) == set(vo.SURFACES)
+    box.controls["surface"].value = vo.SADDLE
+    assert box.view.layers[0] == [box.panels.images[vo.SADDLE]]
+
+
 def test_a_race_played_live_on_the_event_loop_ends_on_the_full_picture(race_widget):
     # As in the notebook: Run race plays on the kernel's event loop, frame by frame (its
     # first frame before the labels are rewritten), and ends on the finished race's PNG.

@@ -739,7 +739,7 @@ class SurfacePanels:
     memory, about a millisecond) instead of drawing the panel (its two axes' ticks and
     labels cost most of it). ``use(surface)`` makes the layer ``layer`` of ``view``
     show ``surface``'s panel, drawing it first if needed; ``draw_missing()`` draws the
-    ones not yet kept (the widget does it in idle time after its first change)."""
+    ones not yet kept (the widget does it in idle time once it is shown)."""
 
     def __init__(self, view: widgets.FigureView, layer: int = 0):
         self.view, self.layer = view, layer
@@ -828,10 +828,11 @@ def optimizer_race():
     panels = SurfacePanels(view, surface_layer)
 
     def draw_panels_when_idle() -> None:
-        """After the first change: keep every surface's panel, one each 50 ms while the
-        kernel has nothing else to do (not while a race plays), so that a new surface is
-        then only a copy of pixels. Without a running event loop (a test), surfaces are
-        drawn when first shown."""
+        """Keep every surface's panel, one each 50 ms while the kernel has nothing else
+        to do (not while a race plays), so that a new surface is only a copy of pixels,
+        the first one a learner picks included. Started when the widget is made, and
+        again at each change if there was no event loop then (a test: there, surfaces
+        are drawn when first shown)."""
         if panels.started:
             return
         try:
@@ -908,6 +909,7 @@ def optimizer_race():
     surface.observe(on_surface, names="value")
     for control in sliders.values():
         control.observe(restart, names="value")
+    draw_panels_when_idle()              # in a notebook: between the cells that follow
     left = ipw.VBox([surface, lr_sgd, lr_adaptive, steps])
     right = ipw.VBox([momentum, beta1, beta2, noise])
     box = ipw.VBox([ipw.HBox([left, right]), view.widget, player.widget])
