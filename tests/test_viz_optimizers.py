@@ -349,6 +349,12 @@ def test_the_learning_rate_explorer_moves_its_picture_with_the_slider():
                                np.clip(vo.gd_on_parabola(1.05) ** 2, 1e-12, 1e12))
     assert not np.array_equal(widgets.image_array(box), before)
     assert lr.continuous_update                     # cheap: the picture follows the drag
+    # A move redraws the path, its dots, its loss and the title over the rest: the
+    # picture is the one a full redraw of the same state gives, pixel for pixel.
+    lr.value = 0.3
+    moved = widgets.image_array(box).copy()
+    box.view.show()
+    np.testing.assert_array_equal(moved, widgets.image_array(box))
 
 
 def test_noise_changes_the_path_reproducibly():

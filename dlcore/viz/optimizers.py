@@ -614,8 +614,14 @@ def learning_rate_explorer():
     def draw(lr: float) -> Figure:
         return draw_learning_rates((lr,))
 
+    def moving(fig: Figure) -> list:     # the path, its dots, its loss curve and the title
+        ax, line, dots, loss = fig.parts[0]
+        return [line, dots, loss, ax.title]
+
+    # A move redraws only those over the rest (the parabola, the axes, their ticks).
     return plots.interactive_figure(draw, {"lr": lr}, update=set_learning_rate,
-                                    continuous=True, name="learning_rate_explorer")
+                                    animated=moving, continuous=True,
+                                    name="learning_rate_explorer")
 
 
 RACE_FRAMES = 60          # a race is played in about this many frames (2.4 s at 25 a second)
