@@ -15,12 +15,18 @@ activating the cell).
 
     python benchmarks/widgets_browser.py                         # every lesson, this checkout
     python benchmarks/widgets_browser.py --root /tmp/old --label before   # another checkout
-    python benchmarks/widgets_browser.py -k 04_backward --repeats 5
+    python benchmarks/widgets_browser.py -k 04_backward --repeats 9
+    python benchmarks/widgets_browser.py --label run2                # a second run, later
+    python benchmarks/widgets_browser.py --merge run1 run2 --label after  # pool them
 
 Writes ``benchmarks/widgets-browser-<label>.json``; with both a ``before`` and an ``after``
 JSON present, ``--compare`` writes ``benchmarks/widgets-browser.md`` (per lesson and
-control, before -> after, and the summary the issue asks for). Takes 10-15 minutes for
-every lesson. Run it on a quiet machine (it prints the load average).
+control, before -> after, and the summary the issue asks for). Takes 15-20 minutes for
+every lesson. Run it on a quiet machine (it prints the load average). These 2-core VMs
+also change speed by 30-60% within an hour, with no load to show it: each lesson
+records a machine probe (a fixed piece of Python, timed just before it), and runs made
+at different times are best pooled with ``--merge`` (each control's median over the
+changes of every run).
 """
 from __future__ import annotations
 
@@ -56,6 +62,20 @@ from tests.browser.measure import (  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 900}
 RUN_ALL_TIMEOUT_S = 240
+
+
+def machine_probe_ms() -> float:
+    """How fast this machine is right now: the best of 5 runs of a fixed piece of Python
+    (about 25 ms on a fast day here). These VMs' speed drifts by 30-60% within an hour,
+    every lesson's timings with it, so each lesson records the probe taken before it."""
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - t0)
+    return 1e3 * best
 
 
 def measure_lesson(page, url: str, name: str, repeats: int) -> dict:
@@ -114,8 +134,9 @@ def run(root: Path, label: str, pattern: str | None, repeats: int) -> Path:
             context = browser.new_context(viewport=VIEWPORT)
             page = context.new_page()
             page.set_default_timeout(30_000)
+            probe = machine_probe_ms()
             try:
-                result = measure_lesson(page, url, name, repeats)
+                result = measure_lesson(page, url, name, repeats) | {"probe_ms": probe}
             except Exception as err:      # one broken lesson must not lose the others
                 result = {"lesson": name, "error": f"{type(err).__name__}: {err}"}
             finally:
@@ -144,6 +165,8 @@ def summary_line(result: dict) -> str:
     text = (f"{result['lesson']}: run-all {result['run_all_s']:.1f} s, {len(meds)} controls, "
             f"median {statistics.median(meds):.0f} ms, max {max(meds):.0f} ms" if meds
             else f"{result['lesson']}: no timed control")
+    if "probe_ms" in result:
+        text += f" (machine probe {result['probe_ms']:.0f} ms)"
     for c in trains:
         first = c["first_frame_ms"]
         text += (f"; {c['control']}: first frame {first:.0f} ms, {c['fps']:.1f} fps"
@@ -221,18 +244,85 @@ def compare(before_path: Path, after_path: Path) -> Path:
     return out
 
 
+def merge(labels: list[str], label: str) -> Path:
+    """Pool several runs into one: each control's changes from every run (its median
+    over all of them), each training button's median first frame and frames a second.
+    One run on these VMs can fall in a slow stretch; several runs spread over time
+    give a median that does not."""
+    runs = [json.loads((HERE / f"widgets-browser-{name}.json").read_text()) for name in labels]
+    lessons = {}
+    for data in runs:
+        for les in data["lessons"]:
+            if "widgets" not in les:
+                continue
+            into = lessons.setdefault(les["lesson"], {"lesson": les["lesson"], "widgets": {},
+                                                      "run_all_s": [], "probe_ms": [],
+                                                      "min_image_scale": []})
+            into["run_all_s"].append(les["run_all_s"])
+            if les.get("probe_ms") is not None:
+                into["probe_ms"].append(les["probe_ms"])
+            if les.get("min_image_scale") is not None:
+                into["min_image_scale"].append(les["min_image_scale"])
+            for w in les["widgets"]:
+                controls = into["widgets"].setdefault(w["widget"], {})
+                seen_here: dict = {}
+                for c in w["controls"]:         # two handles of one range slider: two
+                    k = seen_here[c["control"]] = seen_here.get(c["control"], 0) + 1
+                    controls.setdefault((c["control"], k), []).append(c)
+    merged = []
+    for les in sorted(lessons.values(), key=lambda x: x["lesson"]):
+        widgets = []
+        for number, controls in sorted(les["widgets"].items()):
+            entries = []
+            for (name, _), seen in controls.items():
+                if seen[0]["kind"] == "train":
+                    firsts = [c["first_frame_ms"] for c in seen if c["first_frame_ms"] is not None]
+                    entries.append({"control": name, "kind": "train", "runs": len(seen),
+                                    "first_frame_ms": statistics.median(firsts) if firsts else None,
+                                    "fps": statistics.median(c["fps"] for c in seen),
+                                    "frames": max(c["frames"] for c in seen),
+                                    "live": all(c["live"] for c in seen),
+                                    "paused": any(c["paused"] for c in seen),
+                                    "per_run": [[c["first_frame_ms"], c["fps"]] for c in seen]})
+                    continue
+                times = [t for c in seen for t in c["times_ms"]]
+                entries.append({"control": name, "kind": seen[0]["kind"], "times_ms": times,
+                                 "busy": any(c["busy"] for c in seen), "runs": len(seen),
+                                 "median_ms": statistics.median(times) if times else None,
+                                 "per_run_median_ms": [c["median_ms"] for c in seen]})
+            widgets.append({"widget": number, "controls": entries})
+        merged.append({"lesson": les["lesson"], "widgets": widgets,
+                       "run_all_s": statistics.median(les["run_all_s"]),
+                       "probe_ms": les["probe_ms"],
+                       "min_image_scale": min(les["min_image_scale"], default=None)})
+    result = {"label": label, "merged_from": labels, "root": runs[0]["root"],
+              "date": runs[-1]["date"], "load_before": runs[0]["load_before"],
+              "dates": [data["date"] for data in runs], "lessons": merged}
+    out = HERE / f"widgets-browser-{label}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {out.relative_to(ROOT)} from {', '.join(labels)}")
+    return out
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose lessons to serve")
     parser.add_argument("--label", default="after", help="names the JSON written")
     parser.add_argument("-k", dest="pattern", help="only lessons whose file name contains this")
-    parser.add_argument("--repeats", type=int, default=3, help="changes per control")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="changes per control (5: on a 2-core VM a median of 3 moved a "
+                             "control by 100 ms from one run to the next)")
     parser.add_argument("--windowing", help="JupyterLab's notebook windowing mode (default: "
                         "JupyterLab's own, contentVisibility, what a learner has; 'none' lays "
                         "out every cell)")
+    parser.add_argument("--merge", nargs="+", metavar="LABEL",
+                        help="pool these runs' JSON files into the one --label names")
     parser.add_argument("--compare", action="store_true",
                         help="write widgets-browser.md from the before and after JSON files")
     args = parser.parse_args(argv)
+    if args.merge:
+        merge(args.merge, args.label)
+        return
     if args.compare:
         compare(HERE / "widgets-browser-before.json", HERE / "widgets-browser-after.json")
         return
