@@ -205,7 +205,11 @@ def compare(before_path: Path, after_path: Path) -> Path:
              f"Measured by `benchmarks/widgets_browser.py` in JupyterLab + headless Chromium "
              f"(1280x900, file browser open). Before: {before['date'][:16]} (load "
              f"{before['load_before'][0]:.1f}), after: {after['date'][:16]} (load "
-             f"{after['load_before'][0]:.1f}). A control's time is the median over its changes "
+             f"{after['load_before'][0]:.1f})"
+             + (f", {len(after['merged_from'])} runs pooled ("
+                + ", ".join(d[11:16] for d in after['dates']) + ")"
+                if after.get("merged_from") else "")
+             + ". A control's time is the median over its changes "
              "from the input event to the last new picture painted.", "",
              "| | before | after |", "| --- | ---: | ---: |"]
     for key, what in [("widgets", "widgets"), ("controls", "controls timed"),
