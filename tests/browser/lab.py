@@ -34,9 +34,9 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
     # No windowing setting: JupyterLab's default ("contentVisibility"), what a learner has.
-    # It keeps every cell in the DOM, so a widget far down the notebook is found. (With
-    # "none" some widgets answer faster: lesson 04's 145 ms against 293, 09's 118 against
-    # 199, 01's the same; benchmarks/widgets_browser.py --windowing none.)
+    # It keeps every cell in the DOM, so a widget far down the notebook is found. (An A/B
+    # on a slow day, `benchmarks/widgets_browser.py --windowing none`, gave lesson 04 145 ms
+    # against 293 with the default; on a faster stretch the default gave 04 95-131 ms.)
     # Never write a run notebook back (the server works on a copy anyway).
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings":
         {"autosave": False},
