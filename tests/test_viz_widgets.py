@@ -176,6 +176,32 @@ def test_player_plays_on_the_event_loop_at_its_frame_rate_and_pauses():
     assert c.value == steps              # paused: nothing ran after
 
 
+def test_a_player_with_slow_steps_keeps_its_frame_rate_with_fewer_steps_a_frame():
+    """A step of 22 ms at 25 frames a second (40 ms): a second step would not end before
+    the frame is due, so each frame shows one step and frames keep coming every ~40 ms
+    (two steps a frame would make it 49 ms: 20 frames a second)."""
+    c = Counter(10_000)
+
+    def slow_step():
+        time.sleep(0.022)
+        return c.step()
+
+    def frame():
+        time.sleep(0.004)
+        c.frame()
+
+    player = vw.Player(slow_step, frame, c.reset, fps=25)
+
+    async def scenario():
+        player.play()
+        await asyncio.sleep(0.8)
+        player.pause()
+
+    asyncio.run(scenario())
+    gaps = [b - a for a, b in zip(c.frames, c.frames[1:], strict=False)]
+    assert len(gaps) >= 5 and set(gaps) == {1}, gaps
+
+
 def test_layer_outputs_walk_the_model_in_eval_mode_and_restore_its_mode(rng):
     model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.ReLU(), nn.Linear(4, 2))
     x = rng.standard_normal((5, 3)).astype(np.float32)

@@ -54,6 +54,8 @@ from dlcore.viz import textcache
 
 BUSY_AFTER_S = 0.3      # a change slower than this shows "working" while it computes
 FPS = 25                # frames a second a Player aims for
+IDLE_SHARE = 0.25       # of each frame's period a Player leaves idle: the kernel hears
+                        # Pause and sends the frame; the browser and server get the CPU
 PNG_LEVEL = 1           # zlib level: 1 encodes several times faster than 6, ~10% larger
 
 # Kernel-side timings of every redraw (for benchmarks/widgets.py): one dict per
@@ -582,18 +584,29 @@ class Player:
             # it paints the picture (100-200 ms of JupyterLab layout).
             await asyncio.sleep(period)
             self._set_playing(True)
+            step_s = frame_s = 0.0           # what a step and a frame took, lately
             while not self.done:
                 start = time.perf_counter()
+                # Steps fill the period but for the frame and a margin (the kernel hears
+                # Pause and sends the frame in it), and a step that would not end in time
+                # waits for the next frame: a slow step (a slow machine) keeps the
+                # frame rate and takes fewer steps a frame rather than fewer frames.
+                budget = period * (1 - IDLE_SHARE) - frame_s
                 steps = 0
                 while not self.done:
+                    t = time.perf_counter()
                     self._advance()
+                    now = time.perf_counter()
+                    step_s = now - t if step_s == 0 else 0.7 * step_s + 0.3 * (now - t)
                     steps += 1
-                    if (time.perf_counter() - start >= period * 0.6
+                    if (now - start + step_s > budget
                             or steps == self.max_steps_per_frame):
                         break
+                t = time.perf_counter()
                 self._frame()
-                # give the kernel a moment to hear Pause and send the frame
-                await asyncio.sleep(max(0.0, period - (time.perf_counter() - start)))
+                now = time.perf_counter()
+                frame_s = now - t if frame_s == 0 else 0.7 * frame_s + 0.3 * (now - t)
+                await asyncio.sleep(max(0.0, period - (now - start)))
         except asyncio.CancelledError:
             raise
         except Exception as err:
