@@ -43,7 +43,7 @@ def test_cached_text_is_drawn_pixel_for_pixel_as_matplotlib_draws_it(hinting):
         plain = busy_figure()
         plain.canvas.draw()
         cached = busy_figure()
-        cache = textcache.cache_text(cached.canvas.get_renderer())
+        cache = textcache.cache_text(cached.canvas.get_renderer(), textcache.TextCache())
         cached.canvas.draw()                      # every string rendered and kept
         assert cache.misses > 10 and cache.hits == 0
         assert (pixels(cached) == pixels(plain)).all()
@@ -62,17 +62,30 @@ def test_cached_text_is_drawn_pixel_for_pixel_as_matplotlib_draws_it(hinting):
 def test_the_cache_keeps_at_most_its_size_and_is_installed_once():
     fig = busy_figure()
     renderer = fig.canvas.get_renderer()
-    cache = textcache.cache_text(renderer)
+    cache = textcache.cache_text(renderer, textcache.TextCache(max_strings=5))
     assert textcache.cache_text(renderer) is cache
-    cache.max_strings = 5
     fig.canvas.draw()
     assert len(cache.strings) == 5
+
+
+def test_one_cache_serves_every_figure_so_a_new_figure_finds_its_strings():
+    cache = textcache.TextCache()
+    first = busy_figure()
+    textcache.cache_text(first.canvas.get_renderer(), cache)
+    first.canvas.draw()
+    drawn = cache.misses
+    second = busy_figure()                    # a widget that draws a new figure a change
+    textcache.cache_text(second.canvas.get_renderer(), cache)
+    second.canvas.draw()
+    assert cache.misses == drawn and cache.hits == drawn
+    assert (pixels(second) == pixels(first)).all()
 
 
 def test_figure_views_cache_their_text_and_a_redraw_gets_faster():
     fig = busy_figure()
     view = vw.FigureView(fig)
     cache = fig.canvas.get_renderer().text_cache
+    assert cache is textcache.CACHE
     plain = busy_figure()
     plain.canvas.draw()
     times = {"plain": [], "cached": []}

@@ -5,17 +5,20 @@ titles, a colour bar's numbers; only a value or two changes. Matplotlib 3.11 lay
 string out with its shaping engine and renders it glyph by glyph at every draw, which is
 most of a redraw (40-70% of the figures measured in ``benchmarks/widgets.py``).
 
-``cache_text(renderer)`` makes one Agg renderer keep the glyph bitmaps of each string it
+``cache_text(renderer)`` makes an Agg renderer keep the glyph bitmaps of each string it
 draws, keyed by everything that decides them (the string, font, size, dpi, angle,
 hinting, antialiasing, and where it falls within a pixel), and put them back the next
-time: the same pixels, without the layout and the rasterising. ``FigureView`` does it to
-the canvas of every widget figure; nothing else is touched.
+time: the same pixels, without the layout and the rasterising. One cache serves every
+renderer so made (a widget that draws a new figure for each change finds its tick labels
+there too). ``FigureView`` does it to the canvas of every widget figure; nothing else is
+touched.
 
 On a matplotlib without these internals (before 3.11, where a string is rendered whole
 and is already quick) the renderer is left as it is.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
 
@@ -36,28 +39,27 @@ MAX_STRINGS = 4096          # strings kept per renderer (the least recently draw
 
 
 class TextCache:
-    """The glyph bitmaps of each string drawn by one renderer (see the module)."""
+    """The glyph bitmaps of each string drawn, and each font's height metrics (see the
+    module); its methods take the renderer drawing."""
 
-    def __init__(self, renderer: RendererAgg, max_strings: int = MAX_STRINGS):
-        self.renderer = renderer
+    def __init__(self, max_strings: int = MAX_STRINGS):
         self.max_strings = max_strings
         self.strings: OrderedDict = OrderedDict()
         self.hits = self.misses = 0
         self.heights: dict = {}
 
-    def font_height_metrics(self, prop):
+    def font_height_metrics(self, renderer, prop):
         """A font's ascent, descent and line gap in pixels, as ``Text._get_layout``
         reads them from the font's tables at every layout of every text (two table reads
         each time); here once per font and size. (None, None, None) lets matplotlib
         measure instead (a font without those tables)."""
-        key = (hash(prop), prop.get_size_in_points(), self.renderer.dpi)
+        key = (hash(prop), prop.get_size_in_points(), renderer.dpi)
         metrics = self.heights.get(key)
         if metrics is None:
-            metrics = self.heights[key] = _font_height_metrics(prop, self.renderer.dpi)
+            metrics = self.heights[key] = _font_height_metrics(prop, renderer.dpi)
         return metrics
 
-    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        r = self.renderer
+    def draw_text(self, r, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if ismath:                                      # mathtext: drawn as matplotlib does
             return RendererAgg.draw_text(r, gc, x, y, s, prop, angle, ismath, mtext)
         # FreeType's y is upwards; the string's pixel grid starts at (ix, iy), and
@@ -73,7 +75,7 @@ class TextCache:
         glyphs = self.strings.get(key)
         if glyphs is None:
             self.misses += 1
-            glyphs = self._render(gc, x, up, ix, iy, s, prop, angle, features, language)
+            glyphs = _render(r, gc, x, up, ix, iy, s, prop, angle, features, language)
             self.strings[key] = glyphs
             if len(self.strings) > self.max_strings:
                 self.strings.popitem(last=False)
@@ -85,30 +87,30 @@ class TextCache:
             r._renderer.draw_text_image(buffer, left + ix, height - (top + iy) + buffer.shape[0],
                                         0, gc)
 
-    def _render(self, gc, x, up, ix, iy, s, prop, angle, features, language) -> list:
-        """Each glyph's bitmap and its offset from (ix, iy): what
-        ``RendererAgg._draw_text_glyphs_and_boxes`` draws, kept."""
-        r = self.renderer
-        font = r._prepare_font(prop)
-        items = font._layout(s, flags=get_hinting_flag(), features=features,
-                             language=language)
-        size = prop.get_size_in_points()
-        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-        rotation = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
-        mode = RenderMode.NORMAL if gc.get_antialiased() else RenderMode.MONO
-        flags = get_hinting_flag()
-        glyphs = []
-        for item in items:
-            glyph_font, dx, dy = item.ft_object, item.x, item.y
-            glyph_font.set_size(size, r.dpi)
-            glyph_font._set_transform(rotation, [round(0x40 * (x + dx * cos - dy * sin)),
-                                                 round(0x40 * (up + dx * sin + dy * cos))])
-            bitmap = glyph_font._render_glyph(item.glyph_index, flags, mode)
-            buffer = np.array(bitmap.buffer)            # a copy: FreeType reuses its own
-            if not gc.get_antialiased():
-                buffer *= 0xff
-            glyphs.append((buffer, bitmap.left - ix, bitmap.top - iy))
-        return glyphs
+
+def _render(r, gc, x, up, ix, iy, s, prop, angle, features, language) -> list:
+    """Each glyph's bitmap and its offset from (ix, iy): what
+    ``RendererAgg._draw_text_glyphs_and_boxes`` draws, kept."""
+    font = r._prepare_font(prop)
+    items = font._layout(s, flags=get_hinting_flag(), features=features,
+                         language=language)
+    size = prop.get_size_in_points()
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    rotation = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+    mode = RenderMode.NORMAL if gc.get_antialiased() else RenderMode.MONO
+    flags = get_hinting_flag()
+    glyphs = []
+    for item in items:
+        glyph_font, dx, dy = item.ft_object, item.x, item.y
+        glyph_font.set_size(size, r.dpi)
+        glyph_font._set_transform(rotation, [round(0x40 * (x + dx * cos - dy * sin)),
+                                             round(0x40 * (up + dx * sin + dy * cos))])
+        bitmap = glyph_font._render_glyph(item.glyph_index, flags, mode)
+        buffer = np.array(bitmap.buffer)            # a copy: FreeType reuses its own
+        if not gc.get_antialiased():
+            buffer *= 0xff
+        glyphs.append((buffer, bitmap.left - ix, bitmap.top - iy))
+    return glyphs
 
 
 def _font_height_metrics(prop, dpi: float) -> tuple:
@@ -126,14 +128,18 @@ def _font_height_metrics(prop, dpi: float) -> tuple:
     return None, None, None
 
 
-def cache_text(renderer) -> TextCache | None:
-    """Make ``renderer`` (an Agg renderer) draw text through a ``TextCache``; returns it
-    (the one it already has, if any), or None where that is not supported."""
+CACHE = TextCache()
+
+
+def cache_text(renderer, cache: TextCache = CACHE) -> TextCache | None:
+    """Make ``renderer`` (an Agg renderer) draw text through ``cache`` (the one shared
+    cache unless told); returns it (the one it already uses, if any), or None where
+    that is not supported."""
     if not SUPPORTED or not isinstance(renderer, RendererAgg):
         return None
-    cache = renderer.__dict__.get("text_cache")
-    if cache is None:
-        cache = renderer.text_cache = TextCache(renderer)
-        renderer.draw_text = cache.draw_text             # this renderer only
-        renderer._get_font_height_metrics = cache.font_height_metrics
-    return cache
+    if "text_cache" not in renderer.__dict__:
+        renderer.text_cache = cache
+        renderer.draw_text = functools.partial(cache.draw_text, renderer)   # this one only
+        renderer._get_font_height_metrics = functools.partial(cache.font_height_metrics,
+                                                              renderer)
+    return renderer.text_cache
