@@ -272,6 +272,29 @@ def test_after_the_first_change_every_surface_is_kept_in_idle_time(race_widget):
     assert box.view.layers[0] == [box.panels.images[vo.RAVINE]]
 
 
+def test_the_races_one_noise_step_either_side_are_run_in_idle_time(race_widget):
+    # A new noise value re-runs all four racers; the values an arrow key gives next are
+    # run while the kernel waits, so that move finds its four racers kept.
+    import asyncio
+    import time
+
+    box = race_widget
+    noise = box.controls["noise"]
+
+    async def move_and_wait():
+        noise.value = 0.5
+        deadline = time.monotonic() + 30
+        while box.races_ahead["jobs"] and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        before = vo._kept_racer.cache_info()
+        noise.value = noise.value + noise.step           # 0.6000000000000001
+        return before, vo._kept_racer.cache_info()
+
+    before, after = asyncio.run(move_and_wait())
+    assert after.misses == before.misses                 # nothing run: all four kept
+    assert after.hits >= before.hits + 4
+
+
 def test_a_widget_made_in_a_notebook_keeps_every_surface_before_any_change():
     # In a kernel the widget is made on a running event loop: the panels are drawn in
     # idle time from then on, so even the first surface a learner picks is a copy.

@@ -816,7 +816,10 @@ def optimizer_race():
                    beta2=beta2, steps=steps, noise=noise)
 
     def settings() -> dict:
-        return {name: control.value for name, control in sliders.items()}
+        # noise rounded: the value a slider's arrow key gives (0.30000000000000004) and
+        # the one run ahead in idle time (see race_neighbours_when_idle) are one race
+        return {name: round(control.value, 6) if name == "noise" else control.value
+                for name, control in sliders.items()}
 
     fig = race_axes(ROSENBROCK, racers(1, 1), steps=1000)
     contour_all(fig)                            # a new surface is then only a redraw
@@ -853,6 +856,34 @@ def optimizer_race():
 
         loop.call_later(0.05, next_one)
     legend = {"finished": True}          # what the legend shows: distances, or names only
+    idle = {"token": None, "jobs": []}   # the races run ahead, left to run
+
+    def race_neighbours_when_idle() -> None:
+        """Run the races one noise step either side of the current one, a racer each
+        20 ms while the kernel has nothing else to do. A new noise value re-runs all four
+        racers (50-75 ms; every other slider re-runs one or two), so the next value an
+        arrow key or a small move gives is then already run. A newer change cancels it."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        now, shown = settings(), surface.value
+        jobs = [(name, tuple((key, now[key]) for key in keys), value)
+                for value in (round(now["noise"] + noise.step, 6),
+                              round(now["noise"] - noise.step, 6))
+                if noise.min <= value <= noise.max
+                for name, keys in RACER_SETTINGS.items()]
+        token = idle["token"] = object()
+        idle["jobs"] = jobs
+
+        def next_one() -> None:
+            if idle["token"] is not token or player.playing or not jobs:
+                return
+            name, own, value = jobs.pop(0)
+            _finished_path(shown, name, own, int(now["steps"]), value)
+            loop.call_later(0.02, next_one)
+
+        loop.call_later(0.02, next_one)
 
     def show_frame() -> None:
         live.draw()
@@ -897,6 +928,7 @@ def optimizer_race():
         view.refresh(layer, control=control, compute_ms=compute_ms)
         legend["finished"] = True
         draw_panels_when_idle()
+        race_neighbours_when_idle()
 
     def on_surface(change) -> None:
         s = change["new"]
@@ -916,10 +948,11 @@ def optimizer_race():
     for control in sliders.values():
         control.observe(restart, names="value")
     draw_panels_when_idle()              # in a notebook: between the cells that follow
+    race_neighbours_when_idle()
     left = ipw.VBox([surface, lr_sgd, lr_adaptive, steps])
     right = ipw.VBox([momentum, beta1, beta2, noise])
     box = ipw.VBox([ipw.HBox([left, right]), view.widget, player.widget])
     box.view, box.player, box.live, box.controls = view, player, live, {"surface": surface,
                                                                         **sliders}
-    box.panels = panels
+    box.panels, box.races_ahead = panels, idle
     return box
