@@ -3,7 +3,7 @@
 A widget's redraw writes mostly the same strings each time: tick labels, axis labels,
 titles, a colour bar's numbers; only a value or two changes. Matplotlib 3.11 lays each
 string out with its shaping engine and renders it glyph by glyph at every draw, which is
-most of a redraw (40-70% of the figures measured in ``benchmarks/widgets.py``).
+30-60% of a redraw in profiles of the slowest widgets.
 
 ``cache_text(renderer)`` makes an Agg renderer keep the glyph bitmaps of each string it
 draws, keyed by everything that decides them (the string, font, size, dpi, angle,
