@@ -281,13 +281,15 @@ def test_the_races_one_noise_step_either_side_are_run_in_idle_time(race_widget):
     box = race_widget
     noise = box.controls["noise"]
 
+    vo._kept_racer.cache_clear()              # no racer kept from another test
+
     async def move_and_wait():
-        noise.value = 0.5
+        noise.value = 1.3
         deadline = time.monotonic() + 30
         while box.races_ahead["jobs"] and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         before = vo._kept_racer.cache_info()
-        noise.value = noise.value + noise.step           # 0.6000000000000001
+        noise.value = noise.value + noise.step           # 1.4000000000000001
         return before, vo._kept_racer.cache_info()
 
     before, after = asyncio.run(move_and_wait())

@@ -35,7 +35,7 @@ except ImportError:                                    # matplotlib before 3.10
 SUPPORTED = (RenderMode is not None and hasattr(FT2Font, "_layout")
              and not hasattr(RendererAgg, "_get_font_height_metrics")
              and hasattr(FT2Font, "_render_glyph") and hasattr(FT2Font, "_set_transform"))
-MAX_STRINGS = 4096          # strings kept per renderer (the least recently drawn go first)
+MAX_STRINGS = 4096          # strings kept (the least recently drawn go first)
 
 
 class TextCache:
@@ -63,7 +63,7 @@ class TextCache:
         if ismath:                                      # mathtext: drawn as matplotlib does
             return RendererAgg.draw_text(r, gc, x, y, s, prop, angle, ismath, mtext)
         # FreeType's y is upwards; the string's pixel grid starts at (ix, iy), and
-        # (fx, fy) is where it falls within that pixel.
+        # (x - ix, up - iy) is where it falls within that pixel.
         up = r.height - y
         ix, iy = math.floor(x), math.floor(up)
         features = getattr(mtext, "get_fontfeatures", lambda: None)()
